@@ -1,0 +1,215 @@
+/**
+ * `npm run bench:lake`: the lake service through `serve` and its WebSocket, against DuckDB called
+ * directly in this process, on the same files in the same run. Prints `name: value` lines.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { DuckDBInstance, JsonDuckDBValueConverter } from '@duckdb/node-api'
+import WebSocket from 'ws'
+
+const ROOT = resolve(__dirname, '../..')
+const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
+const DATA = join(ROOT, '.bench-data')
+const BIG = join(DATA, 'flights-30m.parquet')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+
+const AGG = `select origin, destination, count(*) n, avg(delay) d, max(distance) m from flights group by 1, 2 order by n desc`
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+const fmt = (ms: number) => ms.toFixed(1)
+const line = (name: string, value: string | number) => console.log(`${name}: ${value}`)
+
+async function ensureBigFile(): Promise<void> {
+  if (existsSync(BIG)) return
+  mkdirSync(DATA, { recursive: true })
+  const inst = await DuckDBInstance.create(':memory:')
+  const c = await inst.connect()
+  const t = performance.now()
+  await c.run(`COPY (SELECT f.* FROM read_parquet('${FLIGHTS}') f, range(10)) TO '${BIG}.tmp' (FORMAT parquet)`)
+  renameSync(`${BIG}.tmp`, BIG)
+  console.error(`bench: wrote ${BIG} (30,000,000 rows) in ${fmt(performance.now() - t)} ms`)
+  c.closeSync()
+  inst.closeSync()
+}
+
+class Client {
+  private next = 1
+  private pending = new Map<number, (m: any) => void>()
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d))
+      if (typeof m.id === 'number') {
+        this.pending.get(m.id)?.(m)
+        this.pending.delete(m.id)
+      }
+    })
+  }
+  call(method: string, params: unknown): Promise<any> {
+    const id = this.next++
+    return new Promise((res, rej) => {
+      this.pending.set(id, (m) => (m.error ? rej(new Error(m.error.message)) : res(m.result)))
+      this.ws.send(JSON.stringify({ id, method, params }))
+    })
+  }
+}
+
+async function startServe(workspace: string, dataDir: string) {
+  const proc = spawn(process.execPath, [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', 'bench', '--data-dir', dataDir, '--workspace', workspace], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise<string>((res, rej) => {
+    let out = ''
+    proc.stdout!.on('data', (d) => {
+      out += d
+      const m = /Atelier serving at (\S+)/.exec(out)
+      if (m) res(m[1])
+    })
+    proc.on('exit', (c) => rej(new Error(`serve exited ${c}`)))
+  })
+  const u = new URL(url)
+  const ws = new WebSocket(`ws://${u.host}/api/ws?token=bench`)
+  await new Promise((r) => ws.on('open', r))
+  return { proc, client: new Client(ws) }
+}
+
+function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) * 1024 : NaN
+}
+
+async function main() {
+  await ensureBigFile()
+  const tmp = mkdtempSync(join(tmpdir(), 'atelier-bench-'))
+  const { proc, client } = await startServe(join(tmp, 'ws'), join(tmp, 'data'))
+  await client.call('lake.sources.add', { kind: 'file', location: FLIGHTS, name: 'flights' })
+  await client.call('lake.sources.add', { kind: 'file', location: BIG, name: 'flights30m' })
+
+  const direct = await DuckDBInstance.create(':memory:')
+  const dc = await direct.connect()
+  await dc.run(`CREATE VIEW flights AS SELECT * FROM read_parquet('${FLIGHTS}')`)
+  await dc.run(`CREATE VIEW flights30m AS SELECT * FROM read_parquet('${BIG}')`)
+
+  // 1. Aggregate: whole result through service + WebSocket vs DuckDB directly (rows converted to JSON both ways).
+  let qn = 0
+  const viaService = async (sql: string) => {
+    const id = `b${++qn}`
+    const t = performance.now()
+    const r = await client.call('lake.query', { queryId: id, sql, pageSize: 10_000 })
+    const ms = performance.now() - t
+    await client.call('lake.close', { queryId: id })
+    return { ms, rows: r.first.rowCount as number }
+  }
+  const viaDirect = async (sql: string) => {
+    const t = performance.now()
+    const reader = await dc.runAndReadAll(sql)
+    const cols = reader.getColumnsJson()
+    return { ms: performance.now() - t, rows: cols[0].length }
+  }
+  await viaService(AGG)
+  await viaDirect(AGG)
+  const aggS: number[] = []
+  const aggD: number[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    aggD.push((await viaDirect(AGG)).ms)
+    aggS.push((await viaService(AGG)).ms)
+  }
+  if (process.env.BENCH_DEBUG) {
+    const tiny: number[] = []
+    const info: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      tiny.push((await viaService('select 1')).ms)
+      const t = performance.now()
+      await client.call('app.info', {})
+      info.push(performance.now() - t)
+    }
+    line('debug_select1_service_ms', fmt(median(tiny)))
+    line('debug_app_info_roundtrip_ms', fmt(median(info)))
+  }
+  line('aggregate_rows', (await viaDirect(AGG)).rows)
+  line('aggregate_direct_ms', fmt(median(aggD)))
+  line('aggregate_service_ms', fmt(median(aggS)))
+  line('aggregate_ratio', (median(aggS) / median(aggD)).toFixed(3))
+
+  // 2. First 1,000 rows of SELECT * over 30M rows.
+  const firstDirect = async () => {
+    const t = performance.now()
+    const res = await dc.stream('SELECT * FROM flights30m')
+    let rows = 0
+    while (rows < 1000) {
+      const chunk = await res.fetchChunk()
+      if (!chunk || chunk.rowCount === 0) break
+      chunk.convertColumns(JsonDuckDBValueConverter)
+      rows += chunk.rowCount
+    }
+    return performance.now() - t
+  }
+  const firstService = async () => {
+    const id = `f${++qn}`
+    const t = performance.now()
+    const r = await client.call('lake.query', { queryId: id, sql: 'SELECT * FROM flights30m', pageSize: 1000 })
+    const ms = performance.now() - t
+    if (r.first.rowCount !== 1000) throw new Error('expected 1000 rows')
+    await client.call('lake.cancel', { queryId: id })
+    await client.call('lake.close', { queryId: id })
+    return ms
+  }
+  await firstDirect()
+  await firstService()
+  const fD: number[] = []
+  const fS: number[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    fD.push(await firstDirect())
+    fS.push(await firstService())
+  }
+  line('first_1000_rows_30m_direct_ms', fmt(median(fD)))
+  line('first_1000_rows_30m_service_ms', fmt(median(fS)))
+  line('first_1000_rows_30m_ratio', (median(fS) / median(fD)).toFixed(3))
+
+  // 3. Page through the whole 30M-row result; peak memory of the serving process.
+  if (process.env.BENCH_SKIP_PAGING) return shutdown()
+  const rssBefore = procStatus(proc.pid!, 'VmRSS')
+  const t0 = performance.now()
+  const started = await client.call('lake.query', { queryId: 'all', sql: 'SELECT * FROM flights30m', pageSize: 1000 })
+  const PAGE = 10_000
+  let offset = 0
+  let total: number | null = null
+  let pages = 0
+  let checksum = 0
+  while (total === null || offset < total) {
+    const p = await client.call('lake.page', { queryId: 'all', offset, limit: PAGE })
+    if (p.rowCount === 0 && p.totalRows !== null && offset >= p.totalRows) break
+    checksum += p.rowCount
+    offset += p.rowCount
+    total = p.totalRows
+    pages++
+  }
+  const pagingMs = performance.now() - t0
+  line('paged_rows', checksum)
+  line('paged_pages', pages)
+  line('first_page_rows', started.first.rowCount)
+  line('paging_total_s', (pagingMs / 1000).toFixed(1))
+  line('paging_rows_per_s', Math.round(checksum / (pagingMs / 1000)))
+  line('serve_rss_before_mib', (rssBefore / 2 ** 20).toFixed(0))
+  line('serve_peak_rss_mib', (procStatus(proc.pid!, 'VmHWM') / 2 ** 20).toFixed(0))
+  line('serve_peak_rss_under_1_5_gib', procStatus(proc.pid!, 'VmHWM') < 1.5 * 2 ** 30 ? 'yes' : 'no')
+  return shutdown()
+
+  async function shutdown() {
+  client.ws.close()
+  proc.kill('SIGTERM')
+  await new Promise((r) => proc.on('exit', r))
+  dc.closeSync()
+  direct.closeSync()
+  rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

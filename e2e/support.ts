@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const ROOT = resolve(__dirname, '..')
+export const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
+export const CHROMIUM = process.env.ATELIER_CHROMIUM ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic'
+]
+
+export interface ServeHandle {
+  url: string
+  origin: string
+  token: string
+  workspace: string
+  dataDir: string
+  proc: ChildProcess
+  rpc<T = any>(method: string, params?: unknown): Promise<T>
+  stop(): Promise<number | null>
+}
+
+/** Starts the built `serve` on a free loopback port with a fresh data dir and workspace. */
+export async function startServe(opts: { workspace?: string; dataDir?: string; token?: string } = {}): Promise<ServeHandle> {
+  const tmp = mkdtempSync(join(tmpdir(), 'atelier-e2e-'))
+  const workspace = opts.workspace ?? join(tmp, 'workspace')
+  const dataDir = opts.dataDir ?? join(tmp, 'data')
+  const token = opts.token ?? 'e2e-' + Math.random().toString(36).slice(2)
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', token, '--data-dir', dataDir, '--workspace', workspace],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9' } }
+  )
+  let stderr = ''
+  proc.stderr!.on('data', (d) => (stderr += d))
+  const url = await new Promise<string>((res, rej) => {
+    let out = ''
+    const timer = setTimeout(() => rej(new Error(`serve did not start: ${stderr}`)), 30_000)
+    proc.stdout!.on('data', (d) => {
+      out += d
+      const m = /^Atelier serving at (\S+)$/m.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        res(m[1])
+      }
+    })
+    proc.on('exit', (code) => rej(new Error(`serve exited ${code}: ${stderr}`)))
+  })
+  const origin = new URL(url).origin
+  return {
+    url,
+    origin,
+    token,
+    workspace,
+    dataDir,
+    proc,
+    async rpc(method, params = {}) {
+      const r = await fetch(`${origin}/api/rpc`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ method, params })
+      })
+      const body = (await r.json()) as { result?: any; error?: { message: string } }
+      if (body.error) throw new Error(body.error.message)
+      return body.result
+    },
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode
+      const done = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
+      proc.kill('SIGTERM')
+      const code = await done
+      if (!opts.workspace) rmSync(tmp, { recursive: true, force: true })
+      return code
+    }
+  }
+}
+
+/** The Electron binary if it was downloaded; never triggers a download. */
+export function electronBinary(): string | null {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) return process.env.ELECTRON_OVERRIDE_DIST_PATH
+  const dir = join(ROOT, 'node_modules/electron')
+  const pathFile = join(dir, 'path.txt')
+  if (!existsSync(pathFile)) return null
+  const bin = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim())
+  return existsSync(bin) ? bin : null
+}

@@ -1,0 +1,125 @@
+import { test, expect, type Page } from '@playwright/test'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { FLIGHTS, startServe, type ServeHandle } from '../support'
+
+const TOP = 'select origin, count(*) n from flights group by 1 order by n desc limit 5'
+
+let s: ServeHandle
+test.beforeEach(async () => {
+  s = await startServe()
+})
+test.afterEach(async () => {
+  await s?.stop()
+})
+
+/** Replaces the editor text by typing, as a user would. */
+async function typeSql(page: Page, sql: string) {
+  const editor = page.getByRole('textbox', { name: 'SQL editor' })
+  await editor.click()
+  await page.keyboard.press('ControlOrMeta+A')
+  await page.keyboard.press('Delete')
+  await page.keyboard.insertText(sql)
+}
+
+async function runSql(page: Page, sql: string) {
+  await typeSql(page, sql)
+  await page.getByRole('button', { name: 'Run query' }).click()
+}
+
+async function openWorkspaceAndAddFlights(page: Page, workspace: string) {
+  await page.goto(s.url)
+  await page.getByRole('button', { name: 'Open workspace' }).click()
+  const ws = page.getByRole('dialog', { name: 'Open workspace' })
+  await ws.getByRole('textbox', { name: 'Workspace folder' }).fill(workspace)
+  await ws.getByRole('button', { name: 'Open', exact: true }).click()
+  await expect(ws).toBeHidden()
+  await expect(page.getByLabel('Current workspace')).toContainText(workspace)
+
+  await page.getByRole('button', { name: 'Add source' }).click()
+  const dlg = page.getByRole('dialog', { name: 'Add source' })
+  await dlg.getByRole('textbox', { name: 'Location' }).fill(FLIGHTS)
+  await dlg.getByRole('textbox', { name: 'Table name' }).fill('flights')
+  await dlg.getByRole('button', { name: 'Add', exact: true }).click()
+  await expect(dlg).toBeHidden()
+  await expect(page.getByRole('tree', { name: 'Catalog' }).getByRole('treeitem', { name: /flights/ }).first()).toBeVisible()
+}
+
+test('open a workspace, add the flights file and see ORD 166341 first', async ({ page }) => {
+  const workspace = join(s.workspace, '..', 'analysis')
+  mkdirSync(workspace, { recursive: true })
+  await openWorkspaceAndAddFlights(page, workspace)
+  await runSql(page, TOP)
+  const grid = page.getByRole('grid', { name: 'Results' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '6')
+  const first = grid.getByRole('row').nth(1)
+  await expect(first.getByRole('gridcell').nth(0)).toHaveText('ORD')
+  await expect(first.getByRole('gridcell').nth(1)).toHaveText('166,341')
+  await page.screenshot({ path: 'out/test-results/screens/data-top-origins.png' })
+})
+
+test('bad SQL shows DuckDB message, and no tab is lost across a reload', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  await runSql(page, 'select nope from flights')
+  await expect(page.getByRole('alert').filter({ hasText: 'nope' })).toBeVisible()
+  await page.getByRole('button', { name: 'New query tab' }).click()
+  await typeSql(page, 'select 42 as answer')
+  await expect(page.getByRole('tab')).toHaveCount(2 + (await page.getByRole('tablist', { name: 'Result views' }).getByRole('tab').count()))
+  await page.waitForTimeout(1200) // tabs are saved debounced
+  await page.reload()
+  const tabs = page.getByRole('tablist', { name: 'Query tabs' }).getByRole('tab')
+  await expect(tabs).toHaveCount(2)
+  await tabs.nth(1).click()
+  await page.getByRole('button', { name: 'Run query' }).click()
+  await expect(page.getByRole('grid', { name: 'Results' }).getByRole('gridcell', { name: '42' })).toBeVisible()
+})
+
+test('cancel a long query', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  await runSql(page, 'select sum(i * i) from range(100000000000) t(i)')
+  await expect(page.getByRole('progressbar', { name: 'Query progress' })).toBeVisible()
+  await page.getByRole('button', { name: 'Cancel query' }).click()
+  await expect(page.getByRole('status').filter({ hasText: 'Query cancelled' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Run query' })).toBeEnabled()
+})
+
+test('profile a column, chart a result, export to Parquet and query the export', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  await runSql(page, 'select * from flights')
+  const grid = page.getByRole('grid', { name: 'Results' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '3000001', { timeout: 60_000 })
+
+  const views = page.getByRole('tablist', { name: 'Result views' })
+  await views.getByRole('tab', { name: 'Profile' }).click()
+  const delay = page.getByRole('region', { name: 'Profile of delay' })
+  await expect(delay).toBeVisible({ timeout: 60_000 })
+  await expect(delay).toContainText('BIGINT')
+  await expect(page.getByRole('region', { name: 'Profile of origin' })).toContainText('ORD')
+  await page.screenshot({ path: 'out/test-results/screens/data-profile.png' })
+
+  await runSql(page, TOP)
+  await expect(grid).toHaveAttribute('aria-rowcount', '6')
+  await views.getByRole('tab', { name: 'Chart' }).click()
+  await page.getByRole('combobox', { name: 'Chart type' }).selectOption('bar')
+  await page.getByRole('combobox', { name: 'X', exact: true }).selectOption('origin')
+  await page.getByRole('combobox', { name: 'Y', exact: true }).selectOption('n')
+  await page.getByRole('button', { name: 'Draw chart' }).click()
+  const chart = page.getByRole('img', { name: /Chart/ })
+  await expect(chart).toBeVisible()
+  await expect(chart).toHaveAccessibleDescription(/5/)
+  await page.screenshot({ path: 'out/test-results/screens/data-chart.png' })
+
+  const out = join(s.workspace, 'exports', 'top.parquet')
+  await views.getByRole('tab', { name: 'Export' }).click()
+  await page.getByRole('combobox', { name: 'Export format' }).selectOption('parquet')
+  await page.getByRole('textbox', { name: 'Export path' }).fill(out)
+  await page.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByRole('status').filter({ hasText: /Exported 5 rows/ })).toBeVisible()
+  expect(existsSync(out)).toBe(true)
+
+  await runSql(page, `select origin, n from '${out}' order by n desc`)
+  await views.getByRole('tab', { name: 'Results' }).click()
+  const row = grid.getByRole('row').nth(1)
+  await expect(row.getByRole('gridcell').nth(0)).toHaveText('ORD')
+  await expect(row.getByRole('gridcell').nth(1)).toHaveText('166,341')
+})

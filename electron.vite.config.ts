@@ -1,0 +1,41 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import react from '@vitejs/plugin-react'
+
+/**
+ * Three builds: main (Electron entry, the headless `serve` entry and the benchmarks, all plain
+ * Node with native modules left external), preload (one sandbox-safe file) and the renderer.
+ */
+export default defineConfig({
+  main: {
+    build: {
+      externalizeDeps: true,
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          serve: resolve(__dirname, 'src/main/serve.ts'),
+          'bench-lake': resolve(__dirname, 'bench/lake.ts'),
+          'bench-tracking': resolve(__dirname, 'bench/tracking.ts'),
+          'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts')
+        }
+      }
+    }
+  },
+  preload: {
+    build: {
+      rollupOptions: {
+        input: { index: resolve(__dirname, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].js' }
+      }
+    }
+  },
+  renderer: {
+    root: resolve(__dirname, 'src/renderer'),
+    plugins: [react()],
+    build: {
+      minify: true,
+      chunkSizeWarningLimit: 6000,
+      rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } }
+    }
+  }
+})

@@ -1,0 +1,123 @@
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import type { EventName, Events } from '../shared/api'
+import { openDatabase, type AppDatabase } from './db'
+import { createHandlers } from './handlers'
+import { createLogger, type Logger } from './log'
+import { createRouter, type Router } from './rpc/router'
+import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
+import { DuckEngine } from './services/lake/engine'
+import { LakeService } from './services/lake/LakeService'
+import { SecretStore, type SecretCipher } from './services/secrets/SecretStore'
+import { SettingsService } from './services/settings/SettingsService'
+import { createTrackingRest } from './services/tracking/rest'
+import { TrackingService } from './services/tracking/TrackingService'
+import type { HttpMount } from './serve/server'
+import { WorkspaceService } from './services/workspace/WorkspaceService'
+
+export interface CoreOptions {
+  dataDir: string
+  /** Folder to open; else the most recently opened one. */
+  workspace?: string
+  mode: 'electron' | 'serve' | 'test'
+  version?: string
+  secretCipher?: SecretCipher
+  log?: Logger
+  /** DuckDB extension repository (tests: a closed loopback port, so nothing leaves the machine). */
+  extensionRepository?: string
+  memoryLimit?: string
+  /** Kernels & notebooks: discovery environment, relay limits, timeouts (tests). */
+  kernels?: KernelStackOptions
+}
+
+export interface Core {
+  db: AppDatabase
+  settings: SettingsService
+  workspace: WorkspaceService
+  secrets: SecretStore
+  lake: LakeService
+  tracking: TrackingService
+  /** Kernels & notebooks; `kernels.envProviders` is the one place that injects env vars into kernels. */
+  kernels: KernelStack
+  router: Router
+  /** HTTP routes a door serves beside the contract (the MLflow REST API), behind its token. */
+  mounts: HttpMount[]
+  events: {
+    on<E extends EventName>(event: E, l: (payload: Events[E]) => void): () => void
+    onAny(l: (event: EventName, payload: unknown) => void): () => void
+  }
+  dispose(): Promise<void>
+}
+
+/** The composition root: every service built once and handed its dependencies. No Electron here. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const log = opts.log ?? createLogger('core')
+  const db = openDatabase(join(opts.dataDir, 'atelier.db'))
+  const emitter = new EventEmitter()
+  emitter.setMaxListeners(100)
+  const emit = <E extends EventName>(event: E, payload: Events[E]) => {
+    emitter.emit(event, payload)
+    emitter.emit('*', event, payload)
+  }
+  const settings = new SettingsService(db)
+  const workspace = new WorkspaceService(db)
+  const secrets = new SecretStore(join(opts.dataDir, 'secrets.json'), opts.secretCipher)
+  const engine = await DuckEngine.create({
+    scratchDir: join(opts.dataDir, 'scratch'),
+    extensionRepository: opts.extensionRepository ?? process.env.ATELIER_DUCKDB_EXTENSION_REPOSITORY,
+    memoryLimit: opts.memoryLimit
+  })
+  const lake = new LakeService({ db, engine, workspace, secrets, emit, log })
+  const tracking = new TrackingService({ db, dataDir: opts.dataDir, emit, log })
+  // ---------- kernels & notebooks ----------
+  // Later issues add kernel environment (e.g. MLFLOW_TRACKING_URI/TOKEN) with kernels.envProviders.push(() => ({...})).
+  const kernels = createKernelStack({ store: settings, secrets, workspace, emit, log, options: opts.kernels })
+  // local kernels log to this app's tracking store (the URI is known once an HTTP door listens)
+  kernels.envProviders.push(() => tracking.trackingEnv())
+  const start = opts.workspace ?? workspace.lastOpened()
+  if (start) {
+    try {
+      await workspace.open(start, { create: opts.workspace !== undefined })
+    } catch (err) {
+      log.warn(`could not open workspace ${start}`, err)
+    }
+  }
+  await lake.ready()
+  const handlers = createHandlers({
+    info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
+    settings,
+    workspace,
+    lake,
+    tracking,
+    kernelStack: kernels
+  })
+  const router = createRouter(handlers, log)
+  return {
+    db,
+    settings,
+    workspace,
+    secrets,
+    lake,
+    tracking,
+    kernels,
+    router,
+    mounts: [createTrackingRest(tracking, log)],
+    events: {
+      on(event, l) {
+        emitter.on(event, l)
+        return () => emitter.off(event, l)
+      },
+      onAny(l) {
+        emitter.on('*', l)
+        return () => emitter.off('*', l)
+      }
+    },
+    async dispose() {
+      await kernels.dispose()
+      tracking.dispose()
+      await lake.dispose()
+      engine.close()
+      db.close()
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import type { AppInfo, Method, QueryTab } from '../shared/api'
+import type { Handlers } from './rpc/router'
+import type { KernelStack } from './services/kernels'
+import type { LakeService } from './services/lake/LakeService'
+import type { SettingsService } from './services/settings/SettingsService'
+import type { TrackingService } from './services/tracking/TrackingService'
+import type { WorkspaceService } from './services/workspace/WorkspaceService'
+
+interface Deps {
+  /** Kernels & notebooks (issue 3). */
+  kernelStack: KernelStack
+  info: Pick<AppInfo, 'mode' | 'version' | 'dataDir' | 'duckdbVersion'>
+  settings: SettingsService
+  workspace: WorkspaceService
+  lake: LakeService
+  tracking: TrackingService
+}
+
+/** The handler table: one entry per contract method, each a thin call into a service. */
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack }: Deps): Handlers {
+  const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
+  return {
+    'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
+    'workspace.open': async ({ path }) => {
+      const r = await workspace.open(path)
+      await lake.ready()
+      return r
+    },
+    'workspace.recent': () => workspace.recent(),
+    'fs.list': ({ path, showHidden }) => workspace.list(path, showHidden),
+    'settings.get': ({ key }) => ({ value: settings.get(key) ?? null }),
+    'settings.set': ({ key, value }) => {
+      settings.set(key, value)
+      return { ok: true }
+    },
+    'tabs.load': () => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey()) ?? { tabs: [], activeId: null },
+    'tabs.save': ({ tabs, activeId }) => {
+      settings.set(tabsKey(), { tabs, activeId: activeId ?? null })
+      return { ok: true }
+    },
+    'lake.sources.list': () => lake.listSources(),
+    'lake.sources.add': (p) => lake.addSource(p),
+    'lake.sources.remove': async ({ id }) => {
+      await lake.removeSource(id)
+      return { ok: true }
+    },
+    'lake.sources.refresh': async ({ id }) => {
+      await lake.refresh(id)
+      return { ok: true }
+    },
+    'lake.catalog': () => lake.catalog(),
+    'lake.query': ({ queryId, sql, pageSize }) => lake.runQuery(queryId, sql, pageSize),
+    'lake.page': ({ queryId, offset, limit }) => lake.queries.page(queryId, offset, limit),
+    'lake.cancel': ({ queryId }) => ({ cancelled: lake.queries.cancel(queryId) }),
+    'lake.close': async ({ queryId }) => {
+      await lake.queries.close(queryId)
+      return { ok: true }
+    },
+    'lake.complete': ({ sql, position }) => lake.complete(sql, position),
+    'lake.profile': (p) => lake.profile(p),
+    'lake.chart': ({ queryId, ...req }) => lake.chart(queryId, req),
+    'lake.export': (p) => lake.export(p),
+    'lake.history': ({ limit }) => lake.history(limit),
+    'tracking.connection': () => tracking.connection(),
+    'tracking.experiments.list': ({ viewType }) => tracking.listExperiments(viewType),
+    'tracking.runs.search': ({ viewType, ...req }) => tracking.searchRuns({ ...req, runViewType: viewType }),
+    'tracking.run.get': ({ runId }) => tracking.getRun(runId),
+    'tracking.run.delete': ({ runId }) => tracking.setRunDeleted(runId, true),
+    'tracking.run.restore': ({ runId }) => tracking.setRunDeleted(runId, false),
+    'tracking.metrics.history': (p) => tracking.metricHistory(p),
+    'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
+    'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
+    ...kernelAndNotebookHandlers(kernelStack)
+  }
+}
+
+// ---------- kernels & notebooks (issue 3) ----------
+type KernelMethod = Extract<Method, `kernels.${string}` | `notebooks.${string}`>
+
+function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }: KernelStack): Pick<Handlers, KernelMethod> {
+  const ok = { ok: true } as const
+  return {
+    'kernels.interpreters': ({ refresh }) => interpreters.report(refresh),
+    'kernels.selectInterpreter': ({ path }) => interpreters.select(path),
+    'kernels.createVenv': ({ basePython, dir }) => interpreters.createVenv(basePython, dir),
+    'kernels.servers': () => servers.list(),
+    'kernels.startLocal': ({ python }) => servers.startLocal(python),
+    'kernels.connect': (p) => servers.connect(p),
+    'kernels.disconnect': async ({ serverId, forget }) => {
+      kernels.serverLost(serverId, 'The server was disconnected.')
+      await servers.disconnect(serverId, forget)
+      return ok
+    },
+    'kernels.specs': ({ serverId }) => kernels.specs(serverId),
+    'kernels.list': () => kernels.list(),
+    'kernels.start': (p) => kernels.start(p),
+    'kernels.interrupt': async ({ kernelId }) => (await kernels.interrupt(kernelId), ok),
+    'kernels.restart': ({ kernelId }) => kernels.restart(kernelId),
+    'kernels.shutdown': async ({ kernelId }) => (await kernels.shutdown(kernelId), ok),
+    'kernels.execute': (p) => kernels.execute(p),
+    'kernels.complete': ({ kernelId, code, cursorPos }) => kernels.complete(kernelId, code, cursorPos),
+    'kernels.inspect': ({ kernelId, code, cursorPos, detailLevel }) => kernels.inspect(kernelId, code, cursorPos, detailLevel),
+    'kernels.inputReply': ({ kernelId, value }) => (kernels.inputReply(kernelId, value), ok),
+    'kernels.fullOutput': ({ kernelId, msgId, name, offset, limit }) => kernels.fullOutput(kernelId, msgId, name, offset, limit),
+    'kernels.variables': ({ kernelId }) => kernels.variables(kernelId),
+    'notebooks.open': ({ path }) => notebooks.open(path),
+    'notebooks.save': ({ path, notebook, expectedHash, force }) => notebooks.save(path, notebook, { expectedHash, force }),
+    'notebooks.create': ({ path, kernelName, kernelDisplayName, language }) =>
+      notebooks.create(path, { name: kernelName, displayName: kernelDisplayName, language }),
+    'notebooks.list': ({ dir }) => notebooks.list(dir)
+  }
+}

@@ -1,0 +1,49 @@
+import type { z } from 'zod'
+import { requests, type Method, type Result } from '../../shared/api'
+import { AppError, toErrorPayload, type ErrorPayload } from '../../shared/errors'
+import type { Logger } from '../log'
+
+export type Handlers = {
+  [M in Method]: (params: z.output<(typeof requests)[M]>) => Promise<Result<M>> | Result<M>
+}
+
+export type Dispatch = (method: string, params: unknown) => Promise<unknown>
+
+export type Outcome = { ok: true; result: unknown } | { ok: false; error: ErrorPayload }
+
+function isMethod(name: string): name is Method {
+  return Object.prototype.hasOwnProperty.call(requests, name)
+}
+
+/**
+ * The one handler table behind every door. Validates the method name and params with the
+ * contract's schemas before a handler runs, and turns every failure into `{code, message, details}`.
+ */
+export function createRouter(handlers: Handlers, log: Logger) {
+  async function dispatch(method: string, params: unknown): Promise<unknown> {
+    if (typeof method !== 'string' || !isMethod(method)) {
+      throw new AppError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 100)}`)
+    }
+    const parsed = requests[method].safeParse(params ?? {})
+    if (!parsed.success) {
+      throw new AppError('INVALID_REQUEST', `Invalid parameters for ${method}`, {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+      })
+    }
+    const handler = handlers[method] as (p: unknown) => Promise<unknown> | unknown
+    return await handler(parsed.data)
+  }
+
+  /** Never throws: the shape every transport sends back. */
+  async function handle(method: string, params: unknown): Promise<Outcome> {
+    try {
+      return { ok: true, result: await dispatch(method, params) }
+    } catch (err) {
+      if (!(err instanceof AppError)) log.error(`handler ${method} failed`, err)
+      return { ok: false, error: toErrorPayload(err) }
+    }
+  }
+
+  return { dispatch, handle }
+}
+export type Router = ReturnType<typeof createRouter>

@@ -1,0 +1,281 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { timingSafeEqual } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Core } from '../core'
+import type { Logger } from '../log'
+
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json'
+}
+
+/**
+ * Extra HTTP routes behind the same Host and token checks (e.g. the MLflow REST API). A mount
+ * answers every request whose path starts with one of its prefixes.
+ */
+export interface HttpMount {
+  prefixes: readonly string[]
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void
+  /** Told where the server listens (loopback origin) and its token, once it does. */
+  onListening?(info: { origin: string; token: string }): void
+  /** The body of a 401/403 refusal in the mount's own error format. */
+  refusal?(status: 401 | 403, message: string): unknown
+}
+
+export interface ServeOptions {
+  core: Core
+  host: string
+  port: number
+  token: string
+  rendererDir: string
+  log: Logger
+  /** Default: the core's own mounts (`core.mounts`). */
+  mounts?: readonly HttpMount[]
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+function tokenMatches(given: string | null | undefined, token: string): boolean {
+  if (!given) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** The token from `Authorization: Bearer`, `X-Atelier-Token` or `?token=`. */
+function requestToken(req: IncomingMessage, url: URL): string | null {
+  const auth = req.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
+  const header = req.headers['x-atelier-token']
+  if (typeof header === 'string') return header
+  return url.searchParams.get('token')
+}
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
+/**
+ * Headless door: serves the built renderer over HTTP and the contract over a token-protected
+ * WebSocket (`/api/ws`) and a plain JSON POST (`/api/rpc`) for scripts.
+ */
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const rendererRoot = resolve(o.rendererDir)
+  const mounts = o.mounts ?? o.core.mounts ?? []
+  let origin = ''
+  const hostAllowed = (hostHeader: string | undefined, port: number) => {
+    if (!hostHeader) return false
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader)
+    if (!m || (m[2] && Number(m[2]) !== port)) return false
+    // Guard against DNS rebinding: only the bound name or a loopback name.
+    return m[1] === o.host || LOOPBACK_NAMES.has(m[1]) || o.host === '0.0.0.0' || o.host === '::'
+  }
+
+  const server = createServer((req, res) => {
+    void handleHttp(req, res).catch((err) => {
+      o.log.error('http handler failed', err)
+      if (!res.headersSent) sendJson(res, 500, { code: 'INTERNAL', message: 'Internal error' })
+      else res.end()
+    })
+  })
+
+  const securityHeaders = (res: ServerResponse) => {
+    res.setHeader('Content-Security-Policy', CSP)
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    res.setHeader('X-Frame-Options', 'DENY')
+    res.setHeader('Referrer-Policy', 'no-referrer')
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+  }
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse) {
+    securityHeaders(res)
+    const port = (server.address() as AddressInfo).port
+    if (!hostAllowed(req.headers.host, port)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Host not allowed' })
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const mount = mounts.find((m) => m.prefixes.some((p) => url.pathname.startsWith(p)))
+    if (mount) {
+      const given = requestToken(req, url)
+      const refuse = (status: 401 | 403, message: string) =>
+        sendJson(res, status, mount.refusal?.(status, message) ?? { code: 'UNAUTHORIZED', message })
+      if (!given) return refuse(401, 'Missing token')
+      if (!tokenMatches(given, o.token)) return refuse(403, 'Wrong token')
+      return mount.handle(req, res, url)
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const given = requestToken(req, url)
+      if (!given) return sendJson(res, 401, { code: 'UNAUTHORIZED', message: 'Missing token' })
+      if (!tokenMatches(given, o.token)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Wrong token' })
+      if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res)
+      if (url.pathname === '/api/health') return sendJson(res, 200, { ok: true })
+      return sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such endpoint' })
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'INVALID_REQUEST', message: 'Method not allowed' })
+    return serveStatic(url.pathname, res)
+  }
+
+  async function handleRpc(req: IncomingMessage, res: ServerResponse) {
+    let body: { method?: unknown; params?: unknown }
+    try {
+      body = JSON.parse(await readBody(req, 32 * 1024 * 1024))
+    } catch (err) {
+      return sendJson(res, 400, { code: 'INVALID_REQUEST', message: (err as Error).message || 'Body is not JSON' })
+    }
+    const out = await o.core.router.handle(String(body?.method ?? ''), body?.params)
+    if (out.ok) return sendJson(res, 200, { result: out.result })
+    const status = out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400 : out.error.code === 'NOT_FOUND' ? 404 : 422
+    return sendJson(res, out.error.code === 'INTERNAL' ? 500 : status, { error: out.error })
+  }
+
+  async function serveStatic(pathname: string, res: ServerResponse) {
+    let rel: string
+    try {
+      rel = decodeURIComponent(pathname)
+    } catch {
+      return sendJson(res, 400, { code: 'INVALID_REQUEST', message: 'Bad path' })
+    }
+    if (rel === '/' || rel === '') rel = '/index.html'
+    const file = normalize(join(rendererRoot, rel))
+    if (file !== rendererRoot && !file.startsWith(rendererRoot + sep)) {
+      return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Path escapes the app' })
+    }
+    try {
+      const s = await stat(file)
+      if (!s.isFile()) throw new Error('not a file')
+      const data = await readFile(file)
+      res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream')
+      res.setHeader('Cache-Control', rel === '/index.html' ? 'no-store' : 'public, max-age=3600')
+      res.writeHead(200)
+      res.end(data)
+    } catch {
+      sendJson(res, 404, { code: 'NOT_FOUND', message: 'Not found' })
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
+  const clients = new Set<WebSocket>()
+
+  server.on('upgrade', (req, socket, head) => {
+    const port = (server.address() as AddressInfo).port
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const reject = (status: number, text: string) => {
+      socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+      socket.destroy()
+    }
+    if (url.pathname !== '/api/ws') return reject(404, 'Not Found')
+    if (!hostAllowed(req.headers.host, port)) return reject(403, 'Forbidden')
+    const given = requestToken(req, url)
+    if (!given) return reject(401, 'Unauthorized')
+    if (!tokenMatches(given, o.token)) return reject(403, 'Forbidden')
+    // Browsers always send Origin: it must be this server. Non-browser clients send none.
+    const reqOrigin = req.headers.origin
+    if (reqOrigin !== undefined) {
+      let ok = false
+      try {
+        const u = new URL(reqOrigin)
+        ok = (u.protocol === 'http:' || u.protocol === 'https:') && hostAllowed(u.host, port) && Number(u.port || 80) === port
+      } catch {
+        ok = false
+      }
+      if (!ok) return reject(403, 'Forbidden')
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws))
+  })
+
+  function onSocket(ws: WebSocket) {
+    clients.add(ws)
+    ws.on('close', () => clients.delete(ws))
+    ws.on('error', () => clients.delete(ws))
+    ws.on('message', (data) => {
+      let msg: { id?: unknown; method?: unknown; params?: unknown }
+      try {
+        msg = JSON.parse(String(data))
+      } catch {
+        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Message is not JSON' } }))
+      }
+      if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number' || typeof msg.method !== 'string') {
+        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Expected {id, method, params}' } }))
+      }
+      const id = msg.id
+      void o.core.router.handle(msg.method, msg.params).then((out) => {
+        if (ws.readyState !== ws.OPEN) return
+        ws.send(JSON.stringify(out.ok ? { id, result: out.result } : { id, error: out.error }))
+      })
+    })
+  }
+
+  const offEvents = o.core.events.onAny((event, payload) => {
+    const text = JSON.stringify({ event, payload })
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text)
+  })
+
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej)
+    server.listen(o.port, o.host, () => res())
+  })
+  const port = (server.address() as AddressInfo).port
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  origin = `http://${hostForUrl}:${port}`
+  // What a local script should call: the loopback name when bound to every interface.
+  const local = o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '[::1]' : hostForUrl
+  for (const m of mounts) m.onListening?.({ origin: `http://${local}:${port}`, token: o.token })
+  return {
+    url: `${origin}/?token=${encodeURIComponent(o.token)}`,
+    port,
+    async close() {
+      offEvents()
+      for (const ws of clients) ws.close(1001, 'server shutting down')
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'Content-Type': 'application/json' })
+  res.end(JSON.stringify(body))
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > limit) {
+        reject(new Error('Request body too large'))
+        req.destroy()
+      } else parts.push(c)
+    })
+    req.on('end', () => resolveBody(Buffer.concat(parts).toString('utf8')))
+    req.on('error', reject)
+  })
+}

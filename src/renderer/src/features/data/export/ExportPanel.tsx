@@ -1,0 +1,111 @@
+import { Field } from '../../../components/Field'
+import { useEffect, useState } from 'react'
+import type { ExportResult } from '../../../../../shared/api'
+import { call, onEvent } from '../../../api/client'
+import { ProgressBar } from '../../../components/ProgressBar'
+import { toUiError } from '../../../lib/errors'
+import { newId } from '../../../lib/ids'
+import { formatBytes, formatCount, formatDuration } from '../../../lib/format'
+import { useWorkspaceStore } from '../../workspace/useWorkspaceStore'
+import type { QueryState } from '../query/useQueryStore'
+
+function joinPath(dir: string, name: string) {
+  const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/'
+  return dir.endsWith(sep) ? dir + name : dir + sep + name
+}
+
+export function ExportPanel({ query }: { query: QueryState | undefined }) {
+  const ws = useWorkspaceStore((s) => s.path)
+  const [format, setFormat] = useState<'csv' | 'parquet'>('parquet')
+  const [path, setPath] = useState('')
+  const [touched, setTouched] = useState(false)
+  const [running, setRunning] = useState<{ exportId: string; percent: number | null } | null>(null)
+  const [result, setResult] = useState<ExportResult | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  // default path follows the workspace and the format until the user edits it
+  useEffect(() => {
+    if (!touched) setPath(ws ? joinPath(ws, `export.${format}`) : `export.${format}`)
+  }, [ws, format, touched])
+
+  useEffect(
+    () =>
+      onEvent('export.progress', (e) =>
+        setRunning((r) => (r && r.exportId === e.exportId ? { ...r, percent: e.done ? 100 : e.percent ?? r.percent } : r))
+      ),
+    []
+  )
+
+  const ready = query?.status === 'done' && (query.columns?.length ?? 0) > 0
+  const start = async () => {
+    if (!query) return
+    const exportId = newId()
+    setRunning({ exportId, percent: null })
+    setResult(null)
+    setError(null)
+    try {
+      const res = await call('lake.export', { exportId, queryId: query.queryId, format, path: path.trim() })
+      setResult(res)
+    } catch (err) {
+      setError(toUiError(err).message)
+    } finally {
+      setRunning(null)
+    }
+  }
+
+  return (
+    <div className="export-panel">
+      <form
+        className="panel-bar export-form"
+        onSubmit={(e) => {
+          e.preventDefault()
+          void start()
+        }}
+      >
+        <Field label="Export format" className="inline-field">
+          <select
+            value={format}
+            onChange={(e) => {
+              const f = e.target.value as 'csv' | 'parquet'
+              setFormat(f)
+              if (touched) setPath((p) => p.replace(/\.(csv|parquet)$/i, `.${f}`))
+            }}
+          >
+            <option value="parquet">parquet</option>
+            <option value="csv">csv</option>
+          </select>
+        </Field>
+        <Field label="Export path" className="inline-field grow">
+          <input
+            type="text"
+            value={path}
+            spellCheck={false}
+            onChange={(e) => {
+              setTouched(true)
+              setPath(e.target.value)
+            }}
+          />
+        </Field>
+        <button type="submit" className="btn primary small" disabled={!ready || !!running || !path.trim()}>
+          Export
+        </button>
+      </form>
+      {!ready && <p className="muted empty-note">Run a query to export its result.</p>}
+      {running && <ProgressBar label="Export progress" percent={running.percent} className="export-progress" />}
+      {error && (
+        <div role="alert" className="error-box">
+          {error}
+        </div>
+      )}
+      {result && (
+        <p role="status" className="success-box">
+          Exported {formatCount(result.rows)} rows to {result.path}
+          <span className="muted">
+            {' '}
+            · {formatBytes(result.bytes)} · {formatDuration(result.elapsedMs)}
+          </span>
+        </p>
+      )}
+    </div>
+  )
+}

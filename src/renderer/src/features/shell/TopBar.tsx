@@ -1,0 +1,30 @@
+import { useCommandStore, modKey } from '../commands/useCommandStore'
+import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
+
+export function TopBar() {
+  const path = useWorkspaceStore((s) => s.path)
+  const info = useWorkspaceStore((s) => s.info)
+  const showDialog = useWorkspaceStore((s) => s.showDialog)
+  const openPalette = useCommandStore((s) => s.openPalette)
+  return (
+    <header className="topbar">
+      <span className="brand">Atelier</span>
+      <span className="ws-label">Workspace</span>
+      <span className="ws-path" title={path ?? undefined} aria-label="Current workspace">
+        <bdi>{path ?? 'No workspace open'}</bdi>
+      </span>
+      <button type="button" className="btn small" onClick={() => showDialog(true)}>
+        Open workspace
+      </button>
+      <span className="spacer" />
+      <button type="button" className="btn small ghost" onClick={openPalette} aria-keyshortcuts="Control+Shift+P Control+K">
+        Commands <kbd>{modKey}+K</kbd>
+      </button>
+      {info && (
+        <span className="muted version" title={`DuckDB ${info.duckdbVersion}`}>
+          v{info.version}
+        </span>
+      )}
+    </header>
+  )
+}

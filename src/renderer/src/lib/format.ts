@@ -1,0 +1,96 @@
+/** Typed cell formatting. Big integers and decimals arrive as strings: formatted textually, never via Number. */
+
+export type ValueKind = 'number' | 'time' | 'bool' | 'nested' | 'text'
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC|INT1|INT2|INT4|INT8|FLOAT4|FLOAT8)\b/i
+const TIME = /^(TIMESTAMP|DATE|TIME|TIMESTAMPTZ|TIMETZ)\b/i
+const NESTED = /(\[\]$|^(STRUCT|MAP|LIST|UNION)\b|\[\d+\]$)/i
+
+export function kindOfType(type: string): ValueKind {
+  const t = type.trim()
+  if (NESTED.test(t)) return 'nested'
+  if (NUMERIC.test(t)) return 'number'
+  if (TIME.test(t)) return 'time'
+  if (/^BOOL/i.test(t)) return 'bool'
+  return 'text'
+}
+
+/** Groups the integer digits of a plain decimal string with commas; leaves anything else untouched. */
+export function groupDigits(s: string): string {
+  const m = /^([-+]?)(\d+)(\.\d+)?$/.exec(s)
+  if (!m) return s
+  const int = m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return `${m[1]}${int}${m[3] ?? ''}`
+}
+
+export function formatNumber(v: number | string | bigint): string {
+  if (typeof v === 'bigint') return groupDigits(v.toString())
+  if (typeof v === 'string') return groupDigits(v.trim())
+  if (!Number.isFinite(v)) return String(v)
+  // String(n) is the shortest exact round-trip representation; group it without rounding.
+  return groupDigits(String(v))
+}
+
+export function formatTime(v: string, type: string): string {
+  const m = /^(\d{4,}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v)
+  if (!m) return v
+  const frac = m[3] && /[1-9]/.test(m[3]) ? m[3].replace(/0+$/, '') : ''
+  const tz = /TZ|TIME ZONE/i.test(type) ? (m[4] === 'Z' ? ' UTC' : m[4] ? ` ${m[4]}` : '') : ''
+  return `${m[1]} ${m[2]}${frac}${tz}`
+}
+
+export function compactJson(v: unknown, max = 300): string {
+  let s: string
+  try {
+    s = JSON.stringify(v) ?? String(v)
+  } catch {
+    s = String(v)
+  }
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s
+}
+
+export interface Formatted {
+  text: string
+  isNull: boolean
+  align: 'left' | 'right'
+}
+
+export function formatCell(v: unknown, type: string, kind: ValueKind = kindOfType(type)): Formatted {
+  if (v === null || v === undefined) return { text: 'NULL', isNull: true, align: kind === 'number' ? 'right' : 'left' }
+  if (kind === 'number' && (typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint'))
+    return { text: formatNumber(v), isNull: false, align: 'right' }
+  if (kind === 'time' && typeof v === 'string') return { text: formatTime(v, type), isNull: false, align: 'left' }
+  if (typeof v === 'object') return { text: compactJson(v), isNull: false, align: 'left' }
+  if (typeof v === 'boolean') return { text: v ? 'true' : 'false', isNull: false, align: 'left' }
+  if (typeof v === 'number') return { text: formatNumber(v), isNull: false, align: 'right' }
+  return { text: String(v), isNull: false, align: 'left' }
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
+  const m = Math.floor(ms / 60_000)
+  const s = Math.round((ms % 60_000) / 1000)
+  return `${m} min ${s} s`
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`
+}
+
+/** Quotes an identifier for SQL when it is not a plain lower-case name. */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`
+}
