@@ -1,0 +1,132 @@
+/**
+ * Min/max summaries of metric series by step (tracking_metric_buckets), kept on write. Level l
+ * groups steps into buckets of BUCKET_WIDTHS[l]; each bucket keeps its count and its lowest and
+ * highest finite points. Reading a long series then costs a few thousand summary rows.
+ */
+import type { Statement } from 'better-sqlite3'
+import type { AppDatabase } from '../../db'
+import type { MetricIn } from './validate'
+
+export const BUCKET_WIDTHS = [32, 256, 2048, 16384] as const
+const FANOUT = 8 // each width is 8× the one before
+
+interface Point {
+  step: number
+  timestamp: number
+  value: number
+}
+interface Agg {
+  key: string
+  level: number
+  bucket: number
+  n: number
+  min: Point | null
+  max: Point | null
+}
+
+function merge(into: Agg, from: Pick<Agg, 'n' | 'min' | 'max'>): void {
+  into.n += from.n
+  if (from.min && (!into.min || from.min.value < into.min.value)) into.min = from.min
+  if (from.max && (!into.max || from.max.value > into.max.value)) into.max = from.max
+}
+
+/** Summaries of one batch, every level, grouped by (key, level, bucket). */
+export function aggregate(metrics: readonly MetricIn[]): Agg[] {
+  const level0 = new Map<string, Agg>()
+  for (const m of metrics) {
+    const bucket = Math.floor(m.step / BUCKET_WIDTHS[0])
+    const id = `${m.key}\u0000${bucket}`
+    let a = level0.get(id)
+    if (!a) level0.set(id, (a = { key: m.key, level: 0, bucket, n: 0, min: null, max: null }))
+    const p = Number.isFinite(m.value) ? { step: m.step, timestamp: m.timestamp, value: m.value } : null
+    merge(a, { n: 1, min: p, max: p })
+  }
+  const out = [...level0.values()]
+  let prev = out
+  for (let level = 1; level < BUCKET_WIDTHS.length; level++) {
+    const next = new Map<string, Agg>()
+    for (const a of prev) {
+      const bucket = Math.floor(a.bucket / FANOUT)
+      const id = `${a.key}\u0000${bucket}`
+      let b = next.get(id)
+      if (!b) next.set(id, (b = { key: a.key, level, bucket, n: 0, min: null, max: null }))
+      merge(b, a)
+    }
+    prev = [...next.values()]
+    out.push(...prev)
+  }
+  return out
+}
+
+export class BucketWriter {
+  private readonly upsert: Statement
+  private readonly recount: Statement
+  constructor(db: AppDatabase) {
+    const better = (cmp: '<' | '>', side: 'min' | 'max', col: string) =>
+      `${col} = CASE WHEN excluded.${side}_value ${cmp} ${side}_value OR ${side}_value IS NULL THEN excluded.${col} ELSE ${col} END`
+    this.upsert = db.prepare(`INSERT INTO tracking_metric_buckets
+      (run_id, key, level, bucket, n, min_step, min_timestamp, min_value, max_step, max_timestamp, max_value)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, key, level, bucket) DO UPDATE SET n = n + excluded.n,
+        ${['min_step', 'min_timestamp', 'min_value'].map((c) => better('<', 'min', c)).join(', ')},
+        ${['max_step', 'max_timestamp', 'max_value'].map((c) => better('>', 'max', c)).join(', ')}`)
+    this.recount = db.prepare(`UPDATE tracking_metric_buckets SET n =
+        (SELECT count(*) FROM tracking_metrics WHERE run_id = @run AND key = @key AND step BETWEEN @lo AND @hi)
+      WHERE run_id = @run AND key = @key AND level = @level AND bucket = @bucket`)
+  }
+
+  /**
+   * Adds a batch's summaries. `exact` is false when some points were already stored (a retried
+   * batch): then the counts of the touched buckets are recounted from the series.
+   */
+  add(runId: number, metrics: readonly MetricIn[], exact: boolean): void {
+    for (const a of aggregate(metrics)) {
+      this.upsert.run(runId, a.key, a.level, a.bucket, exact ? a.n : 0, a.min?.step ?? null, a.min?.timestamp ?? null, a.min?.value ?? null, a.max?.step ?? null, a.max?.timestamp ?? null, a.max?.value ?? null)
+      if (!exact) {
+        const w = BUCKET_WIDTHS[a.level]
+        this.recount.run({ run: runId, key: a.key, level: a.level, lo: a.bucket * w, hi: a.bucket * w + w - 1, bucket: a.bucket })
+      }
+    }
+  }
+}
+
+export interface BucketRow {
+  bucket: number
+  n: number
+  min_step: number | null
+  min_timestamp: number | null
+  min_value: number | null
+  max_step: number | null
+  max_timestamp: number | null
+  max_value: number | null
+}
+
+/**
+ * The coarsest level with at least `minBuckets` buckets wholly inside [lo, hi], and those buckets
+ * (ordered), or null when even the finest level has too few (read the raw points then).
+ */
+export function pickBuckets(
+  db: AppDatabase,
+  runId: number,
+  key: string,
+  lo: number,
+  hi: number,
+  minBuckets: number
+): { level: number; bLo: number; bHi: number; rows: BucketRow[] } | null {
+  const count = db.prepare('SELECT count(*) FROM tracking_metric_buckets WHERE run_id = ? AND key = ? AND level = ? AND bucket BETWEEN ? AND ?').pluck()
+  for (let level = BUCKET_WIDTHS.length - 1; level >= 0; level--) {
+    const w = BUCKET_WIDTHS[level]
+    const bLo = Number.isFinite(lo) ? Math.ceil(lo / w) : Number.MIN_SAFE_INTEGER
+    const bHi = Number.isFinite(hi) ? Math.floor((hi + 1) / w) - 1 : Number.MAX_SAFE_INTEGER
+    if (bLo > bHi) continue
+    if ((count.get(runId, key, level, bLo, bHi) as number) < minBuckets) continue
+    const rows = db
+      .prepare(
+        `SELECT bucket, n, min_step, min_timestamp, min_value, max_step, max_timestamp, max_value FROM tracking_metric_buckets
+         WHERE run_id = ? AND key = ? AND level = ? AND bucket BETWEEN ? AND ? ORDER BY bucket`
+      )
+      .all(runId, key, level, bLo, bHi) as BucketRow[]
+    return { level, bLo, bHi, rows }
+  }
+  return null
+}
