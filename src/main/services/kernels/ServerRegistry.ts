@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import type { ServerConnection } from '@jupyterlab/services'
+import type { JupyterServerEvent, JupyterServerInfo, JupyterServerState, SshTarget } from '../../../shared/api'
+import { AppError, toErrorPayload } from '../../../shared/errors'
+import type { Logger } from '../../log'
+import type { InterpreterService } from './interpreters'
+import { JupyterServerManager } from './JupyterServerManager'
+import { checkServer, makeSettings, normalizeBaseUrl, type Endpoint } from './jupyterRest'
+import { SshTunnel, type KnownHost } from './SshTunnel'
+
+/** Adds environment variables to the local Jupyter server, so every kernel inherits them (tracking adds MLFLOW_*). */
+export type KernelEnvProvider = () => Record<string, string> | Promise<Record<string, string>>
+
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined
+  set(key: string, value: unknown): void
+}
+
+export interface Secrets {
+  get(key: string): string | undefined
+  set(key: string, value: string): void
+  delete(key: string): void
+}
+
+interface RemoteDef {
+  id: string
+  name: string
+  baseUrl: string
+  ssh?: { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean }
+}
+
+interface Connected {
+  endpoint: Endpoint
+  settings: ServerConnection.ISettings
+  tunnel?: SshTunnel
+}
+
+export interface ServerRegistryDeps {
+  interpreters: InterpreterService
+  workspace: { readonly path: string | null }
+  store: KeyValueStore
+  secrets: Secrets
+  envProviders: KernelEnvProvider[]
+  log: Logger
+  /** A server changed state; `lost` means its kernels are gone. */
+  onServer: (e: Omit<JupyterServerEvent, 'lostKernelIds'>) => void
+  local?: { startTimeoutMs?: number; restartBaseDelayMs?: number }
+  connectTimeoutMs?: number
+}
+
+export const LOCAL_SERVER_ID = 'local'
+const REMOTES = 'kernels.remoteServers'
+const KNOWN_HOSTS = 'ssh.knownHosts'
+
+/** The Jupyter servers kernels run on: the local one the app starts, and remote ones (URL + token, or through SSH). */
+export class ServerRegistry {
+  private local: JupyterServerManager | null = null
+  private localPython: string | null = null
+  private readonly connected = new Map<string, Connected>()
+  private readonly states = new Map<string, { state: JupyterServerState; error?: AppError }>()
+
+  constructor(private readonly d: ServerRegistryDeps) {}
+
+  private remotes(): RemoteDef[] {
+    return this.d.store.get<RemoteDef[]>(REMOTES) ?? []
+  }
+
+  private setState(serverId: string, state: JupyterServerState, message?: string) {
+    const error = state === 'failed' && message ? new AppError('JUPYTER_UNAVAILABLE', message) : undefined
+    this.states.set(serverId, { state, error })
+    this.d.onServer({ serverId, state, ...(message ? { message } : {}) })
+  }
+
+  list(): JupyterServerInfo[] {
+    const out: JupyterServerInfo[] = []
+    const local = this.states.get(LOCAL_SERVER_ID)
+    out.push({
+      id: LOCAL_SERVER_ID,
+      kind: 'local',
+      name: 'Local Jupyter',
+      baseUrl: this.local?.endpoint?.baseUrl ?? '',
+      state: this.local?.state ?? 'stopped',
+      ...(this.localPython ? { python: this.localPython } : {}),
+      ...(this.local?.pid ? { pid: this.local.pid } : {}),
+      ...(local?.error ? { error: toErrorPayload(local.error) } : {})
+    })
+    for (const r of this.remotes()) out.push(this.remoteInfo(r))
+    return out
+  }
+
+  private remoteInfo(r: RemoteDef): JupyterServerInfo {
+    const s = this.states.get(r.id)
+    return {
+      id: r.id,
+      kind: r.ssh ? 'ssh' : 'remote',
+      name: r.name,
+      baseUrl: r.baseUrl,
+      state: this.connected.has(r.id) ? (s?.state ?? 'ready') : s?.state === 'failed' || s?.state === 'lost' ? s.state : 'stopped',
+      ...(r.ssh ? { ssh: { host: r.ssh.host, port: r.ssh.port, username: r.ssh.username } } : {}),
+      ...(s?.error ? { error: toErrorPayload(s.error) } : {})
+    }
+  }
+
+  /** Starts (or returns) the local server, from `python` or the selected interpreter. */
+  async startLocal(python?: string): Promise<JupyterServerInfo> {
+    if (this.local && python && python !== this.localPython) {
+      await this.local.stop()
+      this.local = null
+    }
+    if (!this.local || this.local.state === 'failed' || this.local.state === 'stopped') {
+      const interp = await this.d.interpreters.selected(python)
+      const root = this.d.workspace.path ?? process.cwd()
+      const env: Record<string, string> = {}
+      for (const p of this.d.envProviders) Object.assign(env, await p())
+      this.local = new JupyterServerManager({
+        python: interp.path,
+        hasJupyterServer: interp.jupyterServer,
+        rootDir: root,
+        env,
+        log: this.d.log,
+        startTimeoutMs: this.d.local?.startTimeoutMs,
+        restartBaseDelayMs: this.d.local?.restartBaseDelayMs,
+        onState: (state, message) => {
+          if (state === 'ready' && this.local?.endpoint) this.setConnected(LOCAL_SERVER_ID, this.local.endpoint)
+          if (state !== 'ready') this.connected.delete(LOCAL_SERVER_ID)
+          this.setState(LOCAL_SERVER_ID, state, message)
+        }
+      })
+      this.localPython = interp.path
+    }
+    await this.local.start()
+    return this.list()[0]
+  }
+
+  get localManager(): JupyterServerManager | null {
+    return this.local
+  }
+
+  private setConnected(id: string, endpoint: Endpoint, tunnel?: SshTunnel) {
+    this.connected.set(id, { endpoint, settings: makeSettings(endpoint), tunnel })
+  }
+
+  /** Settings for a connected server (the local one is started on demand). */
+  async settingsFor(serverId: string = LOCAL_SERVER_ID): Promise<ServerConnection.ISettings> {
+    if (serverId === LOCAL_SERVER_ID && !this.connected.has(serverId)) await this.startLocal()
+    const c = this.connected.get(serverId)
+    if (!c) {
+      const known = this.remotes().some((r) => r.id === serverId)
+      throw new AppError(known ? 'JUPYTER_UNAVAILABLE' : 'NOT_FOUND', known ? 'Connect to this server first (kernels.connect).' : `No Jupyter server ${serverId}`, {
+        serverId
+      })
+    }
+    return c.settings
+  }
+
+  endpointOf(serverId: string): Endpoint | null {
+    return this.connected.get(serverId)?.endpoint ?? null
+  }
+
+  /** Connects a remote server (URL + token, optionally through SSH); remembered, secrets in the secret store. */
+  async connect(p: { serverId?: string; name?: string; baseUrl?: string; token?: string; ssh?: SshTarget }): Promise<JupyterServerInfo> {
+    let def: RemoteDef
+    if (p.serverId) {
+      const found = this.remotes().find((r) => r.id === p.serverId)
+      if (!found) throw new AppError('NOT_FOUND', `No remembered Jupyter server ${p.serverId}`, { serverId: p.serverId })
+      def = found
+    } else {
+      const baseUrl = normalizeBaseUrl(p.baseUrl!)
+      def = {
+        id: randomUUID(),
+        name: p.name ?? (p.ssh ? `${p.ssh.username}@${p.ssh.host}` : new URL(baseUrl).host),
+        baseUrl,
+        ...(p.ssh
+          ? { ssh: { host: p.ssh.host, port: p.ssh.port ?? 22, username: p.ssh.username, privateKeyPath: p.ssh.privateKeyPath, useAgent: p.ssh.useAgent } }
+          : {})
+      }
+    }
+    const token = p.token ?? this.d.secrets.get(`kernels.server.${def.id}.token`) ?? ''
+    const passphrase = p.ssh?.passphrase ?? this.d.secrets.get(`kernels.server.${def.id}.passphrase`)
+    await this.disconnect(def.id).catch(() => {})
+    let endpoint: Endpoint = { baseUrl: def.baseUrl, token }
+    let tunnel: SshTunnel | undefined
+    try {
+      if (def.ssh) {
+        const remote = new URL(def.baseUrl)
+        const privateKey = def.ssh.privateKeyPath
+          ? await readFile(def.ssh.privateKeyPath).catch((err: Error) => {
+              throw new AppError('SSH_ERROR', `Cannot read the SSH key ${def.ssh!.privateKeyPath}: ${err.message}`)
+            })
+          : undefined
+        tunnel = new SshTunnel({
+          host: def.ssh.host,
+          port: def.ssh.port,
+          username: def.ssh.username,
+          privateKey,
+          passphrase,
+          agent: def.ssh.useAgent || !privateKey ? process.env.SSH_AUTH_SOCK : undefined,
+          remoteHost: remote.hostname === 'localhost' ? '127.0.0.1' : remote.hostname.replace(/^\[|\]$/g, ''),
+          remotePort: Number(remote.port || (remote.protocol === 'https:' ? 443 : 80)),
+          knownHosts: {
+            get: (hp) => this.d.store.get<Record<string, KnownHost>>(KNOWN_HOSTS)?.[hp],
+            set: (hp, entry) => this.d.store.set(KNOWN_HOSTS, { ...(this.d.store.get<Record<string, KnownHost>>(KNOWN_HOSTS) ?? {}), [hp]: entry })
+          },
+          acceptFingerprint: p.ssh?.acceptHostKey,
+          log: this.d.log,
+          onLost: (message) => {
+            this.connected.delete(def.id)
+            this.setState(def.id, 'lost', message)
+          }
+        })
+        const port = await tunnel.open()
+        endpoint = { baseUrl: `http://127.0.0.1:${port}${remote.pathname}`, token }
+      }
+      await checkServer(endpoint, this.d.connectTimeoutMs ?? 4000, def.baseUrl + (def.ssh ? ` (through SSH ${def.ssh.username}@${def.ssh.host})` : ''))
+    } catch (err) {
+      await tunnel?.close()
+      throw err
+    }
+    this.setConnected(def.id, endpoint, tunnel)
+    const remotes = this.remotes().filter((r) => r.id !== def.id)
+    this.d.store.set(REMOTES, [...remotes, def])
+    if (p.token !== undefined) this.d.secrets.set(`kernels.server.${def.id}.token`, p.token)
+    if (p.ssh?.passphrase !== undefined) this.d.secrets.set(`kernels.server.${def.id}.passphrase`, p.ssh.passphrase)
+    this.setState(def.id, 'ready')
+    return this.remoteInfo(def)
+  }
+
+  async disconnect(serverId: string, forget = false): Promise<void> {
+    if (serverId === LOCAL_SERVER_ID) {
+      await this.local?.stop()
+      this.connected.delete(serverId)
+      return
+    }
+    const c = this.connected.get(serverId)
+    this.connected.delete(serverId)
+    await c?.tunnel?.close()
+    if (c) this.setState(serverId, 'stopped')
+    if (forget) {
+      this.d.store.set(REMOTES, this.remotes().filter((r) => r.id !== serverId))
+      this.d.secrets.delete(`kernels.server.${serverId}.token`)
+      this.d.secrets.delete(`kernels.server.${serverId}.passphrase`)
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const [id, c] of this.connected) if (id !== LOCAL_SERVER_ID) await c.tunnel?.close()
+    this.connected.clear()
+    await this.local?.stop()
+  }
+}
