@@ -1,0 +1,183 @@
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { MetricSeries } from '../../../../shared/api'
+import { call } from '../../api/client'
+import { PlotlyChart } from './PlotlyChart'
+import { smooth } from './logic'
+import { useExperimentsStore } from './useExperimentsStore'
+
+const MAX_POINTS = 500
+/** Overlaying more lines than this is unreadable (and one request each). */
+const MAX_RUNS = 20
+const COLORS = ['#5b8def', '#ef6b73', '#5cc98f', '#f2b84b', '#b07cf0', '#4fc3d9', '#f08a4b', '#9aa4b2', '#e46fb3', '#8bc34a']
+
+interface Loaded {
+  runId: string
+  name: string
+  series: MetricSeries
+}
+
+/** One metric key over the selected runs (overlay), by step; zooming re-requests the range so the raw points show. */
+export function MetricChart() {
+  const runs = useExperimentsStore((s) => s.runs)
+  const selected = useExperimentsStore((s) => s.selected)
+  const detailRunId = useExperimentsStore((s) => s.detailRunId)
+  const chartKey = useExperimentsStore((s) => s.chartKey)
+  const setChartKey = useExperimentsStore((s) => s.setChartKey)
+  const logY = useExperimentsStore((s) => s.logY)
+  const setLogY = useExperimentsStore((s) => s.setLogY)
+  const smoothing = useExperimentsStore((s) => s.smoothing)
+  const setSmoothing = useExperimentsStore((s) => s.setSmoothing)
+  const revision = useExperimentsStore((s) => s.revision)
+
+  const [range, setRange] = useState<[number, number] | null>(null)
+  const [loaded, setLoaded] = useState<Loaded[]>([])
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  const keys = useMemo(() => {
+    const k = new Set<string>()
+    for (const r of runs) r.metrics.forEach((m) => k.add(m.key))
+    return [...k].sort()
+  }, [runs])
+
+  const runIds = (selected.length > 0 ? selected : detailRunId ? [detailRunId] : []).slice(0, MAX_RUNS)
+  const idsKey = runIds.join(',')
+
+  useEffect(() => setRange(null), [chartKey, idsKey])
+
+  useEffect(() => {
+    if (!chartKey || runIds.length === 0) {
+      setLoaded([])
+      return
+    }
+    let alive = true
+    setBusy(true)
+    const names = new Map(runs.map((r) => [r.runId, r.runName || r.runId]))
+    Promise.all(
+      runIds.map((runId) =>
+        call('tracking.metrics.history', {
+          runId,
+          key: chartKey,
+          x: 'step',
+          maxPoints: MAX_POINTS,
+          ...(range ? { xMin: Math.floor(range[0]), xMax: Math.ceil(range[1]) } : {})
+        }).then((series) => ({ runId, name: names.get(runId) ?? runId, series }))
+      )
+    ).then(
+      (l) => {
+        if (!alive) return
+        setLoaded(l)
+        setError(null)
+        setBusy(false)
+      },
+      (e: unknown) => {
+        if (!alive) return
+        setError(e instanceof Error ? e.message : String(e))
+        setBusy(false)
+      }
+    )
+    return () => {
+      alive = false
+    }
+    // runs only supplies names; refetch on key, runs chosen, zoom range and live revisions
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [chartKey, idsKey, range, revision])
+
+  const data = useMemo(() => {
+    const traces: Record<string, unknown>[] = []
+    loaded.forEach((l, i) => {
+      const color = COLORS[i % COLORS.length]
+      const y = l.series.values
+      if (smoothing > 0) {
+        traces.push({ type: 'scatter', mode: 'lines', x: l.series.steps, y, name: `${l.name} (raw)`, line: { color, width: 1 }, opacity: 0.25, showlegend: false, hoverinfo: 'skip' })
+      }
+      traces.push({ type: 'scatter', mode: 'lines', x: l.series.steps, y: smooth(y, smoothing), name: l.name, line: { color, width: 1.6 }, connectgaps: false })
+    })
+    return traces
+  }, [loaded, smoothing])
+
+  const layout = useMemo(
+    () => ({
+      uirevision: `${chartKey}|${idsKey}|${logY}`,
+      showlegend: true,
+      xaxis: { title: { text: 'step' } },
+      yaxis: { type: logY ? 'log' : 'linear', title: { text: chartKey ?? '' } }
+    }),
+    [chartKey, idsKey, logY]
+  )
+
+  const onRelayout = useCallback((e: Record<string, unknown>) => {
+    const a = e['xaxis.range[0]']
+    const b = e['xaxis.range[1]']
+    const r = e['xaxis.range']
+    if (typeof a === 'number' && typeof b === 'number') setRange([a, b])
+    else if (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number') setRange([r[0], r[1]])
+    else if (e['xaxis.autorange'] === true) setRange(null)
+  }, [])
+
+  const total = loaded.reduce((a, l) => a + l.series.total, 0)
+  const shown = loaded.reduce((a, l) => a + l.series.steps.length, 0)
+  const downsampled = loaded.some((l) => l.series.downsampled)
+
+  return (
+    <section className="exp-chart" aria-label="Metric chart">
+      <div className="exp-toolbar" role="toolbar" aria-label="Chart options">
+        <label className="inline-field">
+          <span>Metric</span>
+          <select aria-label="Metric" value={chartKey ?? ''} onChange={(e) => setChartKey(e.target.value || null)}>
+            {keys.length === 0 && <option value="">No metrics</option>}
+            {keys.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> Log scale
+        </label>
+        <label className="inline-field">
+          <span>Smoothing</span>
+          <input
+            type="range"
+            aria-label="Smoothing"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            onChange={(e) => setSmoothing(Number(e.target.value))}
+          />
+          <span className="mono exp-num" aria-hidden="true">
+            {smoothing.toFixed(2)}
+          </span>
+        </label>
+        {range && (
+          <button type="button" className="btn small ghost" onClick={() => setRange(null)}>
+            Reset zoom
+          </button>
+        )}
+        <span className="spacer" />
+        <span className="muted exp-note" role="status">
+          {busy ? 'Loading…' : loaded.length ? `${shown.toLocaleString()} of ${total.toLocaleString()} points${downsampled ? ' (downsampled; zoom in for raw)' : ' (raw)'}` : ''}
+          {selected.length > MAX_RUNS ? ` · first ${MAX_RUNS} of ${selected.length} selected runs` : ''}
+        </span>
+      </div>
+      {error && (
+        <div role="alert" className="error-box">
+          {error}
+        </div>
+      )}
+      {runIds.length === 0 ? (
+        <div className="empty-note muted">Select runs to chart their metrics.</div>
+      ) : (
+        <PlotlyChart
+          data={data}
+          layout={layout}
+          label={`${chartKey ?? 'Metric'} by step`}
+          description={`${chartKey ?? 'metric'} for ${loaded.map((l) => l.name).join(', ')}`}
+          onRelayout={onRelayout}
+        />
+      )}
+    </section>
+  )
+}

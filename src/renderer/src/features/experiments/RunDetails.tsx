@@ -1,0 +1,164 @@
+import { useEffect, useState } from 'react'
+import type { ArtifactPreview, TrackingArtifact, TrackingRun } from '../../../../shared/api'
+import { call } from '../../api/client'
+import { useExperimentsStore } from './useExperimentsStore'
+
+function KeyValues({ title, entries }: { title: string; entries: [string, string][] }) {
+  return (
+    <section className="exp-kv" aria-label={title}>
+      <h3>{title}</h3>
+      {entries.length === 0 ? (
+        <p className="muted">None</p>
+      ) : (
+        <table className="stats-table">
+          <tbody>
+            {entries.map(([k, v]) => (
+              <tr key={k}>
+                <th scope="row">{k}</th>
+                <td className="mono">{v}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  )
+}
+
+function Preview({ p }: { p: ArtifactPreview }) {
+  if (p.kind === 'image' && p.base64) return <img className="exp-img" alt={p.path} src={`data:${p.mime};base64,${p.base64}`} />
+  if (p.kind === 'csv' && p.rows)
+    return (
+      <div className="table-wrap exp-preview">
+        <table className="stats-table" aria-label={`Preview of ${p.path}`}>
+          <tbody>
+            {p.rows.map((row, i) => (
+              <tr key={i}>
+                {row.map((c, j) => (i === 0 ? <th key={j}>{c}</th> : <td key={j}>{c}</td>))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    )
+  if (p.kind === 'text') return <pre className="exp-preview mono" aria-label={`Preview of ${p.path}`}>{p.text}</pre>
+  return <p className="muted">No preview for this file ({p.mime}, {p.size.toLocaleString()} bytes).</p>
+}
+
+/** Params, latest metrics, tags and artifacts of one run. */
+export function RunDetails() {
+  const runId = useExperimentsStore((s) => s.detailRunId)
+  const showDetails = useExperimentsStore((s) => s.showDetails)
+  const revision = useExperimentsStore((s) => s.revision)
+  const loadRuns = useExperimentsStore((s) => s.loadRuns)
+  const [run, setRun] = useState<TrackingRun | null>(null)
+  const [dir, setDir] = useState('')
+  const [files, setFiles] = useState<TrackingArtifact[]>([])
+  const [preview, setPreview] = useState<ArtifactPreview | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  useEffect(() => {
+    setDir('')
+    setPreview(null)
+  }, [runId])
+
+  useEffect(() => {
+    if (!runId) return setRun(null)
+    let alive = true
+    call('tracking.run.get', { runId }).then(
+      (r) => alive && (setRun(r), setError(null)),
+      (e: unknown) => alive && setError(e instanceof Error ? e.message : String(e))
+    )
+    return () => {
+      alive = false
+    }
+  }, [runId, revision])
+
+  useEffect(() => {
+    if (!runId) return setFiles([])
+    let alive = true
+    call('tracking.artifacts.list', { runId, path: dir || undefined }).then(
+      (r) => alive && setFiles(r.files),
+      () => alive && setFiles([])
+    )
+    return () => {
+      alive = false
+    }
+  }, [runId, dir, revision])
+
+  if (!runId) return <p className="empty-note muted">Choose a run name to see its details.</p>
+  if (error)
+    return (
+      <div role="alert" className="error-box">
+        {error}
+      </div>
+    )
+  if (!run) return <p className="muted">Loading…</p>
+
+  const open = (f: TrackingArtifact) => {
+    if (f.isDir) return setDir(f.path)
+    call('tracking.artifacts.read', { runId, path: f.path }).then(setPreview, (e: unknown) =>
+      setError(e instanceof Error ? e.message : String(e))
+    )
+  }
+  const toggleDeleted = async () => {
+    await call(run.lifecycleStage === 'deleted' ? 'tracking.run.restore' : 'tracking.run.delete', { runId })
+    void loadRuns()
+    setRun({ ...run, lifecycleStage: run.lifecycleStage === 'deleted' ? 'active' : 'deleted' })
+  }
+
+  return (
+    <section className="exp-details" aria-label={`Run ${run.runName}`}>
+      <div className="exp-toolbar">
+        <h2 className="exp-title">{run.runName || run.runId}</h2>
+        <span className="badge">{run.status}</span>
+        <span className="spacer" />
+        <button type="button" className="btn small ghost" onClick={() => void toggleDeleted()}>
+          {run.lifecycleStage === 'deleted' ? 'Restore run' : 'Delete run'}
+        </button>
+        <button type="button" className="icon-btn small" aria-label="Close details" onClick={() => showDetails(null)}>
+          ×
+        </button>
+      </div>
+      <p className="muted mono exp-id">{run.runId}</p>
+      <KeyValues title="Parameters" entries={Object.entries(run.params).sort()} />
+      <KeyValues
+        title="Metrics"
+        entries={run.metrics.map((m) => [m.key, m.value === null ? (m.nonFinite ?? 'NaN') : `${m.value} (step ${m.step})`] as [string, string])}
+      />
+      <KeyValues title="Tags" entries={Object.entries(run.tags).filter(([k]) => !k.startsWith('mlflow.runName')).sort()} />
+      <section className="exp-kv" aria-label="Artifacts">
+        <h3>Artifacts{dir ? ` / ${dir}` : ''}</h3>
+        {dir && (
+          <button type="button" className="link-btn" onClick={() => setDir(dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '')}>
+            Up one folder
+          </button>
+        )}
+        {files.length === 0 ? (
+          <p className="muted">None</p>
+        ) : (
+          <ul className="exp-files" aria-label="Artifact files">
+            {files.map((f) => (
+              <li key={f.path}>
+                <button type="button" className="link-btn" onClick={() => open(f)} aria-label={`${f.isDir ? 'Open folder' : 'Preview'} ${f.path}`}>
+                  {f.path.split('/').pop()}
+                  {f.isDir ? '/' : ''}
+                </button>
+                {f.size !== null && <span className="muted"> {f.size.toLocaleString()} B</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+        {preview && (
+          <div className="exp-preview-wrap" aria-label={`Artifact ${preview.path}`} role="region">
+            <div className="muted">
+              {preview.path}
+              {preview.truncated ? ' (truncated)' : ''}
+            </div>
+            <Preview p={preview} />
+          </div>
+        )}
+      </section>
+    </section>
+  )
+}

@@ -1,0 +1,161 @@
+import { create } from 'zustand'
+import type { TrackingExperiment, TrackingRun } from '../../../../shared/api'
+import { call } from '../../api/client'
+import type { ColumnId, SortDir } from './logic'
+
+export { cellValue, columnLabel, compareValues, formatValue, sortRuns, type ColumnId, type SortDir } from './logic'
+
+interface State {
+  experiments: TrackingExperiment[]
+  experimentsError: string | null
+  experimentId: string | null
+  runs: TrackingRun[]
+  loading: boolean
+  filter: string
+  filterError: string | null
+  sort: { col: ColumnId; dir: SortDir }
+  columns: ColumnId[]
+  selected: string[]
+  detailRunId: string | null
+  chartKey: string | null
+  logY: boolean
+  smoothing: number
+  view: 'chart' | 'compare'
+  /** Bumped on every live refresh so that the chart and details refetch. */
+  revision: number
+  loadExperiments(): Promise<void>
+  selectExperiment(id: string): void
+  loadRuns(): Promise<void>
+  setFilter(f: string): void
+  applyFilter(): Promise<void>
+  setSort(col: ColumnId): void
+  toggleColumn(col: ColumnId): void
+  toggleSelected(runId: string): void
+  setSelected(ids: string[]): void
+  showDetails(runId: string | null): void
+  setChartKey(k: string | null): void
+  setLogY(v: boolean): void
+  setSmoothing(v: number): void
+  setView(v: 'chart' | 'compare'): void
+  refresh(): Promise<void>
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+let runsSeq = 0
+
+export const useExperimentsStore = create<State>()((set, get) => ({
+  experiments: [],
+  experimentsError: null,
+  experimentId: null,
+  runs: [],
+  loading: false,
+  filter: '',
+  filterError: null,
+  sort: { col: 'run.start', dir: 'desc' },
+  columns: [],
+  selected: [],
+  detailRunId: null,
+  chartKey: null,
+  logY: false,
+  smoothing: 0,
+  view: 'chart',
+  revision: 0,
+
+  async loadExperiments() {
+    try {
+      const experiments = await call('tracking.experiments.list', {})
+      set({ experiments, experimentsError: null })
+      const cur = get().experimentId
+      if (!cur || !experiments.some((e) => e.experimentId === cur)) {
+        const first = experiments.find((e) => e.runCount > 0) ?? experiments[0]
+        if (first) get().selectExperiment(first.experimentId)
+      }
+    } catch (e) {
+      set({ experimentsError: message(e) })
+    }
+  },
+
+  selectExperiment(id) {
+    if (id === get().experimentId) return
+    set({ experimentId: id, runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, view: 'chart' })
+    void get().loadRuns()
+  },
+
+  async loadRuns() {
+    const { experimentId, filter } = get()
+    if (!experimentId) return
+    const seq = ++runsSeq
+    set({ loading: true })
+    try {
+      const runs: TrackingRun[] = []
+      let pageToken: string | undefined
+      do {
+        const page = await call('tracking.runs.search', {
+          experimentIds: [experimentId],
+          filter: filter.trim() || undefined,
+          maxResults: 5000,
+          pageToken
+        })
+        runs.push(...page.runs)
+        pageToken = page.nextPageToken ?? undefined
+      } while (pageToken && runs.length < 50_000 && seq === runsSeq)
+      if (seq !== runsSeq) return
+      const s = get()
+      const ids = new Set(runs.map((r) => r.runId))
+      let { columns, chartKey } = s
+      if (columns.length === 0 && runs.length > 0) {
+        // default columns: every param and metric (up to a handful)
+        const p = new Set<string>()
+        const m = new Set<string>()
+        for (const r of runs.slice(0, 200)) {
+          Object.keys(r.params).forEach((k) => p.add(k))
+          r.metrics.forEach((x) => m.add(x.key))
+        }
+        columns = [...[...p].sort().slice(0, 6).map((k) => `params.${k}`), ...[...m].sort().slice(0, 6).map((k) => `metrics.${k}`)]
+      }
+      if (!chartKey) chartKey = runs.find((r) => r.metrics.length > 0)?.metrics.map((m) => m.key).sort()[0] ?? null
+      set({
+        runs,
+        loading: false,
+        filterError: null,
+        columns,
+        chartKey,
+        selected: s.selected.filter((id) => ids.has(id)),
+        detailRunId: s.detailRunId && ids.has(s.detailRunId) ? s.detailRunId : null
+      })
+    } catch (e) {
+      if (seq !== runsSeq) return
+      set({ loading: false, filterError: message(e) })
+    }
+  },
+
+  setFilter: (filter) => set({ filter }),
+  applyFilter: () => get().loadRuns(),
+
+  setSort(col) {
+    const { sort } = get()
+    set({ sort: sort.col === col ? { col, dir: sort.dir === 'asc' ? 'desc' : 'asc' } : { col, dir: col.startsWith('run.') ? 'asc' : 'desc' } })
+  },
+
+  toggleColumn(col) {
+    const { columns } = get()
+    set({ columns: columns.includes(col) ? columns.filter((c) => c !== col) : [...columns, col] })
+  },
+
+  toggleSelected(runId) {
+    const { selected } = get()
+    const next = selected.includes(runId) ? selected.filter((x) => x !== runId) : [...selected, runId]
+    set({ selected: next, view: next.length < 2 ? 'chart' : get().view })
+  },
+  setSelected: (selected) => set({ selected, view: selected.length < 2 ? 'chart' : get().view }),
+  showDetails: (detailRunId) => set({ detailRunId }),
+  setChartKey: (chartKey) => set({ chartKey }),
+  setLogY: (logY) => set({ logY }),
+  setSmoothing: (smoothing) => set({ smoothing }),
+  setView: (view) => set({ view }),
+
+  async refresh() {
+    await Promise.all([get().loadExperiments(), get().loadRuns()])
+    set({ revision: get().revision + 1 })
+  }
+}))
