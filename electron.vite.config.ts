@@ -16,7 +16,9 @@ export default defineConfig({
           serve: resolve(__dirname, 'src/main/serve.ts'),
           'bench-lake': resolve(__dirname, 'bench/lake.ts'),
           'bench-tracking': resolve(__dirname, 'bench/tracking.ts'),
-          'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts')
+          'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts'),
+          'bench-notebooks-ui': resolve(__dirname, 'bench/notebooks-ui.ts'),
+          'bench-jobs': resolve(__dirname, 'bench/jobs.ts')
         }
       }
     }

@@ -5,11 +5,14 @@ import { openDatabase, type AppDatabase } from './db'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
+import { detectGpus } from './services/jobs/HostBackend'
+import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
 import { DuckEngine } from './services/lake/engine'
 import { LakeService } from './services/lake/LakeService'
 import { SecretStore, type SecretCipher } from './services/secrets/SecretStore'
 import { SettingsService } from './services/settings/SettingsService'
+import { knownHostsIn } from './services/ssh/connect'
 import { createTrackingRest } from './services/tracking/rest'
 import { TrackingService } from './services/tracking/TrackingService'
 import type { HttpMount } from './serve/server'
@@ -28,6 +31,8 @@ export interface CoreOptions {
   memoryLimit?: string
   /** Kernels & notebooks: discovery environment, relay limits, timeouts (tests). */
   kernels?: KernelStackOptions
+  /** Training jobs: Slurm CLI environment, poll intervals, local concurrency/GPUs (tests, bench). */
+  jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
 }
 
 export interface Core {
@@ -39,6 +44,8 @@ export interface Core {
   tracking: TrackingService
   /** Kernels & notebooks; `kernels.envProviders` is the one place that injects env vars into kernels. */
   kernels: KernelStack
+  /** Training jobs (local, SSH, Slurm) and sweeps; unfinished jobs are re-attached at start. */
+  jobs: JobService
   router: Router
   /** HTTP routes a door serves beside the contract (the MLflow REST API), behind its token. */
   mounts: HttpMount[]
@@ -83,13 +90,28 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     }
   }
   await lake.ready()
+  // ---------- training jobs ----------
+  const jobs = new JobService({
+    db,
+    dataDir: opts.dataDir,
+    tracking,
+    secrets,
+    knownHosts: knownHostsIn(settings),
+    emit,
+    log,
+    workspacePath: () => workspace.path,
+    localGpus: opts.jobs?.localGpus ?? (await detectGpus()).map((g) => g.index),
+    ...opts.jobs
+  })
+  jobs.start()
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
     workspace,
     lake,
     tracking,
-    kernelStack: kernels
+    kernelStack: kernels,
+    jobs
   })
   const router = createRouter(handlers, log)
   return {
@@ -100,6 +122,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     lake,
     tracking,
     kernels,
+    jobs,
     router,
     mounts: [createTrackingRest(tracking, log)],
     events: {
@@ -113,6 +136,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       }
     },
     async dispose() {
+      await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()
       await lake.dispose()

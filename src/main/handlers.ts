@@ -1,5 +1,6 @@
 import type { AppInfo, Method, QueryTab } from '../shared/api'
 import type { Handlers } from './rpc/router'
+import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
 import type { SettingsService } from './services/settings/SettingsService'
@@ -14,10 +15,12 @@ interface Deps {
   workspace: WorkspaceService
   lake: LakeService
   tracking: TrackingService
+  /** Training jobs (issue 5). */
+  jobs: JobService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs }: Deps): Handlers {
   const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
@@ -67,10 +70,36 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.run.get': ({ runId }) => tracking.getRun(runId),
     'tracking.run.delete': ({ runId }) => tracking.setRunDeleted(runId, true),
     'tracking.run.restore': ({ runId }) => tracking.setRunDeleted(runId, false),
+    'tracking.run.setNote': ({ runId, note }) => tracking.setRunNote(runId, note),
+    'tracking.experiment.delete': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, true),
+    'tracking.experiment.restore': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, false),
     'tracking.metrics.history': (p) => tracking.metricHistory(p),
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
-    ...kernelAndNotebookHandlers(kernelStack)
+    ...kernelAndNotebookHandlers(kernelStack),
+    ...jobHandlers(jobs)
+  }
+}
+
+// ---------- training jobs (issue 5) ----------
+type JobMethod = Extract<Method, `jobs.${string}`>
+
+function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
+  return {
+    'jobs.validate': ({ spec }) => ({ fieldErrors: jobs.validate(spec) }),
+    'jobs.submit': ({ spec }) => jobs.submit(spec),
+    'jobs.list': (filter) => jobs.list(filter),
+    'jobs.get': ({ jobId }) => jobs.get(jobId),
+    'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
+    'jobs.logs': ({ jobId, fromLine, maxLines }) => jobs.logs(jobId, fromLine, maxLines),
+    'jobs.targets.list': () => jobs.targets.list(),
+    'jobs.targets.save': ({ target }) => jobs.targets.save(target),
+    'jobs.targets.remove': async ({ targetId }) => (await jobs.targets.remove(targetId), { ok: true as const }),
+    'jobs.targets.test': ({ targetId }) => jobs.targets.test(targetId),
+    'jobs.sweeps.submit': ({ spec, sweep }) => jobs.sweeps.submit(spec, sweep),
+    'jobs.sweeps.list': () => jobs.sweeps.list(),
+    'jobs.sweeps.get': ({ sweepId }) => jobs.sweeps.get(sweepId),
+    'jobs.sweeps.stop': ({ sweepId }) => jobs.sweeps.stop(sweepId)
   }
 }
 

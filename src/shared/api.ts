@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
+import { jobEventNames, jobRequests, type JobEvents, type JobResults } from './jobs'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -113,7 +114,8 @@ export const requests = {
     .refine((v) => (v.queryId === undefined) !== (v.table === undefined), 'give exactly one of queryId or table'),
   'lake.history': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   ...trackingRequests(),
-  ...kernelRequests()
+  ...kernelRequests(),
+  ...jobRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -264,7 +266,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results {
+export interface Results extends JobResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -293,6 +295,9 @@ export interface Results {
   'tracking.run.get': TrackingRun
   'tracking.run.delete': { ok: true }
   'tracking.run.restore': { ok: true }
+  'tracking.run.setNote': { ok: true }
+  'tracking.experiment.delete': { ok: true }
+  'tracking.experiment.restore': { ok: true }
   'tracking.metrics.history': MetricSeries
   'tracking.artifacts.list': { runId: string; path: string; files: TrackingArtifact[] }
   'tracking.artifacts.read': ArtifactPreview
@@ -302,7 +307,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events {
+export interface Events extends JobEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -310,7 +315,7 @@ export interface Events {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -326,6 +331,7 @@ export type ServerMessage =
   | { event: string; payload: unknown }
 
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
+export * from './jobs'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------
@@ -357,6 +363,10 @@ function trackingRequests() {
     'tracking.run.get': z.object({ runId: trackingId }).strict(),
     'tracking.run.delete': z.object({ runId: trackingId }).strict(),
     'tracking.run.restore': z.object({ runId: trackingId }).strict(),
+    /** The run's note: the `mlflow.note.content` tag, as MLflow's UI keeps it. */
+    'tracking.run.setNote': z.object({ runId: trackingId, note: z.string().max(8000) }).strict(),
+    'tracking.experiment.delete': z.object({ experimentId: z.string().regex(/^\d{1,15}$/) }).strict(),
+    'tracking.experiment.restore': z.object({ experimentId: z.string().regex(/^\d{1,15}$/) }).strict(),
     /** One metric series, LTTB-downsampled to maxPoints (default 2000) unless raw; xMin/xMax zoom. */
     'tracking.metrics.history': z
       .object({

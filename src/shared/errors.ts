@@ -22,6 +22,11 @@ export type ErrorCode =
   | 'FILE_CHANGED'
   | 'SSH_HOST_KEY'
   | 'SSH_ERROR'
+  // training jobs
+  | 'INVALID_SPEC'
+  | 'SLURM_REJECTED'
+  | 'SLURM_ERROR'
+  | 'JOB_ERROR'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -44,6 +44,9 @@ describe('app database', () => {
     const db = openDatabase(':memory:')
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name)
     expect(tables).toEqual([
+      'job_sweeps',
+      'job_targets',
+      'jobs',
       'lake_sources',
       'query_history',
       'schema_migrations',

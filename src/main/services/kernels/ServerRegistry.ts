@@ -7,7 +7,8 @@ import type { Logger } from '../../log'
 import type { InterpreterService } from './interpreters'
 import { JupyterServerManager } from './JupyterServerManager'
 import { checkServer, makeSettings, normalizeBaseUrl, type Endpoint } from './jupyterRest'
-import { SshTunnel, type KnownHost } from './SshTunnel'
+import { knownHostsIn } from '../ssh/connect'
+import { SshTunnel } from './SshTunnel'
 
 /** Adds environment variables to the local Jupyter server, so every kernel inherits them (tracking adds MLFLOW_*). */
 export type KernelEnvProvider = () => Record<string, string> | Promise<Record<string, string>>
@@ -51,7 +52,6 @@ export interface ServerRegistryDeps {
 
 export const LOCAL_SERVER_ID = 'local'
 const REMOTES = 'kernels.remoteServers'
-const KNOWN_HOSTS = 'ssh.knownHosts'
 
 /** The Jupyter servers kernels run on: the local one the app starts, and remote ones (URL + token, or through SSH). */
 export class ServerRegistry {
@@ -198,10 +198,7 @@ export class ServerRegistry {
           agent: def.ssh.useAgent || !privateKey ? process.env.SSH_AUTH_SOCK : undefined,
           remoteHost: remote.hostname === 'localhost' ? '127.0.0.1' : remote.hostname.replace(/^\[|\]$/g, ''),
           remotePort: Number(remote.port || (remote.protocol === 'https:' ? 443 : 80)),
-          knownHosts: {
-            get: (hp) => this.d.store.get<Record<string, KnownHost>>(KNOWN_HOSTS)?.[hp],
-            set: (hp, entry) => this.d.store.set(KNOWN_HOSTS, { ...(this.d.store.get<Record<string, KnownHost>>(KNOWN_HOSTS) ?? {}), [hp]: entry })
-          },
+          knownHosts: knownHostsIn(this.d.store),
           acceptFingerprint: p.ssh?.acceptHostKey,
           log: this.d.log,
           onLost: (message) => {

@@ -1,84 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
-import { tmpdir, userInfo } from 'node:os'
+import { mkdirSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../log'
-import { freePort, JupyterServerManager } from './JupyterServerManager'
+import { startSshd, sshdUnavailable, type TestSshd } from '../../testing/sshd'
+import { JupyterServerManager } from './JupyterServerManager'
 import { createKernelTestCore, findJupyterPython, type KernelTestCore } from './testing'
 
-const SSHD = '/usr/sbin/sshd'
 const python = await findJupyterPython()
-const isRoot = process.getuid?.() === 0
-const why = !existsSync(SSHD)
-  ? `${SSHD} is missing (apt install openssh-server)`
-  : !isRoot
-    ? 'the sshd fixture runs as root'
-    : !python
-      ? 'no interpreter with jupyter_server and ipykernel'
-      : null
+const why = sshdUnavailable() ?? (!python ? 'no interpreter with jupyter_server and ipykernel' : null)
 if (why) console.warn(`SSH tunnel tests skipped: ${why}`)
 
-function waitPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), resolve()))
-      s.once('error', () => {
-        s.destroy()
-        if (Date.now() > deadline) reject(new Error(`nothing listens on ${port}`))
-        else setTimeout(attempt, 100)
-      })
-    }
-    attempt()
-  })
-}
-
 describe.skipIf(why !== null)('kernels through an SSH tunnel (real sshd on loopback)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'atelier-sshd-'))
-  let sshd: ChildProcess
+  let sshd: TestSshd
+  let dir: string
   let sshPort: number
   let remote: JupyterServerManager
   let core: KernelTestCore
   let hostFingerprint: string
-  const key = join(dir, 'client_ed25519')
-  const otherKey = join(dir, 'other_ed25519')
+  let key: string
+  let otherKey: string
 
   beforeAll(async () => {
-    const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file])
-    keygen(join(dir, 'host_ed25519'))
-    keygen(key)
-    keygen(otherKey)
-    hostFingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_ed25519.pub')], { encoding: 'utf8' }).split(' ')[1]
-    execFileSync('cp', [`${key}.pub`, join(dir, 'authorized_keys')])
-    sshPort = await freePort()
-    writeFileSync(
-      join(dir, 'sshd_config'),
-      [
-        `Port ${sshPort}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir, 'host_ed25519')}`,
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PubkeyAuthentication yes',
-        'UsePAM no',
-        'StrictModes no',
-        'PermitRootLogin yes',
-        'AllowTcpForwarding yes',
-        'LogLevel ERROR'
-      ].join('\n') + '\n'
-    )
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
-    sshd = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    sshd.stderr!.on('data', (d) => (err += d))
-    await waitPort(sshPort, 10_000).catch((e) => {
-      throw new Error(`sshd did not start: ${e.message}\n${err}`)
-    })
+    sshd = await startSshd()
+    ;({ dir, port: sshPort, hostFingerprint, key, otherKey } = sshd)
     mkdirSync(join(dir, 'remote-root'))
     remote = new JupyterServerManager({ python: python!, hasJupyterServer: true, rootDir: join(dir, 'remote-root'), env: {}, log: silentLogger })
     await remote.start()
@@ -88,8 +33,7 @@ describe.skipIf(why !== null)('kernels through an SSH tunnel (real sshd on loopb
   afterAll(async () => {
     await core?.cleanup()
     await remote?.stop()
-    sshd?.kill('SIGTERM')
-    rmSync(dir, { recursive: true, force: true })
+    await sshd?.stop()
   })
 
   const ssh = (extra: Record<string, unknown> = {}) => ({

@@ -1,0 +1,434 @@
+/**
+ * Training jobs: validate → store the job (queued) → create its tracking run → submit through the
+ * backend → store the remote id, all before `submit` returns. A poll loop (fast right after a
+ * submit, 1 s while jobs are active, stopped when none are) asks each backend where its jobs
+ * stand in one round trip, tails their logs (regex metrics → run metrics), ends the run, and
+ * re-attaches every unfinished job when the app starts. Sweeps: see SweepRunner.
+ */
+import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { EventName, Events } from '../../../shared/api'
+import { AppError } from '../../../shared/errors'
+import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec } from '../../../shared/jobs'
+import type { AppDatabase } from '../../db'
+import type { Logger } from '../../log'
+import type { SecretStore } from '../secrets/SecretStore'
+import type { KnownHostsStore } from '../ssh/connect'
+import type { TrackingService } from '../tracking/TrackingService'
+import { Backends } from './backends'
+import { HostBackend } from './HostBackend'
+import { LogFiles, wholeLines } from './logs'
+import { prepareJob, runTags } from './prepare'
+import { checkSpec, gitCommit } from './spec'
+import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
+import { logRegexMetrics } from './metrics'
+import { SweepRunner } from './SweepRunner'
+import { JobTargets } from './targets'
+import { TrackingBridge } from './trackingBridge'
+import { TERMINAL, type JobBackend, type PreparedJob, type StatusUpdate } from './types'
+
+export interface JobServiceDeps {
+  db: AppDatabase
+  dataDir: string
+  tracking: TrackingService
+  secrets: Pick<SecretStore, 'get' | 'set' | 'delete'>
+  knownHosts: KnownHostsStore
+  emit: <E extends EventName>(event: E, payload: Events[E]) => void
+  log: Logger
+  /** Default workspace folder (the spec's sourceDir default). */
+  workspacePath: () => string | null
+  /** Interpreter for local jobs (default python3). */
+  localPython?: () => string | null
+  slurmEnv?: Record<string, string>
+  localConcurrency?: number
+  /** GPU indices here (default: detected with nvidia-smi by the caller). */
+  localGpus?: number[]
+  pollMs?: number
+  /** Poll interval during the first seconds after a submit (so `running` is seen promptly). */
+  fastPollMs?: number
+  graceSeconds?: number
+}
+
+const LOG_CHUNK = 1 << 20
+const now = () => new Date().toISOString()
+const RUN_STATUS = { succeeded: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED', lost: 'FAILED' } as const
+
+export class JobService {
+  readonly store: JobStore
+  readonly backends: Backends
+  readonly sweeps: SweepRunner
+  readonly targets: JobTargets
+  private readonly bridge: TrackingBridge
+  private readonly logFiles = new LogFiles()
+  private timer: NodeJS.Timeout | null = null
+  private ticking: Promise<void> | null = null
+  private disposed = false
+  private fastUntil = 0
+  /** Polls made (one per backend per tick); the bench reads it. */
+  polls = 0
+
+  constructor(private readonly d: JobServiceDeps) {
+    this.store = new JobStore(d.db)
+    this.backends = new Backends({
+      dataDir: d.dataDir,
+      log: d.log,
+      knownHosts: d.knownHosts,
+      passphrase: (id) => d.secrets.get(`jobs.target.${id}.passphrase`),
+      slurmEnv: d.slurmEnv,
+      localConcurrency: d.localConcurrency ?? 4,
+      localGpus: d.localGpus ?? [],
+      graceSeconds: d.graceSeconds
+    })
+    this.sweeps = new SweepRunner(this, d.tracking, d.emit)
+    this.targets = new JobTargets({ store: this.store, backends: this.backends, secrets: d.secrets })
+    this.bridge = new TrackingBridge(d.tracking, d.log, join(d.dataDir, 'jobs', 'tracking-relay.json'))
+  }
+
+  /** Re-attaches every unfinished job (called once at start). */
+  start(): void {
+    const stale = this.store.unfinished().filter((r) => !r.remote_id && r.backend !== 'local' && !TERMINAL.has(r.state))
+    for (const r of stale) this.finish(r, { state: 'lost', reason: 'the app stopped before the submission completed' })
+    // jobs still running here log into their runs through the relay: bind it again at its old address
+    if (this.store.unfinished().length > 0 && existsSync(this.bridge.relayFile ?? '')) this.bridge.relay().catch((err) => this.d.log.warn('the job tracking relay did not start', err))
+    this.kick()
+  }
+
+  // ---------- validation & submission ----------
+
+  private target(spec: JobSpec): TargetRow | null {
+    return spec.target.kind === 'local' || !spec.target.targetId ? null : (this.store.target(spec.target.targetId) ?? null)
+  }
+
+  sourceDirOf(spec: JobSpec): string | null {
+    return spec.sourceDir ?? this.d.workspacePath()
+  }
+
+  validate(input: unknown): FieldError[] {
+    const parsed = JobSpecSchema.safeParse(input)
+    if (!parsed.success) return parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }))
+    const spec = parsed.data
+    const t = this.target(spec)
+    const targetExists = spec.target.kind === 'local' || (spec.target.kind === 'slurm' && !spec.target.targetId) || (t !== null && t.kind === spec.target.kind)
+    const gpus = spec.target.kind === 'local' ? (this.d.localGpus ?? []).length : null
+    return checkSpec(spec, { sourceDir: this.sourceDirOf(spec), gpus, backend: spec.target.kind, targetExists })
+  }
+
+  assertValid(spec: JobSpec, extra: FieldError[] = []): void {
+    const fieldErrors = [...this.validate(spec), ...extra]
+    if (fieldErrors.length > 0) {
+      throw new AppError('INVALID_SPEC', `The job spec has ${fieldErrors.length} problem(s): ${fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { fieldErrors })
+    }
+  }
+
+  async submit(spec: JobSpec): Promise<JobInfo> {
+    this.assertValid(spec)
+    const [row] = await this.createRows(spec, [spec.hyperparameters ?? {}], null)
+    await this.launch([row])
+    return toJobInfo(this.store.get(row.id)!)
+  }
+
+  /** Job rows (state queued) with their tracking runs, one per hyperparameter set. */
+  async createRows(spec: JobSpec, hps: Record<string, string | number | boolean>[], sweep: { id: string; first: number } | null): Promise<JobRow[]> {
+    const t = this.target(spec)
+    const src = this.sourceDirOf(spec)
+    const commit = src ? await gitCommit(src) : null
+    const experimentId = this.experiment(spec.experimentName ?? 'Jobs')
+    const rows: JobRow[] = []
+    for (const [i, hp] of hps.entries()) {
+      const id = randomUUID().replace(/-/g, '').slice(0, 16)
+      const trial = sweep ? sweep.first + i : null
+      const name = sweep ? `${spec.name} #${trial}` : spec.name
+      this.store.insertJob({
+        id,
+        name,
+        backend: spec.target.kind,
+        target_id: t?.id ?? null,
+        target_name: t?.name ?? (spec.target.kind === 'local' ? 'This machine' : 'Slurm (this machine)'),
+        spec: JSON.stringify(spec),
+        hyperparameters: JSON.stringify(hp),
+        submitted_at: now(),
+        sweep_id: sweep?.id ?? null,
+        trial_index: trial
+      })
+      const tags = runTags(spec, { id, target: t?.name ?? spec.target.kind, commit, sweep: sweep ? { id: sweep.id, trial: trial! } : null })
+      const run = this.d.tracking.runs.create({ experimentId, runName: name, tags })
+      const params = Object.entries(hp).map(([key, v]) => ({ key, value: String(v) }))
+      if (params.length) this.d.tracking.runs.logBatch(run.info.run_id, [], params, [])
+      this.d.tracking.changed(experimentId, run.info.run_id)
+      rows.push(this.store.update(id, { run_id: run.info.run_id, experiment_id: experimentId }))
+    }
+    return rows
+  }
+
+  private experiment(name: string): string {
+    try {
+      return this.d.tracking.experiments.getByName(name).experiment_id
+    } catch {
+      return this.d.tracking.experiments.create(name, undefined)
+    }
+  }
+
+  async backendOf(row: Pick<JobRow, 'backend' | 'target_id'>): Promise<JobBackend> {
+    const t = row.target_id ? (this.store.target(row.target_id) ?? null) : null
+    if (row.backend !== 'local' && row.target_id && !t) throw new AppError('NOT_FOUND', 'The target of this job was removed.')
+    return this.backends.get(row.backend, t)
+  }
+
+  /** Submits rows that share one spec: one job, or all trials of a Slurm array. Leaves local jobs queued while no slot is free. */
+  async launch(rows: JobRow[]): Promise<void> {
+    if (rows.some((r) => this.launching.has(r.id))) return
+    for (const r of rows) this.launching.add(r.id)
+    try {
+      await this.launchNow(rows)
+    } finally {
+      for (const r of rows) this.launching.delete(r.id)
+    }
+  }
+
+  /** Jobs whose submission is in flight (the poll loop must not start them a second time). */
+  private readonly launching = new Set<string>()
+
+  private async launchNow(rows: JobRow[]): Promise<void> {
+    const first = rows[0]
+    const spec = JSON.parse(first.spec) as JobSpec
+    const backend = await this.backendOf(first)
+    const active = this.store.list({ states: ['starting', 'running', 'queued'], limit: 100_000 }).filter((r) => r.backend === first.backend && r.target_id === first.target_id && r.remote_id)
+    if (backend.hasCapacity && !backend.hasCapacity(spec, active.map(toRef))) {
+      this.kick()
+      return
+    }
+    try {
+      const prepared = await this.prepare(rows, spec, backend)
+      const sub = await (backend instanceof HostBackend ? backend.submit(prepared, active.map(toRef)) : backend.submit(prepared))
+      const local = (backend as { runner?: { local: boolean } }).runner?.local ?? false
+      rows.forEach((r, i) => {
+        const extra = { ...(sub.extra ?? {}), localLog: local ? sub.logPaths[i] : join(this.backends.jobsRoot, r.id, 'output.log') }
+        const updated = this.store.update(r.id, { remote_id: sub.remoteIds[i], work_dir: sub.workDir, log_path: sub.logPaths[i], script: sub.script, extra: JSON.stringify(extra) })
+        this.d.emit('job.status', toJobInfo(updated))
+      })
+      if (first.run_id) this.d.tracking.runs.logBatch(first.run_id, [], [], [{ key: 'atelier.job.remote_id', value: sub.remoteIds[0] }])
+      for (const r of rows.slice(1)) if (r.run_id) this.d.tracking.runs.logBatch(r.run_id, [], [], [{ key: 'atelier.job.remote_id', value: sub.remoteIds[rows.indexOf(r)] }])
+    } catch (err) {
+      const reason = err instanceof AppError ? err.message : `submission failed: ${(err as Error).message}`
+      for (const r of rows) this.finish(this.store.get(r.id)!, { state: 'failed', reason })
+      throw err
+    } finally {
+      this.fastUntil = Date.now() + 15_000
+      this.kick()
+    }
+  }
+
+  private async prepare(rows: JobRow[], spec: JobSpec, backend: JobBackend): Promise<PreparedJob> {
+    return prepareJob(rows, spec, {
+      sourceDir: this.sourceDirOf(spec),
+      python: spec.target.kind === 'local' ? (this.d.localPython?.() ?? 'python3') : 'python3',
+      env: { PYTHONUNBUFFERED: '1', ...(await this.bridge.envFor(backend)), ...(spec.env?.vars ?? {}) },
+      concurrency: rows.length > 1 ? this.sweeps.concurrencyOf(rows[0].sweep_id) : undefined
+    })
+  }
+
+  // ---------- reading ----------
+
+  list(filter: { states?: JobRow['state'][]; sweepId?: string; limit?: number }): JobInfo[] {
+    return this.store.list(filter).map(toJobInfo)
+  }
+
+  require(jobId: string): JobRow {
+    const r = this.store.get(jobId)
+    if (!r) throw new AppError('NOT_FOUND', `No job with id ${jobId}`)
+    return r
+  }
+
+  get(jobId: string): JobDetail {
+    const r = this.require(jobId)
+    const metrics: Record<string, number> = {}
+    if (r.run_id) {
+      try {
+        for (const m of this.d.tracking.runs.get(r.run_id).data.metrics) if (typeof m.value === 'number') metrics[m.key] = m.value
+      } catch {
+        /* run deleted */
+      }
+    }
+    return { ...toJobInfo(r), spec: JSON.parse(r.spec), workDir: r.work_dir, script: r.script, metrics }
+  }
+
+  private localLog(r: JobRow): string {
+    return (JSON.parse(r.extra).localLog as string | undefined) ?? join(this.backends.jobsRoot, r.id, 'output.log')
+  }
+
+  async logs(jobId: string, fromLine = 0, maxLines = 10_000): Promise<JobLogPage> {
+    const r = this.require(jobId)
+    const done = r.log_complete === 1
+    if (!existsSync(this.localLog(r))) return { jobId, fromLine, lines: [], totalLines: 0, complete: done }
+    const page = await this.logFiles.page(this.localLog(r), fromLine, maxLines, done)
+    // only lines the poller has consumed, so `job.log` events and pages agree
+    const total = done ? page.totalLines : Math.min(page.totalLines, r.log_lines)
+    return { jobId, fromLine, lines: page.lines.slice(0, Math.max(0, total - fromLine)), totalLines: total, complete: done }
+  }
+
+  // ---------- cancel ----------
+
+  async cancel(jobId: string): Promise<JobInfo> {
+    const r = this.require(jobId)
+    if (TERMINAL.has(r.state)) return toJobInfo(r)
+    await this.cancelRows([r])
+    return toJobInfo(this.store.get(jobId)!)
+  }
+
+  async cancelRows(rows: JobRow[]): Promise<void> {
+    const live = rows.filter((r) => !TERMINAL.has(r.state))
+    const groups = new Map<string, JobRow[]>()
+    for (const r of live) groups.set(this.backends.key(r.backend, r.target_id), [...(groups.get(this.backends.key(r.backend, r.target_id)) ?? []), r])
+    for (const g of groups.values()) {
+      const submitted = g.filter((r) => r.remote_id)
+      // terminal first, so a refresh during the kill's grace period does not call the job lost
+      for (const r of g) this.finish(this.store.get(r.id)!, { state: 'cancelled', reason: 'cancelled by the user' })
+      if (submitted.length) await (await this.backendOf(g[0])).cancel(submitted.map(toRef))
+    }
+    this.kick()
+  }
+
+  // ---------- the poll loop ----------
+
+  /** Schedules a tick soon (after a submit, at start). */
+  kick(): void {
+    if (this.disposed || this.ticking) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.tick(), 0)
+  }
+
+  private schedule(): void {
+    if (this.disposed) return
+    const work = this.store.unfinished().length > 0 || this.sweeps.hasWork()
+    if (!work) return
+    const ms = Date.now() < this.fastUntil ? (this.d.fastPollMs ?? 100) : (this.d.pollMs ?? 1000)
+    this.timer = setTimeout(() => this.tick(), ms)
+  }
+
+  /** One refresh of every unfinished job; resolves when done (tests and the bench await it). */
+  async tick(): Promise<void> {
+    if (this.ticking) return this.ticking
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.ticking = this.refresh()
+      .catch((err) => this.d.log.warn('job refresh failed', err))
+      .finally(() => {
+        this.ticking = null
+        this.schedule()
+      })
+    return this.ticking
+  }
+
+  private async refresh(): Promise<void> {
+    const rows = this.store.unfinished()
+    const groups = new Map<string, JobRow[]>()
+    for (const r of rows) groups.set(this.backends.key(r.backend, r.target_id), [...(groups.get(this.backends.key(r.backend, r.target_id)) ?? []), r])
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        let backend: JobBackend
+        try {
+          backend = await this.backendOf(g[0])
+        } catch (err) {
+          for (const r of g) if (!TERMINAL.has(r.state)) this.finish(r, { state: 'lost', reason: (err as Error).message })
+          return
+        }
+        const live = g.filter((r) => !TERMINAL.has(r.state) && r.remote_id)
+        if (live.length > 0) {
+          this.polls++
+          try {
+            const statuses = await backend.poll(live.map(toRef))
+            for (const r of live) {
+              const s = statuses.get(r.id)
+              if (s) this.apply(r.id, s)
+            }
+          } catch (err) {
+            this.d.log.warn(`status of ${live.length} job(s) on ${g[0].target_name} unavailable`, err)
+          }
+        }
+        for (const r of g) await this.tail(backend, this.store.get(r.id)!).catch((err) => this.d.log.warn(`log of job ${r.id}`, err))
+        // local jobs waiting for a slot
+        for (const r of g.filter((x) => x.state === 'queued' && !x.remote_id && x.backend === 'local' && !this.launching.has(x.id))) {
+          if (this.disposed) break
+          const fresh = this.store.get(r.id)!
+          if (fresh.state !== 'queued' || fresh.remote_id) continue
+          await this.launch([fresh]).catch((err) => this.d.log.warn(`could not start job ${r.id}`, err))
+        }
+      })
+    )
+    await this.sweeps.refresh()
+  }
+
+  /** A state change from the backend: row, events, and the run's end when terminal. */
+  private apply(id: string, s: StatusUpdate): void {
+    const r = this.store.get(id)!
+    if (TERMINAL.has(r.state)) return
+    if (TERMINAL.has(s.state)) return this.finish(r, s)
+    if (r.state === s.state && (s.reason ?? null) === r.reason) return
+    const started = (s.state === 'running' || s.state === 'starting') && !r.started_at ? now() : r.started_at
+    this.d.emit('job.status', toJobInfo(this.store.update(id, { state: s.state, reason: s.reason ?? null, started_at: started })))
+  }
+
+  finish(r: JobRow, s: StatusUpdate): void {
+    if (TERMINAL.has(r.state)) return
+    const t = now()
+    const updated = this.store.update(r.id, {
+      state: s.state,
+      exit_code: s.exitCode ?? null,
+      reason: s.reason ?? null,
+      ended_at: t,
+      started_at: r.started_at ?? (s.state === 'succeeded' || s.state === 'failed' ? t : null)
+    })
+    if (r.run_id) {
+      try {
+        const info = this.d.tracking.runs.update(r.run_id, { status: RUN_STATUS[s.state as keyof typeof RUN_STATUS], endTime: Date.now() })
+        this.d.tracking.changed(info.experiment_id, r.run_id)
+      } catch (err) {
+        this.d.log.warn(`could not end run ${r.run_id}`, err)
+      }
+    }
+    this.d.emit('job.status', toJobInfo(updated))
+  }
+
+  /** Reads what is new in the job's log: mirror it, parse metrics, emit lines; marks it complete after the end. */
+  private async tail(backend: JobBackend, r: JobRow): Promise<void> {
+    if (r.log_complete) return
+    const ended = TERMINAL.has(r.state)
+    if (!r.remote_id || !r.log_path) {
+      if (ended) this.store.update(r.id, { log_complete: 1 })
+      return
+    }
+    const ref = toRef(r)
+    const local = this.localLog(r) === r.log_path
+    let bytes = r.log_bytes
+    let lineNo = r.log_lines
+    const steps = JSON.parse(r.metric_steps) as Record<string, number>
+    for (let round = 0; round < 64; round++) {
+      const chunk = await backend.readLog(ref, bytes, LOG_CHUNK)
+      const whole = wholeLines(chunk, ended && chunk.length < LOG_CHUNK)
+      if (whole.bytes === 0) break
+      if (!local) await this.logFiles.append(this.localLog(r), chunk.subarray(0, whole.bytes))
+      logRegexMetrics(this.d, r, whole.lines, steps)
+      this.d.emit('job.log', { jobId: r.id, fromLine: lineNo, lines: whole.lines })
+      bytes += whole.bytes
+      lineNo += whole.lines.length
+      this.store.update(r.id, { log_bytes: bytes, log_lines: lineNo, metric_steps: JSON.stringify(steps) })
+      if (chunk.length < LOG_CHUNK) break
+    }
+    if (ended) {
+      this.store.update(r.id, { log_complete: 1 })
+      this.d.emit('job.status', toJobInfo(this.store.get(r.id)!))
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.ticking?.catch(() => undefined)
+    await this.backends.dispose()
+    this.bridge.close()
+  }
+}
+
+export { DEFAULT_WORK_ROOT }
