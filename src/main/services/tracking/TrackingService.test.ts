@@ -140,4 +140,30 @@ describe('tracking in serve', () => {
     expect(mine[0]).toEqual({ experimentId: '0', runId: id })
     ws.close()
   })
+
+  it('keeps a run note in the mlflow.note.content tag and deletes and restores experiments', async () => {
+    const exp = (await mlflow('POST', 'experiments/create', { name: 'notes-and-bin' })).experiment_id
+    const { run } = await mlflow('POST', 'runs/create', { experiment_id: exp, run_name: 'noted' })
+    const runId = run.info.run_id
+    await core.router.dispatch('tracking.run.setNote', { runId, note: 'first try\nwith *markdown*' })
+    // MLflow clients see the note where MLflow's UI keeps it
+    const got = await mlflow('GET', `runs/get?run_id=${runId}`)
+    expect(got.run.data.tags).toContainEqual({ key: 'mlflow.note.content', value: 'first try\nwith *markdown*' })
+    await core.router.dispatch('tracking.run.setNote', { runId, note: '' })
+    expect(((await core.router.dispatch('tracking.run.get', { runId })) as any).tags['mlflow.note.content']).toBe('')
+    await expect(core.router.dispatch('tracking.run.setNote', { runId, note: 'x'.repeat(8001) })).rejects.toMatchObject({ code: 'INVALID_REQUEST' })
+
+    await core.router.dispatch('tracking.experiment.delete', { experimentId: exp })
+    const active = (await core.router.dispatch('tracking.experiments.list', {})) as any[]
+    expect(active.map((e) => e.name)).not.toContain('notes-and-bin')
+    const all = (await core.router.dispatch('tracking.experiments.list', { viewType: 'ALL' })) as any[]
+    expect(all.find((e) => e.name === 'notes-and-bin')).toMatchObject({ lifecycleStage: 'deleted', runCount: 0 })
+    // a deleted run cannot take a note
+    await expect(core.router.dispatch('tracking.run.setNote', { runId, note: 'late' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' })
+    await core.router.dispatch('tracking.experiment.restore', { experimentId: exp })
+    const back = (await core.router.dispatch('tracking.experiments.list', {})) as any[]
+    expect(back.find((e) => e.name === 'notes-and-bin')).toMatchObject({ lifecycleStage: 'active', runCount: 1 })
+    await expect(core.router.dispatch('tracking.experiment.delete', { experimentId: '0' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' })
+    await expect(core.router.dispatch('tracking.experiment.delete', { experimentId: '987654' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
 })

@@ -28,6 +28,8 @@ import { RunSearch, type SearchRunsRequest } from './search'
 import { readSeries } from './series'
 import type { MlflowRun, RunRow } from './types'
 
+export const NOTE_TAG = 'mlflow.note.content'
+
 export interface TrackingDeps {
   db: AppDatabase
   dataDir: string
@@ -170,6 +172,24 @@ export class TrackingService {
   setRunDeleted(runId: string, deleted: boolean): Promise<{ ok: true }> {
     return ui(() => {
       this.runChanged(this.runs.setLifecycle(runId, deleted ? 'deleted' : 'active'))
+      return { ok: true as const }
+    })
+  }
+
+  /** The note MLflow's UI shows for a run: the `mlflow.note.content` tag. */
+  setRunNote(runId: string, note: string): Promise<{ ok: true }> {
+    return ui(() => {
+      this.runChanged(this.runs.logBatch(runId, [], [], [{ key: NOTE_TAG, value: note }]).run)
+      return { ok: true as const }
+    })
+  }
+
+  /** Soft delete (with the experiment's active runs) or restore, as experiments/delete and /restore. */
+  setExperimentDeleted(experimentId: string, deleted: boolean): Promise<{ ok: true }> {
+    return ui(() => {
+      if (deleted) this.experiments.delete(experimentId)
+      else this.experiments.restore(experimentId)
+      this.changed(experimentId, null)
       return { ok: true as const }
     })
   }

@@ -58,21 +58,32 @@ export function aggregate(metrics: readonly MetricIn[]): Agg[] {
   return out
 }
 
+const UPSERT_CHUNK = 64
+const COLUMNS = 11
+
 export class BucketWriter {
-  private readonly upsert: Statement
+  /** Multi-row upserts by row count (one native call for a whole batch's summaries, usually). */
+  private readonly upserts = new Map<number, Statement>()
   private readonly recount: Statement
-  constructor(db: AppDatabase) {
-    const better = (cmp: '<' | '>', side: 'min' | 'max', col: string) =>
-      `${col} = CASE WHEN excluded.${side}_value ${cmp} ${side}_value OR ${side}_value IS NULL THEN excluded.${col} ELSE ${col} END`
-    this.upsert = db.prepare(`INSERT INTO tracking_metric_buckets
-      (run_id, key, level, bucket, n, min_step, min_timestamp, min_value, max_step, max_timestamp, max_value)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (run_id, key, level, bucket) DO UPDATE SET n = n + excluded.n,
-        ${['min_step', 'min_timestamp', 'min_value'].map((c) => better('<', 'min', c)).join(', ')},
-        ${['max_step', 'max_timestamp', 'max_value'].map((c) => better('>', 'max', c)).join(', ')}`)
+  constructor(private readonly db: AppDatabase) {
     this.recount = db.prepare(`UPDATE tracking_metric_buckets SET n =
         (SELECT count(*) FROM tracking_metrics WHERE run_id = @run AND key = @key AND step BETWEEN @lo AND @hi)
       WHERE run_id = @run AND key = @key AND level = @level AND bucket = @bucket`)
+  }
+
+  private upsert(rows: number): Statement {
+    let stmt = this.upserts.get(rows)
+    if (stmt) return stmt
+    const better = (cmp: '<' | '>', side: 'min' | 'max', col: string) =>
+      `${col} = CASE WHEN excluded.${side}_value ${cmp} ${side}_value OR ${side}_value IS NULL THEN excluded.${col} ELSE ${col} END`
+    stmt = this.db.prepare(`INSERT INTO tracking_metric_buckets
+      (run_id, key, level, bucket, n, min_step, min_timestamp, min_value, max_step, max_timestamp, max_value)
+      VALUES ${Array(rows).fill(`(${Array(COLUMNS).fill('?').join(', ')})`).join(', ')}
+      ON CONFLICT (run_id, key, level, bucket) DO UPDATE SET n = n + excluded.n,
+        ${['min_step', 'min_timestamp', 'min_value'].map((c) => better('<', 'min', c)).join(', ')},
+        ${['max_step', 'max_timestamp', 'max_value'].map((c) => better('>', 'max', c)).join(', ')}`)
+    this.upserts.set(rows, stmt)
+    return stmt
   }
 
   /**
@@ -80,9 +91,29 @@ export class BucketWriter {
    * batch): then the counts of the touched buckets are recounted from the series.
    */
   add(runId: number, metrics: readonly MetricIn[], exact: boolean): void {
-    for (const a of aggregate(metrics)) {
-      this.upsert.run(runId, a.key, a.level, a.bucket, exact ? a.n : 0, a.min?.step ?? null, a.min?.timestamp ?? null, a.min?.value ?? null, a.max?.step ?? null, a.max?.timestamp ?? null, a.max?.value ?? null)
-      if (!exact) {
+    const aggs = aggregate(metrics)
+    for (let i = 0; i < aggs.length; i += UPSERT_CHUNK) {
+      const n = Math.min(UPSERT_CHUNK, aggs.length - i)
+      const args: (string | number | null)[] = new Array(n * COLUMNS)
+      for (let k = 0; k < n; k++) {
+        const a = aggs[i + k]
+        const o = k * COLUMNS
+        args[o] = runId
+        args[o + 1] = a.key
+        args[o + 2] = a.level
+        args[o + 3] = a.bucket
+        args[o + 4] = exact ? a.n : 0
+        args[o + 5] = a.min?.step ?? null
+        args[o + 6] = a.min?.timestamp ?? null
+        args[o + 7] = a.min?.value ?? null
+        args[o + 8] = a.max?.step ?? null
+        args[o + 9] = a.max?.timestamp ?? null
+        args[o + 10] = a.max?.value ?? null
+      }
+      this.upsert(n).run(args)
+    }
+    if (!exact) {
+      for (const a of aggs) {
         const w = BUCKET_WIDTHS[a.level]
         this.recount.run({ run: runId, key: a.key, level: a.level, lo: a.bucket * w, hi: a.bucket * w + w - 1, bucket: a.bucket })
       }

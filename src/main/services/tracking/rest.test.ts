@@ -257,6 +257,14 @@ describe('MLflow REST: runs', () => {
     expect(named.body.message).toContain(`Invalid value "oops" for parameter 'metrics.10.value'`)
     const missing = await h.api('POST', 'runs/log-batch', { run_id: id, metrics: [{ key: 'k', value: 1 }] })
     expect(missing.body.message).toContain("Missing value for required parameter 'metrics.0.timestamp'")
+    for (const bad of ['oops', { key: 'k' }, null]) {
+      const notList = await h.api('POST', 'runs/log-batch', { run_id: id, metrics: bad })
+      expect(notList.status).toBe(400)
+      expect(notList.body.message).toContain("for parameter 'metrics' supplied: expected an array of metrics")
+    }
+    const stringForms = await h.api('POST', 'runs/log-batch', { run_id: id, metrics: [{ key: 'strs', value: '1.5', timestamp: '7', step: '3' }] })
+    expect(stringForms.status).toBe(200)
+    expect((h.db.prepare("SELECT step, timestamp, value FROM tracking_metrics WHERE key = 'strs'").get() as object)).toEqual({ step: 3, timestamp: 7, value: 1.5 })
 
     const ok = await h.api('POST', 'runs/log-batch', { run_id: id, metrics: metrics(1000), params: kvs(0, 'p'), tags: [] })
     expect(ok).toEqual({ status: 200, body: {} })
@@ -272,6 +280,36 @@ describe('MLflow REST: runs', () => {
     const data = (await h.api('GET', 'runs/get', { run_id: id })).body.run.data
     expect(data.params).toHaveLength(100)
     expect(data.metrics).toContainEqual({ key: 'loss', value: 1 / 1000, timestamp: 1999, step: 999 })
+  })
+
+  it('log-batch: interleaved keys, non-finite values and a retried batch store each point once', async () => {
+    const run = await newRun('0')
+    const id = run.info.run_id
+    // as mlflow.log_metrics({...}, step) sends them: keys interleaved step by step
+    const metrics: { key: string; value: number | string; timestamp: number; step: number }[] = []
+    for (let step = 0; step < 300; step++) {
+      metrics.push({ key: 'loss', value: step === 7 ? 'NaN' : 1 / (step + 1), timestamp: 100 + step, step })
+      metrics.push({ key: 'acc', value: step === 9 ? 'Infinity' : step / 300, timestamp: 100 + step, step })
+      if (step % 100 === 0) metrics.push({ key: 'lr', value: 0.1, timestamp: 100 + step, step })
+    }
+    expect(metrics).toHaveLength(603)
+    for (let attempt = 0; attempt < 2; attempt++) expect((await h.api('POST', 'runs/log-batch', { run_id: id, metrics })).status).toBe(200)
+    const rows = (key: string) =>
+      h.db.prepare('SELECT step, value, is_nan FROM tracking_metrics m JOIN tracking_runs r ON r.id = m.run_id WHERE r.run_uuid = ? AND key = ? ORDER BY step').all(id, key) as {
+        step: number
+        value: number
+        is_nan: number
+      }[]
+    const loss = rows('loss')
+    expect(loss).toHaveLength(300)
+    expect(loss[7]).toEqual({ step: 7, value: 0, is_nan: 1 })
+    expect(loss[299]).toEqual({ step: 299, value: 1 / 300, is_nan: 0 })
+    expect(rows('acc')[9]).toEqual({ step: 9, value: Infinity, is_nan: 0 })
+    expect(rows('lr').map((r) => r.step)).toEqual([0, 100, 200])
+    const hist = await h.api('GET', 'metrics/get-history', { run_id: id, metric_key: 'loss' })
+    expect(hist.body.metrics[7]).toEqual({ key: 'loss', value: 'NaN', timestamp: 107, step: 7 })
+    const latest = (await h.api('GET', 'runs/get', { run_id: id })).body.run.data.metrics
+    expect(latest).toContainEqual({ key: 'acc', value: 299 / 300, timestamp: 399, step: 299 })
   })
 
   it('metrics/get-history pages through a series in step order', async () => {

@@ -7,6 +7,7 @@ import { randomInt, randomUUID } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
 import type { AppDatabase } from '../../db'
 import { BucketWriter } from './buckets'
+import { PointWriter } from './points'
 import { invalid, notFound } from './errors'
 import type { ExperimentStore } from './experiments'
 import {
@@ -57,7 +58,7 @@ export interface BatchResult {
 const isRunId = (s: string) => /^[0-9a-zA-Z_-]{1,64}$/.test(s)
 
 export class RunStore {
-  private readonly insertMetrics = new Map<number, Statement>()
+  private readonly points: PointWriter
   private readonly buckets: BucketWriter
   private readonly upsertLatest: Statement
   private readonly insertParam: Statement
@@ -69,6 +70,7 @@ export class RunStore {
     private readonly experiments: ExperimentStore
   ) {
     this.buckets = new BucketWriter(db)
+    this.points = new PointWriter(db)
     this.upsertLatest = db.prepare(`INSERT INTO tracking_latest_metrics (run_id, key, value, is_nan, timestamp, step)
       VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
@@ -180,7 +182,7 @@ export class RunStore {
         if (t.key === RUN_NAME_TAG) this.db.prepare('UPDATE tracking_runs SET name = ? WHERE id = ?').run(t.value, run.id)
       }
       if (metrics.length > 0) {
-        const inserted = this.insertPoints(run.id, metrics)
+        const inserted = this.points.insert(run.id, metrics)
         this.buckets.add(run.id, metrics, inserted === metrics.length)
         const latest = new Map<string, MetricIn>()
         for (const m of metrics) {
@@ -194,35 +196,6 @@ export class RunStore {
       }
       return { run, metrics: metrics.length }
     }).immediate()
-  }
-
-  /** Multi-row INSERTs of up to 100 points (far fewer native calls than one per point); returns rows added. */
-  private insertPoints(runId: number, metrics: readonly MetricIn[]): number {
-    const CHUNK = 100
-    let added = 0
-    for (let i = 0; i < metrics.length; i += CHUNK) {
-      const n = Math.min(CHUNK, metrics.length - i)
-      let stmt = this.insertMetrics.get(n)
-      if (!stmt) {
-        stmt = this.db.prepare(
-          `INSERT OR IGNORE INTO tracking_metrics (run_id, key, step, timestamp, value, is_nan) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`
-        )
-        this.insertMetrics.set(n, stmt)
-      }
-      const args: (string | number)[] = new Array(n * 6)
-      for (let k = 0; k < n; k++) {
-        const m = metrics[i + k]
-        const nan = Number.isNaN(m.value)
-        args[k * 6] = runId
-        args[k * 6 + 1] = m.key
-        args[k * 6 + 2] = m.step
-        args[k * 6 + 3] = m.timestamp
-        args[k * 6 + 4] = nan ? 0 : m.value
-        args[k * 6 + 5] = nan ? 1 : 0
-      }
-      added += stmt.run(args).changes
-    }
-    return added
   }
 
   deleteTag(runUuid: string, key: string): RunRow {

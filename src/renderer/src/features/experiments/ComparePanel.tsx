@@ -118,6 +118,11 @@ export function ComparePanel() {
               <option value="scatter">Parameter vs metric</option>
             </select>
           </label>
+          {kind === 'parcoords' && yKey && (
+            <span className="muted">
+              One line per run, coloured by {yKey}: <span className="exp-ramp" aria-hidden="true" /> low → high; hover a line for its run.
+            </span>
+          )}
           {kind === 'scatter' && (
             <label className="inline-field">
               <span>Parameter</span>

@@ -2,53 +2,12 @@ import { useEffect } from 'react'
 import { onEvent } from '../../api/client'
 import { ColumnChooser } from './ColumnChooser'
 import { ComparePanel } from './ComparePanel'
+import { ExperimentList } from './ExperimentList'
 import { MetricChart } from './MetricChart'
 import { RunDetails } from './RunDetails'
 import { RunsTable } from './RunsTable'
 import { useExperimentsStore } from './useExperimentsStore'
 import './experiments.css'
-
-function ExperimentList() {
-  const experiments = useExperimentsStore((s) => s.experiments)
-  const experimentId = useExperimentsStore((s) => s.experimentId)
-  const error = useExperimentsStore((s) => s.experimentsError)
-  const select = useExperimentsStore((s) => s.selectExperiment)
-  return (
-    <aside className="sidebar exp-sidebar" aria-label="Experiments sidebar">
-      <div className="side-head">Experiments</div>
-      {error && (
-        <div role="alert" className="error-box">
-          {error}
-        </div>
-      )}
-      <ul className="exp-list" role="listbox" aria-label="Experiments">
-        {experiments.map((e) => (
-          <li
-            key={e.experimentId}
-            role="option"
-            aria-selected={e.experimentId === experimentId}
-            tabIndex={e.experimentId === experimentId ? 0 : -1}
-            className={`exp-item ${e.experimentId === experimentId ? 'active' : ''}`}
-            onClick={() => select(e.experimentId)}
-            onKeyDown={(ev) => {
-              const i = experiments.indexOf(e)
-              const next = ev.key === 'ArrowDown' ? experiments[i + 1] : ev.key === 'ArrowUp' ? experiments[i - 1] : undefined
-              if (next) {
-                ev.preventDefault()
-                select(next.experimentId)
-                ;(ev.currentTarget.parentElement?.children[experiments.indexOf(next)] as HTMLElement | undefined)?.focus()
-              }
-            }}
-          >
-            <span className="exp-item-name">{e.name}</span>
-            <span className="muted exp-count">{e.runCount}</span>
-          </li>
-        ))}
-        {experiments.length === 0 && !error && <li className="muted empty-note">No experiments yet. Log runs with MLflow.</li>}
-      </ul>
-    </aside>
-  )
-}
 
 function FilterBox() {
   const filter = useExperimentsStore((s) => s.filter)
@@ -89,6 +48,14 @@ export function ExperimentsRoom() {
   const view = useExperimentsStore((s) => s.view)
   const setView = useExperimentsStore((s) => s.setView)
   const setSelected = useExperimentsStore((s) => s.setSelected)
+  const runsView = useExperimentsStore((s) => s.runsView)
+  const setRunsView = useExperimentsStore((s) => s.setRunsView)
+  const setRunsDeleted = useExperimentsStore((s) => s.setRunsDeleted)
+  const actionError = useExperimentsStore((s) => s.actionError)
+  const experiment = useExperimentsStore((s) => s.experiments.find((e) => e.experimentId === s.experimentId))
+  const selectedRuns = runs.filter((r) => selected.includes(r.runId))
+  const anyActive = selectedRuns.some((r) => r.lifecycleStage === 'active')
+  const anyDeleted = selectedRuns.some((r) => r.lifecycleStage === 'deleted')
 
   useEffect(() => {
     void loadExperiments()
@@ -120,6 +87,14 @@ export function ExperimentsRoom() {
         <div className="exp-toolbar exp-runbar">
           <FilterBox />
           <ColumnChooser />
+          <label className="inline-field">
+            <span>Show</span>
+            <select aria-label="Show runs" value={runsView} onChange={(e) => setRunsView(e.target.value as typeof runsView)}>
+              <option value="ACTIVE_ONLY">Active runs</option>
+              <option value="DELETED_ONLY">Deleted runs</option>
+              <option value="ALL">All runs</option>
+            </select>
+          </label>
           <span className="muted" role="status">
             {loading ? 'Loading runs…' : `${runs.length.toLocaleString()} runs${selected.length ? `, ${selected.length} selected` : ''}`}
           </span>
@@ -127,6 +102,24 @@ export function ExperimentsRoom() {
           {selected.length > 0 && (
             <button type="button" className="btn small ghost" onClick={() => setSelected([])}>
               Clear selection
+            </button>
+          )}
+          {anyActive && (
+            <button
+              type="button"
+              className="btn small ghost"
+              onClick={() => void setRunsDeleted(selectedRuns.filter((r) => r.lifecycleStage === 'active').map((r) => r.runId), true)}
+            >
+              Delete selected runs
+            </button>
+          )}
+          {anyDeleted && (
+            <button
+              type="button"
+              className="btn small ghost"
+              onClick={() => void setRunsDeleted(selectedRuns.filter((r) => r.lifecycleStage === 'deleted').map((r) => r.runId), false)}
+            >
+              Restore selected runs
             </button>
           )}
           <button type="button" className="btn small" aria-pressed={view === 'compare'} disabled={selected.length < 2} onClick={() => setView(view === 'compare' ? 'chart' : 'compare')}>
@@ -139,6 +132,16 @@ export function ExperimentsRoom() {
         {filterError && (
           <div role="alert" className="error-box exp-filter-error">
             {filterError}
+          </div>
+        )}
+        {experiment?.lifecycleStage === 'deleted' && (
+          <p className="muted exp-deleted-note">
+            {experiment.name} is deleted. Its runs are listed under “Deleted runs”; restore the experiment to bring them back.
+          </p>
+        )}
+        {actionError && (
+          <div role="alert" className="error-box exp-filter-error">
+            {actionError}
           </div>
         )}
         <div className="exp-main">

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { MetricSeries } from '../../../../shared/api'
 import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
-import { smooth } from './logic'
+import { plotlyDateToMs, rangeToRequest, smooth, xValues, type XAxis } from './logic'
 import { useExperimentsStore } from './useExperimentsStore'
 
 const MAX_POINTS = 500
@@ -13,10 +13,17 @@ const COLORS = ['#5b8def', '#ef6b73', '#5cc98f', '#f2b84b', '#b07cf0', '#4fc3d9'
 interface Loaded {
   runId: string
   name: string
+  /** The run's start (ms), the zero of the relative-time axis. */
+  base: number
   series: MetricSeries
 }
 
-/** One metric key over the selected runs (overlay), by step; zooming re-requests the range so the raw points show. */
+const AXIS_TITLE: Record<XAxis, string> = { step: 'step', relative: 'seconds since start', wall: 'time' }
+
+/**
+ * One metric key over the selected runs (overlay), by step, relative time or wall time. The server
+ * downsamples (LTTB); zooming re-requests the zoomed range, so the raw points show once few enough.
+ */
 export function MetricChart() {
   const runs = useExperimentsStore((s) => s.runs)
   const selected = useExperimentsStore((s) => s.selected)
@@ -28,8 +35,12 @@ export function MetricChart() {
   const smoothing = useExperimentsStore((s) => s.smoothing)
   const setSmoothing = useExperimentsStore((s) => s.setSmoothing)
   const revision = useExperimentsStore((s) => s.revision)
+  const xAxis = useExperimentsStore((s) => s.xAxis)
+  const setXAxis = useExperimentsStore((s) => s.setXAxis)
 
   const [range, setRange] = useState<[number, number] | null>(null)
+  /** Bumped by "Reset zoom": a new uirevision makes plotly autorange again. */
+  const [zoomEpoch, setZoomEpoch] = useState(0)
   const [loaded, setLoaded] = useState<Loaded[]>([])
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -43,7 +54,7 @@ export function MetricChart() {
   const runIds = (selected.length > 0 ? selected : detailRunId ? [detailRunId] : []).slice(0, MAX_RUNS)
   const idsKey = runIds.join(',')
 
-  useEffect(() => setRange(null), [chartKey, idsKey])
+  useEffect(() => setRange(null), [chartKey, idsKey, xAxis])
 
   useEffect(() => {
     if (!chartKey || runIds.length === 0) {
@@ -52,17 +63,20 @@ export function MetricChart() {
     }
     let alive = true
     setBusy(true)
-    const names = new Map(runs.map((r) => [r.runId, r.runName || r.runId]))
+    const byId = new Map(runs.map((r) => [r.runId, r]))
     Promise.all(
-      runIds.map((runId) =>
-        call('tracking.metrics.history', {
+      runIds.map((runId) => {
+        const run = byId.get(runId)
+        // the zero of relative time: the run's start, else the first point seen (runs without a start time)
+        const base = run?.startTime ?? loaded.find((l) => l.runId === runId)?.base ?? 0
+        return call('tracking.metrics.history', {
           runId,
           key: chartKey,
-          x: 'step',
+          x: xAxis === 'step' ? 'step' : 'timestamp',
           maxPoints: MAX_POINTS,
-          ...(range ? { xMin: Math.floor(range[0]), xMax: Math.ceil(range[1]) } : {})
-        }).then((series) => ({ runId, name: names.get(runId) ?? runId, series }))
-      )
+          ...(range ? rangeToRequest(range, xAxis, base) : {})
+        }).then((series) => ({ runId, name: run?.runName || runId, base: run?.startTime ?? (range ? base : (series.timestamps[0] ?? 0)), series }))
+      })
     ).then(
       (l) => {
         if (!alive) return
@@ -81,39 +95,44 @@ export function MetricChart() {
     }
     // runs only supplies names; refetch on key, runs chosen, zoom range and live revisions
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [chartKey, idsKey, range, revision])
+  }, [chartKey, idsKey, range, revision, xAxis])
 
   const data = useMemo(() => {
     const traces: Record<string, unknown>[] = []
     loaded.forEach((l, i) => {
       const color = COLORS[i % COLORS.length]
       const y = l.series.values
+      const x = xValues(l.series, xAxis, l.base)
       if (smoothing > 0) {
-        traces.push({ type: 'scatter', mode: 'lines', x: l.series.steps, y, name: `${l.name} (raw)`, line: { color, width: 1 }, opacity: 0.25, showlegend: false, hoverinfo: 'skip' })
+        traces.push({ type: 'scatter', mode: 'lines', x, y, name: `${l.name} (raw)`, line: { color, width: 1 }, opacity: 0.25, showlegend: false, hoverinfo: 'skip' })
       }
-      traces.push({ type: 'scatter', mode: 'lines', x: l.series.steps, y: smooth(y, smoothing), name: l.name, line: { color, width: 1.6 }, connectgaps: false })
+      traces.push({ type: 'scatter', mode: 'lines', x, y: smooth(y, smoothing), name: l.name, line: { color, width: 1.6 }, connectgaps: false })
     })
     return traces
-  }, [loaded, smoothing])
+  }, [loaded, smoothing, xAxis])
 
   const layout = useMemo(
     () => ({
-      uirevision: `${chartKey}|${idsKey}|${logY}`,
+      uirevision: `${chartKey}|${idsKey}|${logY}|${xAxis}|${zoomEpoch}`,
       showlegend: true,
-      xaxis: { title: { text: 'step' } },
+      xaxis: { title: { text: AXIS_TITLE[xAxis] }, type: xAxis === 'wall' ? 'date' : 'linear' },
       yaxis: { type: logY ? 'log' : 'linear', title: { text: chartKey ?? '' } }
     }),
-    [chartKey, idsKey, logY]
+    [chartKey, idsKey, logY, xAxis, zoomEpoch]
   )
 
-  const onRelayout = useCallback((e: Record<string, unknown>) => {
-    const a = e['xaxis.range[0]']
-    const b = e['xaxis.range[1]']
-    const r = e['xaxis.range']
-    if (typeof a === 'number' && typeof b === 'number') setRange([a, b])
-    else if (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number') setRange([r[0], r[1]])
-    else if (e['xaxis.autorange'] === true) setRange(null)
-  }, [])
+  const onRelayout = useCallback(
+    (e: Record<string, unknown>) => {
+      // a date axis reports its range as date strings
+      const num = (v: unknown) => (xAxis === 'wall' ? plotlyDateToMs(v) : typeof v === 'number' && Number.isFinite(v) ? v : null)
+      const r = e['xaxis.range']
+      const a = num(Array.isArray(r) ? r[0] : e['xaxis.range[0]'])
+      const b = num(Array.isArray(r) ? r[1] : e['xaxis.range[1]'])
+      if (a !== null && b !== null) setRange([Math.min(a, b), Math.max(a, b)])
+      else if (e['xaxis.autorange'] === true) setRange(null)
+    },
+    [xAxis]
+  )
 
   const total = loaded.reduce((a, l) => a + l.series.total, 0)
   const shown = loaded.reduce((a, l) => a + l.series.steps.length, 0)
@@ -131,6 +150,14 @@ export function MetricChart() {
                 {k}
               </option>
             ))}
+          </select>
+        </label>
+        <label className="inline-field">
+          <span>X axis</span>
+          <select aria-label="X axis" value={xAxis} onChange={(e) => setXAxis(e.target.value as XAxis)}>
+            <option value="step">Step</option>
+            <option value="relative">Relative time</option>
+            <option value="wall">Wall time</option>
           </select>
         </label>
         <label className="check">
@@ -152,7 +179,7 @@ export function MetricChart() {
           </span>
         </label>
         {range && (
-          <button type="button" className="btn small ghost" onClick={() => setRange(null)}>
+          <button type="button" className="btn small ghost" onClick={() => (setRange(null), setZoomEpoch((n) => n + 1))}>
             Reset zoom
           </button>
         )}
@@ -173,7 +200,7 @@ export function MetricChart() {
         <PlotlyChart
           data={data}
           layout={layout}
-          label={`${chartKey ?? 'Metric'} by step`}
+          label={`${chartKey ?? 'Metric'} by ${xAxis === 'step' ? 'step' : xAxis === 'wall' ? 'time' : 'relative time'}`}
           description={`${chartKey ?? 'metric'} for ${loaded.map((l) => l.name).join(', ')}`}
           onRelayout={onRelayout}
         />

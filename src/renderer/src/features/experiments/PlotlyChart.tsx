@@ -60,7 +60,7 @@ export function PlotlyChart({ data, layout, label, description, onRelayout, heig
       yaxis: { ...axis, ...((layout?.yaxis as object) ?? {}) }
     }
     plotly
-      .react(el, data, base, { displaylogo: false, responsive: false, displayModeBar: false })
+      .react(el, data, base, { displaylogo: false, responsive: false, displayModeBar: false, showTips: false })
       .then(() => {
         if (el.removeAllListeners) el.removeAllListeners('plotly_relayout')
         el.on?.('plotly_relayout', (e) => relayout.current?.(e))

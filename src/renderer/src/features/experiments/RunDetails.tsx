@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { ArtifactPreview, TrackingArtifact, TrackingRun } from '../../../../shared/api'
 import { call } from '../../api/client'
-import { useExperimentsStore } from './useExperimentsStore'
+import { NOTE_TAG, RunNotes } from './RunNotes'
+import { formatValue, useExperimentsStore } from './useExperimentsStore'
 
 function KeyValues({ title, entries }: { title: string; entries: [string, string][] }) {
   return (
@@ -50,12 +51,21 @@ export function RunDetails() {
   const runId = useExperimentsStore((s) => s.detailRunId)
   const showDetails = useExperimentsStore((s) => s.showDetails)
   const revision = useExperimentsStore((s) => s.revision)
-  const loadRuns = useExperimentsStore((s) => s.loadRuns)
+  const setRunsDeleted = useExperimentsStore((s) => s.setRunsDeleted)
+  const [reload, setReload] = useState(0)
   const [run, setRun] = useState<TrackingRun | null>(null)
   const [dir, setDir] = useState('')
   const [files, setFiles] = useState<TrackingArtifact[]>([])
   const [preview, setPreview] = useState<ArtifactPreview | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const previewBox = useRef<HTMLDivElement>(null)
+  // a preview opens below the file list: scroll the details pane (only it, not the page) to its top
+  useEffect(() => {
+    const el = previewBox.current
+    const pane = el?.closest('.exp-detail-pane')
+    if (!el || !pane) return
+    pane.scrollTop += el.getBoundingClientRect().top - pane.getBoundingClientRect().top - 8
+  }, [preview])
 
   useEffect(() => {
     setDir('')
@@ -72,7 +82,7 @@ export function RunDetails() {
     return () => {
       alive = false
     }
-  }, [runId, revision])
+  }, [runId, revision, reload])
 
   useEffect(() => {
     if (!runId) return setFiles([])
@@ -102,9 +112,8 @@ export function RunDetails() {
     )
   }
   const toggleDeleted = async () => {
-    await call(run.lifecycleStage === 'deleted' ? 'tracking.run.restore' : 'tracking.run.delete', { runId })
-    void loadRuns()
-    setRun({ ...run, lifecycleStage: run.lifecycleStage === 'deleted' ? 'active' : 'deleted' })
+    await setRunsDeleted([runId], run.lifecycleStage !== 'deleted')
+    setReload((n) => n + 1)
   }
 
   return (
@@ -112,6 +121,7 @@ export function RunDetails() {
       <div className="exp-toolbar">
         <h2 className="exp-title">{run.runName || run.runId}</h2>
         <span className="badge">{run.status}</span>
+        {run.lifecycleStage === 'deleted' && <span className="badge exp-deleted-badge">deleted</span>}
         <span className="spacer" />
         <button type="button" className="btn small ghost" onClick={() => void toggleDeleted()}>
           {run.lifecycleStage === 'deleted' ? 'Restore run' : 'Delete run'}
@@ -121,12 +131,13 @@ export function RunDetails() {
         </button>
       </div>
       <p className="muted mono exp-id">{run.runId}</p>
+      <RunNotes runId={run.runId} note={run.tags[NOTE_TAG] ?? ''} editable={run.lifecycleStage === 'active'} onSaved={() => setReload((n) => n + 1)} />
       <KeyValues title="Parameters" entries={Object.entries(run.params).sort()} />
       <KeyValues
         title="Metrics"
-        entries={run.metrics.map((m) => [m.key, m.value === null ? (m.nonFinite ?? 'NaN') : `${m.value} (step ${m.step})`] as [string, string])}
+        entries={run.metrics.map((m) => [m.key, m.value === null ? (m.nonFinite ?? 'NaN') : `${formatValue(m.value, 'metrics')} (step ${m.step})`] as [string, string])}
       />
-      <KeyValues title="Tags" entries={Object.entries(run.tags).filter(([k]) => !k.startsWith('mlflow.runName')).sort()} />
+      <KeyValues title="Tags" entries={Object.entries(run.tags).filter(([k]) => k !== 'mlflow.runName' && k !== NOTE_TAG).sort()} />
       <section className="exp-kv" aria-label="Artifacts">
         <h3>Artifacts{dir ? ` / ${dir}` : ''}</h3>
         {dir && (
@@ -150,7 +161,7 @@ export function RunDetails() {
           </ul>
         )}
         {preview && (
-          <div className="exp-preview-wrap" aria-label={`Artifact ${preview.path}`} role="region">
+          <div ref={previewBox} className="exp-preview-wrap" aria-label={`Artifact ${preview.path}`} role="region">
             <div className="muted">
               {preview.path}
               {preview.truncated ? ' (truncated)' : ''}

@@ -98,7 +98,7 @@ export function RunsTable() {
                 role="row"
                 aria-rowindex={i + 2}
                 aria-selected={checked}
-                className={`g-row exp-row ${i % 2 ? 'odd' : ''} ${detailRunId === run.runId ? 'current' : ''}`}
+                className={`g-row exp-row ${i % 2 ? 'odd' : ''} ${detailRunId === run.runId ? 'current' : ''} ${run.lifecycleStage === 'deleted' ? 'deleted' : ''}`}
                 style={{ transform: `translateY(${i * ROW_H}px)`, height: ROW_H }}
               >
                 <div role="gridcell" className="g-cell exp-check" style={{ width: CHECK_W }}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TrackingRun } from '../../../../shared/api'
-import { cellValue, smooth, sortRuns } from './logic'
+import { cellValue, plotlyDateToMs, rangeToRequest, smooth, sortRuns, xValues } from './logic'
 
 const run = (name: string, lr: string | undefined, loss: number | null): TrackingRun => ({
   runId: name,
@@ -37,5 +37,26 @@ describe('smooth', () => {
     expect(s[0]).toBeCloseTo(1)
     expect(s[1]).toBeNull()
     expect(s[2]).toBeCloseTo((0.5 * 0.5 + 0.5 * 3) / 0.75)
+  })
+})
+
+describe('time axes', () => {
+  it('reads plotly date-axis ranges as UTC epoch ms', () => {
+    expect(plotlyDateToMs('2026-11-23 12:00:00.5')).toBe(Date.UTC(2026, 10, 23, 12, 0, 0, 500))
+    expect(plotlyDateToMs('2026-11-23 12:30')).toBe(Date.UTC(2026, 10, 23, 12, 30))
+    expect(plotlyDateToMs('2026-11-23 7')).toBe(Date.UTC(2026, 10, 23, 7))
+    expect(plotlyDateToMs('2026-11-23')).toBe(Date.UTC(2026, 10, 23))
+    expect(plotlyDateToMs(1234)).toBe(1234)
+    expect(plotlyDateToMs('yesterday')).toBeNull()
+    expect(plotlyDateToMs(undefined)).toBeNull()
+  })
+  it('maps series to x values and zoomed ranges back to history requests', () => {
+    const s = { steps: [0, 1, 2], timestamps: [10_000, 11_000, 13_500] }
+    expect(xValues(s, 'step', 0)).toEqual([0, 1, 2])
+    expect(xValues(s, 'wall', 0)).toEqual([10_000, 11_000, 13_500])
+    expect(xValues(s, 'relative', 10_000)).toEqual([0, 1, 3.5])
+    expect(rangeToRequest([0.4, 2.2], 'step', 0)).toEqual({ xMin: 0, xMax: 3 })
+    expect(rangeToRequest([1, 2.5], 'relative', 10_000)).toEqual({ xMin: 11_000, xMax: 12_500 })
+    expect(rangeToRequest([10_500.2, 12_000.7], 'wall', 0)).toEqual({ xMin: 10_500, xMax: 12_001 })
   })
 })

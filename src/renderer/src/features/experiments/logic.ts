@@ -70,3 +70,34 @@ export function smooth(values: (number | null)[], weight: number): (number | nul
     return last / (1 - Math.pow(weight, n))
   })
 }
+
+/** The chart's x axis: the step, seconds since the run started, or the wall-clock time. */
+export type XAxis = 'step' | 'relative' | 'wall'
+
+/** Plotly date-axis range ends ('2026-11-23 12:00:00.5', UTC as plotly shows ms timestamps) to epoch ms. */
+export function plotlyDateToMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null
+  if (typeof v !== 'string') return null
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?))?$/.exec(v.trim())
+  if (!m) return null
+  let time = m[2] ?? '00:00'
+  if (/^\d{1,2}$/.test(time)) time += ':00'
+  const [hh, ...rest] = time.split(':')
+  const iso = `${m[1]}T${hh.padStart(2, '0')}:${rest.join(':')}Z`
+  const t = Date.parse(iso)
+  return Number.isFinite(t) ? t : null
+}
+
+/** The x values of a series on the chosen axis (`base`: the run's start, ms, for relative time). */
+export function xValues(series: { steps: number[]; timestamps: number[] }, axis: XAxis, base: number): number[] {
+  if (axis === 'step') return series.steps
+  if (axis === 'wall') return series.timestamps
+  return series.timestamps.map((t) => (t - base) / 1000)
+}
+
+/** A zoomed x range back to the history request's xMin/xMax (steps, or epoch ms for time axes). */
+export function rangeToRequest(range: [number, number], axis: XAxis, base: number): { xMin: number; xMax: number } {
+  if (axis === 'step') return { xMin: Math.floor(range[0]), xMax: Math.ceil(range[1]) }
+  if (axis === 'wall') return { xMin: Math.floor(range[0]), xMax: Math.ceil(range[1]) }
+  return { xMin: Math.floor(base + range[0] * 1000), xMax: Math.ceil(base + range[1] * 1000) }
+}

@@ -72,7 +72,7 @@ export function parallelCoordinates(runs: TrackingRun[], cols: string[], colorBy
     hovermode: 'closest',
     margin: { l: 20, r: 60, t: 16, b: 40 },
     annotations,
-    xaxis: { tickvals: dims.map((_, j) => j), ticktext: dims.map((d) => d.col), showgrid: true, gridwidth: 2, zeroline: false, range: [-0.2, dims.length - 0.4] },
+    xaxis: { tickvals: dims.map((_, j) => j), ticktext: dims.map((d) => d.col), showgrid: true, gridwidth: 2, zeroline: false, range: [-0.5, dims.length - 0.3], automargin: true },
     yaxis: { showticklabels: false, showgrid: false, zeroline: false, range: [-0.06, 1.06] }
   }
   return { data, layout }

@@ -1,15 +1,21 @@
 import { create } from 'zustand'
-import type { TrackingExperiment, TrackingRun } from '../../../../shared/api'
+import type { TrackingExperiment, TrackingRun, TrackingViewType } from '../../../../shared/api'
 import { call } from '../../api/client'
-import type { ColumnId, SortDir } from './logic'
+import type { ColumnId, SortDir, XAxis } from './logic'
 
-export { cellValue, columnLabel, compareValues, formatValue, sortRuns, type ColumnId, type SortDir } from './logic'
+export { cellValue, columnLabel, compareValues, formatValue, sortRuns, type ColumnId, type SortDir, type XAxis } from './logic'
 
 interface State {
   experiments: TrackingExperiment[]
   experimentsError: string | null
   experimentId: string | null
+  /** Deleted experiments are listed too (greyed, restorable). */
+  showDeletedExperiments: boolean
   runs: TrackingRun[]
+  /** Which runs the table lists: active (default), deleted (to restore), or both. */
+  runsView: TrackingViewType
+  /** Why the last delete/restore failed (cleared by the next one). */
+  actionError: string | null
   loading: boolean
   filter: string
   filterError: string | null
@@ -20,11 +26,16 @@ interface State {
   chartKey: string | null
   logY: boolean
   smoothing: number
+  xAxis: XAxis
   view: 'chart' | 'compare'
   /** Bumped on every live refresh so that the chart and details refetch. */
   revision: number
   loadExperiments(): Promise<void>
   selectExperiment(id: string): void
+  setShowDeletedExperiments(v: boolean): Promise<void>
+  setExperimentDeleted(id: string, deleted: boolean): Promise<void>
+  setRunsView(v: TrackingViewType): void
+  setRunsDeleted(ids: string[], deleted: boolean): Promise<void>
   loadRuns(): Promise<void>
   setFilter(f: string): void
   applyFilter(): Promise<void>
@@ -36,6 +47,7 @@ interface State {
   setChartKey(k: string | null): void
   setLogY(v: boolean): void
   setSmoothing(v: number): void
+  setXAxis(v: XAxis): void
   setView(v: 'chart' | 'compare'): void
   refresh(): Promise<void>
 }
@@ -47,7 +59,10 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   experiments: [],
   experimentsError: null,
   experimentId: null,
+  showDeletedExperiments: false,
   runs: [],
+  runsView: 'ACTIVE_ONLY',
+  actionError: null,
   loading: false,
   filter: '',
   filterError: null,
@@ -58,12 +73,13 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   chartKey: null,
   logY: false,
   smoothing: 0,
+  xAxis: 'step',
   view: 'chart',
   revision: 0,
 
   async loadExperiments() {
     try {
-      const experiments = await call('tracking.experiments.list', {})
+      const experiments = await call('tracking.experiments.list', { viewType: get().showDeletedExperiments ? 'ALL' : 'ACTIVE_ONLY' })
       set({ experiments, experimentsError: null })
       const cur = get().experimentId
       if (!cur || !experiments.some((e) => e.experimentId === cur)) {
@@ -77,12 +93,46 @@ export const useExperimentsStore = create<State>()((set, get) => ({
 
   selectExperiment(id) {
     if (id === get().experimentId) return
-    set({ experimentId: id, runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, view: 'chart' })
+    set({ experimentId: id, runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, actionError: null, view: 'chart' })
     void get().loadRuns()
   },
 
+  async setShowDeletedExperiments(showDeletedExperiments) {
+    set({ showDeletedExperiments })
+    await get().loadExperiments()
+  },
+
+  async setExperimentDeleted(id, deleted) {
+    try {
+      await call(deleted ? 'tracking.experiment.delete' : 'tracking.experiment.restore', { experimentId: id })
+      set({ actionError: null })
+    } catch (e) {
+      set({ actionError: message(e) })
+    }
+    await get().loadExperiments()
+    if (get().experimentId === id) await get().loadRuns()
+  },
+
+  setRunsView(runsView) {
+    set({ runsView, selected: [], detailRunId: null, view: 'chart' })
+    void get().loadRuns()
+  },
+
+  async setRunsDeleted(ids, deleted) {
+    const failed: string[] = []
+    for (const runId of ids) {
+      try {
+        await call(deleted ? 'tracking.run.delete' : 'tracking.run.restore', { runId })
+      } catch (e) {
+        failed.push(message(e))
+      }
+    }
+    set({ actionError: failed.length ? `${failed.length} of ${ids.length} runs could not be ${deleted ? 'deleted' : 'restored'}: ${failed[0]}` : null })
+    await Promise.all([get().loadRuns(), get().loadExperiments()])
+  },
+
   async loadRuns() {
-    const { experimentId, filter } = get()
+    const { experimentId, filter, runsView } = get()
     if (!experimentId) return
     const seq = ++runsSeq
     set({ loading: true })
@@ -94,7 +144,8 @@ export const useExperimentsStore = create<State>()((set, get) => ({
           experimentIds: [experimentId],
           filter: filter.trim() || undefined,
           maxResults: 5000,
-          pageToken
+          pageToken,
+          viewType: runsView
         })
         runs.push(...page.runs)
         pageToken = page.nextPageToken ?? undefined
@@ -152,6 +203,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   setChartKey: (chartKey) => set({ chartKey }),
   setLogY: (logY) => set({ logY }),
   setSmoothing: (smoothing) => set({ smoothing }),
+  setXAxis: (xAxis) => set({ xAxis }),
   setView: (view) => set({ view }),
 
   async refresh() {
