@@ -15,6 +15,7 @@ import { RunBar } from './query/RunBar'
 import { useQueryStore } from './query/useQueryStore'
 import { ResultArea } from './ResultArea'
 import { drawChart } from './chart/ChartPanel'
+import { useOpenInData } from './openInData'
 
 function Splitter({ value, onChange }: { value: number; onChange: (v: number) => void }) {
   return (
@@ -80,7 +81,14 @@ export function DataRoom() {
 
   useEffect(() => {
     void loadCatalog()
-    void useTabsStore.getState().load()
+    // then "Open in Data" from another room (a notebook's DataFrame): a new tab with its query, run
+    void useTabsStore
+      .getState()
+      .load()
+      .then(() => {
+        const p = useOpenInData.getState().take()
+        if (p) void useQueryStore.getState().run(useTabsStore.getState().newTab(p.sql), p.sql)
+      })
     void useHistoryStore.getState().load()
   }, [generation, loadCatalog])
 

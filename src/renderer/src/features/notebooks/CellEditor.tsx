@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react'
+import { registerKernelLanguage, trackCellModel } from './kernelLanguage'
 import { monaco, preferredTheme } from './monacoPython'
 import { useNotebookStore, type CellType } from './useNotebookStore'
 
@@ -53,13 +54,28 @@ export function CellEditor({ cellId, index, type, source, focus, onRun, onEscape
       accessibilityPageSize: 2000
     })
     edRef.current = ed
+    registerKernelLanguage()
+    const untrack = trackCellModel(ed.getModel()!.uri.toString())
+    // find-in-notebook hits, highlighted in this cell
+    const hits = ed.createDecorationsCollection()
+    const paintHits = (q: string) => {
+      const m = ed.getModel()
+      hits.set(q && m ? m.findMatches(q, false, false, false, null, false, 1000).map((f) => ({ range: f.range, options: { inlineClassName: 'nb-find-hit' } })) : [])
+    }
+    paintHits(useNotebookStore.getState().find.query)
+    const unsubFind = useNotebookStore.subscribe((st, prev) => {
+      if (st.find.query !== prev.find.query) paintHits(st.find.query)
+    })
     const fit = () => {
       if (host.current) host.current.style.height = `${Math.max(LINE_H + 8, ed.getContentHeight())}px`
     }
     fit()
     const subs = [
       ed.onDidContentSizeChange(fit),
-      ed.onDidChangeModelContent(() => useNotebookStore.getState().setSource(cellId, ed.getValue())),
+      ed.onDidChangeModelContent(() => {
+        useNotebookStore.getState().setSource(cellId, ed.getValue())
+        paintHits(useNotebookStore.getState().find.query)
+      }),
       ed.onDidFocusEditorText(() => {
         const s = useNotebookStore.getState()
         const i = s.cells.findIndex((c) => c.id === cellId)
@@ -79,6 +95,8 @@ export function CellEditor({ cellId, index, type, source, focus, onRun, onEscape
       run: () => escRef.current()
     })
     return () => {
+      untrack()
+      unsubFind()
       subs.forEach((s) => s.dispose())
       edRef.current = null
       ed.getModel()?.dispose()

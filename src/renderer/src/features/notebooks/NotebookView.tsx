@@ -1,16 +1,20 @@
 import { useCallback, useEffect, useRef, type KeyboardEvent } from 'react'
 import type { RunMode } from './CellEditor'
 import { CellView } from './CellView'
+import { FindBar } from './FindBar'
 import { useNotebookStore } from './useNotebookStore'
+import { useCellWindow } from './virtualCells'
 
-/** The cells of the open notebook, with Jupyter-style command-mode keys. */
+/** The cells of the open notebook (windowed: only cells near the viewport are in the DOM), with Jupyter-style command-mode keys. */
 export function NotebookView() {
   const cells = useNotebookStore((s) => s.cells)
   const selected = useNotebookStore((s) => s.selected)
   const mode = useNotebookStore((s) => s.mode)
   const path = useNotebookStore((s) => s.doc?.path)
+  const findOpen = useNotebookStore((s) => s.find.open)
   const scrollRoot = useRef<HTMLDivElement>(null)
   const lastD = useRef(0)
+  const win = useCellWindow(cells, scrollRoot)
 
   const onRun = useCallback((index: number, how: RunMode) => {
     const s = useNotebookStore.getState()
@@ -30,20 +34,26 @@ export function NotebookView() {
   }, [])
 
   // keep the selected cell in view and focused in command mode
+  const reveal = win.reveal
   useEffect(() => {
     const id = cells[selected]?.id
     if (!id) return
-    const el = document.getElementById(`nb-cell-${id}`)
-    if (!el) return
-    el.scrollIntoView({ block: 'nearest' })
-    const active = document.activeElement
-    if (mode === 'command' && (!active || active === document.body || scrollRoot.current?.contains(active))) el.focus({ preventScroll: true })
+    reveal(selected)
+    const focusIt = () => {
+      const el = document.getElementById(`nb-cell-${id}`)
+      if (!el) return false
+      const active = document.activeElement
+      if (mode === 'command' && (!active || active === document.body || scrollRoot.current?.contains(active))) el.focus({ preventScroll: true })
+      return true
+    }
+    if (!focusIt()) requestAnimationFrame(() => void focusIt())
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, mode, cells.length])
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const s = useNotebookStore.getState()
-    if (s.mode !== 'command' || e.target instanceof HTMLInputElement || (e.target as HTMLElement).closest('.nb-editor')) return
+    const target = e.target as HTMLElement
+    if (s.mode !== 'command' || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target.closest('.nb-editor, .nb-outputs')) return
     const i = s.selected
     const plain = !e.ctrlKey && !e.metaKey && !e.altKey
     const key = e.key
@@ -54,7 +64,8 @@ export function NotebookView() {
     if (key === 'Enter' && e.shiftKey) return handled(), onRun(i, 'advance')
     if (key === 'Enter' && (e.ctrlKey || e.metaKey)) return handled(), onRun(i, 'inPlace')
     if (key === 'Enter' && e.altKey) return handled(), onRun(i, 'insert')
-    if (!plain) return
+    if (e.altKey && !e.ctrlKey && (key === 'ArrowUp' || key === 'ArrowDown')) return handled(), s.move(i, key === 'ArrowUp' ? i - 1 : i + 1)
+    if (!plain || e.shiftKey) return
     if (key === 'Enter') return handled(), s.select(i, 'edit')
     if (key === 'ArrowUp' || key === 'k') return handled(), s.select(i - 1, 'command')
     if (key === 'ArrowDown' || key === 'j') return handled(), s.select(i + 1, 'command')
@@ -64,6 +75,7 @@ export function NotebookView() {
     if (key === 'y') return handled(), s.setType(i, 'code')
     if (key === 'r') return handled(), s.setType(i, 'raw')
     if (key === 'z') return handled(), s.undoDelete()
+    if (key === 'o') return handled(), s.toggleCollapse(i, 'output')
     if (key === 'd') {
       handled()
       const now = Date.now()
@@ -75,19 +87,36 @@ export function NotebookView() {
   }
 
   if (!path) return <div className="nb-empty">Open or create a notebook.</div>
+  const slice = cells.slice(win.start, win.end)
   return (
-    <div ref={scrollRoot} className="nb-cells" role="region" aria-label={`Notebook ${path.split(/[\\/]/).pop()}`} onKeyDown={onKeyDown}>
-      {cells.map((c, i) => (
-        <CellView key={c.id} cell={c} index={i} selected={i === selected} editing={mode === 'edit'} scrollRoot={scrollRoot} onRun={onRun} />
-      ))}
-      <div className="nb-add">
-        <button type="button" className="btn small" onClick={() => useNotebookStore.getState().insert(cells.length)}>
-          Add code cell
-        </button>
-        <button type="button" className="btn small" onClick={() => useNotebookStore.getState().insert(cells.length, 'markdown')}>
-          Add markdown cell
-        </button>
+    <>
+      {findOpen && <FindBar />}
+      <div
+        ref={scrollRoot}
+        className="nb-cells"
+        role="region"
+        aria-label={`Notebook ${path.split(/[\\/]/).pop()}`}
+        onKeyDown={onKeyDown}
+      >
+        <div style={{ height: win.top }} aria-hidden="true" />
+        {slice.map((c, k) => {
+          const i = win.start + k
+          return (
+            <div key={c.id} ref={win.measure} data-cell-id={c.id} className="nb-slot">
+              <CellView cell={c} index={i} count={cells.length} selected={i === selected} editing={i === selected && mode === 'edit'} scrollRoot={scrollRoot} onRun={onRun} />
+            </div>
+          )
+        })}
+        <div style={{ height: win.bottom }} aria-hidden="true" />
+        <div className="nb-add">
+          <button type="button" className="btn small" onClick={() => useNotebookStore.getState().insert(cells.length)}>
+            Add code cell
+          </button>
+          <button type="button" className="btn small" onClick={() => useNotebookStore.getState().insert(cells.length, 'markdown')}>
+            Add markdown cell
+          </button>
+        </div>
       </div>
-    </div>
+    </>
   )
 }

@@ -1,53 +1,10 @@
 import { useEffect, useState } from 'react'
 import './notebooks.css'
+import { KernelBar } from './KernelBar'
 import { NotebookView } from './NotebookView'
 import { useNotebookStore } from './useNotebookStore'
-
-function KernelBar() {
-  const interpreters = useNotebookStore((s) => s.interpreters)
-  const python = useNotebookStore((s) => s.python)
-  const status = useNotebookStore((s) => s.kernelStatus)
-  const kernelId = useNotebookStore((s) => s.kernelId)
-  const busy = useNotebookStore((s) => s.busy)
-  const dirty = useNotebookStore((s) => s.dirty)
-  const hasDoc = useNotebookStore((s) => !!s.doc)
-  const { setPython, startKernel, interrupt, restart, runAll, save } = useNotebookStore.getState()
-  const text = status === 'none' ? 'No kernel' : `Kernel ${status}`
-  return (
-    <div className="nb-toolbar" role="toolbar" aria-label="Notebook">
-      <label className="nb-field">
-        <span>Interpreter</span>
-        <select aria-label="Interpreter" value={python ?? ''} onChange={(e) => setPython(e.target.value)}>
-          {!python && <option value="">(none found)</option>}
-          {interpreters.map((i) => (
-            <option key={i.path} value={i.path} disabled={!i.usable}>
-              {i.path} {i.version ? `(${i.version})` : ''} {i.usable ? '' : '— no jupyter'}
-            </option>
-          ))}
-        </select>
-      </label>
-      <button type="button" className="btn small" disabled={!python || !!busy} onClick={() => void startKernel()}>
-        {kernelId ? 'Change kernel' : 'Start kernel'}
-      </button>
-      <span role="status" aria-live="polite" className={`nb-badge ${status}`}>
-        {busy ?? text}
-      </span>
-      <button type="button" className="btn small" disabled={!kernelId} onClick={() => void interrupt()}>
-        Interrupt
-      </button>
-      <button type="button" className="btn small" disabled={!kernelId} onClick={() => void restart()}>
-        Restart
-      </button>
-      <span className="nb-sep" />
-      <button type="button" className="btn small" disabled={!hasDoc} onClick={() => void runAll()}>
-        Run all
-      </button>
-      <button type="button" className="btn small primary" disabled={!hasDoc} onClick={() => void save()}>
-        Save{dirty ? ' ●' : ''}
-      </button>
-    </div>
-  )
-}
+import { useServerStore } from './useServerStore'
+import { VariablesPane } from './VariablesPane'
 
 function FileList() {
   const files = useNotebookStore((s) => s.files)
@@ -95,34 +52,47 @@ function FileList() {
   )
 }
 
-function Variables() {
-  const vars = useNotebookStore((s) => s.variables)
+/** Faults the user must see: a dead kernel (restart offered; edits are kept), a lost server, the file changed on disk. */
+function Banners() {
+  const reason = useNotebookStore((s) => s.deadReason)
+  const diskChanged = useNotebookStore((s) => s.diskChanged)
+  const conflict = useNotebookStore((s) => s.conflict)
+  const dirty = useNotebookStore((s) => s.dirty)
+  const path = useNotebookStore((s) => s.doc?.path)
+  const notice = useServerStore((s) => s.notice)
+  const st = useNotebookStore.getState()
   return (
-    <aside className="nb-vars" aria-label="Variables">
-      <h3>Variables</h3>
-      {vars.length ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Shape</th>
-            </tr>
-          </thead>
-          <tbody>
-            {vars.map((v) => (
-              <tr key={v.name}>
-                <td>{v.name}</td>
-                <td>{v.type}</td>
-                <td>{v.shape ? v.shape.join(' × ') : v.size ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p className="muted small">No variables.</p>
+    <>
+      {reason !== null && (
+        <div role="alert" className="error-box small nb-banner">
+          <span>
+            {reason.replace(/\.$/, '')}. Its variables are gone; your cells and unsaved edits are kept.
+          </span>
+          <button type="button" className="btn small primary" onClick={() => void st.restart()}>
+            Restart kernel
+          </button>
+        </div>
       )}
-    </aside>
+      {notice && (
+        <div role="alert" className="error-box small nb-banner">
+          <span>{notice}</span>
+          <button type="button" className="btn ghost small" onClick={() => useServerStore.getState().dismiss()}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {diskChanged && !conflict && path && (
+        <div role="alert" className="warn-box small nb-banner">
+          <span>This notebook changed on disk{dirty ? ' and you have unsaved edits' : ''}.</span>
+          <button type="button" className="btn small" onClick={() => void st.openNotebook(path)}>
+            Reload from disk
+          </button>
+          <button type="button" className="btn ghost small" onClick={() => useNotebookStore.setState({ diskChanged: false, conflict: true })}>
+            Keep my version
+          </button>
+        </div>
+      )}
+    </>
   )
 }
 
@@ -138,11 +108,36 @@ export function NotebooksRoom() {
     void init()
   }, [init])
 
+  // autosave: a dirty notebook is saved every minute, unless the file changed on disk (then the user decides)
+  useEffect(() => {
+    const t = setInterval(() => {
+      const st = useNotebookStore.getState()
+      if (st.doc && st.dirty && !st.conflict && !st.diskChanged) void st.save()
+    }, 60_000)
+    return () => clearInterval(t)
+  }, [])
+
+  // notice edits made to the file by something else (another editor, git)
+  useEffect(() => {
+    const check = () => void useNotebookStore.getState().checkDisk()
+    const t = setInterval(check, 4000)
+    window.addEventListener('focus', check)
+    return () => {
+      clearInterval(t)
+      window.removeEventListener('focus', check)
+    }
+  }, [])
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 's') {
         e.preventDefault()
         void useNotebookStore.getState().save()
+      }
+      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'f' && useNotebookStore.getState().doc) {
+        e.preventDefault()
+        e.stopPropagation()
+        useNotebookStore.getState().openFind()
       }
     }
     window.addEventListener('keydown', onKey, true)
@@ -171,6 +166,7 @@ export function NotebooksRoom() {
             </button>
           </div>
         )}
+        <Banners />
         {conflict && (
           <div role="alert" className="error-box small">
             The file changed on disk since it was opened. Overwrite it with this version, or reopen it to discard your changes.{' '}
@@ -182,9 +178,9 @@ export function NotebooksRoom() {
             </button>
           </div>
         )}
-        <NotebookView />
+        <NotebookView key={doc?.path ?? ''} />
       </section>
-      <Variables />
+      <VariablesPane />
     </div>
   )
 }

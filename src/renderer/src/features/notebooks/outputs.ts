@@ -56,7 +56,15 @@ export function reduceOutputs(outputs: Output[], ev: KernelIopubEvent, pendingCl
       const last = outs[outs.length - 1]
       const trunc = ev.truncated ? { msgId: ev.parentMsgId, name } : undefined
       if (last && last.output_type === 'stream' && last.name === name) {
-        let joined = applyCarriageReturns(String(last.text ?? '') + text)
+        const prev = String(last.text ?? '')
+        if (last._truncated && prev.length >= MAX_STREAM_CHARS) return { outputs: outs, pendingClear }
+        // a carriage return only rewrites its own line: re-apply them to the last line only
+        let joined: string
+        if (!text.includes('\r') && !text.includes('\x08') && !prev.endsWith('\r')) joined = prev + text
+        else {
+          const cut = prev.lastIndexOf('\n') + 1
+          joined = prev.slice(0, cut) + applyCarriageReturns(prev.slice(cut) + text)
+        }
         let truncated = last._truncated ?? trunc
         if (joined.length > MAX_STREAM_CHARS) {
           joined = joined.slice(0, MAX_STREAM_CHARS)

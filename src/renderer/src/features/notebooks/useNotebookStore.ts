@@ -12,6 +12,10 @@ import type {
 } from '../../../../shared/api'
 import { call, onEvent } from '../../api/client'
 import { joinSource, reduceOutputs, toNbformat, updateDisplay, type Output } from './outputs'
+import { cellEditing, newCellId, type FindState } from './cellEditing'
+import { useServerStore } from './useServerStore'
+
+export { findMatches, isCollapsed, newCellId, type FindMatch, type FindState } from './cellEditing'
 
 export type CellType = 'code' | 'markdown' | 'raw'
 
@@ -22,6 +26,8 @@ export interface Cell {
   outputs: Output[]
   executionCount: number | null
   metadata: Record<string, unknown>
+  /** Cell fields the editor does not model (attachments, unknown keys), written back as they were. */
+  extra?: Record<string, unknown>
   /** Run state (not saved). */
   running?: boolean
   queued?: boolean
@@ -36,9 +42,14 @@ interface Doc {
   path: string
   hash: string
   notebook: NotebookJson
+  mtimeMs: number
+  size: number
 }
 
-interface State {
+/** Executions the UI runs for itself (not in a cell, not in the history): their stdout, by pseudo cell id. */
+const hidden = new Map<string, { out: string; err: string | null; resolve: (s: string) => void; reject: (e: Error) => void }>()
+
+export interface NotebookState {
   files: NotebookFileEntry[]
   interpreters: InterpreterInfo[]
   python: string | null
@@ -50,6 +61,11 @@ interface State {
   deleted: { cell: Cell; index: number }[]
   kernelId: string | null
   kernelStatus: KernelStatus | 'none'
+  kernelServerKind: 'local' | 'remote' | 'ssh' | null
+  deadReason: string | null
+  diskChanged: boolean
+  checkDisk(): Promise<void>
+  runHidden(code: string): Promise<string>
   variables: VariableInfo[]
   error: string | null
   conflict: boolean
@@ -76,13 +92,22 @@ interface State {
   showAll(id: string, outputIndex: number): Promise<void>
   save(force?: boolean): Promise<void>
   clearError(): void
+  move(from: number, to: number): void
+  toggleCollapse(i: number, what: 'input' | 'output'): void
+  runAbove(i: number): Promise<void>
+  runBelow(i: number): Promise<void>
+  find: FindState
+  openFind(): void
+  closeFind(): void
+  setFindQuery(q: string): void
+  findStep(delta: 1 | -1): void
 }
 
-let seq = 0
-export const newCellId = () => `c${Date.now().toString(36)}${(seq++).toString(36)}${Math.random().toString(36).slice(2, 6)}`
-
 function toCell(c: NotebookCell): Cell {
+  // everything the editor does not model (attachments, unknown keys) rides along untouched
+  const { cell_type: _t, id: _i, source: _s, outputs: _o, execution_count: _e, metadata: _m, ...extra } = c
   return {
+    extra,
     id: typeof c.id === 'string' && c.id ? c.id : newCellId(),
     type: c.cell_type,
     source: joinSource(c.source),
@@ -93,7 +118,9 @@ function toCell(c: NotebookCell): Cell {
 }
 
 function toNotebookCell(c: Cell): NotebookCell {
-  const base: NotebookCell = { cell_type: c.type, id: c.id, metadata: c.metadata, source: c.source }
+  const extra = { ...(c.extra ?? {}) }
+  if (c.type !== 'markdown' && c.type !== 'raw') delete extra.attachments
+  const base: NotebookCell = { ...extra, cell_type: c.type, id: c.id, metadata: c.metadata, source: c.source }
   if (c.type === 'code') {
     base.outputs = c.outputs.map(toNbformat)
     base.execution_count = c.executionCount
@@ -103,7 +130,7 @@ function toNotebookCell(c: Cell): NotebookCell {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-export const useNotebookStore = create<State>((set, get) => {
+export const useNotebookStore = create<NotebookState>((set, get) => {
   const patchCell = (pred: (c: Cell) => boolean, fn: (c: Cell) => Partial<Cell>) =>
     set((s) => ({ cells: s.cells.map((c) => (pred(c) ? { ...c, ...fn(c) } : c)) }))
 
@@ -117,13 +144,40 @@ export const useNotebookStore = create<State>((set, get) => {
     }
   }
 
+  let pendingOut: KernelIopubEvent[] = []
+  let flushTimer: ReturnType<typeof setTimeout> | null = null
+  const flushOutputs = () => {
+    if (flushTimer) clearTimeout(flushTimer)
+    flushTimer = null
+    if (!pendingOut.length) return
+    const batch = pendingOut
+    pendingOut = []
+    const byCell = new Map<string, KernelIopubEvent[]>()
+    for (const ev of batch) if (ev.cellId) (byCell.get(ev.cellId) ?? byCell.set(ev.cellId, []).get(ev.cellId)!).push(ev)
+    set((s) => ({
+      dirty: true,
+      cells: s.cells.map((c) => {
+        const evs = byCell.get(c.id)
+        if (!evs) return c
+        let outputs = c.outputs
+        let pendingClear = !!c.pendingClear
+        for (const ev of evs) ({ outputs, pendingClear } = reduceOutputs(outputs, ev, pendingClear))
+        return outputs === c.outputs && pendingClear === !!c.pendingClear ? c : { ...c, outputs, pendingClear }
+      })
+    }))
+  }
+
   let subscribed = false
   const subscribe = () => {
     if (subscribed) return
     subscribed = true
     onEvent('kernel.status', (e: KernelStatusEvent) => {
       if (e.kernelId !== get().kernelId) return
-      set({ kernelStatus: e.status })
+      // a death stays on screen (with "Restart kernel") until the user restarts or runs again, even
+      // when Jupyter auto-restarts the process behind it: the kernel's state is gone either way
+      const deadReason = e.status === 'dead' ? (e.reason ?? 'The kernel died.') : e.status === 'idle' || e.status === 'busy' ? null : get().deadReason
+      set({ kernelStatus: e.status, deadReason })
+      if (e.status === 'dead') for (const [id, h] of hidden) hidden.delete(id), h.reject(new Error('The kernel died.'))
       if (e.lost?.length) {
         const lost = new Set(e.lost.map((l) => l.cellId))
         patchCell((c) => lost.has(c.id), () => ({ running: false, queued: false, input: undefined }))
@@ -131,6 +185,18 @@ export const useNotebookStore = create<State>((set, get) => {
     })
     onEvent('kernel.iopub', (e: KernelIopubEvent) => {
       if (e.kernelId !== get().kernelId) return
+      const h = e.cellId ? hidden.get(e.cellId) : undefined
+      if (h) {
+        if (e.msgType === 'stream') h.out += String(e.content.text ?? '')
+        if (e.msgType === 'error') h.err = `${String(e.content.ename)}: ${String(e.content.evalue)}`
+        if (e.msgType === 'execute_reply') {
+          hidden.delete(e.cellId!)
+          if (h.err) h.reject(new Error(h.err))
+          else h.resolve(h.out)
+        }
+        return
+      }
+      if (e.msgType !== 'stream' && e.msgType !== 'display_data' && e.msgType !== 'execute_result' && e.msgType !== 'clear_output' && e.msgType !== 'error') flushOutputs()
       if (e.msgType === 'update_display_data') {
         const displayId = (e.content.transient as { display_id?: string } | undefined)?.display_id
         if (!displayId) return
@@ -159,14 +225,10 @@ export const useNotebookStore = create<State>((set, get) => {
         return
       }
       if (e.msgType === 'status') return
-      set((s) => ({
-        dirty: true,
-        cells: s.cells.map((c) => {
-          if (c.id !== id) return c
-          const r = reduceOutputs(c.outputs, e, !!c.pendingClear)
-          return r.outputs === c.outputs && r.pendingClear === !!c.pendingClear ? c : { ...c, outputs: r.outputs, pendingClear: r.pendingClear }
-        })
-      }))
+      // output messages are applied in batches (one store update per ~frame), so a cell printing
+      // 200,000 lines costs a few dozen renders, not thousands
+      pendingOut.push(e)
+      if (!flushTimer) flushTimer = setTimeout(flushOutputs, 40)
     })
     onEvent('kernel.input', (e: KernelInputEvent) => {
       if (e.kernelId !== get().kernelId || !e.cellId) return
@@ -187,6 +249,33 @@ export const useNotebookStore = create<State>((set, get) => {
     deleted: [],
     kernelId: null,
     kernelStatus: 'none',
+    kernelServerKind: null,
+    deadReason: null,
+    diskChanged: false,
+    async checkDisk() {
+      const doc = get().doc
+      if (!doc) return
+      try {
+        const files = await call('notebooks.list', {})
+        const f = files.find((x) => x.path === doc.path)
+        const changed = !!f && (Math.abs(f.mtimeMs - doc.mtimeMs) > 1 || f.size !== doc.size)
+        if (get().doc?.path === doc.path && changed !== get().diskChanged) set({ diskChanged: changed })
+      } catch {
+        /* best effort */
+      }
+    },
+    runHidden(code) {
+      const kernelId = get().kernelId
+      if (!kernelId) return Promise.reject(new Error('Start a kernel first.'))
+      const cellId = `atelier-hidden-${newCellId()}`
+      return new Promise<string>((resolve, reject) => {
+        hidden.set(cellId, { out: '', err: null, resolve, reject })
+        call('kernels.execute', { kernelId, cellId, code, storeHistory: false }).catch((e) => {
+          hidden.delete(cellId)
+          reject(e instanceof Error ? e : new Error(String(e)))
+        })
+      })
+    },
     variables: [],
     error: null,
     conflict: false,
@@ -214,7 +303,7 @@ export const useNotebookStore = create<State>((set, get) => {
     async openNotebook(path) {
       try {
         const d = await call('notebooks.open', { path })
-        set({ doc: { path: d.path, hash: d.hash, notebook: d.notebook }, cells: d.notebook.cells.map(toCell), dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null })
+        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells: d.notebook.cells.map(toCell), dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
       } catch (e) {
         set({ error: message(e) })
       }
@@ -224,7 +313,7 @@ export const useNotebookStore = create<State>((set, get) => {
       try {
         const d = await call('notebooks.create', { path })
         const cells = d.notebook.cells.length ? d.notebook.cells.map(toCell) : [toCell({ cell_type: 'code', source: '', metadata: {} })]
-        set({ doc: { path: d.path, hash: d.hash, notebook: d.notebook }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null })
+        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
         void get().refreshFiles()
       } catch (e) {
         set({ error: message(e) })
@@ -232,14 +321,19 @@ export const useNotebookStore = create<State>((set, get) => {
     },
     async startKernel() {
       const { python, doc, kernelId } = get()
-      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null })
+      const target = useServerStore.getState().target
+      const server = useServerStore.getState().servers.find((x) => x.id === target)
+      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null, deadReason: null })
       try {
         if (kernelId) await call('kernels.shutdown', { kernelId }).catch(() => undefined)
-        await call('kernels.startLocal', python ? { python } : {})
-        const k = await call('kernels.start', doc ? { path: doc.path } : {})
-        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [] })
+        let k
+        if (target === 'local' || !server || server.kind === 'local') {
+          await call('kernels.startLocal', python ? { python } : {})
+          k = await call('kernels.start', doc ? { path: doc.path } : {})
+        } else k = await call('kernels.start', { serverId: server.id })
+        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [], kernelServerKind: server?.kind ?? 'local' })
       } catch (e) {
-        set({ error: message(e), kernelStatus: 'dead', kernelId: null })
+        set({ error: message(e), kernelStatus: 'none', kernelId: null })
       } finally {
         set({ busy: null })
       }
@@ -252,60 +346,24 @@ export const useNotebookStore = create<State>((set, get) => {
       const k = get().kernelId
       if (!k) return
       try {
-        set({ kernelStatus: 'restarting' })
+        set({ kernelStatus: 'restarting', deadReason: null })
         const info = await call('kernels.restart', { kernelId: k })
-        set({ kernelStatus: info.status, variables: [] })
+        set({ kernelStatus: info.status === 'unknown' ? 'idle' : info.status, variables: [] })
         patchCell((c) => !!(c.running || c.queued), () => ({ running: false, queued: false, input: undefined }))
-      } catch (e) {
-        set({ error: message(e) })
+      } catch {
+        // a kernel that cannot be restarted in place (gone with its process): start a fresh one
+        patchCell((c) => !!(c.running || c.queued), () => ({ running: false, queued: false, input: undefined }))
+        await get().startKernel()
       }
     },
-    setSource(id, source) {
-      const c = get().cells.find((x) => x.id === id)
-      if (!c || c.source === source) return
-      patchCell((x) => x.id === id, () => ({ source }))
-      set({ dirty: true })
-    },
-    select: (i, mode) => set((s) => ({ selected: Math.max(0, Math.min(s.cells.length - 1, i)), mode: mode ?? s.mode })),
-    setMode: (m) => set({ mode: m }),
-    insert(at, type = 'code') {
-      const cell: Cell = { id: newCellId(), type, source: '', outputs: [], executionCount: null, metadata: {} }
-      set((s) => {
-        const cells = [...s.cells]
-        const i = Math.max(0, Math.min(cells.length, at))
-        cells.splice(i, 0, cell)
-        return { cells, selected: i, dirty: true }
-      })
-    },
-    remove(i) {
-      set((s) => {
-        if (!s.cells[i]) return {}
-        const cells = [...s.cells]
-        const [cell] = cells.splice(i, 1)
-        return { cells, deleted: [...s.deleted, { cell, index: i }].slice(-50), selected: Math.max(0, Math.min(i, cells.length - 1)), dirty: true }
-      })
-    },
-    undoDelete() {
-      set((s) => {
-        const last = s.deleted[s.deleted.length - 1]
-        if (!last) return {}
-        const cells = [...s.cells]
-        cells.splice(Math.min(last.index, cells.length), 0, last.cell)
-        return { cells, deleted: s.deleted.slice(0, -1), selected: Math.min(last.index, cells.length - 1), dirty: true }
-      })
-    },
-    setType(i, type) {
-      const c = get().cells[i]
-      if (!c || c.type === type) return
-      patchCell((x) => x.id === c.id, () => ({ type, outputs: type === 'code' ? c.outputs : [], executionCount: type === 'code' ? c.executionCount : null }))
-      set({ dirty: true })
-    },
+    ...cellEditing(set, get),
     async run(i) {
       const c = get().cells[i]
       if (!c || c.type !== 'code') return
       if (!get().kernelId) await get().startKernel()
       const kernelId = get().kernelId
       if (!kernelId) return
+      flushOutputs()
       patchCell((x) => x.id === c.id, () => ({ queued: true, outputs: [], pendingClear: false, durationMs: undefined, startedAt: Date.now() }))
       set({ dirty: true })
       try {
@@ -351,13 +409,20 @@ export const useNotebookStore = create<State>((set, get) => {
       const notebook: NotebookJson = { ...doc.notebook, cells: cells.map(toNotebookCell) }
       try {
         const r = await call('notebooks.save', { path: doc.path, notebook: notebook as unknown as Record<string, unknown>, expectedHash: doc.hash, force })
-        set({ doc: { ...doc, hash: r.hash, notebook }, dirty: false, conflict: false, error: null })
+        set({ doc: { ...doc, hash: r.hash, notebook, mtimeMs: r.mtimeMs, size: r.size }, dirty: false, conflict: false, diskChanged: false, error: null })
         void get().refreshFiles()
       } catch (e) {
         if ((e as { code?: string }).code === 'FILE_CHANGED') set({ conflict: true })
         else set({ error: message(e) })
       }
     },
-    clearError: () => set({ error: null })
+    clearError: () => set({ error: null }),
+    async runAbove(i) {
+      for (let k = 0; k < i; k++) await get().run(k)
+    },
+    async runBelow(i) {
+      const n = get().cells.length
+      for (let k = i; k < n; k++) await get().run(k)
+    },
   }
 })

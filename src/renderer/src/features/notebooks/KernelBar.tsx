@@ -1,0 +1,115 @@
+import { useEffect, useState } from 'react'
+import { call } from '../../api/client'
+import { ConnectDialog } from './ConnectDialog'
+import { describeInterpreter, installHint } from './interpreters'
+import { useNotebookStore } from './useNotebookStore'
+import { useServerStore } from './useServerStore'
+
+/** Where kernels run (interpreter for the local server, or a remote server), kernel status and controls. */
+export function KernelBar() {
+  const interpreters = useNotebookStore((s) => s.interpreters)
+  const python = useNotebookStore((s) => s.python)
+  const status = useNotebookStore((s) => s.kernelStatus)
+  const kernelId = useNotebookStore((s) => s.kernelId)
+  const busy = useNotebookStore((s) => s.busy)
+  const dirty = useNotebookStore((s) => s.dirty)
+  const hasDoc = useNotebookStore((s) => !!s.doc)
+  const servers = useServerStore((s) => s.servers)
+  const target = useServerStore((s) => s.target)
+  const [connecting, setConnecting] = useState(false)
+  const [venvBusy, setVenvBusy] = useState(false)
+  const { setPython, startKernel, interrupt, restart, runAll, save } = useNotebookStore.getState()
+  useEffect(() => void useServerStore.getState().load(), [])
+
+  const remote = servers.filter((s) => s.kind !== 'local')
+  const isLocal = target === 'local' || !remote.some((s) => s.id === target)
+  const chosen = interpreters.find((i) => i.path === python)
+  const hint = chosen ? installHint(chosen) : null
+  const dead = useNotebookStore((s) => s.deadReason !== null)
+  const shown = dead ? 'dead' : status
+  const text = shown === 'none' ? 'No kernel' : `Kernel ${shown}`
+
+  const createVenv = async () => {
+    if (!chosen) return
+    setVenvBusy(true)
+    try {
+      const v = await call('kernels.createVenv', { basePython: chosen.path })
+      await useNotebookStore.getState().init()
+      setPython(v.path)
+    } catch (e) {
+      useNotebookStore.setState({ error: e instanceof Error ? e.message : String(e) })
+    } finally {
+      setVenvBusy(false)
+    }
+  }
+
+  return (
+    <>
+      <div className="nb-toolbar" role="toolbar" aria-label="Notebook">
+        <label className="nb-field">
+          <span>Server</span>
+          <select aria-label="Jupyter server" value={isLocal ? 'local' : target} onChange={(e) => useServerStore.getState().setTarget(e.target.value)}>
+            <option value="local">Local (started by Atelier)</option>
+            {remote.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name} ({s.kind === 'ssh' ? `ssh ${s.ssh?.username}@${s.ssh?.host}` : s.baseUrl}) — {s.state}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="btn small" onClick={() => setConnecting(true)}>
+          Connect to server…
+        </button>
+        {isLocal && (
+          <label className="nb-field">
+            <span>Interpreter</span>
+            <select aria-label="Interpreter" value={python ?? ''} onChange={(e) => setPython(e.target.value)}>
+              {!python && <option value="">(none found)</option>}
+              {interpreters.map((i) => (
+                <option key={i.path} value={i.path}>
+                  {i.path} {i.version ? `(${i.version})` : ''} {i.usable ? '' : '— needs ' + (installHint(i) ? 'packages' : 'setup')}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <button type="button" className="btn small" disabled={(isLocal && !chosen?.usable) || !!busy} onClick={() => void startKernel()}>
+          {kernelId ? 'Change kernel' : 'Start kernel'}
+        </button>
+        <span role="status" aria-live="polite" aria-label="Kernel status" className={`nb-badge ${shown}`}>
+          {busy ?? text}
+        </span>
+        <button type="button" className="btn small" disabled={!kernelId || status === 'dead'} onClick={() => void interrupt()}>
+          Interrupt
+        </button>
+        <button type="button" className="btn small" disabled={!kernelId} onClick={() => void restart()}>
+          Restart
+        </button>
+        <span className="nb-sep" />
+        <button type="button" className="btn small" disabled={!hasDoc} onClick={() => void runAll()}>
+          Run all
+        </button>
+        <button type="button" className="btn small primary" disabled={!hasDoc} onClick={() => void save()}>
+          Save{dirty ? ' ●' : ''}
+        </button>
+      </div>
+      {isLocal && chosen && (
+        <div className="nb-interp small" aria-label="Interpreter details" role="note">
+          <span>{describeInterpreter(chosen)}</span>
+          {hint && (
+            <>
+              <span>
+                Missing packages. Install them with <code>{hint}</code>
+              </span>
+              <button type="button" className="btn small" disabled={venvBusy} onClick={() => void createVenv()}>
+                {venvBusy ? 'Creating .venv…' : 'Create a workspace .venv with Jupyter'}
+              </button>
+            </>
+          )}
+          {chosen.error && <span className="nb-warn">{chosen.error}</span>}
+        </div>
+      )}
+      {connecting && <ConnectDialog onClose={() => setConnecting(false)} />}
+    </>
+  )
+}
