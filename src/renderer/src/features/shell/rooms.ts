@@ -1,4 +1,6 @@
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
+// registers "Run as job…" in the command palette (the Jobs room itself loads on first use)
+import '../jobs/commands'
 
 export interface Room {
   id: string
@@ -27,5 +29,11 @@ export const rooms: Room[] = [
     title: 'Notebooks',
     glyph: 'N',
     component: lazy(() => import('../notebooks/NotebooksRoom').then((m) => ({ default: m.NotebooksRoom })))
+  },
+  {
+    id: 'jobs',
+    title: 'Jobs',
+    glyph: 'J',
+    component: lazy(() => import('../jobs/JobsRoom').then((m) => ({ default: m.JobsRoom })))
   }
 ]

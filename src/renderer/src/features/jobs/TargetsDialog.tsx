@@ -1,0 +1,274 @@
+import { useEffect, useState } from 'react'
+import type { JobTarget, JobTargetInput, TargetTestResult } from '../../../../shared/jobs'
+import { call } from '../../api/client'
+import { Dialog } from '../../components/Dialog'
+import { Spinner } from '../../components/ProgressBar'
+import { toUiError, type UiError } from '../../lib/errors'
+import { useJobsStore } from './useJobsStore'
+import { FormField } from './widgets'
+
+interface Draft {
+  id?: string
+  name: string
+  kind: 'ssh' | 'slurm'
+  /** Slurm only: over SSH to a login node, or the CLI on this machine. */
+  viaSsh: boolean
+  host: string
+  port: string
+  username: string
+  privateKeyPath: string
+  passphrase: string
+  useAgent: boolean
+  workRoot: string
+  partition: string
+  hasPassphrase: boolean
+}
+
+const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', hasPassphrase: false })
+
+function fromTarget(t: JobTarget): Draft {
+  return {
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    viaSsh: !!t.ssh,
+    host: t.ssh?.host ?? '',
+    port: String(t.ssh?.port ?? 22),
+    username: t.ssh?.username ?? '',
+    privateKeyPath: t.ssh?.privateKeyPath ?? '',
+    passphrase: '',
+    useAgent: !!t.ssh?.useAgent,
+    workRoot: t.workRoot,
+    partition: t.partition ?? '',
+    hasPassphrase: t.ssh?.hasPassphrase ?? false
+  }
+}
+
+/** The draft as the contract's target; the passphrase is sent only when typed, and never shown back. */
+function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
+  const ssh = d.kind === 'ssh' || d.viaSsh
+  return {
+    ...(d.id ? { id: d.id } : {}),
+    name: d.name.trim(),
+    kind: d.kind,
+    ...(ssh
+      ? {
+          ssh: {
+            host: d.host.trim(),
+            ...(d.port.trim() ? { port: Number(d.port) } : {}),
+            username: d.username.trim(),
+            ...(d.privateKeyPath.trim() ? { privateKeyPath: d.privateKeyPath.trim() } : {}),
+            ...(d.passphrase ? { passphrase: d.passphrase } : {}),
+            ...(d.useAgent ? { useAgent: true } : {}),
+            ...(acceptHostKey ? { acceptHostKey } : {})
+          }
+        }
+      : {}),
+    ...(d.workRoot.trim() ? { workRoot: d.workRoot.trim() } : {}),
+    ...(d.kind === 'slurm' && d.partition.trim() ? { partition: d.partition.trim() } : {})
+  }
+}
+
+function localProblems(d: Draft): Record<string, string> {
+  const p: Record<string, string> = {}
+  if (!d.name.trim()) p.name = 'give the target a name'
+  if (d.kind === 'ssh' || d.viaSsh) {
+    if (!d.host.trim()) p.host = 'give the host name or address'
+    if (!d.username.trim()) p.username = 'give the user to log in as'
+    if (d.port.trim() && !(/^\d+$/.test(d.port.trim()) && Number(d.port) >= 1 && Number(d.port) <= 65535)) p.port = 'a port between 1 and 65535'
+  }
+  if (d.partition.trim() && !/^[\w.-]+$/.test(d.partition.trim())) p.partition = 'letters, digits, _ . - only'
+  return p
+}
+
+/** "Job targets": SSH GPU hosts and Slurm clusters; save, test the connection, accept a host key. */
+export function TargetsDialog() {
+  const targets = useJobsStore((s) => s.targets)
+  const loadTargets = useJobsStore((s) => s.loadTargets)
+  const close = () => useJobsStore.getState().showTargets(false)
+  const [draft, setDraft] = useState<Draft>(() => (targets[0] ? fromTarget(targets[0]) : blank()))
+  const [busy, setBusy] = useState<string | null>(null)
+  const [result, setResult] = useState<TargetTestResult | null>(null)
+  const [error, setError] = useState<UiError | null>(null)
+  const [shown, setShown] = useState(false)
+
+  useEffect(() => void loadTargets(), [loadTargets])
+
+  const problems = localProblems(draft)
+  const errs = (k: string) => (shown && problems[k] ? [{ field: k, message: problems[k] }] : [])
+  const patch = (p: Partial<Draft>) => setDraft((d) => ({ ...d, ...p }))
+  const ssh = draft.kind === 'ssh' || draft.viaSsh
+  // a changed key is never accepted from here (it may be an attack); an unknown one may be, once
+  const fingerprint = error?.code === 'SSH_HOST_KEY' && error.details?.reason !== 'changed' ? String(error.details?.fingerprint ?? '') : ''
+
+  const save = async (acceptHostKey?: string): Promise<JobTarget | null> => {
+    setShown(true)
+    if (Object.keys(problems).length) return null
+    const t = await call('jobs.targets.save', { target: toInput(draft, acceptHostKey) })
+    setDraft(fromTarget(t))
+    await loadTargets()
+    return t
+  }
+
+  const run = async (label: string, fn: () => Promise<void>) => {
+    setBusy(label)
+    setError(null)
+    try {
+      await fn()
+    } catch (e) {
+      setError(toUiError(e))
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  const test = (acceptHostKey?: string) =>
+    run('Testing connection…', async () => {
+      setResult(null)
+      const t = await save(acceptHostKey)
+      if (t) setResult(await call('jobs.targets.test', { targetId: t.id }))
+    })
+
+  return (
+    <Dialog title="Job targets" onClose={() => !busy && close()} className="wide job-targets">
+      <div className="dialog-body job-targets-body">
+        <div className="job-targets-side">
+          <ul className="job-listbox" role="listbox" aria-label="Saved targets">
+            {targets.map((t) => (
+              <li
+                key={t.id}
+                role="option"
+                tabIndex={0}
+                aria-selected={t.id === draft.id}
+                className={`job-item ${t.id === draft.id ? 'active' : ''}`}
+                onClick={() => (setDraft(fromTarget(t)), setResult(null), setError(null), setShown(false))}
+                onKeyDown={(e) => e.key === 'Enter' && (setDraft(fromTarget(t)), setResult(null), setError(null))}
+              >
+                <span className="job-item-name">{t.name}</span>
+                <span className="badge">{t.kind}</span>
+              </li>
+            ))}
+            {targets.length === 0 && <li className="muted empty-note">No saved targets. Local and “Slurm on this machine” need none.</li>}
+          </ul>
+          <button type="button" className="btn small" onClick={() => (setDraft(blank()), setResult(null), setError(null), setShown(false))}>
+            Add target
+          </button>
+        </div>
+        <form
+          className="form job-target-form"
+          aria-label={draft.id ? `Target ${draft.name}` : 'New target'}
+          aria-busy={!!busy}
+          onSubmit={(e) => {
+            e.preventDefault()
+            void run('Saving…', async () => void (await save()))
+          }}
+        >
+          <div className="job-grid">
+            <FormField label="Target name" errors={errs('name')}>
+              <input type="text" value={draft.name} onChange={(e) => patch({ name: e.target.value })} placeholder="gpu-box" />
+            </FormField>
+            <FormField label="Kind" errors={[]}>
+              <select value={draft.kind} onChange={(e) => patch({ kind: e.target.value as 'ssh' | 'slurm' })}>
+                <option value="ssh">SSH host</option>
+                <option value="slurm">Slurm cluster</option>
+              </select>
+            </FormField>
+            {draft.kind === 'slurm' && (
+              <FormField label="Connection" errors={[]} className="span2">
+                <select value={draft.viaSsh ? 'ssh' : 'local'} onChange={(e) => patch({ viaSsh: e.target.value === 'ssh' })}>
+                  <option value="ssh">Over SSH to a login node</option>
+                  <option value="local">The Slurm CLI on this machine</option>
+                </select>
+              </FormField>
+            )}
+            {ssh && (
+              <>
+                <FormField label="Host" errors={errs('host')}>
+                  <input type="text" value={draft.host} onChange={(e) => patch({ host: e.target.value })} placeholder="login.cluster.example" />
+                </FormField>
+                <FormField label="Port" errors={errs('port')}>
+                  <input type="text" inputMode="numeric" value={draft.port} onChange={(e) => patch({ port: e.target.value })} />
+                </FormField>
+                <FormField label="User" errors={errs('username')}>
+                  <input type="text" value={draft.username} onChange={(e) => patch({ username: e.target.value })} autoComplete="username" />
+                </FormField>
+                <FormField label="Private key path" errors={[]}>
+                  <input type="text" className="mono" value={draft.privateKeyPath} onChange={(e) => patch({ privateKeyPath: e.target.value })} placeholder="~/.ssh/id_ed25519" />
+                </FormField>
+                <FormField label="Key passphrase" errors={[]} hint={draft.hasPassphrase ? 'A passphrase is stored in the secret store; type to replace it.' : 'Kept in the secret store, never shown again.'}>
+                  <input type="password" value={draft.passphrase} onChange={(e) => patch({ passphrase: e.target.value })} autoComplete="new-password" />
+                </FormField>
+                <label className="check">
+                  <input type="checkbox" checked={draft.useAgent} onChange={(e) => patch({ useAgent: e.target.checked })} /> Use SSH agent
+                </label>
+              </>
+            )}
+            <FormField label="Work directory" errors={[]} hint="Each job gets a folder under it on the target.">
+              <input type="text" className="mono" value={draft.workRoot} onChange={(e) => patch({ workRoot: e.target.value })} placeholder="~/.atelier/jobs" />
+            </FormField>
+            {draft.kind === 'slurm' && (
+              <FormField label="Default partition" errors={errs('partition')}>
+                <input type="text" value={draft.partition} onChange={(e) => patch({ partition: e.target.value })} />
+              </FormField>
+            )}
+          </div>
+          {error && (
+            <div role="alert" className="error-box">
+              {error.message}
+              {fingerprint && (
+                <>
+                  <p>
+                    Accept <code className="mono">{fingerprint}</code> only if it matches the key the server’s administrator gave you.
+                  </p>
+                  <button type="button" className="btn small" onClick={() => void test(fingerprint)}>
+                    Accept host key
+                  </button>
+                </>
+              )}
+            </div>
+          )}
+          {result && (
+            <div role="status" className={result.ok ? 'success-box' : 'error-box'}>
+              <strong>{result.ok ? 'Connected' : 'Not usable'}:</strong> {result.message}
+              <ul className="job-test-facts">
+                {result.python && <li>Python: {result.python}</li>}
+                {result.slurm && (
+                  <li>
+                    Slurm {result.slurm.version}; partitions: {result.slurm.partitions.join(', ') || 'none'}
+                  </li>
+                )}
+                <li>GPUs: {result.gpus.length ? result.gpus.join(', ') : 'none'}</li>
+              </ul>
+            </div>
+          )}
+          <div className="dialog-foot">
+            {busy && <Spinner label={busy} />}
+            {draft.id && (
+              <button
+                type="button"
+                className="btn ghost"
+                disabled={!!busy}
+                onClick={() =>
+                  void run('Removing…', async () => {
+                    await call('jobs.targets.remove', { targetId: draft.id! })
+                    await loadTargets()
+                    setDraft(blank())
+                    setResult(null)
+                  })
+                }
+              >
+                Remove target
+              </button>
+            )}
+            <button type="button" className="btn" disabled={!!busy} onClick={() => void test()}>
+              Test connection
+            </button>
+            <button type="submit" className="btn primary" disabled={!!busy}>
+              Save target
+            </button>
+          </div>
+        </form>
+      </div>
+    </Dialog>
+  )
+}
