@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { runActive } from '../actions'
 import { useQueryStore } from '../query/useQueryStore'
 import { registerCompletion } from './completion'
@@ -12,6 +12,7 @@ type ViewState = import('monaco-editor/editor/editor.api').editor.ICodeEditorVie
 const models = new Map<string, Model>()
 const viewStates = new Map<string, ViewState>()
 const MARKER_OWNER = 'atelier'
+const PLACEHOLDER = 'Write SQL… (Ctrl+Enter runs the selection or everything)'
 
 function modelFor(tabId: string, sql: string): Model {
   let m = models.get(tabId)
@@ -25,6 +26,9 @@ function modelFor(tabId: string, sql: string): Model {
 /** The Monaco SQL editor: one model per query tab (keeping undo history), markers for SQL errors. */
 export function SqlEditor() {
   const host = useRef<HTMLDivElement>(null)
+  // Our own placeholder: Monaco's keeps a stale "empty" state when switching to a model that
+  // was created with text (both models at version 1), and then draws over the query.
+  const [placeholder, setPlaceholder] = useState<{ left: number } | null>(null)
   const activeId = useTabsStore((s) => s.activeId)
   const tabs = useTabsStore((s) => s.tabs)
   const activeSql = tabs.find((t) => t.id === activeId)?.sql
@@ -53,7 +57,6 @@ export function SqlEditor() {
       wordWrap: 'on',
       padding: { top: 6, bottom: 6 },
       fixedOverflowWidgets: true,
-      placeholder: 'Write SQL… (Ctrl+Enter runs the selection or everything)',
       quickSuggestions: { other: true, comments: false, strings: false },
       suggestOnTriggerCharacters: true,
       acceptSuggestionOnEnter: 'smart',
@@ -63,6 +66,12 @@ export function SqlEditor() {
       accessibilityPageSize: 2000
     })
     editorBridge.editor = ed
+    const refreshPlaceholder = () => {
+      const m = ed.getModel()
+      setPlaceholder(m && m.getValueLength() === 0 ? { left: ed.getLayoutInfo().contentLeft } : null)
+    }
+    refreshPlaceholder()
+    const placeholderSubs = [ed.onDidChangeModel(refreshPlaceholder), ed.onDidChangeModelContent(refreshPlaceholder), ed.onDidLayoutChange(refreshPlaceholder)]
     // Monaco rewrites its textarea (text + cursor) when it gains focus, which drops a select-all made
     // just before focusing (what assistive tools and test drivers' fill() do): honour it explicitly.
     const textarea = host.current.querySelector('textarea')
@@ -106,6 +115,7 @@ export function SqlEditor() {
       textarea?.removeEventListener('focus', onFocusCapture, true)
       textarea?.removeEventListener('keydown', onKeyCapture, true)
       sub.dispose()
+      for (const d of placeholderSubs) d.dispose()
       mq?.removeEventListener('change', onScheme)
       editorBridge.editor = null
       ed.dispose()
@@ -176,5 +186,14 @@ export function SqlEditor() {
     ])
   }, [activeId, query])
 
-  return <div ref={host} className="sql-editor" />
+  return (
+    <div className="sql-editor-wrap">
+      <div ref={host} className="sql-editor" />
+      {placeholder && (
+        <div className="sql-placeholder" aria-hidden="true" style={{ left: placeholder.left }}>
+          {PLACEHOLDER}
+        </div>
+      )}
+    </div>
+  )
 }
