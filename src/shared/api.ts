@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
-import { jobEventNames, jobRequests, type JobEvents, type JobResults } from './jobs'
+import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -507,19 +507,7 @@ function kernelRequests() {
     .string()
     .max(2048)
     .refine((u) => /^https?:\/\/[^/\s]+/i.test(u), 'use an http:// or https:// URL')
-  const SshTarget = z
-    .object({
-      host: z.string().min(1).max(255),
-      port: z.number().int().min(1).max(65535).optional(),
-      username: z.string().min(1).max(128),
-      privateKeyPath: path.optional(),
-      /** Stored in the secret store, never in the database. */
-      passphrase: z.string().max(1024).optional(),
-      useAgent: z.boolean().optional(),
-      /** SHA256 fingerprint the user accepted for a host seen for the first time (from an SSH_HOST_KEY error). */
-      acceptHostKey: z.string().max(200).optional()
-    })
-    .strict()
+  const SshTarget = SshConnectionSchema
   return {
     'kernels.interpreters': z.object({ refresh: z.boolean().optional() }).strict(),
     'kernels.selectInterpreter': z.object({ path }).strict(),

@@ -98,7 +98,8 @@ export const JobSpecSchema = z
   .strict()
 export type JobSpec = z.infer<typeof JobSpecSchema>
 
-const SshConnection = z
+/** An SSH login (kernels' tunnels and job targets share it). */
+export const SshConnectionSchema = z
   .object({
     host: z.string().min(1).max(255),
     port: z.number().int().min(1).max(65535).optional(),
@@ -119,7 +120,7 @@ export const JobTargetSchema = z
     name: z.string().min(1).max(200),
     kind: z.enum(['ssh', 'slurm']),
     /** Required for ssh; for slurm, absent means the local Slurm CLI. */
-    ssh: SshConnection.optional(),
+    ssh: SshConnectionSchema.optional(),
     /** Directory on the target under which each job gets its own folder (default ~/.atelier/jobs). */
     workRoot: z.string().min(1).max(4096).optional(),
     /** Slurm: default partition. */

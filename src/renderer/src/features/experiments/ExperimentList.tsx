@@ -19,7 +19,7 @@ export function ExperimentList() {
           {error}
         </div>
       )}
-      <ul className="exp-list" role="listbox" aria-label="Experiments">
+      <ul className="side-list" role="listbox" aria-label="Experiments">
         {experiments.map((e) => {
           const deleted = e.lifecycleStage === 'deleted'
           return (
@@ -29,7 +29,7 @@ export function ExperimentList() {
               aria-selected={e.experimentId === experimentId}
               aria-label={`${e.name}${deleted ? ' (deleted)' : ''}, ${e.runCount} runs`}
               tabIndex={e.experimentId === experimentId ? 0 : -1}
-              className={`exp-item ${e.experimentId === experimentId ? 'active' : ''} ${deleted ? 'deleted' : ''}`}
+              className={`side-item ${e.experimentId === experimentId ? 'active' : ''} ${deleted ? 'deleted' : ''}`}
               onClick={() => select(e.experimentId)}
               onKeyDown={(ev) => {
                 const i = experiments.indexOf(e)
@@ -41,7 +41,7 @@ export function ExperimentList() {
                 }
               }}
             >
-              <span className="exp-item-name">{e.name}</span>
+              <span className="side-item-name">{e.name}</span>
               {deleted ? <span className="badge exp-deleted-badge">deleted</span> : <span className="muted exp-count">{e.runCount}</span>}
             </li>
           )

@@ -3,28 +3,7 @@ import type { ArtifactPreview, TrackingArtifact, TrackingRun } from '../../../..
 import { call } from '../../api/client'
 import { NOTE_TAG, RunNotes } from './RunNotes'
 import { formatValue, useExperimentsStore } from './useExperimentsStore'
-
-function KeyValues({ title, entries }: { title: string; entries: [string, string][] }) {
-  return (
-    <section className="exp-kv" aria-label={title}>
-      <h3>{title}</h3>
-      {entries.length === 0 ? (
-        <p className="muted">None</p>
-      ) : (
-        <table className="stats-table">
-          <tbody>
-            {entries.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td className="mono">{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  )
-}
+import { KeyValueTable } from '../../components/KeyValueTable'
 
 function Preview({ p }: { p: ArtifactPreview }) {
   if (p.kind === 'image' && p.base64) return <img className="exp-img" alt={p.path} src={`data:${p.mime};base64,${p.base64}`} />
@@ -132,12 +111,13 @@ export function RunDetails() {
       </div>
       <p className="muted mono exp-id">{run.runId}</p>
       <RunNotes runId={run.runId} note={run.tags[NOTE_TAG] ?? ''} editable={run.lifecycleStage === 'active'} onSaved={() => setReload((n) => n + 1)} />
-      <KeyValues title="Parameters" entries={Object.entries(run.params).sort()} />
-      <KeyValues
+      <KeyValueTable className="exp-kv" title="Parameters" entries={Object.entries(run.params).sort()} />
+      <KeyValueTable
+        className="exp-kv"
         title="Metrics"
         entries={run.metrics.map((m) => [m.key, m.value === null ? (m.nonFinite ?? 'NaN') : `${formatValue(m.value, 'metrics')} (step ${m.step})`] as [string, string])}
       />
-      <KeyValues title="Tags" entries={Object.entries(run.tags).filter(([k]) => k !== 'mlflow.runName' && k !== NOTE_TAG).sort()} />
+      <KeyValueTable className="exp-kv" title="Tags" entries={Object.entries(run.tags).filter(([k]) => k !== 'mlflow.runName' && k !== NOTE_TAG).sort()} />
       <section className="exp-kv" aria-label="Artifacts">
         <h3>Artifacts{dir ? ` / ${dir}` : ''}</h3>
         {dir && (

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { cellValue, columnLabel, formatValue, sortRuns, useExperimentsStore, type ColumnId } from './useExperimentsStore'
+import { useScrollViewport } from '../../lib/useScrollViewport'
 
 const ROW_H = 28
 const OVERSCAN = 8
@@ -24,21 +25,7 @@ export function RunsTable() {
   const widths = cols.map((c) => (c === 'run.name' ? NAME_W : c === 'run.start' ? 160 : c === 'run.status' ? 90 : COL_W))
   const totalW = CHECK_W + widths.reduce((a, b) => a + b, 0)
 
-  const scroller = useRef<HTMLDivElement>(null)
-  const [view, setView] = useState({ top: 0, height: 400 })
-  useEffect(() => {
-    const el = scroller.current
-    if (!el) return
-    const update = () => setView({ top: el.scrollTop, height: el.clientHeight })
-    update()
-    const ro = new ResizeObserver(update)
-    ro.observe(el)
-    el.addEventListener('scroll', update, { passive: true })
-    return () => {
-      ro.disconnect()
-      el.removeEventListener('scroll', update)
-    }
-  }, [])
+  const { ref: scroller, view } = useScrollViewport()
 
   const experimentId = useExperimentsStore((s) => s.experimentId)
   useEffect(() => {

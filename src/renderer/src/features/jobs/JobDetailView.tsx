@@ -8,28 +8,7 @@ import { JobMetrics } from './JobMetrics'
 import { LogPane } from './LogPane'
 import { useJobsStore } from './useJobsStore'
 import { StateBadge, useNow } from './widgets'
-
-function Rows({ label, entries }: { label: string; entries: [string, string][] }) {
-  return (
-    <section className="job-kv" aria-label={label}>
-      <h3>{label}</h3>
-      {entries.length === 0 ? (
-        <p className="muted">None</p>
-      ) : (
-        <table className="stats-table">
-          <tbody>
-            {entries.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td className="mono">{v}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  )
-}
+import { KeyValueTable } from '../../components/KeyValueTable'
 
 async function openInExperiments(experimentId: string, runId: string) {
   const { useExperimentsStore } = await import('../experiments/useExperimentsStore')
@@ -141,9 +120,10 @@ export function JobDetailView({ detail }: { detail: JobDetail }) {
               {detail.workDir ?? '—'}
             </dd>
           </dl>
-          <Rows label="Hyperparameters" entries={Object.entries(detail.hyperparameters).map(([k, v]) => [k, formatHp(v)])} />
-          <Rows
-            label="Resources"
+          <KeyValueTable className="job-kv" title="Hyperparameters" entries={Object.entries(detail.hyperparameters).map(([k, v]) => [k, formatHp(v)])} />
+          <KeyValueTable
+            className="job-kv"
+            title="Resources"
             entries={[
               ['CPUs', r.cpus],
               ['Memory (MB)', r.memoryMb],

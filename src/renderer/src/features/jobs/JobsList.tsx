@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { filterJobs, formatDuration, isActive, jobDurationMs } from './format'
 import { useJobsStore } from './useJobsStore'
 import { StateBadge, useNow } from './widgets'
+import { useScrollViewport } from '../../lib/useScrollViewport'
 
 const ROW_H = 30
 const OVERSCAN = 8
@@ -30,22 +31,8 @@ export function JobsList() {
   const sweepName = useMemo(() => new Map(sweeps.map((s) => [s.id, s.name])), [sweeps])
   const totalW = COLS.reduce((a, c) => a + c.w, 0)
 
-  const scroller = useRef<HTMLDivElement>(null)
-  const [view, setView] = useState({ top: 0, height: 400 })
+  const { ref: scroller, view } = useScrollViewport()
   const focusAfter = useRef<number | null>(null)
-  useEffect(() => {
-    const el = scroller.current
-    if (!el) return
-    const update = () => setView({ top: el.scrollTop, height: el.clientHeight })
-    update()
-    const ro = new ResizeObserver(update)
-    ro.observe(el)
-    el.addEventListener('scroll', update, { passive: true })
-    return () => {
-      ro.disconnect()
-      el.removeEventListener('scroll', update)
-    }
-  }, [])
 
   const selIndex = rows.findIndex((j) => j.id === selectedId)
 

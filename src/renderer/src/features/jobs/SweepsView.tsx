@@ -41,20 +41,20 @@ function SweepList() {
     ;(e.currentTarget.parentElement?.children[j] as HTMLElement | undefined)?.focus()
   }
   return (
-    <ul className="job-listbox" role="listbox" aria-label="Sweeps">
+    <ul className="side-list" role="listbox" aria-label="Sweeps">
       {sorted.map((s, i) => (
         <li
           key={s.id}
           role="option"
           aria-selected={s.id === selected}
           tabIndex={s.id === selected || (!selected && i === 0) ? 0 : -1}
-          className={`job-item ${s.id === selected ? 'active' : ''}`}
+          className={`side-item ${s.id === selected ? 'active' : ''}`}
           onClick={() => select(s.id)}
           onKeyDown={(e) => onKey(e, i)}
         >
-          <span className="job-item-name">{s.name}</span>
+          <span className="side-item-name">{s.name}</span>
           <StateBadge state={s.state} className="small" />
-          <span className="muted job-item-count">
+          <span className="muted side-item-count">
             {s.done}/{s.trialCount}
           </span>
         </li>

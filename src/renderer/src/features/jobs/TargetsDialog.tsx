@@ -133,18 +133,18 @@ export function TargetsDialog() {
     <Dialog title="Job targets" onClose={() => !busy && close()} className="wide job-targets">
       <div className="dialog-body job-targets-body">
         <div className="job-targets-side">
-          <ul className="job-listbox" role="listbox" aria-label="Saved targets">
+          <ul className="side-list" role="listbox" aria-label="Saved targets">
             {targets.map((t) => (
               <li
                 key={t.id}
                 role="option"
                 tabIndex={0}
                 aria-selected={t.id === draft.id}
-                className={`job-item ${t.id === draft.id ? 'active' : ''}`}
+                className={`side-item ${t.id === draft.id ? 'active' : ''}`}
                 onClick={() => (setDraft(fromTarget(t)), setResult(null), setError(null), setShown(false))}
                 onKeyDown={(e) => e.key === 'Enter' && (setDraft(fromTarget(t)), setResult(null), setError(null))}
               >
-                <span className="job-item-name">{t.name}</span>
+                <span className="side-item-name">{t.name}</span>
                 <span className="badge">{t.kind}</span>
               </li>
             ))}
