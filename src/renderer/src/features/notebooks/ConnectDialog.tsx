@@ -37,7 +37,9 @@ export function ConnectDialog({ onClose }: { onClose: () => void }) {
       onClose()
     } catch (err) {
       const x = err as { code?: string; message?: string; details?: { fingerprint?: string; keyType?: string; reason?: string } }
+      // an unknown host key is explained (with its fingerprint) by the trust prompt; anything else by the alert
       if (x.code === 'SSH_HOST_KEY' && x.details?.reason === 'unknown' && x.details.fingerprint) setHostKey({ fingerprint: x.details.fingerprint, keyType: x.details.keyType })
+      else setHostKey(null)
       setError(x.message ?? String(err))
     } finally {
       setBusy(false)
@@ -92,7 +94,7 @@ export function ConnectDialog({ onClose }: { onClose: () => void }) {
             </label>
           </fieldset>
         )}
-        {error && (
+        {error && !hostKey && (
           <div role="alert" className="error-box small">
             {error}
           </div>
