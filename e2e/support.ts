@@ -27,8 +27,11 @@ export interface ServeHandle {
   stop(): Promise<number | null>
 }
 
-/** Starts the built `serve` on a free loopback port with a fresh data dir and workspace. */
-export async function startServe(opts: { workspace?: string; dataDir?: string; token?: string } = {}): Promise<ServeHandle> {
+/**
+ * Starts the built `serve` on a free loopback port with a fresh data dir and workspace.
+ * `env` is added to the serve process's environment (e.g. `SLURM_CONF` of a test cluster).
+ */
+export async function startServe(opts: { workspace?: string; dataDir?: string; token?: string; env?: Record<string, string> } = {}): Promise<ServeHandle> {
   const tmp = mkdtempSync(join(tmpdir(), 'atelier-e2e-'))
   const workspace = opts.workspace ?? join(tmp, 'workspace')
   const dataDir = opts.dataDir ?? join(tmp, 'data')
@@ -36,7 +39,7 @@ export async function startServe(opts: { workspace?: string; dataDir?: string; t
   const proc = spawn(
     process.execPath,
     [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', token, '--data-dir', dataDir, '--workspace', workspace],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9' } }
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9', ...opts.env } }
   )
   let stderr = ''
   proc.stderr!.on('data', (d) => (stderr += d))
