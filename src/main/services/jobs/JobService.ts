@@ -82,7 +82,7 @@ export class JobService {
     })
     this.sweeps = new SweepRunner(this, d.tracking, d.emit)
     this.targets = new JobTargets({ store: this.store, backends: this.backends, secrets: d.secrets })
-    this.bridge = new TrackingBridge(d.tracking, d.log, join(d.dataDir, 'jobs', 'tracking-relay.json'))
+    this.bridge = new TrackingBridge(d.tracking, d.log, d.secrets, join(d.dataDir, 'jobs', 'tracking-relay.json'))
   }
 
   /** Re-attaches every unfinished job (called once at start). */

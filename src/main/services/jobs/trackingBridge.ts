@@ -1,7 +1,7 @@
 /**
  * MLFLOW_TRACKING_URI/TOKEN for a job's environment, wherever it runs. Jobs on this machine (local,
- * and Slurm with the local CLI) get a relay at a stable address: a loopback proxy whose port and
- * token are kept in the data dir and bound again when the app restarts, so a job that outlives the
+ * and Slurm with the local CLI) get a relay at a stable address: a loopback proxy whose port is kept
+ * in the data dir (its token in the secret store) and bound again when the app restarts, so a job that outlives the
  * app (whose own tracking door gets a new port or token) keeps logging into its run. SSH targets get
  * a reverse tunnel into a small HTTP proxy here (see envFor).
  */
@@ -11,21 +11,27 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
 import type { Logger } from '../../log'
+import type { SecretStore } from '../secrets/SecretStore'
 import type { TrackingService } from '../tracking/TrackingService'
 import { SshRunner } from './runners'
 import type { JobBackend } from './types'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+const RELAY_TOKEN_SECRET = 'jobs.trackingRelay.token'
 
 export class TrackingBridge {
   private proxy: Server | null = null
   private relayServer: Server | null = null
   private relaying: Promise<{ uri: string; token: string }> | null = null
 
-  /** relayFile: where the relay's port and token are kept ({ port, token }); without it, jobs here get the app's door as is. */
+  /**
+   * relayFile: where the relay's port is kept ({ port }); its token lives in the secret store.
+   * Without a relay file, jobs here get the app's door as is.
+   */
   constructor(
     private readonly tracking: Pick<TrackingService, 'trackingEnv'>,
     private readonly log: Logger,
+    private readonly secrets: Pick<SecretStore, 'get' | 'set'>,
     readonly relayFile?: string
   ) {}
 
@@ -54,13 +60,15 @@ export class TrackingBridge {
   }
 
   private async startRelay(file: string): Promise<{ uri: string; token: string }> {
-    let saved: { port?: number; token?: string } = {}
+    let saved: { port?: number } = {}
     try {
       saved = JSON.parse(readFileSync(file, 'utf8'))
     } catch {
       /* first use */
     }
-    const token = typeof saved.token === 'string' && saved.token.length >= 32 ? saved.token : randomBytes(24).toString('hex')
+    const kept = this.secrets.get(RELAY_TOKEN_SECRET)
+    const token = kept && kept.length >= 32 ? kept : randomBytes(24).toString('hex')
+    if (token !== kept) this.secrets.set(RELAY_TOKEN_SECRET, token)
     const expected = Buffer.from(token)
     const server = createServer((req, res) => {
       const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(req.headers.host ?? '')
@@ -90,7 +98,7 @@ export class TrackingBridge {
     this.relayServer = server
     const port = (server.address() as AddressInfo).port
     mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, JSON.stringify({ port, token }), { mode: 0o600 })
+    writeFileSync(file, JSON.stringify({ port }), { mode: 0o600 })
     return { uri: `http://127.0.0.1:${port}`, token }
   }
 
