@@ -9,7 +9,7 @@ import {
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
 import type { ColumnInfo, PageResult, QueryProgressEvent, QueryStarted, RowPage } from '../../../shared/api'
 import { SCRATCH, isInterrupt, toSqlError, type DuckEngine } from './engine'
-import { quoteIdent, statementStarts } from './sql'
+import { isSingleStatement, quoteIdent, statementStarts } from './sql'
 
 type Phase = QueryProgressEvent['phase']
 
@@ -127,17 +127,7 @@ export class QueryManager {
   }
 
   private async execute(q: LiveQuery, pageSize: number, started: (s: QueryStarted) => void): Promise<void> {
-    const extracted = await q.conn.extractStatements(q.sql)
-    if (extracted.count === 0) throw new AppError('SQL_ERROR', 'Nothing to run: the SQL has no statement')
-    for (let i = 0; i < extracted.count - 1; i++) {
-      q.statement = i
-      const stmt = await extracted.prepare(i)
-      await stmt.run()
-      if (q.cancelRequested) throw new AppError('CANCELLED', 'Query cancelled')
-    }
-    q.statement = extracted.count - 1
-    const last = await extracted.prepare(q.statement)
-    const result = await last.stream()
+    const result = isSingleStatement(q.sql) ? await q.conn.stream(q.sql) : await this.runLeadingStatements(q)
     const names = result.deduplicatedColumnNames()
     const types = result.columnTypes()
     q.columns = names.map((name, i) => ({ name, type: types[i].toString() }))
@@ -222,6 +212,21 @@ export class QueryManager {
     q.totalRows = read
     q.phase = 'done'
     deliverFirst()
+  }
+
+  /** Runs every statement but the last and streams the last (multi-statement SQL). */
+  private async runLeadingStatements(q: LiveQuery) {
+    const extracted = await q.conn.extractStatements(q.sql)
+    if (extracted.count === 0) throw new AppError('SQL_ERROR', 'Nothing to run: the SQL has no statement')
+    for (let i = 0; i < extracted.count - 1; i++) {
+      q.statement = i
+      const stmt = await extracted.prepare(i)
+      await stmt.run()
+      if (q.cancelRequested) throw new AppError('CANCELLED', 'Query cancelled')
+    }
+    q.statement = extracted.count - 1
+    const last = await extracted.prepare(q.statement)
+    return last.stream()
   }
 
   private get memoryCap(): number {

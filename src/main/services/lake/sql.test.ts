@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deriveName, locateSqlError, quoteIdent, quoteLiteral, statementStarts } from './sql'
+import { deriveName, isSingleStatement, locateSqlError, quoteIdent, quoteLiteral, statementStarts } from './sql'
 
 describe('sql helpers', () => {
   it('derives SQL names from paths', () => {
@@ -43,5 +43,18 @@ describe('sql helpers', () => {
 
   it('returns undefined when there is no position', () => {
     expect(locateSqlError('Catalog Error: Table x does not exist', 'select * from x')).toBeUndefined()
+  })
+})
+
+describe('isSingleStatement', () => {
+  it('takes the direct path only for one statement with code in it', () => {
+    expect(isSingleStatement('select 1')).toBe(true)
+    expect(isSingleStatement('select 1;  \n')).toBe(true)
+    expect(isSingleStatement("select 'a;b', \"c;d\" -- x;y\n/* ; */")).toBe(true)
+    expect(isSingleStatement('select 1; select 2')).toBe(false)
+    expect(isSingleStatement('select 1; -- trailing comment')).toBe(false)
+    expect(isSingleStatement('-- only a comment')).toBe(false)
+    expect(isSingleStatement('/* nothing */ ;')).toBe(false)
+    expect(isSingleStatement('   ')).toBe(false)
   })
 })

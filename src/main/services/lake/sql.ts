@@ -18,6 +18,20 @@ export function deriveName(location: string): string {
   return name.slice(0, 63)
 }
 
+/**
+ * True when the text is exactly one statement with code in it (an optional trailing `;`), so it can be
+ * streamed without DuckDB splitting it first. Comment-only text is not: it takes the checked path.
+ */
+export function isSingleStatement(sqlText: string): boolean {
+  const starts = statementStarts(sqlText)
+  if (starts.length > 2 || (starts.length === 2 && sqlText.slice(starts[1]).trim() !== '')) return false
+  const code = sqlText
+    .slice(0, starts.length === 2 ? starts[1] - 1 : undefined)
+    .replace(/--[^\n]*/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+  return code.trim() !== ''
+}
+
 export interface SqlErrorPosition {
   line: number
   column: number
