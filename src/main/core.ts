@@ -91,6 +91,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   }
   await lake.ready()
   // ---------- training jobs ----------
+  // GPUs are found in the background (nvidia-smi can take seconds, or hang on a sick driver): start-up
+  // does not wait; the list the job backends read is filled in place when the answer comes.
+  const localGpus: number[] = opts.jobs?.localGpus ?? []
+  if (!opts.jobs?.localGpus) void detectGpus().then((found) => localGpus.push(...found.map((g) => g.index)))
   const jobs = new JobService({
     db,
     dataDir: opts.dataDir,
@@ -100,8 +104,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     emit,
     log,
     workspacePath: () => workspace.path,
-    localGpus: opts.jobs?.localGpus ?? (await detectGpus()).map((g) => g.index),
-    ...opts.jobs
+    ...opts.jobs,
+    localGpus
   })
   jobs.start()
   const handlers = createHandlers({
