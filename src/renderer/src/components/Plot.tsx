@@ -19,8 +19,15 @@ export function loadPlotly(): Promise<PlotlyApi> {
 
 export type Trace = Record<string, unknown> & { type: 'bar' | 'scatter' | 'histogram' }
 
+/** The plot's element, as plotly decorates it (events). */
+interface GraphDiv extends HTMLDivElement {
+  on?(event: string, cb: (e: Record<string, unknown>) => void): void
+  removeAllListeners?(event: string): void
+}
+
 interface Props {
-  data: Trace[]
+  /** Traces: Trace for the common kinds; any SVG trace type (parcoords…) is accepted. */
+  data: Trace[] | Record<string, unknown>[]
   layout?: Record<string, unknown>
   /** Accessible name of the chart (role img). */
   label: string
@@ -28,6 +35,8 @@ interface Props {
   description?: string
   className?: string
   height?: number
+  /** plotly_relayout (zoom, pan, autoscale), e.g. to fetch raw points for the zoomed range. */
+  onRelayout?(e: Record<string, unknown>): void
 }
 
 function themeColors() {
@@ -37,9 +46,11 @@ function themeColors() {
 }
 
 /** One plotly chart, SVG traces only (no WebGL, no eval), redrawn with Plotly.react and resized with its container. */
-export function Plot({ data, layout, label, description, className, height }: Props) {
+export function Plot({ data, layout, label, description, className, height, onRelayout }: Props) {
   const descId = useId()
-  const ref = useRef<HTMLDivElement>(null)
+  const ref = useRef<GraphDiv>(null)
+  const relayout = useRef(onRelayout)
+  relayout.current = onRelayout
   const [error, setError] = useState<string | null>(null)
   const [plotly, setPlotly] = useState<PlotlyApi | null>(null)
 
@@ -73,7 +84,12 @@ export function Plot({ data, layout, label, description, className, height }: Pr
       yaxis: { ...axis, ...((layout?.yaxis as object) ?? {}) }
     }
     plotly
-      .react(el, data, base, { displaylogo: false, responsive: false, displayModeBar: false })
+      .react(el, data, base, { displaylogo: false, responsive: false, displayModeBar: false, showTips: false })
+      .then(() => {
+        el.removeAllListeners?.('plotly_relayout')
+        el.on?.('plotly_relayout', (e) => relayout.current?.(e))
+        setError(null)
+      })
       .catch(() => setError('The chart could not be drawn.'))
   }, [plotly, data, layout])
 
