@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Core } from '../core'
 import type { Logger } from '../log'
+import { readBody } from './http'
 
 export const CSP = [
   "default-src 'self'",
@@ -264,18 +265,3 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body))
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolveBody, reject) => {
-    const parts: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > limit) {
-        reject(new Error('Request body too large'))
-        req.destroy()
-      } else parts.push(c)
-    })
-    req.on('end', () => resolveBody(Buffer.concat(parts).toString('utf8')))
-    req.on('error', reject)
-  })
-}

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { invalid, notFound } from './errors'
+import type { ArtifactPreview } from '../../../shared/api'
 
 export interface ArtifactFile {
   path: string
@@ -37,18 +38,6 @@ const IMAGE: Record<string, string> = {
   '.webp': 'image/webp',
   '.svg': 'image/svg+xml',
   '.bmp': 'image/bmp'
-}
-
-export interface ArtifactPreview {
-  path: string
-  size: number
-  kind: 'text' | 'csv' | 'image' | 'binary'
-  mime: string
-  text?: string
-  /** For images: the bytes, base64 (only when the whole file fits in maxBytes). */
-  base64?: string
-  rows?: string[][]
-  truncated: boolean
 }
 
 export class ArtifactStore {

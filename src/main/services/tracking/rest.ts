@@ -10,6 +10,7 @@ import { invalid, MlflowError } from './errors'
 import { parseRequest, queryToObject, requireRunId, type Endpoint } from './restSchemas'
 import type { TrackingService } from './TrackingService'
 import { DEFAULT_EXPERIMENT_ID } from './types'
+import { readBody } from '../../serve/http'
 
 export interface HttpMountLike {
   prefixes: readonly string[]
@@ -255,18 +256,3 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(text)
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolveBody, reject) => {
-    const parts: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size > limit) {
-        reject(new Error('Request body too large'))
-        req.destroy()
-      } else parts.push(c)
-    })
-    req.on('end', () => resolveBody(Buffer.concat(parts).toString('utf8')))
-    req.on('error', reject)
-  })
-}

@@ -5,6 +5,7 @@
  * then LTTB to maxPoints. Short ranges and `raw` read the points themselves, aggregated to JSON inside
  * SQLite (far cheaper than one JS row object per point).
  */
+import type { MetricSeries } from '../../../shared/api'
 import type { AppDatabase } from '../../db'
 import { invalid } from './errors'
 import { BUCKET_WIDTHS, pickBuckets } from './buckets'
@@ -22,17 +23,8 @@ export interface SeriesRequest {
   x?: 'step' | 'timestamp'
 }
 
-export interface Series {
-  key: string
-  x: 'step' | 'timestamp'
-  steps: number[]
-  timestamps: number[]
-  /** NaN and ±Infinity as null (JSON); a downsampled series leaves them out. */
-  values: (number | null)[]
-  /** Points in the requested range before downsampling. */
-  total: number
-  downsampled: boolean
-}
+/** What the chart gets: the contract's MetricSeries. */
+export type Series = MetricSeries
 
 export const MAX_RAW_POINTS = 1_000_000
 
