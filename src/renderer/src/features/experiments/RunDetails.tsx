@@ -118,7 +118,7 @@ export function RunDetails() {
         entries={run.metrics.map((m) => [m.key, m.value === null ? (m.nonFinite ?? 'NaN') : `${formatValue(m.value, 'metrics')} (step ${m.step})`] as [string, string])}
       />
       <KeyValueTable className="exp-kv" title="Tags" entries={Object.entries(run.tags).filter(([k]) => k !== 'mlflow.runName' && k !== NOTE_TAG).sort()} />
-      <section className="exp-kv" aria-label="Artifacts">
+      <section className="kv-section exp-kv" aria-label="Artifacts">
         <h3>Artifacts{dir ? ` / ${dir}` : ''}</h3>
         {dir && (
           <button type="button" className="link-btn" onClick={() => setDir(dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '')}>

@@ -34,7 +34,7 @@ export function RunNotes({ runId, note, editable, onSaved }: { runId: string; no
   }
 
   return (
-    <section className="exp-kv exp-notes" aria-label="Notes">
+    <section className="kv-section exp-kv exp-notes" aria-label="Notes">
       <h3>Notes</h3>
       {editing ? (
         <>
