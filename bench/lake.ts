@@ -2,12 +2,12 @@
  * `npm run bench:lake`: the lake service through `serve` and its WebSocket, against DuckDB called
  * directly in this process, on the same files in the same run. Prints `name: value` lines.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DuckDBInstance, JsonDuckDBValueConverter } from '@duckdb/node-api'
 import WebSocket from 'ws'
+import { spawnServe } from '../src/main/testing/serveProcess'
 
 const ROOT = resolve(__dirname, '../..')
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
@@ -59,18 +59,7 @@ class Client {
 }
 
 async function startServe(workspace: string, dataDir: string) {
-  const proc = spawn(process.execPath, [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', 'bench', '--data-dir', dataDir, '--workspace', workspace], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise<string>((res, rej) => {
-    let out = ''
-    proc.stdout!.on('data', (d) => {
-      out += d
-      const m = /Atelier serving at (\S+)/.exec(out)
-      if (m) res(m[1])
-    })
-    proc.on('exit', (c) => rej(new Error(`serve exited ${c}`)))
-  })
+  const { url, proc } = await spawnServe({ root: ROOT, token: 'bench', dataDir, workspace, inheritStderr: true })
   const u = new URL(url)
   const ws = new WebSocket(`ws://${u.host}/api/ws?token=bench`)
   await new Promise((r) => ws.on('open', r))

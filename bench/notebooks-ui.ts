@@ -5,12 +5,12 @@
  * lines and records the longest main-thread block while it streams in, and checks that "Show all"
  * reaches the last line. Prints `name: value` lines (medians over several repetitions).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
+import { spawnServe } from '../src/main/testing/serveProcess'
 
 // playwright-core is resolved at run time (never bundled into out/main).
 const { chromium } = createRequire(__filename)('playwright-core') as typeof import('playwright-core')
@@ -41,29 +41,8 @@ function generate(n: number): string {
   return JSON.stringify(nb, null, 1) + '\n'
 }
 
-async function startServe(workspace: string, dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const token = 'bench-' + Math.random().toString(36).slice(2)
-  const proc = spawn(process.execPath, [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', token, '--data-dir', dataDir, '--workspace', workspace], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9' }
-  })
-  let stderr = ''
-  proc.stderr!.on('data', (d) => (stderr += d))
-  const url = await new Promise<string>((res, rej) => {
-    let out = ''
-    const timer = setTimeout(() => rej(new Error(`serve did not start: ${stderr}`)), 30_000)
-    proc.stdout!.on('data', (d) => {
-      out += d
-      const m = /^Atelier serving at (\S+)$/m.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        res(m[1])
-      }
-    })
-    proc.on('exit', (code) => rej(new Error(`serve exited ${code}: ${stderr}`)))
-  })
-  return { url, proc }
-}
+const startServe = (workspace: string, dataDir: string) =>
+  spawnServe({ root: ROOT, token: 'bench-' + Math.random().toString(36).slice(2), dataDir, workspace })
 
 async function openRoom(page: Page, url: string) {
   await page.goto(url)

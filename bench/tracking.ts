@@ -4,13 +4,14 @@
  * same run: one autocommitted INSERT per point, and unindexed scans over a plain rowid table.
  * Prints `name: value` lines. Talks to 127.0.0.1 only.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Agent, request } from 'node:http'
 import Database from 'better-sqlite3'
 import { lttb } from '../src/main/services/tracking/lttb'
+import { spawnServe } from '../src/main/testing/serveProcess'
 
 const ROOT = resolve(__dirname, '../..')
 const TOKEN = 'bench'
@@ -67,19 +68,7 @@ const mlflow = (endpoint: string, body: unknown) => post(`/api/2.0/mlflow/${endp
 const rpc = async (method: string, params: unknown) => (await post('/api/rpc', { method, params })).result
 
 async function startServe(dataDir: string): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [join(ROOT, 'out/main/serve.js'), '--host', '127.0.0.1', '--port', '0', '--token', TOKEN, '--data-dir', dataDir, '--workspace', join(dataDir, '..', 'ws')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9' }
-  })
-  const url = await new Promise<string>((res, rej) => {
-    let out = ''
-    proc.stdout!.on('data', (d) => {
-      out += d
-      const m = /Atelier serving at (\S+)/.exec(out)
-      if (m) res(m[1])
-    })
-    proc.on('exit', (c) => rej(new Error(`serve exited ${c}`)))
-  })
+  const { url, proc } = await spawnServe({ root: ROOT, token: TOKEN, dataDir, workspace: join(dataDir, '..', 'ws'), inheritStderr: true })
   port = Number(new URL(url).port)
   return proc
 }

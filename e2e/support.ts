@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { spawnServe } from '../src/main/testing/serveProcess'
 
 export const ROOT = resolve(__dirname, '..')
 export const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
@@ -36,26 +37,7 @@ export async function startServe(opts: { workspace?: string; dataDir?: string; t
   const workspace = opts.workspace ?? join(tmp, 'workspace')
   const dataDir = opts.dataDir ?? join(tmp, 'data')
   const token = opts.token ?? 'e2e-' + Math.random().toString(36).slice(2)
-  const proc = spawn(
-    process.execPath,
-    [join(ROOT, 'out/main/serve.js'), '--port', '0', '--token', token, '--data-dir', dataDir, '--workspace', workspace],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ATELIER_DUCKDB_EXTENSION_REPOSITORY: 'http://127.0.0.1:9', ...opts.env } }
-  )
-  let stderr = ''
-  proc.stderr!.on('data', (d) => (stderr += d))
-  const url = await new Promise<string>((res, rej) => {
-    let out = ''
-    const timer = setTimeout(() => rej(new Error(`serve did not start: ${stderr}`)), 30_000)
-    proc.stdout!.on('data', (d) => {
-      out += d
-      const m = /^Atelier serving at (\S+)$/m.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        res(m[1])
-      }
-    })
-    proc.on('exit', (code) => rej(new Error(`serve exited ${code}: ${stderr}`)))
-  })
+  const { url, proc } = await spawnServe({ root: ROOT, token, dataDir, workspace, env: opts.env })
   const origin = new URL(url).origin
   return {
     url,
