@@ -1,13 +1,14 @@
 import type { z } from 'zod'
 import { requests, type Method, type Result } from '../../shared/api'
+import { LOCAL_CONTEXT, type CallContext } from '../../shared/auth'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../shared/errors'
 import type { Logger } from '../log'
 
 export type Handlers = {
-  [M in Method]: (params: z.output<(typeof requests)[M]>) => Promise<Result<M>> | Result<M>
+  [M in Method]: (params: z.output<(typeof requests)[M]>, ctx: CallContext) => Promise<Result<M>> | Result<M>
 }
 
-export type Dispatch = (method: string, params: unknown) => Promise<unknown>
+export type Dispatch = (method: string, params: unknown, ctx?: CallContext) => Promise<unknown>
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: ErrorPayload }
 
@@ -20,7 +21,7 @@ function isMethod(name: string): name is Method {
  * contract's schemas before a handler runs, and turns every failure into `{code, message, details}`.
  */
 export function createRouter(handlers: Handlers, log: Logger) {
-  async function dispatch(method: string, params: unknown): Promise<unknown> {
+  async function dispatch(method: string, params: unknown, ctx: CallContext = LOCAL_CONTEXT): Promise<unknown> {
     if (typeof method !== 'string' || !isMethod(method)) {
       throw new AppError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 100)}`)
     }
@@ -30,14 +31,14 @@ export function createRouter(handlers: Handlers, log: Logger) {
         issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
       })
     }
-    const handler = handlers[method] as (p: unknown) => Promise<unknown> | unknown
-    return await handler(parsed.data)
+    const handler = handlers[method] as (p: unknown, c: CallContext) => Promise<unknown> | unknown
+    return await handler(parsed.data, ctx)
   }
 
   /** Never throws: the shape every transport sends back. */
-  async function handle(method: string, params: unknown): Promise<Outcome> {
+  async function handle(method: string, params: unknown, ctx: CallContext = LOCAL_CONTEXT): Promise<Outcome> {
     try {
-      return { ok: true, result: await dispatch(method, params) }
+      return { ok: true, result: await dispatch(method, params, ctx) }
     } catch (err) {
       if (!(err instanceof AppError)) log.error(`handler ${method} failed`, err)
       return { ok: false, error: toErrorPayload(err) }
