@@ -575,7 +575,7 @@ function kernelRequests() {
         path,
         /** nbformat 4 JSON; validated by the service (NOTEBOOK_INVALID with details). */
         notebook: z.record(z.string(), z.unknown()),
-        /** The hash from open/save; the save is refused with FILE_CHANGED when the file differs, unless forced. */
+        /** The hash from open/save; the save is refused with NOTEBOOK_CONFLICT when the file differs, unless forced. */
         expectedHash: z.string().max(128).optional(),
         force: z.boolean().optional()
       })

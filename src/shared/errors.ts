@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'KERNEL_BUSY'
   | 'NOTEBOOK_INVALID'
   | 'FILE_CHANGED'
+  | 'NOTEBOOK_CONFLICT'
   | 'SSH_HOST_KEY'
   | 'SSH_ERROR'
   // training jobs
