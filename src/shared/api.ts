@@ -151,8 +151,11 @@ export interface SourceInfo {
   location: string
   format?: FileFormat
   hivePartitioning?: boolean
-  status: 'ready' | 'error'
+  /** 'loading' while a source is copied in the background (SQLite); queries see it when 'ready'. */
+  status: 'loading' | 'ready' | 'error'
   error?: ErrorPayload
+  /** Rows copied so far while 'loading'. */
+  progress?: { rows: number; totalRows: number | null }
   addedAt: string
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
 import type {
   AddSourceParams,
@@ -20,7 +21,7 @@ import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { DuckEngine, SCRATCH, toSqlError } from './engine'
 import { QueryManager } from './QueryManager'
 import { readerSql, resolveSource, type ResolvedSource } from './sources'
-import { importSqlite } from './sqliteImport'
+import { importSqlite, type SqliteImportJob } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
 import { chartData, profileRelation, type ChartRequest } from './analysis'
 import { exportRelation } from './export'
@@ -47,6 +48,10 @@ interface LoadedSource {
   watcher?: FSWatcher
   /** Cached row counts, invalidated when the files change. */
   counts: Map<string, number | null>
+  /** A SQLite source being copied in the background: status 'loading' until it is attached. */
+  loading?: { rows: number; totalRows: number | null; job?: SqliteImportJob }
+  /** The DuckDB copy of a SQLite source that is attached now. */
+  copy?: string
 }
 
 type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void
@@ -105,15 +110,80 @@ export class LakeService {
     for (const row of rows) {
       const s: LoadedSource = { row, counts: new Map() }
       this.sources.set(row.id, s)
-      try {
-        await this.register(s)
-      } catch (err) {
-        s.error = toErrorPayload(err)
-        this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+      if (row.kind === 'sqlite') {
+        // A copy can take a while: it restores in the background, the source shows 'loading'.
+        void this.loadSqlite(s)
+          .catch((err) => {
+            if ((err as AppError).code === 'CANCELLED') return
+            s.error = toErrorPayload(err)
+            this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+          })
+          .finally(() => this.sources.get(row.id) === s && this.o.emit('catalog.changed', { sourceId: row.id }))
+      } else {
+        try {
+          await this.register(s)
+        } catch (err) {
+          s.error = toErrorPayload(err)
+          this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+        }
       }
       this.watchSource(s)
     }
     this.o.emit('catalog.changed', { sourceId: null })
+  }
+
+  /**
+   * Copies a SQLite source into a DuckDB file off the main thread, then attaches it (read-only)
+   * in place of the previous copy, which stays queryable until then. Progress goes out as
+   * catalog.changed events; the source's status is 'loading' meanwhile.
+   */
+  private async loadSqlite(s: LoadedSource): Promise<void> {
+    s.loading?.job?.cancel()
+    s.loading = { rows: 0, totalRows: null }
+    const resolved = await resolveSource('sqlite', s.row.location, undefined, undefined).catch((err) => {
+      s.loading = undefined
+      throw err
+    })
+    const out = join(this.o.engine.scratchDir, `sqlite-${s.row.id}-${Date.now().toString(36)}.duckdb`)
+    let lastEmit = 0
+    const job = importSqlite(resolved.target, out, (p) => {
+      if (s.loading?.job !== job) return
+      s.loading.rows = p.rows
+      s.loading.totalRows = p.totalRows
+      const now = Date.now()
+      if (now - lastEmit > 500) {
+        lastEmit = now
+        this.o.emit('catalog.changed', { sourceId: s.row.id })
+      }
+    })
+    s.loading = { rows: 0, totalRows: null, job }
+    this.o.emit('catalog.changed', { sourceId: s.row.id })
+    try {
+      await job.done
+    } catch (err) {
+      if (s.loading?.job === job) s.loading = undefined
+      throw err
+    }
+    if (s.loading?.job !== job) {
+      // Replaced by a newer import, or the source was removed meanwhile.
+      rmSync(out, { force: true })
+      throw new AppError('CANCELLED', `The import of ${s.row.location} was superseded`)
+    }
+    const name = quoteIdent(s.row.name)
+    await this.o.engine.run(`DETACH DATABASE IF EXISTS ${name}`).catch(() => undefined)
+    if (s.copy) rmSync(s.copy, { force: true })
+    s.copy = undefined
+    try {
+      await this.o.engine.run(`ATTACH ${quoteLiteral(out)} AS ${name} (READ_ONLY)`)
+    } catch (err) {
+      rmSync(out, { force: true })
+      throw fileError(err, resolved.target)
+    } finally {
+      s.loading = undefined
+    }
+    s.copy = out
+    s.resolved = resolved
+    s.error = undefined
   }
 
   async addSource(p: AddSourceParams): Promise<SourceInfo> {
@@ -134,9 +204,12 @@ export class LakeService {
     }
     const row: SourceRow = { id, name, kind: p.kind, location, options: JSON.stringify(options), added_at: new Date().toISOString() }
     const s: LoadedSource = { row, counts: new Map() }
+    // A SQLite file is copied off the main thread; meanwhile the catalog lists it as 'loading'.
+    if (row.kind === 'sqlite') this.sources.set(id, s)
     try {
       await this.register(s)
     } catch (err) {
+      this.sources.delete(id)
       this.o.secrets.delete(`lake.s3.${id}`)
       await this.unregister(s).catch(() => undefined)
       throw err
@@ -184,8 +257,9 @@ export class LakeService {
       location: s.row.location,
       format: s.resolved?.format ?? opts.format,
       hivePartitioning: s.resolved?.hive,
-      status: s.error ? 'error' : 'ready',
+      status: s.error ? 'error' : s.loading ? 'loading' : 'ready',
       ...(s.error ? { error: s.error } : {}),
+      ...(s.loading && !s.error ? { progress: { rows: s.loading.rows, totalRows: s.loading.totalRows } } : {}),
       addedAt: s.row.added_at
     }
   }
@@ -198,6 +272,7 @@ export class LakeService {
   /** Makes the source queryable under its name: a view over files, or an attached database. */
   private async register(s: LoadedSource): Promise<void> {
     const { row } = s
+    if (row.kind === 'sqlite') return this.loadSqlite(s)
     const opts = JSON.parse(row.options) as SourceOptions
     const resolved = await resolveSource(row.kind, row.location, opts.format, opts.hivePartitioning)
     for (const ext of resolved.extensions) await this.o.engine.ensureExtension(ext)
@@ -226,9 +301,6 @@ export class LakeService {
         } catch (err) {
           throw fileError(err, resolved.target)
         }
-        break
-      case 'sqlite':
-        await importSqlite(this.o.engine, resolved.target, row.name)
         break
     }
     s.resolved = resolved
@@ -267,9 +339,13 @@ export class LakeService {
   private async unregister(s: LoadedSource): Promise<void> {
     s.watcher?.close()
     s.watcher = undefined
+    s.loading?.job?.cancel()
+    s.loading = undefined
     const name = quoteIdent(s.row.name)
     if (s.row.kind === 'duckdb' || s.row.kind === 'sqlite') {
       await this.o.engine.run(`DETACH DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      if (s.copy) rmSync(s.copy, { force: true })
+      s.copy = undefined
     } else {
       await this.o.engine.run(`DROP VIEW IF EXISTS ${name}`).catch(() => undefined)
     }
@@ -277,10 +353,13 @@ export class LakeService {
 
   private async reload(s: LoadedSource): Promise<void> {
     s.counts.clear()
-    if (s.row.kind === 'duckdb' || s.row.kind === 'sqlite') await this.unregister(s)
+    // A SQLite copy is swapped in when the new one is complete; until then the old one answers.
+    if (s.row.kind === 'duckdb') await this.unregister(s)
     try {
       await this.register(s)
     } catch (err) {
+      // A superseded SQLite import leaves the newer one to report.
+      if ((err as AppError).code === 'CANCELLED' && s.row.kind === 'sqlite') return
       s.error = toErrorPayload(err)
     }
     if (!s.watcher) this.watchSource(s)

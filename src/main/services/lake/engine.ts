@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { totalmem } from 'node:os'
 import { AppError } from '../../../shared/errors'
@@ -29,7 +29,7 @@ export class DuckEngine {
   private constructor(
     readonly instance: DuckDBInstance,
     readonly meta: DuckDBConnection,
-    private readonly scratchDir: string,
+    readonly scratchDir: string,
     readonly version: string
   ) {}
 
@@ -37,6 +37,8 @@ export class DuckEngine {
     mkdirSync(opts.scratchDir, { recursive: true })
     const scratchFile = join(opts.scratchDir, 'results.duckdb')
     for (const f of [scratchFile, scratchFile + '.wal']) rmSync(f, { force: true })
+    // Copies of SQLite sources from an earlier run: each start imports afresh.
+    for (const f of readdirSync(opts.scratchDir)) if (/^sqlite-.*\.duckdb(\.wal)?$/.test(f)) rmSync(join(opts.scratchDir, f), { force: true })
     const config: Record<string, string> = {
       // Never fetch code behind the user's back; INSTALL happens only when a source asks for it.
       autoinstall_known_extensions: 'false',
