@@ -108,7 +108,9 @@ export const requests = {
       queryId: id.optional(),
       table: z.string().max(300).optional(),
       format: ExportFormat,
-      path
+      path,
+      /** Replace an existing file; without it the export is refused with FILE_EXISTS. */
+      overwrite: z.boolean().optional()
     })
     .strict()
     .refine((v) => (v.queryId === undefined) !== (v.table === undefined), 'give exactly one of queryId or table'),

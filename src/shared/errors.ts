@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'EXTENSION_UNAVAILABLE'
   | 'UNSUPPORTED'
   | 'INTERNAL'
+  // confinement: paths outside the workspace, SQL a read-only caller may not run, no silent overwrite
+  | 'PATH_FORBIDDEN'
+  | 'SQL_FORBIDDEN'
+  | 'FILE_EXISTS'
   // kernels & notebooks
   | 'JUPYTER_UNAVAILABLE'
   | 'JUPYTER_AUTH'

@@ -127,7 +127,7 @@ async function main() {
     parentPort.postMessage({ type: 'error', message: err.message, notSqlite: true })
     return
   }
-  const instance = await duck.DuckDBInstance.create(workerData.out, { threads: '2', memory_limit: '1GB' })
+  const instance = await duck.DuckDBInstance.create(workerData.out, { threads: '1', memory_limit: '1GB' })
   const conn = await instance.connect()
   try {
     src.defaultSafeIntegers(true)

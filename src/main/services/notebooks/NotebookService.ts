@@ -6,11 +6,14 @@ import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { isDeepStrictEqual } from 'node:util'
+import { checkPath, FULL_PATH_ACCESS, type PathAccess } from '../workspace/access'
 import { newNotebook, parseNotebook, serializeNotebook, validateNotebook } from './nbformat'
 
 export interface SaveOptions {
   expectedHash?: string
   force?: boolean
+  /** Where the caller may write (default: anywhere, as the desktop's own user). */
+  access?: PathAccess
 }
 
 export interface SaveResult {
@@ -38,16 +41,13 @@ export class NotebookService {
     deps.workspace.onChange?.((w) => void this.sweepStaleTemps(w.path))
   }
 
-  /** Absolute path: relative paths are taken from the workspace. */
-  resolve(p: string): string {
-    if (isAbsolute(p)) return resolve(p)
-    const ws = this.deps.workspace.path
-    if (!ws) throw new AppError('INVALID_REQUEST', `Open a workspace first, or give an absolute path (${p})`)
-    return resolve(ws, p)
+  /** Absolute path: relative paths are taken from the workspace; a confined caller stays inside it. */
+  resolve(p: string, access: PathAccess = FULL_PATH_ACCESS): string {
+    return checkPath(this.deps.workspace.path, p, access, 'notebook')
   }
 
-  async open(p: string): Promise<NotebookDocument> {
-    const file = this.resolve(p)
+  async open(p: string, access: PathAccess = FULL_PATH_ACCESS): Promise<NotebookDocument> {
+    const file = this.resolve(p, access)
     const bytes = await readFileOrFail(file)
     const st = await fs.stat(file)
     const { notebook } = parseNotebook(decodeUtf8(bytes, file), file)
@@ -60,9 +60,11 @@ export class NotebookService {
    * and the other gets NOTEBOOK_CONFLICT naming the hash now on disk.
    */
   async save(p: string, value: unknown, opts: SaveOptions = {}): Promise<SaveResult> {
-    const file = this.resolve(p)
+    const file = this.resolve(p, opts.access)
     const nb = validateNotebook(value, file)
     const target = await realTarget(file)
+    // A link inside the workspace whose target was swapped for one outside: refused like the path itself.
+    if (opts.access?.confined) checkPath(this.deps.workspace.path, target, opts.access, 'notebook')
     return this.locks.run(target, () => this.saveLocked(file, target, nb, opts))
   }
 
@@ -149,21 +151,25 @@ export class NotebookService {
     return removed
   }
 
-  async create(p: string, kernel?: { name?: string; displayName?: string; language?: string }): Promise<NotebookDocument> {
-    const file = this.resolve(p.endsWith('.ipynb') ? p : `${p}.ipynb`)
+  async create(
+    p: string,
+    kernel?: { name?: string; displayName?: string; language?: string },
+    access: PathAccess = FULL_PATH_ACCESS
+  ): Promise<NotebookDocument> {
+    const file = this.resolve(p.endsWith('.ipynb') ? p : `${p}.ipynb`, access)
     const exists = await fs.stat(file).then(
       () => true,
       () => false
     )
     if (exists) throw new AppError('FILE_CHANGED', `${basename(file)} already exists.`, { path: file })
     await fs.mkdir(dirname(file), { recursive: true })
-    await this.save(file, newNotebook(kernel))
-    return this.open(file)
+    await this.save(file, newNotebook(kernel), { access })
+    return this.open(file, access)
   }
 
   /** Notebooks under `dir` (default: the workspace), skipping hidden and dependency folders. */
-  async list(dir?: string, maxFiles = 5000): Promise<NotebookFileEntry[]> {
-    const root = dir ? this.resolve(dir) : this.deps.workspace.path
+  async list(dir?: string, maxFiles = 5000, access: PathAccess = FULL_PATH_ACCESS): Promise<NotebookFileEntry[]> {
+    const root = dir ? this.resolve(dir, access) : this.deps.workspace.path
     if (!root) return []
     const out: NotebookFileEntry[] = []
     const walk = async (d: string, depth: number): Promise<void> => {
