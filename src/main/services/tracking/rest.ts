@@ -11,6 +11,7 @@ import { parseRequest, queryToObject, requireRunId, type Endpoint } from './rest
 import type { TrackingService } from './TrackingService'
 import { DEFAULT_EXPERIMENT_ID } from './types'
 import { readBody } from '../../serve/http'
+import { parseJsonInt64, stringifyJsonInt64 } from './json64'
 
 export interface HttpMountLike {
   prefixes: readonly string[]
@@ -155,7 +156,7 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     else {
       const text = await readBody(req, MAX_JSON_BODY)
       try {
-        body = text.trim() === '' ? {} : JSON.parse(text)
+        body = text.trim() === '' ? {} : parseJsonInt64(text)
       } catch {
         throw new MlflowError('BAD_REQUEST', 'Malformed JSON in the request body')
       }
@@ -251,7 +252,7 @@ function decodePath(raw: string): string {
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body)
+  const text = stringifyJsonInt64(body)
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
   res.end(text)
 }
