@@ -51,8 +51,11 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
       setResult(res)
     } catch (err) {
       const e = toUiError(err)
-      setError(e.message)
-      if (e.code === 'FILE_EXISTS') setExists(String(e.details?.path ?? path.trim()))
+      if (e.code === 'FILE_EXISTS') {
+        const existing = String(e.details?.path ?? path.trim())
+        setExists(existing)
+        setError(`${existing} already exists. Choose another path, or replace the file.`)
+      } else setError(e.message)
     } finally {
       setRunning(null)
     }
