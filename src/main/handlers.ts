@@ -25,8 +25,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
   const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
-    'workspace.open': async ({ path }) => {
-      const r = await workspace.open(path)
+    'workspace.open': async ({ path }, ctx) => {
+      const r = await workspace.open(path, {}, pathAccess(ctx.principal))
       await lake.ready()
       return r
     },

@@ -626,7 +626,11 @@ export class LakeService {
       return eq(r.d, 'memory') && eq(r.s, 'main') && eq(r.t, a)
     })
     const hit = hits.find((r) => [r.d, r.s, r.t].slice(3 - parts.length).join('.') === parts.join('.')) ?? hits[0]
-    if (!hit) throw new AppError('NOT_FOUND', `No table or view named ${name} in the catalog`, { table: name })
+    if (!hit) {
+      const loading = [...this.sources.values()].find((s) => s.loading && eq(s.row.name, parts.length === 1 ? a : parts[0]))
+      if (loading) throw new AppError('NOT_FOUND', `${name} is not ready yet: the source ${loading.row.name} is still loading`, { table: name, loading: true })
+      throw new AppError('NOT_FOUND', `No table or view named ${name} in the catalog`, { table: name })
+    }
     return [hit.d, hit.s, hit.t].map(quoteIdent).join('.')
   }
 

@@ -183,4 +183,12 @@ describe('paths stay inside the workspace for every role but admin', () => {
     const ok = await call('lake.export', { exportId: 'in', table: 'shop.orders', format: 'parquet', path: 'exports/orders.parquet' }, as('scientist'))
     expect(ok.path).toBe(join(core.workspaceDir, 'exports', 'orders.parquet'))
   })
+
+  it('only an admin may move the workspace (the root that confines everyone else)', async () => {
+    for (const role of ['viewer', 'scientist', 'reviewer'] as const) {
+      expect((await fails(call('workspace.open', { path: outside }, as(role)))).code).toBe('PATH_FORBIDDEN')
+    }
+    expect((await call('workspace.open', { path: core.workspaceDir }, as('scientist'))).path).toBe(core.workspaceDir)
+    expect((await call('app.info')).workspace).toBe(core.workspaceDir)
+  })
 })

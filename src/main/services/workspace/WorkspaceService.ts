@@ -29,8 +29,15 @@ export class WorkspaceService {
     return () => this.listeners.delete(l)
   }
 
-  async open(path: string, opts: { create?: boolean } = {}): Promise<{ path: string }> {
+  /**
+   * Opens a folder as the workspace (for every caller of this app). Confined callers (see access.ts)
+   * may not move the workspace, only reopen the current one: it is the root that confines them.
+   */
+  async open(path: string, opts: { create?: boolean } = {}, access: PathAccess = FULL_PATH_ACCESS): Promise<{ path: string }> {
     const abs = resolve(path)
+    if (access.confined && abs !== this.path) {
+      throw new AppError('PATH_FORBIDDEN', 'Only an admin may open another workspace folder', { path: abs, workspace: this.path })
+    }
     if (opts.create) mkdirSync(abs, { recursive: true })
     let info
     try {
