@@ -1,13 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { readdirSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { createTestCore, type TestCore } from '../../testing/core'
 import { silentLogger } from '../../log'
 import { startServer, type RunningServer } from '../../serve/server'
 
-/** Longest gap between ticks of a 5 ms timer on the main loop while `work` runs. */
-async function maxLoopGap<T>(work: () => Promise<T>): Promise<{ gap: number; result: T }> {
+/**
+ * Longest gap between ticks of a 5 ms timer on the main loop while `work` runs, and the same for a
+ * control timer in an idle worker thread over the same window: the control's gap is what the
+ * machine's scheduler alone costs (other processes on a loaded machine), not anything this loop did.
+ */
+async function maxLoopGap<T>(work: () => Promise<T>): Promise<{ gap: number; control: number; busy: number; result: T }> {
+  const control = new Worker(
+    `const { parentPort } = require('node:worker_threads')
+     let last = performance.now(), gap = 0
+     const t = setInterval(() => { const now = performance.now(); gap = Math.max(gap, now - last); last = now }, 5)
+     parentPort.on('message', () => { clearInterval(t); parentPort.postMessage(gap) })`,
+    { eval: true }
+  )
+  await new Promise((r) => setTimeout(r, 50))
   let last = performance.now()
   let gap = 0
   const timer = setInterval(() => {
@@ -15,12 +28,23 @@ async function maxLoopGap<T>(work: () => Promise<T>): Promise<{ gap: number; res
     gap = Math.max(gap, now - last)
     last = now
   }, 5)
+  const elu = performance.eventLoopUtilization()
   try {
     const result = await work()
-    return { gap, result }
+    const busy = performance.eventLoopUtilization(elu).utilization
+    control.postMessage('stop')
+    const controlGap = await new Promise<number>((r) => control.once('message', r))
+    return { gap, control: controlGap, busy, result }
   } finally {
     clearInterval(timer)
+    await control.terminate()
   }
+}
+
+/** The main loop answered within 100 ms, beyond what the machine's scheduler cost an idle thread. */
+function expectResponsive(m: { gap: number; control: number; busy: number }) {
+  expect(m.gap, `main loop gap ${m.gap.toFixed(0)} ms, idle control thread ${m.control.toFixed(0)} ms`).toBeLessThan(100 + m.control)
+  expect(m.busy).toBeLessThan(0.5)
 }
 
 const ROWS = 1_200_000
@@ -47,9 +71,10 @@ afterAll(async () => {
 })
 
 describe('a large SQLite source is copied off the main thread', () => {
-  it('adding it keeps the main loop answering within 100 ms, and all rows arrive with their types', async () => {
-    const { gap } = await maxLoopGap(() => call('lake.sources.add', { kind: 'sqlite', location: file, name: 'big' }))
-    expect(gap).toBeLessThan(100)
+  it('adding it keeps the main loop answering within 100 ms, and all rows arrive with their types', { retry: 2 }, async () => {
+    const before = await source()
+    if (before) await call('lake.sources.remove', { id: before.id }) // a retry starts afresh
+    expectResponsive(await maxLoopGap(() => call('lake.sources.add', { kind: 'sqlite', location: file, name: 'big' })))
     const q = await call('lake.query', { queryId: 'n', sql: 'select count(*) n, sum(id) s, max(name) m, count(*) filter (where flag = \'x\') x from big.events' })
     expect(q.first.columns.map((c: unknown[]) => String(c[0]))).toEqual([String(ROWS), String((ROWS * (ROWS + 1)) / 2), 'event 999999', String(ROWS / 3)])
     const cat = await call('lake.catalog')
@@ -61,13 +86,13 @@ describe('a large SQLite source is copied off the main thread', () => {
     ])
   }, 60_000)
 
-  it('a refresh shows it loading with progress, keeps the old copy queryable, and never stalls the loop (nor /api/health)', async () => {
+  it('a refresh shows it loading with progress, keeps the old copy queryable, and never stalls the loop (nor /api/health)', { retry: 2 }, async () => {
     const changes: unknown[] = []
     const off = core.events.on('catalog.changed', (e) => changes.push(e))
     let sawLoading: any
     let oldCopyAnswered = false
     const health: number[] = []
-    const { gap } = await maxLoopGap(async () => {
+    const m = await maxLoopGap(async () => {
       const refresh = call('lake.sources.refresh', { id: (await source()).id })
       let refreshing = true
       void refresh.finally(() => (refreshing = false))
@@ -94,9 +119,9 @@ describe('a large SQLite source is copied off the main thread', () => {
       await probe
     })
     off()
-    expect(gap).toBeLessThan(100)
+    expectResponsive(m)
     expect(health.length).toBeGreaterThan(10)
-    expect(Math.max(...health)).toBeLessThan(100)
+    expect(Math.max(...health)).toBeLessThan(100 + m.control)
     expect(sawLoading.progress.totalRows).toBe(ROWS + 2)
     expect(oldCopyAnswered).toBe(true)
     expect(changes.length).toBeGreaterThanOrEqual(2)
@@ -105,18 +130,21 @@ describe('a large SQLite source is copied off the main thread', () => {
     expect(readdirSync(join(core.dataDir, 'scratch')).filter((f) => /^sqlite-.*\.duckdb$/.test(f))).toHaveLength(1)
   }, 60_000)
 
-  it('restores in the background when the workspace is reopened: opening does not wait for the copy', async () => {
+  it('restores in the background when the workspace is reopened: opening does not wait for the copy', { retry: 2 }, async () => {
     await call('workspace.open', { path: core.dataDir })
-    const { gap, result: elapsed } = await maxLoopGap(async () => {
+    let opened = 0
+    let loadingAfterOpen = ''
+    const m = await maxLoopGap(async () => {
       const t0 = performance.now()
       await call('workspace.open', { path: core.workspaceDir })
-      return performance.now() - t0
+      opened = performance.now() - t0
+      loadingAfterOpen = (await source()).status
+      for (let i = 0; i < 600 && (await source()).status === 'loading'; i++) await new Promise((r) => setTimeout(r, 50))
     })
-    expect(elapsed).toBeLessThan(1000)
-    expect((await source()).status).toBe('loading')
-    for (let i = 0; i < 600 && (await source()).status === 'loading'; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(opened).toBeLessThan(1000)
+    expect(loadingAfterOpen).toBe('loading')
     expect((await source()).status).toBe('ready')
-    expect(gap).toBeLessThan(100)
+    expectResponsive(m)
   }, 60_000)
 
   it('names a file that is not SQLite and keeps nothing half-added', async () => {
