@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
@@ -59,6 +60,9 @@ export interface Core {
 /** The composition root: every service built once and handed its dependencies. No Electron here. */
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const log = opts.log ?? createLogger('core')
+  // the data dir holds the database, secrets and artifacts: its owner's alone
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(opts.dataDir, 0o700)
   const db = openDatabase(join(opts.dataDir, 'atelier.db'))
   const emitter = new EventEmitter()
   emitter.setMaxListeners(100)

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Core } from '../core'
 import type { Logger } from '../log'
@@ -56,6 +57,8 @@ export interface ServeOptions {
   token: string
   rendererDir: string
   log: Logger
+  /** Host names besides the bound one and loopback that may reach the server (`--allowed-host`). */
+  allowedHosts?: readonly string[]
   /** Default: the core's own mounts (`core.mounts`). */
   mounts?: readonly HttpMount[]
 }
@@ -73,16 +76,47 @@ function tokenMatches(given: string | null | undefined, token: string): boolean 
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** The token from `Authorization: Bearer`, `X-Atelier-Token` or `?token=`. */
-function requestToken(req: IncomingMessage, url: URL): string | null {
-  const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
+/** The token from `Authorization: Bearer` (scheme case-insensitive, RFC 7235), `X-Atelier-Token` or `?token=`. */
+export function requestToken(req: IncomingMessage, url: URL): string | null {
+  const auth = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')
+  if (auth) return auth[1]
   const header = req.headers['x-atelier-token']
   if (typeof header === 'string') return header
   return url.searchParams.get('token')
 }
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
+/** This machine's own interface addresses, as they appear in a Host header. */
+function interfaceHosts(): Set<string> {
+  const out = new Set<string>()
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) out.add(a.family === 'IPv6' ? `[${a.address.split('%')[0]}]` : a.address)
+  }
+  return out
+}
+
+/**
+ * Guards against DNS rebinding: a Host header must name the bound address, loopback, or a name the
+ * operator allowed. Bound to every interface (`0.0.0.0`/`::`), the machine's own addresses are also
+ * accepted (an IP literal cannot be rebound), and any other name must be given with `--allowed-host`.
+ */
+export function hostChecker(boundHost: string, allowedHosts: readonly string[] = []) {
+  const wildcard = boundHost === '0.0.0.0' || boundHost === '::'
+  const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()))
+  const bound = boundHost.includes(':') ? `[${boundHost}]` : boundHost
+  let ifaces: Set<string> | null = null
+  return (hostHeader: string | undefined, port: number): boolean => {
+    if (!hostHeader) return false
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader)
+    if (!m || (m[2] && Number(m[2]) !== port)) return false
+    const name = m[1].toLowerCase()
+    if (name === boundHost.toLowerCase() || name === bound.toLowerCase() || LOOPBACK_NAMES.has(name) || allowed.has(name)) return true
+    if (!wildcard) return false
+    ifaces ??= interfaceHosts()
+    return ifaces.has(name)
+  }
+}
 
 /**
  * Headless door: serves the built renderer over HTTP and the contract over a token-protected
@@ -92,13 +126,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const rendererRoot = resolve(o.rendererDir)
   const mounts = o.mounts ?? o.core.mounts ?? []
   let origin = ''
-  const hostAllowed = (hostHeader: string | undefined, port: number) => {
-    if (!hostHeader) return false
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader)
-    if (!m || (m[2] && Number(m[2]) !== port)) return false
-    // Guard against DNS rebinding: only the bound name or a loopback name.
-    return m[1] === o.host || LOOPBACK_NAMES.has(m[1]) || o.host === '0.0.0.0' || o.host === '::'
-  }
+  const hostAllowed = hostChecker(o.host, o.allowedHosts)
 
   const server = createServer((req, res) => {
     void handleHttp(req, res).catch((err) => {
