@@ -33,7 +33,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'fs.list': ({ path, showHidden }) => workspace.list(path, showHidden),
     'settings.get': ({ key }) => ({ value: settings.get(key) ?? null }),
     'settings.set': ({ key, value }) => {
-      settings.set(key, value)
+      settings.setFromCaller(key, value)
       return { ok: true }
     },
     'tabs.load': () => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey()) ?? { tabs: [], activeId: null },

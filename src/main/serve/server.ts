@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Core } from '../core'
 import type { Logger } from '../log'
-import { readBody } from './http'
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
 
 export const CSP = [
   "default-src 'self'",
@@ -84,6 +84,9 @@ export function requestToken(req: IncomingMessage, url: URL): string | null {
   if (typeof header === 'string') return header
   return url.searchParams.get('token')
 }
+
+/** Largest `/api/rpc` body. */
+export const RPC_BODY_LIMIT = 32 * 1024 * 1024
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -173,13 +176,18 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   async function handleRpc(req: IncomingMessage, res: ServerResponse) {
     let body: { method?: unknown; params?: unknown }
     try {
-      body = JSON.parse(await readBody(req, 32 * 1024 * 1024))
+      body = parseJson(await readBody(req, RPC_BODY_LIMIT)) as typeof body
     } catch (err) {
-      return sendJson(res, 400, { code: 'INVALID_REQUEST', message: (err as Error).message || 'Body is not JSON' })
+      if (err instanceof BodyTooLargeError) {
+        res.setHeader('Connection', 'close')
+        return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: err.message } })
+      }
+      const message = err instanceof JsonTooDeepError ? err.message : 'Body is not JSON'
+      return sendJson(res, 400, { error: { code: 'INVALID_REQUEST', message } })
     }
     const out = await o.core.router.handle(String(body?.method ?? ''), body?.params)
     if (out.ok) return sendJson(res, 200, { result: out.result })
-    const status = out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400 : out.error.code === 'NOT_FOUND' ? 404 : 422
+    const status = out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400 : out.error.code === 'NOT_FOUND' ? 404 : out.error.code === 'TOO_LARGE' ? 413 : 422
     return sendJson(res, out.error.code === 'INTERNAL' ? 500 : status, { error: out.error })
   }
 
@@ -245,9 +253,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     ws.on('message', (data) => {
       let msg: { id?: unknown; method?: unknown; params?: unknown }
       try {
-        msg = JSON.parse(String(data))
-      } catch {
-        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Message is not JSON' } }))
+        msg = parseJson(String(data)) as typeof msg
+      } catch (err) {
+        const message = err instanceof JsonTooDeepError ? err.message : 'Message is not JSON'
+        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message } }))
       }
       if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number' || typeof msg.method !== 'string') {
         return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Expected {id, method, params}' } }))

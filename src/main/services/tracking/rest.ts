@@ -10,7 +10,7 @@ import { invalid, MlflowError } from './errors'
 import { parseRequest, queryToObject, requireRunId, type Endpoint } from './restSchemas'
 import type { TrackingService } from './TrackingService'
 import { DEFAULT_EXPERIMENT_ID } from './types'
-import { readBody } from '../../serve/http'
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from '../../serve/http'
 
 export interface HttpMountLike {
   prefixes: readonly string[]
@@ -155,8 +155,9 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     else {
       const text = await readBody(req, MAX_JSON_BODY)
       try {
-        body = text.trim() === '' ? {} : JSON.parse(text)
-      } catch {
+        body = text.trim() === '' ? {} : parseJson(text)
+      } catch (err) {
+        if (err instanceof JsonTooDeepError) throw new MlflowError('INVALID_PARAMETER_VALUE', err.message)
         throw new MlflowError('BAD_REQUEST', 'Malformed JSON in the request body')
       }
     }
@@ -219,7 +220,10 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
       } catch (err) {
         if (res.headersSent) return void res.destroy()
         if (err instanceof MlflowError) return send(res, err.status, err.toJSON())
-        if ((err as Error)?.message === 'Request body too large') return send(res, 413, { error_code: 'INVALID_PARAMETER_VALUE', message: 'Request body too large' })
+        if (err instanceof BodyTooLargeError) {
+          res.setHeader('Connection', 'close')
+          return send(res, 413, { error_code: 'INVALID_PARAMETER_VALUE', message: err.message })
+        }
         log.error(`tracking ${req.method} ${url.pathname} failed`, err)
         return send(res, 500, { error_code: 'INTERNAL_ERROR', message: 'Internal error; see the Atelier log for details.' })
       }
