@@ -53,6 +53,7 @@ export interface Core {
   events: {
     on<E extends EventName>(event: E, l: (payload: Events[E]) => void): () => void
     onAny(l: (event: EventName, payload: unknown) => void): () => void
+    emit<E extends EventName>(event: E, payload: Events[E]): void
   }
   dispose(): Promise<void>
 }
@@ -141,7 +142,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       onAny(l) {
         emitter.on('*', l)
         return () => emitter.off('*', l)
-      }
+      },
+      emit
     },
     async dispose() {
       await jobs.dispose()

@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Core } from '../core'
 import type { Logger } from '../log'
+import { isDroppable, sendEvent, type SocketFlow } from './backpressure'
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
 
 export const CSP = [
@@ -217,7 +218,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  const clients = new Set<WebSocket>()
+  const clients = new Map<WebSocket, SocketFlow>()
 
   server.on('upgrade', (req, socket, head) => {
     const port = (server.address() as AddressInfo).port
@@ -247,8 +248,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   })
 
   function onSocket(ws: WebSocket) {
-    clients.add(ws)
-    ws.on('close', () => clients.delete(ws))
+    clients.set(ws, { dropped: 0 })
+    ws.on('close', () => {
+      const flow = clients.get(ws)
+      if (flow?.dropped) o.log.info(`a slow WebSocket client missed ${flow.dropped} re-fetchable events`)
+      clients.delete(ws)
+    })
     ws.on('error', () => clients.delete(ws))
     ws.on('message', (data) => {
       let msg: { id?: unknown; method?: unknown; params?: unknown }
@@ -271,7 +276,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const offEvents = o.core.events.onAny((event, payload) => {
     const text = JSON.stringify({ event, payload })
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text)
+    const droppable = isDroppable(event, payload)
+    for (const [ws, flow] of clients) {
+      if (sendEvent(ws, text, droppable, flow) === 'closed') clients.delete(ws)
+    }
   })
 
   await new Promise<void>((res, rej) => {
@@ -289,7 +297,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     port,
     async close() {
       offEvents()
-      for (const ws of clients) ws.close(1001, 'server shutting down')
+      for (const ws of clients.keys()) ws.close(1001, 'server shutting down')
       wss.close()
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
