@@ -1,5 +1,7 @@
 import type { AppInfo, Method, QueryTab } from '../shared/api'
 import type { Handlers } from './rpc/router'
+import { authHandlers } from './services/auth/handlers'
+import type { AuthService } from './services/auth/AuthService'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
@@ -17,10 +19,11 @@ interface Deps {
   tracking: TrackingService
   /** Training jobs (issue 5). */
   jobs: JobService
+  auth: AuthService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth }: Deps): Handlers {
   const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
@@ -77,7 +80,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
-    ...jobHandlers(jobs)
+    ...jobHandlers(jobs),
+    ...authHandlers(auth)
   }
 }
 
