@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
+import type { CallContext } from '../../shared/auth'
 import type { Core } from '../core'
 import type { Logger } from '../log'
+import { createAuthenticator, type Authenticated } from './authn'
 import { isDroppable, sendEvent, type SocketFlow } from './backpressure'
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
 
@@ -44,9 +45,10 @@ const MIME: Record<string, string> = {
  */
 export interface HttpMount {
   prefixes: readonly string[]
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void
-  /** Told where the server listens (loopback origin) and its token, once it does. */
-  onListening?(info: { origin: string; token: string }): void
+  /** `ctx` says who calls (the mount checks what its routes need, e.g. 'write' for MLflow writes). */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, ctx: CallContext): Promise<void> | void
+  /** Told where the server listens (loopback origin) and the token kernels and jobs should use there. */
+  onListening?(info: { origin: string; token: string | (() => string) }): void
   /** The body of a 401/403 refusal in the mount's own error format. */
   refusal?(status: 401 | 403, message: string): unknown
 }
@@ -70,21 +72,7 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-function tokenMatches(given: string | null | undefined, token: string): boolean {
-  if (!given) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(token)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-/** The token from `Authorization: Bearer` (scheme case-insensitive, RFC 7235), `X-Atelier-Token` or `?token=`. */
-export function requestToken(req: IncomingMessage, url: URL): string | null {
-  const auth = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')
-  if (auth) return auth[1]
-  const header = req.headers['x-atelier-token']
-  if (typeof header === 'string') return header
-  return url.searchParams.get('token')
-}
+export { requestToken } from './authn'
 
 /** Largest `/api/rpc` body. */
 export const RPC_BODY_LIMIT = 32 * 1024 * 1024
@@ -131,6 +119,17 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const mounts = o.mounts ?? o.core.mounts ?? []
   let origin = ''
   const hostAllowed = hostChecker(o.host, o.allowedHosts)
+  const authn = createAuthenticator({ startupToken: o.token, auth: o.core.auth, port: () => (server.address() as AddressInfo).port })
+  /** Browsers always send Origin on WebSocket upgrades and POSTs: when present it must be this server. */
+  const originAllowed = (reqOrigin: string | undefined, port: number) => {
+    if (reqOrigin === undefined) return true
+    try {
+      const u = new URL(reqOrigin)
+      return (u.protocol === 'http:' || u.protocol === 'https:') && hostAllowed(u.host, port) && Number(u.port || 80) === port
+    } catch {
+      return false
+    }
+  }
 
   const server = createServer((req, res) => {
     void handleHttp(req, res).catch((err) => {
@@ -155,26 +154,29 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const mount = mounts.find((m) => m.prefixes.some((p) => url.pathname.startsWith(p)))
     if (mount) {
-      const given = requestToken(req, url)
-      const refuse = (status: 401 | 403, message: string) =>
-        sendJson(res, status, mount.refusal?.(status, message) ?? { code: 'UNAUTHORIZED', message })
-      if (!given) return refuse(401, 'Missing token')
-      if (!tokenMatches(given, o.token)) return refuse(403, 'Wrong token')
-      return mount.handle(req, res, url)
+      const a = authn.authenticate(req, url)
+      if (!a.ok) return sendJson(res, a.status, mount.refusal?.(a.status, a.message) ?? { code: 'UNAUTHORIZED', message: a.message })
+      return mount.handle(req, res, url, { principal: a.who.principal })
     }
     if (url.pathname.startsWith('/api/')) {
-      const given = requestToken(req, url)
-      if (!given) return sendJson(res, 401, { code: 'UNAUTHORIZED', message: 'Missing token' })
-      if (!tokenMatches(given, o.token)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Wrong token' })
-      if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res)
+      if (url.pathname === '/api/login' && req.method === 'POST') {
+        if (!originAllowed(req.headers.origin, port)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Origin not allowed' })
+        return authn.login(req, res)
+      }
+      const a = authn.authenticate(req, url)
+      if (!a.ok) return sendJson(res, a.status, { code: 'UNAUTHORIZED', message: a.message })
+      if (a.who.scope !== 'full') return sendJson(res, 403, { code: 'FORBIDDEN', message: 'This token works on the MLflow REST API only' })
+      if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res, a.who)
       if (url.pathname === '/api/health') return sendJson(res, 200, { ok: true })
+      if (url.pathname === '/api/session' && req.method === 'GET') return authn.session(a.who, res)
+      if (url.pathname === '/api/logout' && req.method === 'POST') return authn.logout(a.who, res)
       return sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such endpoint' })
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'INVALID_REQUEST', message: 'Method not allowed' })
     return serveStatic(url.pathname, res)
   }
 
-  async function handleRpc(req: IncomingMessage, res: ServerResponse) {
+  async function handleRpc(req: IncomingMessage, res: ServerResponse, who: Authenticated) {
     let body: { method?: unknown; params?: unknown }
     try {
       body = parseJson(await readBody(req, RPC_BODY_LIMIT)) as typeof body
@@ -186,9 +188,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const message = err instanceof JsonTooDeepError ? err.message : 'Body is not JSON'
       return sendJson(res, 400, { error: { code: 'INVALID_REQUEST', message } })
     }
-    const out = await o.core.router.handle(String(body?.method ?? ''), body?.params)
+    const out = await o.core.router.handle(String(body?.method ?? ''), body?.params, { principal: who.principal })
     if (out.ok) return sendJson(res, 200, { result: out.result })
-    const status = out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400 : out.error.code === 'NOT_FOUND' ? 404 : out.error.code === 'TOO_LARGE' ? 413 : 422
+    const status =
+      out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400
+      : out.error.code === 'NOT_FOUND' ? 404
+      : out.error.code === 'TOO_LARGE' ? 413
+      : out.error.code === 'FORBIDDEN' ? 403
+      : 422
     return sendJson(res, out.error.code === 'INTERNAL' ? 500 : status, { error: out.error })
   }
 
@@ -229,25 +236,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     if (url.pathname !== '/api/ws') return reject(404, 'Not Found')
     if (!hostAllowed(req.headers.host, port)) return reject(403, 'Forbidden')
-    const given = requestToken(req, url)
-    if (!given) return reject(401, 'Unauthorized')
-    if (!tokenMatches(given, o.token)) return reject(403, 'Forbidden')
+    // the upgrade is a GET: a session cookie needs no CSRF token here, the Origin check below guards it
+    const a = authn.authenticate(req, url, { csrf: false })
+    if (!a.ok) return reject(a.status, a.status === 401 ? 'Unauthorized' : 'Forbidden')
+    if (a.who.scope !== 'full') return reject(403, 'Forbidden')
     // Browsers always send Origin: it must be this server. Non-browser clients send none.
-    const reqOrigin = req.headers.origin
-    if (reqOrigin !== undefined) {
-      let ok = false
-      try {
-        const u = new URL(reqOrigin)
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && hostAllowed(u.host, port) && Number(u.port || 80) === port
-      } catch {
-        ok = false
-      }
-      if (!ok) return reject(403, 'Forbidden')
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws))
+    if (!originAllowed(req.headers.origin, port)) return reject(403, 'Forbidden')
+    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, a.who))
   })
 
-  function onSocket(ws: WebSocket) {
+  function onSocket(ws: WebSocket, who: Authenticated) {
     clients.set(ws, { dropped: 0 })
     ws.on('close', () => {
       const flow = clients.get(ws)
@@ -267,7 +265,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Expected {id, method, params}' } }))
       }
       const id = msg.id
-      void o.core.router.handle(msg.method, msg.params).then((out) => {
+      // sign-out, expiry, revocation, disabling and role changes apply to an open socket at its next call
+      const now = authn.resolveCredential(who.credential)
+      if (!now) {
+        ws.send(JSON.stringify({ id, error: { code: 'UNAUTHORIZED', message: 'Signed out or credential revoked' } }))
+        return ws.close(4001, 'signed out')
+      }
+      void o.core.router.handle(msg.method, msg.params, { principal: now.principal }).then((out) => {
         if (ws.readyState !== ws.OPEN) return
         ws.send(JSON.stringify(out.ok ? { id, result: out.result } : { id, error: out.error }))
       })
@@ -291,7 +295,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   origin = `http://${hostForUrl}:${port}`
   // What a local script should call: the loopback name when bound to every interface.
   const local = o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '[::1]' : hostForUrl
-  for (const m of mounts) m.onListening?.({ origin: `http://${local}:${port}`, token: o.token })
+  // kernels and jobs get the tracking-only token, never the start-up token
+  for (const m of mounts) m.onListening?.({ origin: `http://${local}:${port}`, token: o.core.trackingToken })
   return {
     url: `${origin}/?token=${encodeURIComponent(o.token)}`,
     port,

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../../log'
+import { LOCAL_CONTEXT, type CallContext } from '../../../shared/auth'
+import { roleCan } from '../../../shared/permissions'
 import { safeSegments } from './artifacts'
 import { invalid, MlflowError } from './errors'
 import { parseRequest, queryToObject, requireRunId, type Endpoint } from './restSchemas'
@@ -14,8 +16,8 @@ import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from '../../
 
 export interface HttpMountLike {
   prefixes: readonly string[]
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
-  onListening?(info: { origin: string; token: string }): void
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, ctx?: CallContext): Promise<void>
+  onListening?(info: { origin: string; token: string | (() => string) }): void
   refusal?(status: 401 | 403, message: string): unknown
 }
 
@@ -142,7 +144,7 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     })
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL, rest: string) {
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL, rest: string, ctx: CallContext) {
     const route = Object.prototype.hasOwnProperty.call(routes, rest) ? routes[rest as Endpoint] : undefined
     if (!route) throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint found for ${url.pathname}`)
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET')
@@ -150,6 +152,8 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
       res.setHeader('Allow', route.methods.join(', '))
       return send(res, 405, { error_code: 'BAD_REQUEST', message: `Method ${method} is not allowed for ${url.pathname}` })
     }
+    // endpoints that answer GET only read (searches also take POST); the others write
+    if (!route.methods.includes('GET')) requireWrite(ctx)
     let body: unknown
     if (method === 'GET') body = queryToObject(url.searchParams)
     else {
@@ -166,7 +170,8 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
   }
 
   /** `/api/2.0/mlflow-artifacts/artifacts[/<path>]`: PUT upload, GET download or list, DELETE. */
-  async function artifacts(req: IncomingMessage, res: ServerResponse, url: URL, rest: string) {
+  async function artifacts(req: IncomingMessage, res: ServerResponse, url: URL, rest: string, ctx: CallContext) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') requireWrite(ctx)
     if (rest !== 'artifacts' && !rest.startsWith('artifacts/')) throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint found for ${url.pathname}`)
     const rel = decodePath(rest.slice('artifacts'.length))
     if (rel === '') {
@@ -211,12 +216,12 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
 
   return {
     prefixes: [...API_PREFIXES, ...ARTIFACT_PREFIXES],
-    async handle(req, res, url) {
+    async handle(req, res, url, ctx = LOCAL_CONTEXT) {
       try {
         const api2 = API_PREFIXES.find((p) => url.pathname.startsWith(p))
-        if (api2) return await api(req, res, url, url.pathname.slice(api2.length).replace(/\/+$/, ''))
+        if (api2) return await api(req, res, url, url.pathname.slice(api2.length).replace(/\/+$/, ''), ctx)
         const art = ARTIFACT_PREFIXES.find((p) => url.pathname.startsWith(p))!
-        return await artifacts(req, res, url, url.pathname.slice(art.length))
+        return await artifacts(req, res, url, url.pathname.slice(art.length), ctx)
       } catch (err) {
         if (res.headersSent) return void res.destroy()
         if (err instanceof MlflowError) return send(res, err.status, err.toJSON())
@@ -234,6 +239,13 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     refusal(status, message) {
       return { error_code: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message }
     }
+  }
+}
+
+/** Tracking writes through REST need the 'write' permission (MLflow's PERMISSION_DENIED, 403). */
+function requireWrite(ctx: CallContext): void {
+  if (!roleCan(ctx.principal.role, 'write')) {
+    throw new MlflowError('PERMISSION_DENIED', `Writing to the tracking store needs the 'write' permission, which the role '${ctx.principal.role}' does not have`)
   }
 }
 
