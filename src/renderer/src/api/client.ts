@@ -109,7 +109,9 @@ function tokenFromLocation(): string {
 function createApi(): WorkbenchApi {
   if (window.workbench) return bridgeApi(window.workbench)
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return socketApi(`${scheme}://${location.host}/api/ws?token=${encodeURIComponent(tokenFromLocation())}`)
+  // without a token the browser's session cookie goes with the upgrade
+  const token = tokenFromLocation()
+  return socketApi(`${scheme}://${location.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`)
 }
 
 export const api: WorkbenchApi = createApi()
