@@ -1,4 +1,5 @@
 import type { AppInfo, Method, QueryTab } from '../shared/api'
+import type { CallContext } from '../shared/auth'
 import type { Handlers } from './rpc/router'
 import { authHandlers } from './services/auth/handlers'
 import type { AuthService } from './services/auth/AuthService'
@@ -24,7 +25,9 @@ interface Deps {
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
 export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth }: Deps): Handlers {
-  const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
+  // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
+  const tabsKey = ({ principal }: CallContext) =>
+    principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
     'workspace.open': async ({ path }) => {
@@ -39,9 +42,9 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
       settings.setFromCaller(key, value)
       return { ok: true }
     },
-    'tabs.load': () => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey()) ?? { tabs: [], activeId: null },
-    'tabs.save': ({ tabs, activeId }) => {
-      settings.set(tabsKey(), { tabs, activeId: activeId ?? null })
+    'tabs.load': (_p, ctx) => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey(ctx)) ?? { tabs: [], activeId: null },
+    'tabs.save': ({ tabs, activeId }, ctx) => {
+      settings.set(tabsKey(ctx), { tabs, activeId: activeId ?? null })
       return { ok: true }
     },
     'lake.sources.list': () => lake.listSources(),

@@ -33,7 +33,8 @@ export const methodPermissions: Record<Method, Permission> = {
   'settings.get': 'read',
   'settings.set': 'write',
   'tabs.load': 'read',
-  'tabs.save': 'write',
+  // the caller's own query tabs
+  'tabs.save': 'read',
   'lake.sources.list': 'read',
   'lake.sources.add': 'write',
   'lake.sources.remove': 'write',
