@@ -6,6 +6,7 @@ import type { Principal } from '../../shared/auth'
 import { createTestCore, type TestCore } from '../testing/core'
 import { silentLogger } from '../log'
 import { startServer, type RunningServer } from './server'
+import { loginThrottle } from './authn'
 
 let core: TestCore
 let server: RunningServer
@@ -156,6 +157,32 @@ describe('login sessions', () => {
     expect(s.body.principal).toMatchObject({ name: 'vera', role: 'viewer', via: 'session' })
     const me = await fetch(`${base}/api/session`, { headers: { Cookie: s.cookie } })
     expect(await me.json()).toMatchObject({ principal: { name: 'vera' }, csrfToken: s.body.csrfToken })
+  })
+
+  it('makes a name wait after five wrong passwords from one address', async () => {
+    const admin = { id: 'test', name: 'test', role: 'admin', via: 'local' } as const
+    await core.auth.createUser('guessme', 'viewer', 'guessme-password', admin)
+    for (let i = 0; i < 5; i++) expect((await login('guessme', `wrong-${i}-password`)).status).toBe(401)
+    const blocked = await fetch(`${base}/api/login`, { method: 'POST', body: JSON.stringify({ name: 'guessme', password: 'guessme-password' }) })
+    expect(blocked.status).toBe(429)
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
+    // other names are not held up
+    expect((await login('sam', 'sam-password')).status).toBe(200)
+  })
+
+  it('loginThrottle: waits double after each further failure and a success clears them', () => {
+    let t = 0
+    const th = loginThrottle(() => t)
+    for (let i = 0; i < 4; i++) th.failed('k')
+    expect(th.wait('k')).toBe(0)
+    th.failed('k')
+    expect(th.wait('k')).toBe(60_000)
+    t += 60_000
+    expect(th.wait('k')).toBe(0)
+    th.failed('k')
+    expect(th.wait('k')).toBe(120_000)
+    th.succeeded('k')
+    expect(th.wait('k')).toBe(0)
   })
 
   it('refuses cookie-authenticated POSTs without the CSRF token', async () => {

@@ -51,7 +51,36 @@ function cookie(req: IncomingMessage, name: string): string | null {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/**
+ * Slows password guessing: after FREE_FAILURES wrong passwords for one name from one address, that pair
+ * waits (1 min, doubling to 15 min) before it may try again; a success clears it.
+ */
+export function loginThrottle(now: () => number = Date.now) {
+  const FREE_FAILURES = 5
+  const entries = new Map<string, { fails: number; until: number; last: number }>()
+  return {
+    /** ms to wait before this pair may try again (0: go ahead). */
+    wait(key: string): number {
+      const e = entries.get(key)
+      return e ? Math.max(0, e.until - now()) : 0
+    },
+    failed(key: string): void {
+      const t = now()
+      if (entries.size > 10_000) for (const [k, e] of entries) if (t - e.last > 15 * 60_000) entries.delete(k)
+      const e = entries.get(key) ?? { fails: 0, until: 0, last: t }
+      e.fails++
+      e.last = t
+      if (e.fails >= FREE_FAILURES) e.until = t + Math.min(15 * 60_000, 60_000 * 2 ** (e.fails - FREE_FAILURES))
+      entries.set(key, e)
+    },
+    succeeded(key: string): void {
+      entries.delete(key)
+    }
+  }
+}
+
 export function createAuthenticator(o: { startupToken: string; auth: AuthService; port: () => number }) {
+  const throttle = loginThrottle()
   // cookies are shared by every port of a host: each server names its own
   const cookieName = () => `atelier_session_${o.port()}`
 
@@ -99,13 +128,23 @@ export function createAuthenticator(o: { startupToken: string; auth: AuthService
     if (typeof body?.name !== 'string' || typeof body.password !== 'string' || !body.name || body.name.length > 64 || body.password.length > 1024) {
       return json(res, 400, { error: { code: 'INVALID_REQUEST', message: 'Expected {"name": …, "password": …}' } })
     }
+    const key = `${req.socket.remoteAddress ?? ''}|${body.name.toLowerCase()}`
+    const wait = throttle.wait(key)
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)))
+      return json(res, 429, { error: { code: 'UNAUTHORIZED', message: `Too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s` } })
+    }
     try {
       const s = await o.auth.login(body.name, body.password)
+      throttle.succeeded(key)
       const maxAge = Math.max(0, Math.floor((s.expiresAt - Date.now()) / 1000))
       res.setHeader('Set-Cookie', `${cookieName()}=${s.sessionSecret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}`)
       return json(res, 200, { principal: s.principal, csrfToken: s.csrfToken })
     } catch (err) {
-      if (err instanceof AppError && err.code === 'UNAUTHORIZED') return json(res, 401, { error: err.toPayload() })
+      if (err instanceof AppError && err.code === 'UNAUTHORIZED') {
+        throttle.failed(key)
+        return json(res, 401, { error: err.toPayload() })
+      }
       throw err
     }
   }
