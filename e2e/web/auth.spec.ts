@@ -71,6 +71,11 @@ test('two users made with the CLI sign in from two browsers, see their role, and
   await b.page.reload()
   await expect(b.page.getByRole('group', { name: 'Signed in user' }).getByLabel('Role')).toHaveText('scientist')
 
+  // disabling a user ends their session: the page goes back to the sign-in form
+  users(['disable', 'sam'])
+  await expect(b.page.getByRole('heading', { name: 'Sign in to Atelier' })).toBeVisible()
+  users(['enable', 'sam'])
+
   // a personal API token from the CLI carries the user's role
   const token = users(['token', 'sam']).trim()
   expect(token).toMatch(/^atl_/)

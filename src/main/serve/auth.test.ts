@@ -21,7 +21,7 @@ beforeAll(async () => {
   const rendererDir = join(core.dataDir, 'renderer')
   mkdirSync(rendererDir, { recursive: true })
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger, recheckMs: 100 })
   base = `http://127.0.0.1:${server.port}`
   const admin = { id: 'test', name: 'test', role: 'admin', via: 'local' } as const
   const v = await core.auth.createUser('vera', 'viewer', 'vera-password', admin)
@@ -136,11 +136,17 @@ describe('permissions at every door', () => {
     const t2 = core.auth.createToken('temp', 'x', admin).token
     const ws = await openWs({ token: t2 })
     expect((await rpcWs(ws, 'settings.get', { key: 'k' })).result).toBeDefined()
+    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)))
     core.auth.setDisabled('temp', true, admin)
     expect((await rpcHttp(bearer(t2), 'settings.get', { key: 'k' })).status).toBe(403)
-    // an open socket finds out at its next call
+    // an open socket finds out at its next call, and an idle one is closed
     expect((await rpcWs(ws, 'settings.get', { key: 'k' })).error.code).toBe('UNAUTHORIZED')
-    ws.close()
+    expect(await closed).toBe(4001)
+    const t3 = core.auth.createToken('sam', 'idle', admin)
+    const idle = await openWs({ token: t3.token })
+    const idleClosed = new Promise<number>((r) => idle.on('close', (code) => r(code)))
+    core.auth.revokeToken(t3.info.id, admin)
+    expect(await idleClosed).toBe(4001)
   })
 })
 

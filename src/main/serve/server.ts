@@ -60,6 +60,8 @@ export interface ServeOptions {
   token: string
   rendererDir: string
   log: Logger
+  /** How often open WebSockets' sign-ins are checked again (ms; default 5 s). */
+  recheckMs?: number
   /** Host names besides the bound one and loopback that may reach the server (`--allowed-host`). */
   allowedHosts?: readonly string[]
   /** Default: the core's own mounts (`core.mounts`). */
@@ -225,7 +227,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  const clients = new Map<WebSocket, SocketFlow>()
+  const clients = new Map<WebSocket, SocketFlow & { who: Authenticated }>()
+  // sockets whose sign-in ended (sign-out, expiry, a disabled user, a revoked token) are closed, even idle ones
+  const recheck = setInterval(() => {
+    for (const [ws, c] of clients) {
+      if (c.who.credential.kind !== 'startup' && !authn.resolveCredential(c.who.credential)) ws.close(4001, 'signed out')
+    }
+  }, o.recheckMs ?? 5000)
+  recheck.unref()
 
   server.on('upgrade', (req, socket, head) => {
     const port = (server.address() as AddressInfo).port
@@ -246,7 +255,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   })
 
   function onSocket(ws: WebSocket, who: Authenticated) {
-    clients.set(ws, { dropped: 0 })
+    clients.set(ws, { dropped: 0, who })
     ws.on('close', () => {
       const flow = clients.get(ws)
       if (flow?.dropped) o.log.info(`a slow WebSocket client missed ${flow.dropped} re-fetchable events`)
@@ -302,6 +311,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     port,
     async close() {
       offEvents()
+      clearInterval(recheck)
       for (const ws of clients.keys()) ws.close(1001, 'server shutting down')
       wss.close()
       server.closeAllConnections()

@@ -72,6 +72,10 @@ function socketApi(url: string): WorkbenchApi & { ready: Promise<void> } {
       for (const [, p] of pending) p.reject(new RemoteError({ code: 'INTERNAL', message: 'Connection to Atelier lost' }))
       pending.clear()
       emitter.emit('connection', { connected: false })
+      // a page on a login session whose session ended (sign-out elsewhere, expiry): back to the sign-in form
+      if (!url.includes('?token=')) {
+        void fetch('/api/session', { credentials: 'same-origin' }).then((r) => r.status === 401 && location.reload(), () => {})
+      }
       setTimeout(connect, Math.min(5000, 250 * 2 ** retry++))
     }
   }
