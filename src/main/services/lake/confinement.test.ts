@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import { createTestCore, FLIGHTS, type TestCore } from '../../testing/core'
 import type { CallContext, Role } from '../../../shared/auth'
 import { serializeNotebook, newNotebook } from '../notebooks/nbformat'
+import { pathAccess } from '../workspace/access'
 
 let core: TestCore
 let outside: string
@@ -104,7 +105,9 @@ describe('viewers and reviewers query a read-only lake', () => {
     }
     expect(existsSync(file)).toBe(false)
     expect(existsSync(join(core.workspaceDir, 'x.duckdb'))).toBe(false)
-    expect((await fails(call('lake.export', { exportId: 'v', table: 'flights', format: 'csv', path: file }, as('viewer')))).code).toBe('SQL_FORBIDDEN')
+    // The router refuses a viewer's export (it needs 'write'); the service refuses it on its own too.
+    expect(['FORBIDDEN', 'SQL_FORBIDDEN']).toContain((await fails(call('lake.export', { exportId: 'v', table: 'flights', format: 'csv', path: file }, as('viewer')))).code)
+    expect((await fails(core.lake.export({ exportId: 'v2', table: 'flights', format: 'csv', path: file }, as('viewer').principal))).code).toBe('SQL_FORBIDDEN')
     expect(existsSync(file)).toBe(false)
     // The sources are untouched for everyone else.
     expect(String((await call('lake.query', { queryId: 'after', sql: 'select count(*) from shop.orders' })).first.columns[0][0])).toBe('2')
@@ -185,9 +188,12 @@ describe('paths stay inside the workspace for every role but admin', () => {
   })
 
   it('only an admin may move the workspace (the root that confines everyone else)', async () => {
+    // Viewers and reviewers are stopped by the router already (no 'write'); the service stops every non-admin.
     for (const role of ['viewer', 'scientist', 'reviewer'] as const) {
-      expect((await fails(call('workspace.open', { path: outside }, as(role)))).code).toBe('PATH_FORBIDDEN')
+      expect(['FORBIDDEN', 'PATH_FORBIDDEN']).toContain((await fails(call('workspace.open', { path: outside }, as(role)))).code)
+      expect((await fails(core.workspace.open(outside, {}, pathAccess(as(role).principal)))).code).toBe('PATH_FORBIDDEN')
     }
+    expect((await fails(call('workspace.open', { path: outside }, as('scientist')))).code).toBe('PATH_FORBIDDEN')
     expect((await call('workspace.open', { path: core.workspaceDir }, as('scientist'))).path).toBe(core.workspaceDir)
     expect((await call('app.info')).workspace).toBe(core.workspaceDir)
   })

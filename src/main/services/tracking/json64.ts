@@ -8,9 +8,9 @@
 /** Beyond this many digits an integer literal may not fit a double exactly. */
 const LONG_DIGITS = /\d{16}/
 
-/** `JSON.parse`, except that integer literals outside ±(2^53−1) come back as strings of their digits. */
-export function parseJsonInt64(text: string): unknown {
-  return JSON.parse(LONG_DIGITS.test(text) ? quoteLongIntegers(text) : text)
+/** `parse` (JSON.parse), except that integer literals outside ±(2^53−1) come back as strings of their digits. */
+export function parseJsonInt64(text: string, parse: (text: string) => unknown = JSON.parse): unknown {
+  return parse(LONG_DIGITS.test(text) ? quoteLongIntegers(text) : text)
 }
 
 /** Puts quotes around integer literals too large for a double; strings and other numbers are left alone. */
