@@ -109,7 +109,9 @@ export const requests = {
       queryId: id.optional(),
       table: z.string().max(300).optional(),
       format: ExportFormat,
-      path
+      path,
+      /** Replace an existing file; without it the export is refused with FILE_EXISTS. */
+      overwrite: z.boolean().optional()
     })
     .strict()
     .refine((v) => (v.queryId === undefined) !== (v.table === undefined), 'give exactly one of queryId or table'),
@@ -153,8 +155,11 @@ export interface SourceInfo {
   location: string
   format?: FileFormat
   hivePartitioning?: boolean
-  status: 'ready' | 'error'
+  /** 'loading' while a source is copied in the background (SQLite); queries see it when 'ready'. */
+  status: 'loading' | 'ready' | 'error'
   error?: ErrorPayload
+  /** Rows copied so far while 'loading'. */
+  progress?: { rows: number; totalRows: number | null }
   addedAt: string
 }
 
@@ -578,7 +583,7 @@ function kernelRequests() {
         path,
         /** nbformat 4 JSON; validated by the service (NOTEBOOK_INVALID with details). */
         notebook: z.record(z.string(), z.unknown()),
-        /** The hash from open/save; the save is refused with FILE_CHANGED when the file differs, unless forced. */
+        /** The hash from open/save; the save is refused with NOTEBOOK_CONFLICT when the file differs, unless forced. */
         expectedHash: z.string().max(128).optional(),
         force: z.boolean().optional()
       })
