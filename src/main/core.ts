@@ -17,6 +17,8 @@ import { createTrackingRest } from './services/tracking/rest'
 import { TrackingService } from './services/tracking/TrackingService'
 import type { HttpMount } from './serve/server'
 import { WorkspaceService } from './services/workspace/WorkspaceService'
+import { AuditLog } from './services/audit/AuditLog'
+import { RegistryService } from './services/registry/RegistryService'
 
 export interface CoreOptions {
   dataDir: string
@@ -108,6 +110,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     localGpus
   })
   jobs.start()
+  // ---------- model registry, reviews, audit trail ----------
+  const audit = new AuditLog()
+  const registry = new RegistryService()
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -115,7 +120,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     lake,
     tracking,
     kernelStack: kernels,
-    jobs
+    jobs,
+    registry,
+    audit
   })
   const router = createRouter(handlers, log)
   return {

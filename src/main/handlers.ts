@@ -3,6 +3,9 @@ import type { Handlers } from './rpc/router'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
+import type { AuditLog } from './services/audit/AuditLog'
+import { registryHandlers } from './services/registry/handlers'
+import type { RegistryService } from './services/registry/RegistryService'
 import type { SettingsService } from './services/settings/SettingsService'
 import type { TrackingService } from './services/tracking/TrackingService'
 import type { WorkspaceService } from './services/workspace/WorkspaceService'
@@ -17,10 +20,13 @@ interface Deps {
   tracking: TrackingService
   /** Training jobs (issue 5). */
   jobs: JobService
+  /** Model registry, reviews and the audit trail (issue 9). */
+  registry: RegistryService
+  audit: AuditLog
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, registry, audit }: Deps): Handlers {
   const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
@@ -77,7 +83,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
-    ...jobHandlers(jobs)
+    ...jobHandlers(jobs),
+    ...registryHandlers(registry, audit)
   }
 }
 

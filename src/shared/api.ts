@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
+import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -115,7 +116,8 @@ export const requests = {
   'lake.history': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   ...trackingRequests(),
   ...kernelRequests(),
-  ...jobRequests()
+  ...jobRequests(),
+  ...registryRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -266,7 +268,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults {
+export interface Results extends JobResults, RegistryResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -307,7 +309,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents {
+export interface Events extends JobEvents, RegistryEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -315,7 +317,7 @@ export interface Events extends JobEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -332,6 +334,7 @@ export type ServerMessage =
 
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
+export * from './registry'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------
