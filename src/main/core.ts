@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
+import { atelierPythonEnv } from './pythonPath'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
@@ -83,6 +84,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const kernels = createKernelStack({ store: settings, secrets, workspace, emit, log, options: opts.kernels })
   // local kernels log to this app's tracking store (the URI is known once an HTTP door listens)
   kernels.envProviders.push(() => tracking.trackingEnv())
+  // and import the shipped `atelier` package (saving models in MLflow's format)
+  kernels.envProviders.push(() => atelierPythonEnv())
   const start = opts.workspace ?? workspace.lastOpened()
   if (start) {
     try {
