@@ -114,7 +114,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   })
   jobs.start()
   // ---------- model registry, reviews, audit trail ----------
-  const audit = new AuditLog()
+  const audit = new AuditLog(db)
   const registry = new RegistryService()
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
