@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { atelierPythonDir, atelierPythonEnv } from '../../pythonPath'
-import { createTrackingHarness, type TrackingHarness } from '../tracking/testing'
+import { createRegistryHarness, type RegistryHarness } from './testing'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
@@ -82,9 +82,9 @@ print(list(loaded.predict(X)) == list(model.predict(X)))
   })
 
   describe('log_model to a run of the tracking server', () => {
-    let h: TrackingHarness
+    let h: RegistryHarness
     beforeAll(async () => {
-      h = await createTrackingHarness()
+      h = await createRegistryHarness()
     })
     afterAll(async () => h?.cleanup())
 
@@ -109,6 +109,25 @@ print(json.dumps(am.log_model(model, artifact_path="clf", input_example=X.head(2
       expect(history).toHaveLength(1)
       expect(history[0]).toMatchObject({ artifact_path: 'clf', run_id: runId })
       expect(Object.keys(history[0].flavors).sort()).toEqual(['python_function', 'sklearn'])
+    })
+
+    it('registered_model_name registers the logged model as a new version (creating the model once)', async (ctx) => {
+      if (missing) return ctx.skip()
+      const runs: string[] = []
+      for (let i = 0; i < 2; i++) runs.push((await h.api('POST', 'runs/create', { experiment_id: '0' })).body.run.info.run_id)
+      for (const [i, runId] of runs.entries()) {
+        const { stdout } = await py(`${TRAIN}
+import json, atelier.models as am
+print(json.dumps(am.log_model(model, artifact_path="model", input_example=X.head(2), registered_model_name="fraud-detector")))
+`, { ...h.tracking.trackingEnv(), MLFLOW_RUN_ID: runId })
+        expect(JSON.parse(stdout).version).toBe(i + 1)
+      }
+      const v2 = h.registry.getVersion('fraud-detector', 2)
+      expect(v2).toMatchObject({ runId: runs[1], artifactPath: 'model', approvalStatus: 'None' })
+      // the registered version resolves to the uploaded MLflow model folder
+      const { artifactUri } = h.registry.resolveModelUri('models:/fraud-detector/2')
+      const r = await fetch(`${h.server.url}/api/2.0/mlflow-artifacts/artifacts/${artifactUri.slice('mlflow-artifacts:/'.length)}/MLmodel`, { headers: { Authorization: `Bearer ${h.server.token}` } })
+      expect(parseYaml(await r.text()).flavors.sklearn.pickled_model).toBe('model.pkl')
     })
 
     it('a run that does not exist is a clear error from the server', async (ctx) => {
