@@ -1,0 +1,48 @@
+/**
+ * The registry inside a real core: contract methods through the router with the caller's principal,
+ * the shipped Python package on the PYTHONPATH of local jobs and kernels, and `registry.changed`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { CallContext } from '../../../shared/auth'
+import { createJobsTestCore, type JobsTestCore } from '../jobs/testing'
+
+const PY = '/usr/bin/python3'
+let core: JobsTestCore
+beforeAll(async () => {
+  core = await createJobsTestCore()
+}, 60_000)
+afterAll(async () => core?.cleanup())
+
+const as = (id: string, role: 'scientist' | 'reviewer'): CallContext => ({ principal: { id, name: id, role, via: 'session' } })
+
+describe('registry in the core', () => {
+  it('contract methods record who acted, and refuse self-approval through the router', async () => {
+    const sci = as('sam', 'scientist')
+    await core.router.dispatch('registry.models.create', { name: 'fraud' }, sci)
+    await expect(core.router.dispatch('registry.models.create', { name: 'bad/name' }, sci)).rejects.toMatchObject({ code: 'INVALID_REQUEST' })
+    const m = (await core.router.dispatch('registry.models.get', { name: 'fraud' }, sci)) as { createdBy: { id: string } }
+    expect(m.createdBy.id).toBe('sam')
+    const audit = (await core.router.dispatch('audit.list', {}, sci)) as { events: { actor: { id: string }; action: string }[] }
+    expect(audit.events[0]).toMatchObject({ actor: { id: 'sam' }, action: 'model.create' })
+    expect(core.seen.some((e) => e.name === 'registry.changed' && e.payload.action === 'model.create')).toBe(true)
+    expect(await core.router.dispatch('audit.verify', {}, sci)).toMatchObject({ ok: true })
+  })
+
+  it('local kernels get the shipped atelier package on PYTHONPATH', async () => {
+    const env: Record<string, string> = {}
+    for (const p of core.kernels.envProviders) Object.assign(env, await p())
+    expect(env.PYTHONPATH?.split(':')[0]).toBe(resolve('resources/python'))
+  })
+
+  it.skipIf(!existsSync(PY))('local jobs can import atelier.models', async () => {
+    const job = (await core.call('jobs.submit', {
+      spec: { name: 'import-atelier', target: { kind: 'local' }, entry: { kind: 'command', command: `${PY} -c "import atelier.models as am; print('found', am.__file__)"` }, env: { python: PY } }
+    })) as { id: string }
+    const done = await core.waitState(job.id, ['succeeded', 'failed'])
+    const lines = (await core.call('jobs.logs', { jobId: job.id, maxLines: 1000 })).lines as string[]
+    expect(done.state, lines.join('\n')).toBe('succeeded')
+    expect(lines).toContain(`found ${resolve('resources/python/atelier/models.py')}`)
+  })
+})
