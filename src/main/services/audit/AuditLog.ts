@@ -4,7 +4,7 @@
  * an event exists exactly when the change it records does. `verify` recomputes the chain and names
  * the first event whose content, link or sequence does not match.
  */
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { PrincipalRef } from '../../../shared/registry'
 import type { AuditEvent, AuditExport, AuditPage, AuditVerification } from '../../../shared/registry'
 import type { AppDatabase } from '../../db'
@@ -57,10 +57,15 @@ function sortKeys(v: unknown): unknown {
   return v
 }
 
+/** Hex SHA-256 of a string: the one-shot `crypto.hash` where Node has it (several times faster per call). */
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash
+export const sha256hex: (s: string) => string = oneShot
+  ? (s) => oneShot('sha256', s, 'hex')
+  : (s) => crypto.createHash('sha256').update(s).digest('hex')
+
 /** sha256(prev_hash ‖ canonical JSON of the row's fields, in a fixed order). */
 export function eventHash(prevHash: string, r: Omit<Row, 'prev_hash' | 'hash'>): string {
-  const body = JSON.stringify([r.seq, r.time, r.actor_id, r.actor_name, r.action, r.entity_type, r.entity, r.before, r.after, r.comment])
-  return createHash('sha256').update(prevHash).update(body).digest('hex')
+  return sha256hex(prevHash + JSON.stringify([r.seq, r.time, r.actor_id, r.actor_name, r.action, r.entity_type, r.entity, r.before, r.after, r.comment]))
 }
 
 export class AuditLog {
@@ -132,20 +137,23 @@ export class AuditLog {
 
   /** Recomputes every hash and link in order; the first mismatch (or gap in seq) is reported. */
   verify(): AuditVerification {
-    const stmt = this.db.prepare('SELECT seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment, prev_hash, hash FROM audit_events ORDER BY seq')
+    // rows as arrays in the hashed order (the first ten columns), then prev_hash and hash
+    const stmt = this.db
+      .prepare('SELECT seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment, prev_hash, hash FROM audit_events ORDER BY seq')
+      .raw(true)
     let prev = GENESIS_HASH
     let expectedSeq = 1
     let checked = 0
-    for (const r of stmt.iterate() as IterableIterator<Row>) {
-      if (r.seq !== expectedSeq) {
-        return broken(checked, r.seq, `events ${expectedSeq}–${r.seq - 1} are missing before event ${r.seq}`, prev)
-      }
-      if (r.prev_hash !== prev) {
-        return broken(checked, r.seq, `event ${r.seq} links to ${short(r.prev_hash)} but the event before it hashes to ${short(prev)}`, prev)
-      }
-      const h = eventHash(prev, r)
-      if (h !== r.hash) return broken(checked, r.seq, `event ${r.seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(r.hash)})`, prev)
-      prev = r.hash
+    for (const r of stmt.iterate() as IterableIterator<unknown[]>) {
+      const seq = r[0] as number
+      const prevHash = r[10] as string
+      const hash = r[11] as string
+      if (seq !== expectedSeq) return broken(checked, seq, `events ${expectedSeq}–${seq - 1} are missing before event ${seq}`, prev)
+      if (prevHash !== prev) return broken(checked, seq, `event ${seq} links to ${short(prevHash)} but the event before it hashes to ${short(prev)}`, prev)
+      r.length = 10
+      const h = sha256hex(prev + JSON.stringify(r))
+      if (h !== hash) return broken(checked, seq, `event ${seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(hash)})`, prev)
+      prev = hash
       expectedSeq++
       checked++
     }
