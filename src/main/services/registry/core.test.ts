@@ -3,9 +3,11 @@
  * the shipped Python package on the PYTHONPATH of local jobs and kernels, and `registry.changed`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { CallContext } from '../../../shared/auth'
+import { silentLogger } from '../../log'
+import { startServer } from '../../serve/server'
 import { createJobsTestCore, type JobsTestCore } from '../jobs/testing'
 
 const PY = '/usr/bin/python3'
@@ -44,5 +46,26 @@ describe('registry in the core', () => {
     const lines = (await core.call('jobs.logs', { jobId: job.id, maxLines: 1000 })).lines as string[]
     expect(done.state, lines.join('\n')).toBe('succeeded')
     expect(lines).toContain(`found ${resolve('resources/python/atelier/models.py')}`)
+  })
+
+  it('serve mounts the Model Registry REST API before the tracking API, behind its token', async () => {
+    const rendererDir = join(core.dataDir, 'renderer')
+    mkdirSync(rendererDir, { recursive: true })
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
+    const server = await startServer({ core, host: '127.0.0.1', port: 0, token: 'reg-token', rendererDir, log: silentLogger })
+    try {
+      const base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`
+      const headers = { Authorization: 'Bearer reg-token', 'Content-Type': 'application/json' }
+      const created = await fetch(`${base}/registered-models/create`, { method: 'POST', headers, body: JSON.stringify({ name: 'served' }) })
+      expect(created.status).toBe(200)
+      const found = await (await fetch(`${base}/registered-models/search?filter=${encodeURIComponent("name = 'served'")}`, { headers })).json()
+      expect(found.registered_models.map((m: { name: string }) => m.name)).toEqual(['served'])
+      const anon = await fetch(`${base}/registered-models/get?name=served`)
+      expect(anon.status).toBe(401)
+      expect((await anon.json()).error_code).toBe('UNAUTHENTICATED')
+      expect((await (await fetch(`${base}/experiments/get?experiment_id=0`, { headers })).json()).experiment.name).toBe('Default')
+    } finally {
+      await server.close()
+    }
   })
 })
