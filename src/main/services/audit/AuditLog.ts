@@ -114,10 +114,10 @@ export class AuditLog {
       binds.push(req.entityType)
     }
     if (req.entity) {
-      // a model's own events and those of its versions and aliases
-      where.push("(entity = ? OR entity GLOB ? OR entity GLOB ?)")
+      // a model's own events and those of its versions, aliases and tags (`m/3`, `m@champion`, `m#team`)
+      where.push('(entity = ? OR entity GLOB ? OR entity GLOB ? OR entity GLOB ?)')
       const g = req.entity.replace(/[*?[]/g, (c) => `[${c}]`)
-      binds.push(req.entity, `${g}/*`, `${g}@*`)
+      binds.push(req.entity, `${g}/*`, `${g}@*`, `${g}#*`)
     }
     if (req.actor) {
       where.push('(actor_id = ? OR actor_name = ?)')
