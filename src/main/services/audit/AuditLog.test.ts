@@ -100,4 +100,10 @@ describe('AuditLog', () => {
     expect(csv.content).toContain(`"'=HYPERLINK(""x""), ""quoted""\nnext line"`)
     expect(csv.content.split('\r\n')).toHaveLength(5)
   })
+
+  it('verifies events whose text needs escaping (quotes, control characters, non-ASCII, a lone surrogate)', () => {
+    const { audit } = setup(1)
+    audit.append({ actor: { id: 'ü\u0001', name: '"x"\\' }, action: 'card.save', entityType: 'card', entity: 'm/1', before: { s: '\t\n\u007f' }, after: { s: 'é✓\u2028😀\ud800' }, comment: 'line\nnext' })
+    expect(audit.verify()).toMatchObject({ ok: true, checked: 2 })
+  })
 })

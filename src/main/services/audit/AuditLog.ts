@@ -63,14 +63,19 @@ export const sha256hex: (s: string) => string = oneShot
   ? (s) => oneShot('sha256', s, 'hex')
   : (s) => crypto.createHash('sha256').update(s).digest('hex')
 
-/** sha256(prev_hash ‖ canonical JSON of the row's fields, in a fixed order). */
-export function eventHash(prevHash: string, r: Omit<Row, 'prev_hash' | 'hash'>): string {
-  return sha256hex(prevHash + JSON.stringify([r.seq, r.time, r.actor_id, r.actor_name, r.action, r.entity_type, r.entity, r.before, r.after, r.comment]))
-}
+/**
+ * The hashed body of an event: SQLite's `json_array` over its ten fields in a fixed order, as stored
+ * (so verification reads one string per row; append renders it with the same SQL).
+ */
+const BODY_SQL = 'json_array(seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment)'
+
+/** sha256(prev_hash ‖ body). */
+export const eventHash = (prevHash: string, body: string): string => sha256hex(prevHash + body)
 
 export class AuditLog {
   private readonly insert
   private readonly head
+  private readonly body
 
   constructor(
     private readonly db: AppDatabase,
@@ -81,6 +86,12 @@ export class AuditLog {
        VALUES (@seq, @time, @actor_id, @actor_name, @action, @entity_type, @entity, @before, @after, @comment, @prev_hash, @hash)`
     )
     this.head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1')
+    this.body = db
+      .prepare(
+        `SELECT ${BODY_SQL} FROM (SELECT CAST(@seq AS INTEGER) AS seq, CAST(@time AS INTEGER) AS time, @actor_id AS actor_id, @actor_name AS actor_name,
+           @action AS action, @entity_type AS entity_type, @entity AS entity, @before AS before, @after AS after, @comment AS comment)`
+      )
+      .pluck()
   }
 
   /** Appends one event. Call it inside the transaction that makes the change. */
@@ -100,7 +111,8 @@ export class AuditLog {
         comment: e.comment ?? '',
         prev_hash: last?.hash ?? GENESIS_HASH
       }
-      const full: Row = { ...row, hash: eventHash(row.prev_hash, row) }
+      const { prev_hash: _p, ...fields } = row
+      const full: Row = { ...row, hash: eventHash(row.prev_hash, this.body.get(fields) as string) }
       this.insert.run(full)
       return toEvent(full)
     })()
@@ -137,23 +149,17 @@ export class AuditLog {
 
   /** Recomputes every hash and link in order; the first mismatch (or gap in seq) is reported. */
   verify(): AuditVerification {
-    // rows as arrays in the hashed order (the first ten columns), then prev_hash and hash
-    const stmt = this.db
-      .prepare('SELECT seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment, prev_hash, hash FROM audit_events ORDER BY seq')
-      .raw(true)
+    const stmt = this.db.prepare(`SELECT seq, prev_hash, hash, ${BODY_SQL} FROM audit_events ORDER BY seq`).raw(true)
     let prev = GENESIS_HASH
     let expectedSeq = 1
     let checked = 0
-    for (const r of stmt.iterate() as IterableIterator<unknown[]>) {
-      const seq = r[0] as number
-      const prevHash = r[10] as string
-      const hash = r[11] as string
+    for (const r of stmt.iterate() as IterableIterator<[number, string, string, string]>) {
+      const seq = r[0]
       if (seq !== expectedSeq) return broken(checked, seq, `events ${expectedSeq}–${seq - 1} are missing before event ${seq}`, prev)
-      if (prevHash !== prev) return broken(checked, seq, `event ${seq} links to ${short(prevHash)} but the event before it hashes to ${short(prev)}`, prev)
-      r.length = 10
-      const h = sha256hex(prev + JSON.stringify(r))
-      if (h !== hash) return broken(checked, seq, `event ${seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(hash)})`, prev)
-      prev = hash
+      if (r[1] !== prev) return broken(checked, seq, `event ${seq} links to ${short(r[1])} but the event before it hashes to ${short(prev)}`, prev)
+      const h = sha256hex(prev + r[3])
+      if (h !== r[2]) return broken(checked, seq, `event ${seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(r[2])})`, prev)
+      prev = r[2]
       expectedSeq++
       checked++
     }
