@@ -164,6 +164,25 @@ print(json.dumps(am.log_model(model, artifact_path="model", input_example=X.head
       expect(parseYaml(await r.text()).flavors.sklearn.pickled_model).toBe('model.pkl')
     })
 
+    it('atelier.tracking starts a run, logs params and metrics, and log_model uses the active run', async (ctx) => {
+      if (missing) return ctx.skip()
+      const { stdout } = await py(`${TRAIN}
+import json, atelier.models as am, atelier.tracking as at
+with at.start_run(experiment_name="fraud-exp", run_name="lr-1") as run:
+    at.log_params({"C": 1.0})
+    at.log_metrics({"accuracy": 0.93})
+    info = am.log_model(model, "model", input_example=X.head(2), registered_model_name="fraud-tracked")
+print(json.dumps({"run": run.run_id, **info}))
+`, { ...h.tracking.trackingEnv(), MLFLOW_RUN_ID: '' })
+      const out = JSON.parse(stdout)
+      expect(out).toMatchObject({ run_id: out.run, artifact_path: 'model', version: 1 })
+      const run = (await h.api('GET', 'runs/get', { run_id: out.run })).body.run
+      expect(run.info).toMatchObject({ run_name: 'lr-1', status: 'FINISHED' })
+      expect(run.data.params).toEqual([{ key: 'C', value: '1.0' }])
+      expect(run.data.metrics[0]).toMatchObject({ key: 'accuracy', value: 0.93 })
+      expect(h.registry.getVersion('fraud-tracked', 1).metrics).toEqual({ accuracy: 0.93 })
+    })
+
     it('a run that does not exist is a clear error from the server', async (ctx) => {
       if (missing) return ctx.skip()
       await expect(
