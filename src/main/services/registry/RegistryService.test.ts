@@ -288,7 +288,7 @@ describe('cards, checklist, review page, lineage, compare', () => {
     expect(page.params).toEqual({ depth: '5' })
     expect(page.canReview).toEqual({ ok: true, reasons: [] })
     expect((await h.registry.reviews.page('fraud', v.version, alice)).canReview.reasons).toEqual([
-      'Reviewing needs the reviewer or admin role.',
+      'Reviewing needs the review permission (reviewer or admin role).',
       'You registered this version; another reviewer must review it.'
     ])
     expect(page.reviews.map((r) => r.decision)).toEqual(['requested'])
