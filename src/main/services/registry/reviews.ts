@@ -213,6 +213,11 @@ export class ReviewService {
     if (v.created_by_id === actor.id) {
       throw new AppError('SELF_APPROVAL', `You registered version ${v.version} of '${v.name}'; another reviewer must ${verb} it.`, { registeredBy: v.created_by_name })
     }
+    // the one who asked for the review is an author too (a version registered with the kernels' shared
+    // tracking token names no person, so the request is what ties it to one)
+    if (v.review_requested_by_id === actor.id) {
+      throw new AppError('SELF_APPROVAL', `You asked for the review of version ${v.version} of '${v.name}'; another reviewer must ${verb} it.`, { requestedBy: v.review_requested_by_name })
+    }
   }
 
   async approve(name: string, version: number, actor: Principal, o: { comment: string; moveAlias?: string; expectedRevision?: number }): Promise<ReviewOutcome> {
@@ -356,6 +361,7 @@ export class ReviewService {
     if (!roleCan(actor.role, 'review')) reasons.push('Reviewing needs the review permission (reviewer or admin role).')
     if (v.approval_status !== 'PendingManualApproval') reasons.push(`The version is not pending review (status ${v.approval_status}).`)
     if (v.created_by_id === actor.id) reasons.push('You registered this version; another reviewer must review it.')
+    else if (v.approval_status === 'PendingManualApproval' && v.review_requested_by_id === actor.id) reasons.push('You asked for this review; another reviewer must review it.')
     if (approvers.some((p) => p.id === actor.id)) reasons.push('You already approved this version; a different reviewer must give the next approval.')
     for (const b of policies.blocking) reasons.push(`Blocked by policy: ${b}`)
     return {
