@@ -24,6 +24,10 @@ from atelier import tracking
 print("tracking", os.environ["MLFLOW_TRACKING_URI"].split(":")[0], "token" if os.environ.get("MLFLOW_TRACKING_TOKEN") else "no-token", flush=True)
 tracking.log_param("optimizer", "sgd")
 tracking.set_tag("phase", "train")
+# what the app cannot take is skipped, not retried forever: a name MLflow refuses, a hyperparameter changed
+tracking.log_metric("odd%key", 1.0, 0)
+if os.environ.get("HP_LR"):
+    tracking.log_param("lr", "0.25")
 steps, nap = int(os.environ["STEPS"]), float(os.environ["NAP"])
 for step in range(steps):
     tracking.log_metric("loss", 1.0 / (step + 1), step)
@@ -60,7 +64,7 @@ describe.skipIf(why !== null)('file-store tracking for jobs without a route to t
     const target = await first.call('jobs.targets.save', { target: { name: 'compute nodes', kind: 'slurm', tracking: 'file' } })
     expect(target.tracking).toBe('file')
     const STEPS = 40
-    const job = await first.call('jobs.submit', { spec: spec(target.id, STEPS, 0.2) })
+    const job = await first.call('jobs.submit', { spec: { ...spec(target.id, STEPS, 0.2), hyperparameters: { lr: 0.5 } } })
     const detail = await first.call('jobs.get', { jobId: job.id })
     expect(detail.script).toContain(`export MLFLOW_TRACKING_URI='file:${detail.workDir}/mlruns'`)
     expect(detail.script).not.toContain('MLFLOW_TRACKING_TOKEN')
@@ -90,7 +94,8 @@ describe.skipIf(why !== null)('file-store tracking for jobs without a route to t
     expect(h.values).toEqual(lossCurve(STEPS))
     expect(new Set(h.timestamps).size).toBe(STEPS)
     const run = await second.call('tracking.run.get', { runId: job.runId })
-    expect(run).toMatchObject({ status: 'FINISHED', params: { optimizer: 'sgd' }, tags: { phase: 'train' } })
+    expect(run).toMatchObject({ status: 'FINISHED', params: { optimizer: 'sgd', lr: '0.5' }, tags: { phase: 'train' } })
+    expect(run.metrics.map((m: { key: string }) => m.key)).toEqual(['loss'])
     expect(done.metrics).toMatchObject({ loss: 1 / STEPS })
     // the stored offset reached the end of the file, continuing from where the first app left off
     const lossFile = join(detail.workDir, 'mlruns', done.experimentId, job.runId, 'metrics', 'loss')
