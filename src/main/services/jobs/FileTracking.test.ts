@@ -103,6 +103,24 @@ describe.skipIf(why !== null)('file-store tracking for jobs without a route to t
     expect(readFileSync(lossFile, 'utf8').split('\n').filter(Boolean)).toHaveLength(STEPS)
   }, 120_000)
 
+  it('keeps each trial of a sweep (one job array, one file store) in its own run', async () => {
+    const c = await createJobsTestCore({ slurmEnv: cluster.env })
+    try {
+      writeFileSync(join(c.workspaceDir, 'train.py'), TRAIN)
+      const target = await c.call('jobs.targets.save', { target: { name: 'compute nodes', kind: 'slurm', tracking: 'file' } })
+      const sweep = await c.call('jobs.sweeps.submit', { spec: spec(target.id, 5, 0), sweep: { strategy: 'grid', space: { lr: { values: [0.1, 0.2] } } } })
+      const jobs = await Promise.all(sweep.trials.map((t: { jobId: string }) => c.waitState(t.jobId, ['succeeded', 'failed', 'lost'], 60_000)))
+      expect(jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded'])
+      expect(new Set(jobs.map((j) => j.workDir)).size).toBe(1)
+      for (const j of jobs) {
+        expect((await history(c, j.runId)).steps).toEqual([0, 1, 2, 3, 4])
+        expect((await c.call('tracking.run.get', { runId: j.runId })).params).toEqual({ lr: String(j.hyperparameters.lr), optimizer: 'sgd' })
+      }
+    } finally {
+      await c.cleanup()
+    }
+  }, 90_000)
+
   const sshWhy = sshdUnavailable()
   it.skipIf(sshWhy !== null)('ingests the file store of a job on a login node over SSH (listing with find, reading by offset over SFTP)', async () => {
     const sshd: TestSshd = await startSshd([`SetEnv SLURM_CONF=${cluster.conf}`])
