@@ -6,8 +6,9 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+# python3-torch (CPU): the distributed-training job test (torchrun with gloo on the test Slurm).
 # Kernels & notebooks: Debian's Python with Jupyter (the app discovers it; tests start real servers) and sshd for the tunnel tests.
-for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn openssh-server openssh-client slurm-wlm munge; do
+for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn openssh-server openssh-client slurm-wlm munge python3-torch; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then

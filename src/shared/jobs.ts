@@ -72,8 +72,11 @@ export const JobSpecSchema = z
         timeLimitMin: z.number().int().min(1).max(525_600).optional(),
         partition: z.string().regex(/^[\w.-]+$/).max(100).optional(),
         nodes: z.number().int().min(1).max(1024).optional(),
-        /** Multi-node PyTorch: srun + torchrun with the rendezvous address set (Slurm only). */
-        torchrun: z.object({ nprocPerNode: z.number().int().min(1).max(64) }).strict().optional()
+        /**
+         * (Multi-node) PyTorch: srun + torchrun, one launcher per node, the rendezvous on the first
+         * node (Slurm only). nprocPerNode: processes per node (default: the GPU count, else 1).
+         */
+        torchrun: z.object({ nprocPerNode: z.number().int().min(1).max(64).optional() }).strict().optional()
       })
       .strict()
       .optional(),
@@ -124,9 +127,16 @@ export const JobTargetSchema = z
     /** Directory on the target under which each job gets its own folder (default ~/.atelier/jobs). */
     workRoot: z.string().min(1).max(4096).optional(),
     /** Slurm: default partition. */
-    partition: z.string().regex(/^[\w.-]+$/).max(100).optional()
+    partition: z.string().regex(/^[\w.-]+$/).max(100).optional(),
+    /**
+     * Whether the tracking server is reachable from where this target's jobs run: 'direct' (default),
+     * or 'file' (jobs write MLflow's file store in their folder, `MLFLOW_TRACKING_URI=file:…`, and the
+     * app reads it into their runs while they run and once more at the end).
+     */
+    tracking: z.enum(['direct', 'file']).optional()
   })
   .strict()
+export type TargetTracking = 'direct' | 'file'
 export type JobTargetInput = z.infer<typeof JobTargetSchema>
 
 export const SweepSpaceSchema = z.record(
@@ -253,6 +263,7 @@ export interface JobTarget {
   ssh: { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean; hasPassphrase: boolean } | null
   workRoot: string
   partition: string | null
+  tracking: TargetTracking
 }
 
 export interface TargetTestResult {

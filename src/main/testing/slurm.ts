@@ -83,20 +83,34 @@ export interface SlurmCluster {
   conf: string
   env: { SLURM_CONF: string }
   partition: string
+  /** Node names (the host's short name for a one-node cluster). */
+  nodes: string[]
   stop(): Promise<void>
 }
 
-/** Starts slurmctld + slurmd with a private config and waits until the node is idle. */
-export async function startSlurm(opts: { cpus?: number } = {}): Promise<SlurmCluster> {
+/**
+ * Starts slurmctld + slurmd with a private config and waits until the node is idle. With `nodes` > 1,
+ * one slurmd per node on this host (`slurmd -N <name>`, each on its own port, all at 127.0.0.1),
+ * which needs a slurmd built with --enable-multiple-slurmd (Debian's 22.05 is).
+ */
+export async function startSlurm(opts: { cpus?: number; nodes?: number } = {}): Promise<SlurmCluster> {
   const why = slurmUnavailable()
   if (why) throw new Error(why)
   ensureMunge()
   const dir = mkdtempSync(join(tmpdir(), 'atelier-slurm-'))
   for (const sub of ['state', 'spool']) mkdirSync(join(dir, sub))
   const host = execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim()
-  const ctldPort = await freePort()
-  let dPort = await freePort()
-  while (dPort === ctldPort) dPort = await freePort()
+  const nodeCount = opts.nodes ?? 1
+  const ports = new Set<number>()
+  while (ports.size < nodeCount + 1) ports.add(await freePort())
+  const [ctldPort, dPort, ...morePorts] = [...ports]
+  const nodeNames = nodeCount === 1 ? [host] : Array.from({ length: nodeCount }, (_, i) => `atelier-n${i + 1}`)
+  const nodeLines =
+    nodeCount === 1
+      ? [`NodeName=${host} NodeAddr=127.0.0.1 CPUs=${opts.cpus ?? 8} RealMemory=4000 State=UNKNOWN`]
+      : nodeNames.map((n, i) => `NodeName=${n} NodeHostname=${host} NodeAddr=127.0.0.1 Port=${[dPort, ...morePorts][i]} CPUs=${opts.cpus ?? 8} RealMemory=4000 State=UNKNOWN`)
+  // several daemons on one host keep their spool, pid and log apart by node name (%n)
+  const perNode = (f: string) => (nodeCount === 1 ? f : f.replace(/(\.\w+)?$/, '-%n$1'))
   const conf = join(dir, 'slurm.conf')
   const partition = 'debug'
   writeFileSync(
@@ -108,11 +122,11 @@ export async function startSlurm(opts: { cpus?: number } = {}): Promise<SlurmClu
       'SlurmdUser=root',
       'AuthType=auth/munge',
       `StateSaveLocation=${dir}/state`,
-      `SlurmdSpoolDir=${dir}/spool`,
+      `SlurmdSpoolDir=${dir}/${perNode('spool')}`,
       `SlurmctldPidFile=${dir}/slurmctld.pid`,
-      `SlurmdPidFile=${dir}/slurmd.pid`,
+      `SlurmdPidFile=${dir}/${perNode('slurmd.pid')}`,
       `SlurmctldPort=${ctldPort}`,
-      `SlurmdPort=${dPort}`,
+      ...(nodeCount === 1 ? [`SlurmdPort=${dPort}`] : []),
       'ProctrackType=proctrack/linuxproc',
       'TaskPlugin=task/none',
       'JobAcctGatherType=jobacct_gather/none',
@@ -132,34 +146,45 @@ export async function startSlurm(opts: { cpus?: number } = {}): Promise<SlurmClu
       'MaxArraySize=10001',
       'MaxJobCount=20000',
       `SlurmctldLogFile=${dir}/slurmctld.log`,
-      `SlurmdLogFile=${dir}/slurmd.log`,
+      `SlurmdLogFile=${dir}/${perNode('slurmd.log')}`,
       'MinJobAge=300',
-      `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${opts.cpus ?? 8} RealMemory=4000 State=UNKNOWN`,
-      `PartitionName=${partition} Nodes=${host} Default=YES MaxTime=INFINITE State=UP`
+      ...nodeLines,
+      `PartitionName=${partition} Nodes=${nodeNames.join(',')} Default=YES MaxTime=INFINITE State=UP`
     ].join('\n') + '\n'
   )
   const env = { ...process.env, SLURM_CONF: conf }
   // -i: ignore saved state (a fresh cluster); both daemonize and write their pid files
   execFileSync('/usr/sbin/slurmctld', ['-i', '-f', conf], { env, stdio: 'ignore' })
-  execFileSync('/usr/sbin/slurmd', ['-f', conf], { env, stdio: 'ignore' })
+  const pidFiles = nodeCount === 1 ? [join(dir, 'slurmd.pid')] : nodeNames.map((n) => join(dir, `slurmd-${n}.pid`))
   const stop = async () => {
     await run('scancel', ['--full', '--quiet', `--user=root`, '--partition', partition], env).catch(() => undefined)
-    await killAndWait(pidFrom(join(dir, 'slurmd.pid')))
+    for (const f of pidFiles) await killAndWait(pidFrom(f))
     await killAndWait(pidFrom(join(dir, 'slurmctld.pid')))
     rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    if (nodeCount === 1) execFileSync('/usr/sbin/slurmd', ['-f', conf], { env, stdio: 'ignore' })
+    for (const n of nodeCount === 1 ? [] : nodeNames) {
+      mkdirSync(join(dir, `spool-${n}`))
+      execFileSync('/usr/sbin/slurmd', ['-f', conf, '-N', n], { env, stdio: 'ignore' })
+    }
+  } catch (err) {
+    await stop()
+    throw err
   }
   const deadline = Date.now() + 30_000
   let last = ''
   for (;;) {
     const r = await run('sinfo', ['--noheader', '-N', '-o', '%T'], env)
     last = r.out.trim()
-    if (r.code === 0 && /^idle/m.test(last)) break
+    if (r.code === 0 && last.split('\n').filter((l) => /^idle/.test(l)).length === nodeCount) break
     if (Date.now() > deadline) {
       const log = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').slice(-2000) : '')
+      const dLogs = nodeCount === 1 ? ['slurmd.log'] : nodeNames.map((n) => `slurmd-${n}.log`)
       await stop()
-      throw new Error(`Slurm did not become idle (sinfo: ${last})\nslurmctld.log:\n${log('slurmctld.log')}\nslurmd.log:\n${log('slurmd.log')}`)
+      throw new Error(`Slurm did not become idle (sinfo: ${last})\nslurmctld.log:\n${log('slurmctld.log')}\n${dLogs.map((f) => `${f}:\n${log(f)}`).join('\n')}`)
     }
     await sleep(200)
   }
-  return { dir, conf, env: { SLURM_CONF: conf }, partition, stop }
+  return { dir, conf, env: { SLURM_CONF: conf }, partition, nodes: nodeNames, stop }
 }

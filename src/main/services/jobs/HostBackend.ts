@@ -74,10 +74,14 @@ export class HostBackend implements JobBackend {
     return (this.o.gpus ?? []).filter((g) => !used.has(g))
   }
 
+  async workDirOf(folderId: string): Promise<string> {
+    return posix.join(await this.o.runner.resolve(this.o.workRoot), folderId)
+  }
+
   async submit(job: PreparedJob, active: JobRef[] = []): Promise<Submitted> {
     const task = job.tasks[0]
-    const root = await this.o.runner.resolve(this.o.workRoot)
-    const workDir = posix.join(root, job.folderId)
+    const workDir = await this.workDirOf(job.folderId)
+    for (const [name, content] of Object.entries(job.support ?? {})) await this.o.runner.writeFile(posix.join(workDir, name), content)
     const src = posix.join(workDir, 'src')
     if (job.sourceDir && job.files.length > 0) await this.o.runner.upload(job.sourceDir, job.files, src)
     for (const [name, content] of Object.entries(job.generated)) await this.o.runner.writeFile(posix.join(src, name), content)
@@ -91,6 +95,7 @@ export class HostBackend implements JobBackend {
       `echo $$ > ${q(posix.join(workDir, 'pid'))}`,
       `mkdir -p ${q(src)} && cd ${q(src)} || exit 1`,
       exportLines(env),
+      ...(job.shell ?? []),
       job.spec.outputDir ? `mkdir -p ${q(job.spec.outputDir)}` : '',
       task.command,
       'code=$?',

@@ -7,9 +7,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import type { EventName, Events } from '../../../shared/api'
-import { atelierPythonEnv } from '../../pythonPath'
 import { AppError } from '../../../shared/errors'
 import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec } from '../../../shared/jobs'
 import type { AppDatabase } from '../../db'
@@ -20,14 +19,17 @@ import type { TrackingService } from '../tracking/TrackingService'
 import { Backends } from './backends'
 import { HostBackend } from './HostBackend'
 import { LogFiles, wholeLines } from './logs'
-import { prepareJob, runTags } from './prepare'
-import { checkSpec, gitCommit } from './spec'
+import { folderIdOf, prepareJob, runTags } from './prepare'
+import { fileStoreSeed, parseOffsets, readNew, type FileStoreOffsets } from './fileStore'
+import { shippedPythonFiles } from './shippedPython'
+import { checkSpec, gitCommit, q } from './spec'
 import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
 import { logRegexMetrics } from './metrics'
 import { SweepRunner } from './SweepRunner'
 import { JobTargets } from './targets'
 import { TrackingBridge } from './trackingBridge'
-import { TERMINAL, type JobBackend, type PreparedJob, type StatusUpdate } from './types'
+import { TERMINAL, type JobBackend, type PreparedJob, type Runner, type StatusUpdate } from './types'
+import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, validateMetric, validateParam, validateTag } from '../tracking/validate'
 
 export interface JobServiceDeps {
   db: AppDatabase
@@ -52,6 +54,12 @@ export interface JobServiceDeps {
 }
 
 const LOG_CHUNK = 1 << 20
+
+/** `{ fileStore: <mlruns folder on the target> }` for a job whose tracking URI is a file store. */
+function fileStoreOf(job: PreparedJob): { fileStore?: string } {
+  const uri = job.env.MLFLOW_TRACKING_URI
+  return uri?.startsWith('file:') ? { fileStore: uri.slice('file:'.length) } : {}
+}
 const now = () => new Date().toISOString()
 const RUN_STATUS = { succeeded: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED', lost: 'FAILED' } as const
 
@@ -204,7 +212,7 @@ export class JobService {
       const sub = await (backend instanceof HostBackend ? backend.submit(prepared, active.map(toRef)) : backend.submit(prepared))
       const local = (backend as { runner?: { local: boolean } }).runner?.local ?? false
       rows.forEach((r, i) => {
-        const extra = { ...(sub.extra ?? {}), localLog: local ? sub.logPaths[i] : join(this.backends.jobsRoot, r.id, 'output.log') }
+        const extra = { ...(sub.extra ?? {}), localLog: local ? sub.logPaths[i] : join(this.backends.jobsRoot, r.id, 'output.log'), ...fileStoreOf(prepared) }
         const updated = this.store.update(r.id, { remote_id: sub.remoteIds[i], work_dir: sub.workDir, log_path: sub.logPaths[i], script: sub.script, extra: JSON.stringify(extra) })
         this.d.emit('job.status', toJobInfo(updated))
       })
@@ -220,19 +228,27 @@ export class JobService {
     }
   }
 
+  /**
+   * The job's files and environment. Every job gets the shipped `atelier` package (lib/ on its
+   * PYTHONPATH); a target whose jobs cannot reach the tracking server gets a file store in the job
+   * folder, seeded with the runs' meta.yaml, instead of the server's address.
+   */
   private async prepare(rows: JobRow[], spec: JobSpec, backend: JobBackend): Promise<PreparedJob> {
-    return prepareJob(rows, spec, {
+    const workDir = await backend.workDirOf(folderIdOf(rows))
+    const mlruns = this.target(spec)?.tracking === 'file' ? posix.join(workDir, 'mlruns') : null
+    const tracking = mlruns ? { MLFLOW_TRACKING_URI: `file:${mlruns}` } : await this.bridge.envFor(backend)
+    const job = await prepareJob(rows, spec, {
       sourceDir: this.sourceDirOf(spec),
       python: spec.target.kind === 'local' ? (this.d.localPython?.() ?? 'python3') : 'python3',
-      env: {
-        PYTHONUNBUFFERED: '1',
-        // local jobs import the shipped `atelier` package (remote hosts do not have the app's files)
-        ...(spec.target.kind === 'local' ? atelierPythonEnv() : {}),
-        ...(await this.bridge.envFor(backend)),
-        ...(spec.env?.vars ?? {})
-      },
+      env: { PYTHONUNBUFFERED: '1', ...tracking, ...(spec.env?.vars ?? {}) },
       concurrency: rows.length > 1 ? this.sweeps.concurrencyOf(rows[0].sweep_id) : undefined
     })
+    const seed = mlruns
+      ? fileStoreSeed({ mlruns, experimentId: rows[0].experiment_id ?? '0', experimentName: spec.experimentName ?? 'Jobs', runs: rows.filter((r) => r.run_id).map((r) => ({ runId: r.run_id!, runName: r.name })), now: Date.now() })
+      : {}
+    job.support = { ...shippedPythonFiles('lib'), ...seed }
+    job.shell = [`export PYTHONPATH=${q(posix.join(workDir, 'lib'))}"\${PYTHONPATH:+:\$PYTHONPATH}"`]
+    return job
   }
 
   // ---------- reading ----------
@@ -353,7 +369,14 @@ export class JobService {
             this.d.log.warn(`status of ${live.length} job(s) on ${g[0].target_name} unavailable`, err)
           }
         }
-        for (const r of g) await this.tail(backend, this.store.get(r.id)!).catch((err) => this.d.log.warn(`log of job ${r.id}`, err))
+        for (const r of g) {
+          // the file store before the log: a job is complete once both are read to their end
+          const stored = await this.ingestFileStore(backend, this.store.get(r.id)!).then(
+            () => true,
+            (err) => (this.d.log.warn(`metrics file store of job ${r.id}`, err), false)
+          )
+          await this.tail(backend, this.store.get(r.id)!, stored).catch((err) => this.d.log.warn(`log of job ${r.id}`, err))
+        }
         // local jobs waiting for a slot
         for (const r of g.filter((x) => x.state === 'queued' && !x.remote_id && x.backend === 'local' && !this.launching.has(x.id))) {
           if (this.disposed) break
@@ -397,8 +420,66 @@ export class JobService {
     this.d.emit('job.status', toJobInfo(updated))
   }
 
-  /** Reads what is new in the job's log: mirror it, parse metrics, emit lines; marks it complete after the end. */
-  private async tail(backend: JobBackend, r: JobRow): Promise<void> {
+  /**
+   * Reads what is new in the job's file store (jobs that cannot reach the tracking server) into its
+   * run: points from each metrics file's stored offset, params and tags that changed; points and
+   * offsets in one transaction. After the job ended, reads until nothing is left.
+   */
+  private async ingestFileStore(backend: JobBackend, r: JobRow): Promise<void> {
+    const mlruns = JSON.parse(r.extra).fileStore as string | undefined
+    const runner = (backend as { runner?: Runner }).runner
+    if (!mlruns || !runner || !r.run_id || !r.remote_id || r.log_complete) return
+    const runDir = posix.join(mlruns, r.experiment_id ?? '0', r.run_id)
+    let offsets = parseOffsets(r.tracking_files)
+    for (let round = 0; round < 64 && !this.disposed; round++) {
+      const got = await readNew(runner, runDir, offsets)
+      const changed = got.metrics.length + got.params.length + got.tags.length > 0 || JSON.stringify(got.offsets) !== JSON.stringify(offsets)
+      if (!changed) break
+      this.storeFileStorePoints(r, got, got.offsets)
+      offsets = got.offsets
+      if (!got.more) break
+    }
+  }
+
+  private storeFileStorePoints(r: JobRow, got: Awaited<ReturnType<typeof readNew>>, offsets: FileStoreOffsets): void {
+    const runId = r.run_id!
+    const drop = (what: string, fn: () => void) => {
+      try {
+        fn()
+        return true
+      } catch (err) {
+        this.d.log.warn(`job ${r.id}: skipped ${what} from its file store: ${(err as Error).message}`)
+        return false
+      }
+    }
+    const known = new Set<string>()
+    const metrics = got.metrics.filter((m) => drop(`metric ${m.key}`, () => validateMetric(m, known)))
+    let logged: Map<string, string>
+    try {
+      logged = new Map(this.d.tracking.runs.get(runId).data.params.map((p) => [p.key, p.value]))
+    } catch {
+      return void this.store.update(r.id, { tracking_files: JSON.stringify(offsets) }) // the run was deleted
+    }
+    // a param keeps its first value (MLflow's rule); one logged again with the same value is no change
+    const params = got.params.filter((p) => {
+      if (!logged.has(p.key)) return drop(`param ${p.key}`, () => validateParam(p))
+      if (logged.get(p.key) !== p.value) this.d.log.warn(`job ${r.id}: param ${p.key} is ${logged.get(p.key)} in its run; the file store's ${p.value} is not taken`)
+      return false
+    })
+    const tags = got.tags.filter((t) => drop(`tag ${t.key}`, () => validateTag(t)))
+    if (got.bad > 0) this.d.log.warn(`job ${r.id}: ${got.bad} line(s) of its file store's metrics are not "timestamp value step"; skipped`)
+    this.d.db.transaction(() => {
+      for (let i = 0; i < Math.max(params.length, tags.length); i += MAX_PARAMS_TAGS_PER_BATCH) {
+        this.d.tracking.runs.logBatch(runId, [], params.slice(i, i + MAX_PARAMS_TAGS_PER_BATCH), tags.slice(i, i + MAX_PARAMS_TAGS_PER_BATCH))
+      }
+      for (let i = 0; i < metrics.length; i += MAX_METRICS_PER_BATCH) this.d.tracking.runs.logBatch(runId, metrics.slice(i, i + MAX_METRICS_PER_BATCH), [], [])
+      this.store.update(r.id, { tracking_files: JSON.stringify(offsets) })
+    })()
+    if (metrics.length + params.length + tags.length > 0) this.d.tracking.changed(r.experiment_id ?? '0', runId)
+  }
+
+  /** Reads what is new in the job's log: mirror it, parse metrics, emit lines; marks it complete after the end (when `mayComplete`). */
+  private async tail(backend: JobBackend, r: JobRow, mayComplete = true): Promise<void> {
     if (r.log_complete) return
     const ended = TERMINAL.has(r.state)
     if (!r.remote_id || !r.log_path) {
@@ -422,7 +503,7 @@ export class JobService {
       this.store.update(r.id, { log_bytes: bytes, log_lines: lineNo, metric_steps: JSON.stringify(steps) })
       if (chunk.length < LOG_CHUNK) break
     }
-    if (ended) {
+    if (ended && mayComplete) {
       this.store.update(r.id, { log_complete: 1 })
       this.d.emit('job.status', toJobInfo(this.store.get(r.id)!))
     }

@@ -5,6 +5,11 @@ import { torchrunCommand } from './SlurmBackend'
 import type { JobRow } from './store'
 import type { PreparedJob } from './types'
 
+/** The job folder's id: the job's, or for a Slurm array the sweep's. */
+export function folderIdOf(rows: JobRow[]): string {
+  return rows.length > 1 && rows[0].sweep_id ? rows[0].sweep_id : rows[0].id
+}
+
 export async function prepareJob(
   rows: JobRow[],
   spec: JobSpec,
@@ -14,7 +19,7 @@ export async function prepareJob(
   const generated: Record<string, string> = {}
   if (spec.entry.kind === 'notebook' && src) generated[NOTEBOOK_SCRIPT] = readNotebookScript(src, spec.entry.path)
   return {
-    folderId: rows.length > 1 && rows[0].sweep_id ? rows[0].sweep_id : rows[0].id,
+    folderId: folderIdOf(rows),
     name: spec.name,
     spec,
     sourceDir: src,

@@ -1,6 +1,6 @@
-/** Jobs, targets and sweeps in the app database (migration 003_jobs.sql). */
+/** Jobs, targets and sweeps in the app database (migrations 003_jobs.sql, 006_job_file_tracking.sql). */
 import type { AppDatabase } from '../../db'
-import type { JobBackendKind, JobInfo, JobSpec, JobState, JobTarget, SweepConfig } from '../../../shared/jobs'
+import type { JobBackendKind, JobInfo, JobSpec, JobState, JobTarget, SweepConfig, TargetTracking } from '../../../shared/jobs'
 import type { JobRef } from './types'
 
 export interface JobRow {
@@ -30,6 +30,8 @@ export interface JobRow {
   log_lines: number
   metric_steps: string
   log_complete: number
+  /** File-store ingestion offsets (FileStoreOffsets JSON). */
+  tracking_files: string
 }
 
 export interface TargetRow {
@@ -39,6 +41,7 @@ export interface TargetRow {
   ssh: string | null
   work_root: string | null
   partition: string | null
+  tracking: TargetTracking
   created_at: string
 }
 
@@ -135,8 +138,8 @@ export class JobStore {
   saveTarget(t: TargetRow): void {
     this.db
       .prepare(
-        `INSERT INTO job_targets (id, name, kind, ssh, work_root, partition, created_at) VALUES (@id, @name, @kind, @ssh, @work_root, @partition, @created_at)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, ssh = excluded.ssh, work_root = excluded.work_root, partition = excluded.partition`
+        `INSERT INTO job_targets (id, name, kind, ssh, work_root, partition, tracking, created_at) VALUES (@id, @name, @kind, @ssh, @work_root, @partition, @tracking, @created_at)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, ssh = excluded.ssh, work_root = excluded.work_root, partition = excluded.partition, tracking = excluded.tracking`
       )
       .run(t)
   }
@@ -177,7 +180,8 @@ export function toTarget(t: TargetRow, hasPassphrase: boolean): JobTarget {
     kind: t.kind,
     ssh: ssh ? { ...ssh, hasPassphrase } : null,
     workRoot: t.work_root ?? DEFAULT_WORK_ROOT,
-    partition: t.partition
+    partition: t.partition,
+    tracking: t.tracking ?? 'direct'
   }
 }
 

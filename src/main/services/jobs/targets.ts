@@ -24,7 +24,7 @@ export class JobTargets {
     const ssh: StoredSsh | null = input.ssh
       ? { host: input.ssh.host, port: input.ssh.port ?? 22, username: input.ssh.username, privateKeyPath: input.ssh.privateKeyPath, useAgent: input.ssh.useAgent }
       : null
-    const row: TargetRow = { id, name: input.name, kind: input.kind, ssh: ssh ? JSON.stringify(ssh) : null, work_root: input.workRoot ?? null, partition: input.partition ?? null, created_at: prev?.created_at ?? now() }
+    const row: TargetRow = { id, name: input.name, kind: input.kind, ssh: ssh ? JSON.stringify(ssh) : null, work_root: input.workRoot ?? null, partition: input.partition ?? null, tracking: input.tracking ?? 'direct', created_at: prev?.created_at ?? now() }
     if (input.ssh?.passphrase !== undefined) this.d.secrets.set(`jobs.target.${id}.passphrase`, input.ssh.passphrase)
     this.d.store.saveTarget(row)
     await this.d.backends.forget(id)

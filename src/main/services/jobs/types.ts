@@ -35,6 +35,10 @@ export interface PreparedJob {
   generated: Record<string, string>
   /** Shared environment (tracking URI/token, user vars). */
   env: Record<string, string>
+  /** Files written into the job folder (paths relative to it): the shipped `atelier` package, a file store's meta.yaml. */
+  support?: Record<string, string>
+  /** Shell lines run after the environment is exported (e.g. PYTHONPATH prepended to what modules set). */
+  shell?: string[]
   /** One task per job; several for a Slurm array (trial index = position). */
   tasks: PreparedTask[]
   /** Array throttle (`%C`). */
@@ -59,6 +63,8 @@ export interface StatusUpdate {
 
 export interface JobBackend {
   readonly kind: JobBackendKind
+  /** The absolute folder on the target that a job (or a Slurm array) with this folder id uses. */
+  workDirOf(folderId: string): Promise<string>
   /** Ships files and starts the job(s); throws SLURM_REJECTED / SSH_* / JOB_ERROR with the target's words. */
   submit(job: PreparedJob, active?: JobRef[]): Promise<Submitted>
   /** Where each job stands, in one round trip to the target (one squeue for all Slurm jobs). */

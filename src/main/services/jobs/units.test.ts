@@ -62,11 +62,21 @@ describe('sbatch script', () => {
   it('launches multi-node PyTorch with srun + torchrun and the rendezvous on the first node', () => {
     const s = spec({ resources: { nodes: 2, torchrun: { nprocPerNode: 4 } } })
     const text = sbatchScript(prepared(s), '/w/f1')
-    expect(text).toContain('export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)')
+    expect(text).toContain('MASTER_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)')
+    expect(text).toContain('export MASTER_PORT=$((29500 + SLURM_JOB_ID % 1000))')
     expect(text).toContain('#SBATCH --ntasks-per-node=1')
     expect(torchrunCommand(s, ['train.py', '--lr', '0.1'])).toBe(
-      "srun torchrun --nnodes=$SLURM_NNODES --nproc_per_node=4 --rdzv_id=$SLURM_JOB_ID --rdzv_backend=c10d --rdzv_endpoint=$MASTER_ADDR:29500 'train.py' '--lr' '0.1'"
+      "srun torchrun --nnodes=$SLURM_NNODES --nproc_per_node=4 --rdzv_id=$SLURM_JOB_ID --rdzv_backend=c10d --rdzv_endpoint=$MASTER_ADDR:$MASTER_PORT 'train.py' '--lr' '0.1'"
     )
+  })
+  it('runs one torchrun worker per GPU unless told otherwise, with the chosen interpreter and the step’s CPUs', () => {
+    const s = spec({ resources: { gpus: 4, cpus: 8, torchrun: {} }, env: { python: '/opt/py/bin/python' } })
+    expect(sbatchScript(prepared(s), '/w/f1')).toContain('#SBATCH --gres=gpu:4')
+    expect(torchrunCommand(s, ['train.py'])).toBe(
+      "srun --cpus-per-task=8 '/opt/py/bin/python' -m torch.distributed.run --nnodes=$SLURM_NNODES --nproc_per_node=4 --rdzv_id=$SLURM_JOB_ID --rdzv_backend=c10d --rdzv_endpoint=$MASTER_ADDR:$MASTER_PORT 'train.py'"
+    )
+    expect(torchrunCommand(spec({ resources: { gpus: 4, torchrun: { nprocPerNode: 2 } } }), ['t.py'])).toContain('--nproc_per_node=2')
+    expect(torchrunCommand(spec({ resources: { torchrun: {} } }), ['t.py'])).toContain('srun torchrun --nnodes=$SLURM_NNODES --nproc_per_node=1 ')
   })
 })
 

@@ -21,10 +21,12 @@ interface Draft {
   useAgent: boolean
   workRoot: string
   partition: string
+  /** Whether jobs there reach the tracking server, or write a file store the app reads. */
+  tracking: 'direct' | 'file'
   hasPassphrase: boolean
 }
 
-const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', hasPassphrase: false })
+const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', tracking: 'direct', hasPassphrase: false })
 
 function fromTarget(t: JobTarget): Draft {
   return {
@@ -40,6 +42,7 @@ function fromTarget(t: JobTarget): Draft {
     useAgent: !!t.ssh?.useAgent,
     workRoot: t.workRoot,
     partition: t.partition ?? '',
+    tracking: t.tracking ?? 'direct',
     hasPassphrase: t.ssh?.hasPassphrase ?? false
   }
 }
@@ -65,7 +68,8 @@ function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
         }
       : {}),
     ...(d.workRoot.trim() ? { workRoot: d.workRoot.trim() } : {}),
-    ...(d.kind === 'slurm' && d.partition.trim() ? { partition: d.partition.trim() } : {})
+    ...(d.kind === 'slurm' && d.partition.trim() ? { partition: d.partition.trim() } : {}),
+    tracking: d.tracking
   }
 }
 
@@ -211,6 +215,21 @@ export function TargetsDialog() {
                 <input type="text" value={draft.partition} onChange={(e) => patch({ partition: e.target.value })} />
               </FormField>
             )}
+            <FormField
+              label="Metrics from jobs"
+              errors={[]}
+              className="span2"
+              hint={
+                draft.tracking === 'file'
+                  ? 'Jobs log to MLflow’s file store in their folder (MLFLOW_TRACKING_URI=file:…); Atelier reads it into their runs while they run, and after a restart.'
+                  : 'Jobs log straight to Atelier’s tracking server (through an SSH tunnel to a login node).'
+              }
+            >
+              <select value={draft.tracking} onChange={(e) => patch({ tracking: e.target.value as Draft['tracking'] })}>
+                <option value="direct">Jobs reach the tracking server</option>
+                <option value="file">No route back: jobs write a file store, Atelier reads it</option>
+              </select>
+            </FormField>
           </div>
           {error && (
             <div role="alert" className="error-box">

@@ -3,8 +3,8 @@ import type { JobSpec, JobTarget } from '../../../../shared/jobs'
 import { cloneName, emptyForm, notebookEntry, emptySpaceRow, errorsUnder, formToSpec, formToSweep, gridSize, joinArgs, parseValue, specToForm, splitArgs } from './form'
 
 const targets: JobTarget[] = [
-  { id: 't1', name: 'gpu-box', kind: 'ssh', ssh: { host: 'h', port: 22, username: 'u', hasPassphrase: false }, workRoot: '~/.atelier/jobs', partition: null },
-  { id: 't2', name: 'cluster', kind: 'slurm', ssh: null, workRoot: '~/.atelier/jobs', partition: 'debug' }
+  { id: 't1', name: 'gpu-box', kind: 'ssh', ssh: { host: 'h', port: 22, username: 'u', hasPassphrase: false }, workRoot: '~/.atelier/jobs', partition: null, tracking: 'direct' },
+  { id: 't2', name: 'cluster', kind: 'slurm', ssh: null, workRoot: '~/.atelier/jobs', partition: 'debug', tracking: 'file' }
 ]
 
 describe('job form', () => {
