@@ -120,6 +120,7 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
       await servers.disconnect(serverId, forget)
       return ok
     },
+    'kernels.setLifetime': (p) => servers.setLifetime(p),
     'kernels.specs': ({ serverId }) => kernels.specs(serverId),
     'kernels.list': () => kernels.list(),
     'kernels.start': (p) => kernels.start(p),
@@ -132,6 +133,8 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
     'kernels.inputReply': ({ kernelId, value }) => (kernels.inputReply(kernelId, value), ok),
     'kernels.fullOutput': ({ kernelId, msgId, name, offset, limit }) => kernels.fullOutput(kernelId, msgId, name, offset, limit),
     'kernels.variables': ({ kernelId }) => kernels.variables(kernelId),
+    'kernels.forNotebook': ({ path }) => kernels.forNotebook(path),
+    'kernels.fullDisplay': ({ kernelId, msgId, index }) => kernels.fullDisplay(kernelId, msgId, index),
     'notebooks.open': ({ path }) => notebooks.open(path),
     'notebooks.save': ({ path, notebook, expectedHash, force }) => notebooks.save(path, notebook, { expectedHash, force }),
     'notebooks.create': ({ path, kernelName, kernelDisplayName, language }) =>

@@ -527,6 +527,10 @@ function kernelRequests() {
       .strict()
       .refine((v) => (v.serverId === undefined) !== (v.baseUrl === undefined), 'give exactly one of serverId or baseUrl'),
     'kernels.disconnect': z.object({ serverId: id, forget: z.boolean().optional() }).strict(),
+    /** The local server's lifetime (applies from its next start). */
+    'kernels.setLifetime': z
+      .object({ lifetime: z.enum(['stop-with-app', 'keep-running']).optional(), idleHours: z.number().min(0).max(24 * 365).optional() })
+      .strict(),
     'kernels.specs': z.object({ serverId: id.optional() }).strict(),
     'kernels.list': z.object({}).strict(),
     'kernels.start': z
@@ -569,6 +573,10 @@ function kernelRequests() {
       })
       .strict(),
     'kernels.variables': z.object({ kernelId }).strict(),
+    /** The kernel this notebook runs on, with its cells' latest outputs; null when none. */
+    'kernels.forNotebook': z.object({ path }).strict(),
+    /** A display_data / execute_result payload that was over the relay cap, in full. */
+    'kernels.fullDisplay': z.object({ kernelId, msgId: id, index: z.number().int().min(0) }).strict(),
     'notebooks.open': z.object({ path }).strict(),
     'notebooks.save': z
       .object({
@@ -623,6 +631,8 @@ export interface JupyterServerInfo {
   state: JupyterServerState
   python?: string
   pid?: number
+  /** Local server: stop with the app, or keep running (shut down after idleHours without kernel activity). */
+  lifetime?: { lifetime: 'stop-with-app' | 'keep-running'; idleHours: number }
   ssh?: { host: string; port: number; username: string }
   error?: ErrorPayload
 }
@@ -645,6 +655,8 @@ export interface KernelInfo {
   status: KernelStatus
   connection: KernelConnectionState
   path: string | null
+  /** The kernel's working folder, relative to its server's root ('' = the root), when known. */
+  folder?: string | null
 }
 
 export interface CompleteResult {
@@ -746,6 +758,34 @@ export interface KernelIopubEvent {
   truncated?: boolean
   /** On execute_reply: stream characters produced and relayed. */
   stream?: { totalChars: number; relayedChars: number }
+  /** Per kernel, increasing: tells events already in a kernels.forNotebook snapshot from later ones. */
+  seq?: number
+  /** The notice sent when the kernel's output rate passed the limit and forwarding paused. */
+  rateLimited?: boolean
+}
+
+/** The latest relayed outputs of one cell (for a notebook reopened while its kernel lives on). */
+export interface CellOutputRecord {
+  cellId: string
+  msgId: string
+  /** false while the execution runs. */
+  done: boolean
+  /** Some outputs were not recorded (over the per-cell record limit). */
+  overflow: boolean
+  /** execute_input, outputs and execute_reply, stream chunks merged. */
+  events: KernelIopubEvent[]
+}
+
+/** A notebook's kernel, found again (kernels.forNotebook). */
+export interface NotebookKernelState {
+  kernel: KernelInfo | null
+  cells: CellOutputRecord[]
+  /** The `seq` of the last event in `cells`: later events are applied on top. */
+  seq: number
+  /** Set when outputs were lost (the kernel or its Jupyter server went away while Atelier was not there). */
+  lostNotice: string | null
+  /** The kernel's working folder on a remote server (the notebook's workspace-relative folder), when remote. */
+  remoteFolder?: string | null
 }
 
 export interface KernelInputEvent {
@@ -772,6 +812,7 @@ export interface Results {
   'kernels.startLocal': JupyterServerInfo
   'kernels.connect': JupyterServerInfo
   'kernels.disconnect': { ok: true }
+  'kernels.setLifetime': { lifetime: 'stop-with-app' | 'keep-running'; idleHours: number }
   'kernels.specs': KernelSpecInfo[]
   'kernels.list': KernelInfo[]
   'kernels.start': KernelInfo
@@ -784,6 +825,8 @@ export interface Results {
   'kernels.inputReply': { ok: true }
   'kernels.fullOutput': FullOutputPage
   'kernels.variables': VariableInfo[]
+  'kernels.forNotebook': NotebookKernelState
+  'kernels.fullDisplay': Record<string, unknown>
   'notebooks.open': NotebookDocument
   'notebooks.save': { path: string; hash: string; mtimeMs: number; size: number; written: boolean }
   'notebooks.create': NotebookDocument
