@@ -26,6 +26,8 @@ export function KernelBar() {
   const chosen = interpreters.find((i) => i.path === python)
   const hint = chosen ? installHint(chosen) : null
   const dead = useNotebookStore((s) => s.deadReason !== null)
+  const folder = useNotebookStore((s) => s.kernelFolder)
+  const kernelServer = useNotebookStore((s) => s.kernelServerKind)
   const shown = dead ? 'dead' : status
   const text = shown === 'none' ? 'No kernel' : `Kernel ${shown}`
 
@@ -93,6 +95,12 @@ export function KernelBar() {
           Save{dirty ? ' ●' : ''}
         </button>
       </div>
+      {folder !== null && kernelServer !== 'local' && kernelServer !== null && (
+        <div className="nb-interp small" role="note" aria-label="Kernel folder">
+          The kernel runs on the remote server, in {folder ? <code>{folder}/</code> : 'its root folder'} (the notebook&apos;s folder relative to this
+          workspace); files next to the notebook must exist there too.
+        </div>
+      )}
       {isLocal && chosen && (
         <div className="nb-interp small" aria-label="Interpreter details" role="note">
           <span>{describeInterpreter(chosen)}</span>

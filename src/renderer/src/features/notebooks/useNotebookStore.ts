@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import type {
+  CellOutputRecord,
   InterpreterInfo,
   KernelInputEvent,
   KernelIopubEvent,
@@ -63,6 +64,10 @@ export interface NotebookState {
   kernelStatus: KernelStatus | 'none'
   kernelServerKind: 'local' | 'remote' | 'ssh' | null
   deadReason: string | null
+  /** Where a remote kernel runs (its folder on the server), when the notebook is local. */
+  kernelFolder: string | null
+  /** Said when a reopened notebook's outputs could not all be recovered. */
+  kernelNotice: string | null
   diskChanged: boolean
   checkDisk(): Promise<void>
   runHidden(code: string): Promise<string>
@@ -130,6 +135,23 @@ function toNotebookCell(c: Cell): NotebookCell {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
+/** A cell's outputs and run state rebuilt from what the kernel relay recorded for it. */
+export function applyRecord(c: Cell, r: CellOutputRecord): Cell {
+  let outputs: Output[] = []
+  let pendingClear = false
+  let executionCount = c.executionCount
+  for (const ev of r.events) {
+    if (ev.msgType === 'execute_input') executionCount = (ev.content.execution_count as number | undefined) ?? executionCount
+    else if (ev.msgType === 'execute_reply') executionCount = (ev.content.execution_count as number | undefined) ?? executionCount
+    else if (ev.msgType === 'update_display_data') {
+      const id = (ev.content.transient as { display_id?: string } | undefined)?.display_id
+      const n = id ? updateDisplay(outputs, id, ev.content) : null
+      if (n) outputs = n
+    } else ({ outputs, pendingClear } = reduceOutputs(outputs, ev, pendingClear))
+  }
+  return { ...c, outputs, pendingClear, executionCount, running: !r.done, queued: false, msgId: r.msgId, input: undefined }
+}
+
 export const useNotebookStore = create<NotebookState>((set, get) => {
   const patchCell = (pred: (c: Cell) => boolean, fn: (c: Cell) => Partial<Cell>) =>
     set((s) => ({ cells: s.cells.map((c) => (pred(c) ? { ...c, ...fn(c) } : c)) }))
@@ -167,6 +189,42 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
     }))
   }
 
+  /** Events of other kernels that arrive while a reopened notebook's kernel is being looked up. */
+  let attachBuffer: KernelIopubEvent[] | null = null
+  let onIopub: (e: KernelIopubEvent) => void = () => {}
+
+  const attach = async (path: string) => {
+    attachBuffer = []
+    try {
+      const st = await call('kernels.forNotebook', { path })
+      if (get().doc?.path !== path) return
+      const byCell = new Map(st.cells.map((r) => [r.cellId, r]))
+      const servers = useServerStore.getState().servers
+      const kind = st.kernel ? (st.kernel.serverId === 'local' ? 'local' : (servers.find((x) => x.id === st.kernel!.serverId)?.kind ?? 'remote')) : null
+      set((s) => ({
+        kernelId: st.kernel?.kernelId ?? null,
+        kernelStatus: st.kernel ? (st.kernel.status === 'unknown' ? 'idle' : st.kernel.status) : 'none',
+        kernelServerKind: kind,
+        kernelFolder: st.kernel && st.kernel.serverId !== 'local' ? (st.kernel.folder ?? null) : null,
+        kernelNotice: st.lostNotice,
+        deadReason: null,
+        variables: [],
+        cells: s.cells.map((c) => {
+          const r = byCell.get(c.id)
+          return r ? applyRecord(c, r) : c
+        })
+      }))
+      const later = (attachBuffer ?? []).filter((e) => st.kernel && e.kernelId === st.kernel.kernelId && (e.seq ?? Infinity) > st.seq)
+      attachBuffer = null
+      for (const e of later) onIopub(e)
+      if (st.kernel) void loadVariables()
+    } catch (e) {
+      set({ error: message(e) })
+    } finally {
+      attachBuffer = null
+    }
+  }
+
   let subscribed = false
   const subscribe = () => {
     if (subscribed) return
@@ -183,8 +241,11 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
         patchCell((c) => lost.has(c.id), () => ({ running: false, queued: false, input: undefined }))
       }
     })
-    onEvent('kernel.iopub', (e: KernelIopubEvent) => {
-      if (e.kernelId !== get().kernelId) return
+    onIopub = (e: KernelIopubEvent) => {
+      if (e.kernelId !== get().kernelId) {
+        attachBuffer?.push(e)
+        return
+      }
       const h = e.cellId ? hidden.get(e.cellId) : undefined
       if (h) {
         if (e.msgType === 'stream') h.out += String(e.content.text ?? '')
@@ -229,7 +290,8 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       // 200,000 lines costs a few dozen renders, not thousands
       pendingOut.push(e)
       if (!flushTimer) flushTimer = setTimeout(flushOutputs, 40)
-    })
+    }
+    onEvent('kernel.iopub', (e: KernelIopubEvent) => onIopub(e))
     onEvent('kernel.input', (e: KernelInputEvent) => {
       if (e.kernelId !== get().kernelId || !e.cellId) return
       const id = e.cellId
@@ -251,6 +313,8 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
     kernelStatus: 'none',
     kernelServerKind: null,
     deadReason: null,
+    kernelFolder: null,
+    kernelNotice: null,
     diskChanged: false,
     async checkDisk() {
       const doc = get().doc
@@ -304,6 +368,9 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       try {
         const d = await call('notebooks.open', { path })
         set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells: d.notebook.cells.map(toCell), dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
+        subscribe()
+        // the notebook's kernel may live on (page reload, app restart): re-attach, with the outputs it produced meanwhile
+        await attach(d.path)
       } catch (e) {
         set({ error: message(e) })
       }
@@ -313,7 +380,7 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       try {
         const d = await call('notebooks.create', { path })
         const cells = d.notebook.cells.length ? d.notebook.cells.map(toCell) : [toCell({ cell_type: 'code', source: '', metadata: {} })]
-        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
+        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 }, kernelId: null, kernelStatus: 'none', kernelNotice: null, kernelFolder: null, variables: [] })
         void get().refreshFiles()
       } catch (e) {
         set({ error: message(e) })
@@ -323,15 +390,16 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       const { python, doc, kernelId } = get()
       const target = useServerStore.getState().target
       const server = useServerStore.getState().servers.find((x) => x.id === target)
-      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null, deadReason: null })
+      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null, deadReason: null, kernelNotice: null })
       try {
         if (kernelId) await call('kernels.shutdown', { kernelId }).catch(() => undefined)
         let k
         if (target === 'local' || !server || server.kind === 'local') {
           await call('kernels.startLocal', python ? { python } : {})
           k = await call('kernels.start', doc ? { path: doc.path } : {})
-        } else k = await call('kernels.start', { serverId: server.id })
-        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [], kernelServerKind: server?.kind ?? 'local' })
+        } else k = await call('kernels.start', { serverId: server.id, ...(doc ? { path: doc.path } : {}) })
+        const remote = !!server && server.kind !== 'local' && target !== 'local'
+        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [], kernelServerKind: remote ? server!.kind : 'local', kernelFolder: remote ? (k.folder ?? null) : null })
       } catch (e) {
         set({ error: message(e), kernelStatus: 'none', kernelId: null })
       } finally {
