@@ -456,6 +456,16 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       const k = get().kernelId
       const c = get().cells.find((x) => x.id === id)
       const o = c?.outputs[outputIndex]
+      if (k && o?._full) {
+        const full = o._full
+        try {
+          const content = await call('kernels.fullDisplay', { kernelId: k, msgId: full.msgId, index: full.index })
+          patchCell((x) => x.id === id, (x) => ({ outputs: x.outputs.map((y) => (y._full === full ? { ...y, data: content.data ?? {}, metadata: content.metadata ?? {}, _full: undefined } : y)) }))
+        } catch (e) {
+          set({ error: message(e) })
+        }
+        return
+      }
       if (!k || !o?._truncated) return
       try {
         let text = ''
@@ -472,9 +482,20 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       }
     },
     async save(force) {
-      const { doc, cells } = get()
+      const { doc, cells, kernelId } = get()
       if (!doc) return
       const notebook: NotebookJson = { ...doc.notebook, cells: cells.map(toNotebookCell) }
+      // outputs shown as placeholders (over the relay cap) are saved in full, as Jupyter would write them
+      await Promise.all(
+        cells.flatMap((c, ci) =>
+          c.outputs.map(async (o, oi) => {
+            if (!o._full || !kernelId) return
+            const full = await call('kernels.fullDisplay', { kernelId, msgId: o._full.msgId, index: o._full.index }).catch(() => null)
+            const saved = notebook.cells[ci].outputs?.[oi]
+            if (full && saved) Object.assign(saved, { data: full.data ?? {}, metadata: full.metadata ?? {} })
+          })
+        )
+      )
       try {
         const r = await call('notebooks.save', { path: doc.path, notebook: notebook as unknown as Record<string, unknown>, expectedHash: doc.hash, force })
         set({ doc: { ...doc, hash: r.hash, notebook, mtimeMs: r.mtimeMs, size: r.size }, dirty: false, conflict: false, diskChanged: false, error: null })
