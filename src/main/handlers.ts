@@ -135,6 +135,7 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
     'kernels.variables': ({ kernelId }) => kernels.variables(kernelId),
     'kernels.forNotebook': ({ path }) => kernels.forNotebook(path),
     'kernels.fullDisplay': ({ kernelId, msgId, index }) => kernels.fullDisplay(kernelId, msgId, index),
+    'kernels.openFrame': ({ kernelId, name }) => kernels.openFrame(kernelId, name),
     'notebooks.open': ({ path }) => notebooks.open(path),
     'notebooks.save': ({ path, notebook, expectedHash, force }) => notebooks.save(path, notebook, { expectedHash, force }),
     'notebooks.create': ({ path, kernelName, kernelDisplayName, language }) =>

@@ -575,6 +575,11 @@ function kernelRequests() {
     'kernels.variables': z.object({ kernelId }).strict(),
     /** The kernel this notebook runs on, with its cells' latest outputs; null when none. */
     'kernels.forNotebook': z.object({ path }).strict(),
+    /**
+     * Writes a DataFrame/Series of the kernel to a file here (Parquet, else CSV) for the Data room:
+     * for a remote kernel the file is brought back through the kernel connection, in chunks.
+     */
+    'kernels.openFrame': z.object({ kernelId, name: z.string().min(1).max(200) }).strict(),
     /** A display_data / execute_result payload that was over the relay cap, in full. */
     'kernels.fullDisplay': z.object({ kernelId, msgId: id, index: z.number().int().min(0) }).strict(),
     'notebooks.open': z.object({ path }).strict(),
@@ -684,8 +689,12 @@ export interface VariableInfo {
   type: string
   kind: 'dataframe' | 'series' | 'ndarray' | 'other'
   shape: number[] | null
+  /** Length (containers, strings) or element count (arrays, frames). */
   size: number | null
+  /** Memory held: deep for frames, nbytes for arrays, estimated for containers; null for other objects. */
   bytes: number | null
+  /** `bytes` is an estimate (a container sampled). */
+  bytesApprox?: boolean
   preview: string | null
   columns?: { name: string; dtype: string }[]
 }
@@ -776,6 +785,26 @@ export interface CellOutputRecord {
   events: KernelIopubEvent[]
 }
 
+/** A kernel's DataFrame written for the Data room (kernels.openFrame). */
+export interface FrameFile {
+  path: string
+  format: 'parquet-pyarrow' | 'parquet-duckdb' | 'csv'
+  bytes: number
+  rows: number
+  /** The Data room's query for it. */
+  sql: string
+  /** Which format was used, and why, for the user. */
+  description: string
+}
+
+/** Bytes of a remote kernel's frame brought back so far. */
+export interface FrameProgressEvent {
+  kernelId: string
+  name: string
+  bytes: number
+  total: number
+}
+
 /** A notebook's kernel, found again (kernels.forNotebook). */
 export interface NotebookKernelState {
   kernel: KernelInfo | null
@@ -827,6 +856,7 @@ export interface Results {
   'kernels.variables': VariableInfo[]
   'kernels.forNotebook': NotebookKernelState
   'kernels.fullDisplay': Record<string, unknown>
+  'kernels.openFrame': FrameFile
   'notebooks.open': NotebookDocument
   'notebooks.save': { path: string; hash: string; mtimeMs: number; size: number; written: boolean }
   'notebooks.create': NotebookDocument
@@ -838,9 +868,10 @@ export interface Events {
   'kernel.iopub': KernelIopubEvent
   'kernel.input': KernelInputEvent
   'kernel.server': JupyterServerEvent
+  'kernel.frameProgress': FrameProgressEvent
 }
 
 function kernelEventNames() {
-  return ['kernel.status', 'kernel.iopub', 'kernel.input', 'kernel.server'] as const
+  return ['kernel.status', 'kernel.iopub', 'kernel.input', 'kernel.server', 'kernel.frameProgress'] as const
 }
 // ---------- end of kernels & notebooks ----------

@@ -1,10 +1,12 @@
-import { basename, dirname, isAbsolute, relative, sep } from 'node:path'
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { KernelSpecAPI, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services'
 import type {
   CompleteResult,
   EventName,
   Events,
   CellOutputRecord,
+  FrameFile,
   FullOutputPage,
   InspectResult,
   KernelConnectionState,
@@ -16,6 +18,7 @@ import type {
 } from '../../../shared/api'
 import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
+import { chunkExpression, describeFormat, exportExpression, frameSql, removeExpression, type ExportedFrame } from './frames'
 import { KernelStateFile } from './kernelState'
 import { NodeKernelConnection, withTimeout } from './kernelConnection'
 import { OutputRelay, type IopubLike, type RelayOptions } from './OutputRelay'
@@ -23,7 +26,7 @@ import { LOCAL_SERVER_ID, ServerRegistry } from './ServerRegistry'
 
 import { parseVariables, variablesExpression } from './variables'
 
-type KernelEvent = 'kernel.status' | 'kernel.iopub' | 'kernel.input' | 'kernel.server'
+type KernelEvent = 'kernel.status' | 'kernel.iopub' | 'kernel.input' | 'kernel.server' | 'kernel.frameProgress'
 
 interface KernelEntry {
   id: string
@@ -54,6 +57,11 @@ export interface KernelServiceDeps {
   startTimeoutMs?: number
   /** The kernels' state kept between runs (client id, notebook paths, cells' latest outputs). */
   state?: KernelStateFile
+  /** Per-kernel folders for frames opened in the Data room (under the user's data dir); removed with the kernel. */
+  framesDir?: string
+  /** Largest frame brought back from a remote kernel (bytes). */
+  frameLimitBytes?: number
+  frameChunkBytes?: number
 }
 
 interface SessionModel {
@@ -203,6 +211,7 @@ export class KernelService {
     if (k.path) this.state.markLost(k.path, `${reason} Outputs produced after that were lost.`, k.relay.records())
     this.state.remove(k.id)
     this.kernels.delete(k.id)
+    this.removeFrames(k.id)
     k.conn.dispose()
     k.relay.dispose()
     this.d.emit('kernel.status', { kernelId: k.id, serverId: k.serverId, status: 'dead', connection: 'disconnected', reason, lost: inFlight })
@@ -504,6 +513,86 @@ export class KernelService {
     return this.get(kernelId).relay.fullOutput(msgId, name, offset, limit)
   }
 
+  private removeFrames(kernelId: string) {
+    if (this.d.framesDir) rmSync(join(this.d.framesDir, kernelId), { recursive: true, force: true })
+  }
+
+  /** Frame folders of kernels that are not running any more (left by a crash): removed. */
+  sweepFrames(): void {
+    if (!this.d.framesDir) return
+    let dirs: string[] = []
+    try {
+      dirs = readdirSync(this.d.framesDir)
+    } catch {
+      return
+    }
+    for (const d of dirs) if (!this.kernels.has(d)) rmSync(join(this.d.framesDir, d), { recursive: true, force: true })
+  }
+
+  /** Evaluates a Python expression in the kernel (silently, no history) and returns its text/plain repr. */
+  private async expression(k: KernelEntry, expr: string, what: string, timeoutMs: number): Promise<string> {
+    const future = k.conn.requestExecute({ code: '', silent: true, store_history: false, allow_stdin: false, user_expressions: { out: expr } }, true)
+    const reply = await withTimeout(
+      future.done,
+      timeoutMs,
+      () => new AppError('KERNEL_BUSY', `The kernel did not ${what} within ${Math.round(timeoutMs / 1000)} s; it may be busy.`, { kernelId: k.id })
+    )
+    const r = (reply.content as { user_expressions?: Record<string, { status?: string; data?: Record<string, unknown>; ename?: string; evalue?: string }> }).user_expressions?.out
+    if (!r || r.status !== 'ok' || typeof r.data?.['text/plain'] !== 'string') {
+      throw new AppError('INVALID_REQUEST', `Could not ${what}: ${r?.ename ? `${r.ename}: ${r.evalue}` : 'the kernel gave no answer'}`, { kernelId: k.id })
+    }
+    return r.data['text/plain'] as string
+  }
+
+  /**
+   * Writes a DataFrame of the kernel to a file here for the Data room, in this kernel's own folder
+   * under the data dir. A local kernel writes it there itself; a remote one writes it on its machine
+   * (a per-user, per-kernel temp folder) and the bytes come back through the kernel connection in
+   * base64 chunks, with progress events and a size limit; the remote copy is removed.
+   */
+  async openFrame(kernelId: string, name: string): Promise<FrameFile> {
+    const k = this.alive(kernelId)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('INVALID_REQUEST', `${name} is not a variable name.`)
+    if (!this.d.framesDir) throw new AppError('UNSUPPORTED', 'Frames need a data dir.')
+    const dir = join(this.d.framesDir, k.id)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const local = k.serverId === LOCAL_SERVER_ID
+    const f = JSON.parse(await this.expression(k, exportExpression(name, local ? dir : null, k.id), `write ${name}`, 300_000)) as ExportedFrame
+    if (!local) {
+      const limit = this.d.frameLimitBytes ?? 1024 ** 3
+      if (f.bytes > limit) {
+        await this.expression(k, removeExpression(f.path), 'remove the file', 30_000).catch(() => {})
+        throw new AppError('INVALID_REQUEST', `${name} is ${(f.bytes / 1024 ** 2).toFixed(0)} MB as ${f.format === 'csv' ? 'CSV' : 'Parquet'}, over the ${(limit / 1024 ** 2).toFixed(0)} MB limit for bringing a frame from a remote kernel; select fewer rows or columns.`, { bytes: f.bytes, limit })
+      }
+      const dest = join(dir, basename(f.path.replace(/\\/g, '/')))
+      const part = `${dest}.part`
+      const fd = openSync(part, 'w', 0o600)
+      try {
+        const chunk = this.d.frameChunkBytes ?? 4 * 1024 * 1024
+        let offset = 0
+        this.d.emit('kernel.frameProgress', { kernelId: k.id, name, bytes: 0, total: f.bytes })
+        while (offset < f.bytes) {
+          const text = await this.expression(k, chunkExpression(f.path, offset, chunk), `send ${name}`, 120_000)
+          const buf = Buffer.from(text.slice(1, -1), 'base64')
+          if (!buf.length) throw new AppError('INTERNAL', `The kernel sent no bytes for ${name} at ${offset} of ${f.bytes}.`)
+          writeSync(fd, buf)
+          offset += buf.length
+          this.d.emit('kernel.frameProgress', { kernelId: k.id, name, bytes: offset, total: f.bytes })
+        }
+      } catch (err) {
+        closeSync(fd)
+        rmSync(part, { force: true })
+        throw err
+      } finally {
+        await this.expression(k, removeExpression(f.path), 'remove the file', 30_000).catch(() => {})
+      }
+      closeSync(fd)
+      renameSync(part, dest)
+      f.path = dest
+    }
+    return { path: f.path, format: f.format, bytes: f.bytes, rows: f.rows, sql: frameSql(f), description: describeFormat(f) }
+  }
+
   fullDisplay(kernelId: string, msgId: string, index: number): Record<string, unknown> {
     return this.get(kernelId).relay.fullDisplay(msgId, index)
   }
@@ -583,6 +672,7 @@ export class KernelService {
     const lost = k.relay.abandon()
     this.kernels.delete(kernelId)
     this.state.remove(kernelId)
+    this.removeFrames(kernelId)
     if (k.sessionId) {
       const settings = await this.d.servers.settingsFor(k.serverId).catch(() => null)
       if (settings) await ServerConnection.makeRequest(new URL(`api/sessions/${k.sessionId}`, settings.baseUrl).toString(), { method: 'DELETE' }, settings).catch(() => {})
@@ -603,9 +693,12 @@ export class KernelService {
       [...this.kernels.values()].map(async (k) => {
         if (k.serverId !== LOCAL_SERVER_ID) {
           this.state.remove(k.id)
+          this.removeFrames(k.id)
           await withTimeout(k.conn.shutdown(), 2000, () => new Error('timeout')).catch(() => {})
-        } else if (!opts.keepLocal) this.state.remove(k.id)
-        else this.persist(k)
+        } else if (!opts.keepLocal) {
+          this.state.remove(k.id)
+          this.removeFrames(k.id)
+        } else this.persist(k)
         k.relay.onRecord = null
         k.conn.dispose()
         k.relay.dispose()

@@ -23,6 +23,9 @@ export interface KernelStackOptions {
   replyTimeoutMs?: number
   /** How often an adopted local server is checked for life (tests). */
   watchMs?: number
+  /** Frames brought back from remote kernels: size limit and chunk size (tests). */
+  frameLimitBytes?: number
+  frameChunkBytes?: number
 }
 
 export interface KernelStack {
@@ -91,7 +94,18 @@ export function createKernelStack(d: {
     }
   })
   const state = new KernelStateFile(d.dataDir ? join(d.dataDir, 'jupyter', 'kernels.json') : null)
-  kernels = new KernelService({ servers, workspace: d.workspace, emit: d.emit, log: d.log, relay: o.relay, replyTimeoutMs: o.replyTimeoutMs, state })
+  kernels = new KernelService({
+    servers,
+    workspace: d.workspace,
+    emit: d.emit,
+    log: d.log,
+    relay: o.relay,
+    replyTimeoutMs: o.replyTimeoutMs,
+    state,
+    framesDir: d.dataDir ? join(d.dataDir, 'frames') : undefined,
+    frameLimitBytes: o.frameLimitBytes,
+    frameChunkBytes: o.frameChunkBytes
+  })
   const notebooks = new NotebookService({ workspace: d.workspace, log: d.log })
   return {
     interpreters,
@@ -106,6 +120,7 @@ export function createKernelStack(d: {
       })
       if (found === 'adopted') await kernels!.attachServer(LOCAL_SERVER_ID).catch(() => {})
       else kernels!.forgetServer(LOCAL_SERVER_ID, 'The kernel of this notebook was gone when Atelier started again (its Jupyter server had stopped); its state and any output produced while Atelier was away were lost.')
+      kernels!.sweepFrames()
     },
     async dispose() {
       await kernels!.dispose({ keepLocal: servers.localKeepsRunning })
