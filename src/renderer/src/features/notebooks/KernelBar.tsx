@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { call } from '../../api/client'
 import { ConnectDialog } from './ConnectDialog'
-import { describeInterpreter, installHint } from './interpreters'
+import { describeInterpreter, groupInterpreters, installHint } from './interpreters'
 import { useNotebookStore } from './useNotebookStore'
 import { useServerStore } from './useServerStore'
 
@@ -24,6 +24,7 @@ export function KernelBar() {
   const remote = servers.filter((s) => s.kind !== 'local')
   const isLocal = target === 'local' || !remote.some((s) => s.id === target)
   const chosen = interpreters.find((i) => i.path === python)
+  const grouped = groupInterpreters(interpreters)
   const hint = chosen ? installHint(chosen) : null
   const dead = useNotebookStore((s) => s.deadReason !== null)
   const folder = useNotebookStore((s) => s.kernelFolder)
@@ -67,11 +68,20 @@ export function KernelBar() {
             <span>Interpreter</span>
             <select aria-label="Interpreter" value={python ?? ''} onChange={(e) => setPython(e.target.value)}>
               {!python && <option value="">(none found)</option>}
-              {interpreters.map((i) => (
+              {grouped.usable.map((i) => (
                 <option key={i.path} value={i.path}>
-                  {i.path} {i.version ? `(${i.version})` : ''} {i.usable ? '' : '— needs ' + (installHint(i) ? 'packages' : 'setup')}
+                  {i.path} {i.version ? `(${i.version})` : ''}
                 </option>
               ))}
+              {grouped.other.length > 0 && (
+                <optgroup label="Other interpreters (need packages)">
+                  {grouped.other.map((i) => (
+                    <option key={i.path} value={i.path}>
+                      {i.path} {i.version ? `(${i.version})` : ''} — needs {installHint(i) ? 'packages' : 'setup'}
+                    </option>
+                  ))}
+                </optgroup>
+              )}
             </select>
           </label>
         )}

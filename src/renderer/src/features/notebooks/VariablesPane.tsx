@@ -1,4 +1,5 @@
 import { Fragment, useEffect, useState } from 'react'
+import { create } from 'zustand'
 import type { FrameProgressEvent, VariableInfo } from '../../../../shared/api'
 import { call, onEvent } from '../../api/client'
 import { useCommandStore } from '../commands/useCommandStore'
@@ -7,18 +8,21 @@ import { useNotebookStore } from './useNotebookStore'
 
 export function formatBytes(n: number | null): string {
   if (n == null) return ''
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
-  return `${(n / 1024 ** 3).toFixed(2)} GB`
+  if (n < 1024) return `${n}\u00a0B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)}\u00a0KB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)}\u00a0MB`
+  return `${(n / 1024 ** 3).toFixed(2)}\u00a0GB`
 }
 
 /** A variable's size for the pane: shape or length, and memory (≈ when estimated); nothing for opaque objects. */
 export function describeSize(v: VariableInfo): string {
   const count = v.shape ? v.shape.join(' × ') : v.size != null ? `len ${v.size}` : ''
-  const mem = v.bytes != null ? `${v.bytesApprox ? '≈ ' : ''}${formatBytes(v.bytes)}` : ''
+  const mem = v.bytes != null ? `${v.bytesApprox ? '≈\u00a0' : ''}${formatBytes(v.bytes)}` : ''
   return [count, mem].filter(Boolean).join(' · ')
 }
+
+/** What the last "Open in Data" wrote (kept across room switches). */
+const useFrameNotice = create<{ text: string | null }>(() => ({ text: null }))
 
 export function VariablesPane() {
   const vars = useNotebookStore((s) => s.variables)
@@ -27,7 +31,8 @@ export function VariablesPane() {
   const [busy, setBusy] = useState<string | null>(null)
   const [progress, setProgress] = useState<FrameProgressEvent | null>(null)
   const [error, setError] = useState<string | null>(null)
-  const [done, setDone] = useState<string | null>(null)
+  const done = useFrameNotice((st) => st.text)
+  const setDone = (text: string | null) => useFrameNotice.setState({ text })
   const local = kind === null || kind === 'local'
 
   useEffect(() => onEvent('kernel.frameProgress', (e: FrameProgressEvent) => setProgress(e)), [])
@@ -40,8 +45,10 @@ export function VariablesPane() {
     setProgress(null)
     try {
       const f = await call('kernels.openFrame', { kernelId, name: v.name })
-      setDone(`${v.name}: ${f.rows.toLocaleString('en-US')} rows, ${formatBytes(f.bytes)} as ${f.description}${local ? '' : ', brought back from the remote kernel'}.`)
-      useOpenInData.getState().request(f.sql)
+      const said = `${v.name}: ${f.rows.toLocaleString('en-US')} rows, ${formatBytes(f.bytes)} as ${f.description}${local ? '' : ', brought back from the remote kernel'}.`
+      setDone(said)
+      // the Data room's tab says it too, in the query's first line
+      useOpenInData.getState().request(`-- ${said.replace(/\n/g, ' ')}\n${f.sql}`)
       useCommandStore.getState().run('room.data')
     } catch (e) {
       setError(`Could not open ${v.name} in Data: ${e instanceof Error ? e.message : String(e)}`)
@@ -66,6 +73,11 @@ export function VariablesPane() {
       )}
       {vars.length ? (
         <table>
+          <colgroup>
+            <col style={{ width: '27%' }} />
+            <col style={{ width: '39%' }} />
+            <col style={{ width: '34%' }} />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Name</th>
