@@ -107,8 +107,10 @@ export function KernelBar() {
       </div>
       {folder !== null && kernelServer !== 'local' && kernelServer !== null && (
         <div className="nb-interp small" role="note" aria-label="Kernel folder">
-          The kernel runs on the remote server, in {folder ? <code>{folder}/</code> : 'its root folder'} (the notebook&apos;s folder relative to this
-          workspace); files next to the notebook must exist there too.
+          <span>
+            The kernel runs on the remote server, in {folder ? <code>{folder}/</code> : 'its root folder'} (the notebook&apos;s folder relative to
+            this workspace); files next to the notebook must exist there too.
+          </span>
         </div>
       )}
       {isLocal && chosen && (
