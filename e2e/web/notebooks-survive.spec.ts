@@ -68,6 +68,13 @@ test('a running cell survives a page reload and a serve kill -9: later prints, t
   await page.getByRole('combobox', { name: 'Interpreter' }).selectOption(PYTHON)
   await page.getByRole('button', { name: 'Start kernel' }).click()
   await expect(page.getByRole('status').filter({ hasText: /^Kernel idle$/ })).toBeVisible({ timeout: 90_000 })
+  // serve keeps the server running by default; a change applies from the server's next start
+  const lifetime = page.getByRole('combobox', { name: 'Jupyter server lifetime' })
+  await expect(lifetime).toHaveValue('keep-running')
+  await lifetime.selectOption('stop-with-app')
+  await expect(page.getByText("applies from the server's next start")).toBeVisible()
+  await lifetime.selectOption('keep-running')
+  await expect(page.getByText("applies from the server's next start")).toHaveCount(0)
 
   // 1. reload the page mid-run: the cell is still running and the later prints arrive
   await page.getByRole('button', { name: 'Run Cell 1', exact: true }).click()

@@ -638,6 +638,8 @@ export interface JupyterServerInfo {
   pid?: number
   /** Local server: stop with the app, or keep running (shut down after idleHours without kernel activity). */
   lifetime?: { lifetime: 'stop-with-app' | 'keep-running'; idleHours: number }
+  /** The running server was started with another lifetime: the setting applies from its next start. */
+  lifetimePending?: boolean
   ssh?: { host: string; port: number; username: string }
   error?: ErrorPayload
 }

@@ -201,6 +201,7 @@ export class ServerRegistry {
       ...(this.localPython ? { python: this.localPython } : {}),
       ...(this.local?.pid ? { pid: this.local.pid } : {}),
       lifetime: this.lifetime(),
+      ...(this.local?.state === 'ready' && this.local.stopsWithApp !== (this.lifetime().lifetime === 'stop-with-app') ? { lifetimePending: true } : {}),
       ...(local?.error ? { error: toErrorPayload(local.error) } : {})
     })
     for (const r of this.remotes()) out.push(this.remoteInfo(r))

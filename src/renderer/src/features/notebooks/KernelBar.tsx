@@ -127,9 +127,36 @@ export function KernelBar() {
             </>
           )}
           {chosen.error && <span className="nb-warn">{chosen.error}</span>}
+          <LifetimePicker />
         </div>
       )}
       {connecting && <ConnectDialog onClose={() => setConnecting(false)} />}
     </>
+  )
+}
+
+/** Whether the local Jupyter server (and its kernels) stops with Atelier or keeps running, stopping itself when idle. */
+function LifetimePicker() {
+  const local = useServerStore((s) => s.servers.find((x) => x.id === 'local'))
+  const [saved, setSaved] = useState<{ lifetime: 'stop-with-app' | 'keep-running'; idleHours: number } | null>(null)
+  const l = saved ?? local?.lifetime
+  if (!l) return null
+  const change = async (lifetime: 'stop-with-app' | 'keep-running') => {
+    try {
+      setSaved(await call('kernels.setLifetime', { lifetime }))
+      void useServerStore.getState().load()
+    } catch (e) {
+      useNotebookStore.setState({ error: e instanceof Error ? e.message : String(e) })
+    }
+  }
+  return (
+    <label className="nb-field" title="Kept kernels are found again when Atelier starts; the Jupyter server stops itself after that long without kernel activity.">
+      <span>When Atelier stops</span>
+      <select aria-label="Jupyter server lifetime" value={l.lifetime} onChange={(e) => void change(e.target.value as 'stop-with-app' | 'keep-running')}>
+        <option value="stop-with-app">stop kernels</option>
+        <option value="keep-running">keep kernels ({l.idleHours} h idle max)</option>
+      </select>
+      {local?.lifetimePending && <span className="muted">applies from the server&apos;s next start</span>}
+    </label>
   )
 }
