@@ -192,7 +192,7 @@ export class KernelService {
 
   private persist(k: KernelEntry) {
     if (!this.kernels.has(k.id)) return
-    this.state.put(k.id, { serverId: k.serverId, path: k.path, sessionId: k.sessionId, specName: k.specName, cells: k.relay.records() })
+    this.state.put(k.id, () => ({ serverId: k.serverId, path: k.path, sessionId: k.sessionId, specName: k.specName, cells: k.relay.records() }))
   }
 
   /** Called by the registry's server events (wired in core): a lost server takes its kernels with it. */

@@ -152,4 +152,19 @@ describe('OutputRelay', () => {
     expect(rec.events.filter((e) => e.msgType === 'stream').map((e) => e.content.text).join('')).toBe('1\n2\n3\n')
     expect(rec.events.at(-1)?.msgType).toBe('execute_reply')
   })
+
+  it('keeps the records of the latest cells only (running ones stay)', () => {
+    const r = new OutputRelay('k1', (e) => out.push(e), { recordCells: 2, dataRateLimit: 0 })
+    r.register('x1', 'a')
+    r.register('x2', 'b')
+    r.finish('x2', { status: 'ok' })
+    r.register('x3', 'c')
+    r.finish('x3', { status: 'ok' })
+    r.register('x4', 'd')
+    // 'a' still runs: kept; the oldest finished ones go
+    expect(r.records().map((x) => x.cellId)).toEqual(['a', 'd'])
+    r.finish('x1', { status: 'ok' })
+    r.register('x5', 'c')
+    expect(r.records().map((x) => x.cellId)).toEqual(['d', 'c'])
+  })
 })

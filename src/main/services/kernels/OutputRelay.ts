@@ -51,6 +51,9 @@ export interface RelayOptions {
   rateWindowMs?: number
   /** Recorded output bytes per cell for reopened notebooks; past it, the record says it overflowed. */
   recordBytes?: number
+  /** Cells whose latest outputs are kept, and their total bytes; the oldest finished ones go first. */
+  recordCells?: number
+  recordTotalBytes?: number
   now?: () => number
 }
 
@@ -91,6 +94,8 @@ export class OutputRelay {
   private readonly dataRateLimit: number
   private readonly rateWindowMs: number
   private readonly recordBytes: number
+  private readonly recordCells: number
+  private readonly recordTotalBytes: number
   private readonly now: () => number
   private readonly window: { at: number; bytes: number }[] = []
   private windowBytes = 0
@@ -114,6 +119,8 @@ export class OutputRelay {
     this.dataRateLimit = opts.dataRateLimit ?? 32 * 1024 * 1024
     this.rateWindowMs = opts.rateWindowMs ?? 1000
     this.recordBytes = opts.recordBytes ?? 2 * 1024 * 1024
+    this.recordCells = opts.recordCells ?? 1000
+    this.recordTotalBytes = opts.recordTotalBytes ?? 32 * 1024 * 1024
     this.now = opts.now ?? Date.now
     this.emit = (e) => {
       const ev = { ...e, seq: ++this.seq }
@@ -130,7 +137,9 @@ export class OutputRelay {
   register(msgId: string, cellId: string, opts: { record?: boolean } = {}): void {
     const record = opts.record ?? true
     if (record) {
+      this.cells.delete(cellId) // re-inserted last: the oldest cells are the first to go
       this.cells.set(cellId, { msgId, done: false, events: [], bytes: 0, overflow: false })
+      this.trimRecords()
       this.onRecord?.()
     }
     this.execs.set(msgId, {
@@ -266,6 +275,18 @@ export class OutputRelay {
       } else rec.overflow = true
     }
     this.onRecord?.()
+  }
+
+  /** Keeps the records of the most recent cells within `recordCells` and `recordTotalBytes`; running cells stay. */
+  private trimRecords() {
+    let total = 0
+    for (const r of this.cells.values()) total += r.bytes
+    for (const [id, r] of this.cells) {
+      if (this.cells.size <= this.recordCells && total <= this.recordTotalBytes) break
+      if (!r.done) continue
+      this.cells.delete(id)
+      total -= r.bytes
+    }
   }
 
   /** The latest outputs of every cell this kernel ran (for a notebook reopened later). */

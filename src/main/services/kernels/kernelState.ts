@@ -31,6 +31,8 @@ interface StateFile {
 export class KernelStateFile {
   private state: StateFile
   private timer: NodeJS.Timeout | null = null
+  /** Kernels whose record is read when the file is written (not at every output). */
+  private readonly live = new Map<string, () => KernelRecord>()
 
   constructor(
     private readonly file: string | null,
@@ -59,15 +61,16 @@ export class KernelStateFile {
     return this.state.kernels
   }
 
-  put(kernelId: string, r: KernelRecord): void {
-    this.state.kernels[kernelId] = r
+  /** Records a kernel; `read` is called when the file is next written. */
+  put(kernelId: string, read: () => KernelRecord): void {
+    this.live.set(kernelId, read)
     this.schedule()
   }
 
   remove(kernelId: string): void {
-    if (!(kernelId in this.state.kernels)) return
+    const known = this.live.delete(kernelId) || kernelId in this.state.kernels
     delete this.state.kernels[kernelId]
-    this.schedule()
+    if (known) this.schedule()
   }
 
   markLost(path: string, reason: string, cells: CellOutputRecord[]): void {
@@ -92,6 +95,7 @@ export class KernelStateFile {
   flush(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    for (const [id, read] of this.live) this.state.kernels[id] = read()
     if (!this.file) return
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 })
     const tmp = `${this.file}.${process.pid}.tmp`

@@ -72,13 +72,14 @@ export function sameProcess(r: ServerRecord): boolean {
  * itself sets PR_SET_PDEATHSIG through prctl before exec'ing the real command line. Elsewhere the
  * command is returned unchanged.
  */
-export function withParentDeathSignal(python: string, args: string[], setpriv: string | null): { command: string; args: string[] } {
+export function withParentDeathSignal(python: string, args: string[], setpriv: string | null, parentPid: number | string = process.pid): { command: string; args: string[] } {
   if (process.platform !== 'linux') return { command: python, args }
   if (setpriv) return { command: setpriv, args: ['--pdeathsig', 'TERM', '--', python, ...args] }
   const boot = [
     'import ctypes, os, signal, sys',
     'ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)',
-    `os.getppid() == ${process.pid} or os._exit(1)`,
+    // the parent may have died before prctl: then there is nothing to wait for
+    `os.getppid() == ${parentPid} or os._exit(1)`,
     'os.execv(sys.executable, [sys.executable] + sys.argv[1:])'
   ].join('\n')
   return { command: python, args: ['-c', boot, ...args] }
