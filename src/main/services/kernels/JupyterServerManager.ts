@@ -206,7 +206,8 @@ export class JupyterServerManager {
       env: { ...process.env, ...this.o.env, JUPYTER_TOKEN: this.token, PYDEVD_DISABLE_FILE_VALIDATION: '1' },
       stdio: ['ignore', out, out],
       // its own process group: a signal to the app's terminal does not reach it, and it can be killed as a group
-      detached: true
+      detached: true,
+      windowsHide: true
     })
     if (typeof out === 'number') closeSync(out)
     this.child = child

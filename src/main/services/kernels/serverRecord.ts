@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
@@ -85,8 +86,20 @@ export function withParentDeathSignal(python: string, args: string[], setpriv: s
   return { command: python, args: ['-c', boot, ...args] }
 }
 
-/** util-linux's setpriv when it knows --pdeathsig (Debian's does), else null. */
+let setprivFound: string | null | undefined
+
+/** util-linux's setpriv when it knows --pdeathsig (util-linux 2.33 and later), else null. */
 export function findSetpriv(): string | null {
-  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) if (existsSync(p)) return p
+  if (setprivFound !== undefined) return setprivFound
+  setprivFound = null
+  if (process.platform !== 'linux') return null
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    if (!existsSync(p)) continue
+    try {
+      if (/--pdeathsig/.test(execFileSync(p, ['--help'], { encoding: 'utf8', timeout: 2000 }))) return (setprivFound = p)
+    } catch {
+      // not runnable: the interpreter sets the signal itself
+    }
+  }
   return null
 }
