@@ -813,6 +813,8 @@ export interface NotebookKernelState {
   cells: CellOutputRecord[]
   /** The `seq` of the last event in `cells`: later events are applied on top. */
   seq: number
+  /** A cell waiting for input() (answer with kernels.inputReply). */
+  input?: { cellId: string; prompt: string; password: boolean } | null
   /** Set when outputs were lost (the kernel or its Jupyter server went away while Atelier was not there). */
   lostNotice: string | null
   /** The kernel's working folder on a remote server (the notebook's workspace-relative folder), when remote. */

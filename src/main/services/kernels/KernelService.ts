@@ -42,7 +42,7 @@ interface KernelEntry {
   restStatus: KernelStatus | null
   conn: Kernel.IKernelConnection
   relay: OutputRelay
-  input: { header: KernelMessage.IHeader<'input_request'>; cellId: string } | null
+  input: { header: KernelMessage.IHeader<'input_request'>; cellId: string; parentMsgId: string; prompt: string; password: boolean } | null
   recentLost: { lost: { msgId: string; cellId: string }[]; at: number } | null
 }
 
@@ -185,6 +185,7 @@ export class KernelService {
       kernel: this.info(k),
       cells: k.relay.records(),
       seq: k.relay.lastSeq,
+      input: k.input ? { cellId: k.input.cellId, prompt: k.input.prompt, password: k.input.password } : null,
       lostNotice: lost?.reason ?? null,
       remoteFolder: k.serverId !== LOCAL_SERVER_ID ? k.folder : null
     }
@@ -366,9 +367,15 @@ export class KernelService {
     this.wire(k)
     // replies to requests an earlier run sent (replayed by Jupyter) have no future here
     conn.unhandledMessage.connect((_, msg) => {
-      if (msg.header.msg_type !== 'execute_reply') return
       const parent = (msg.parent_header as { msg_id?: string }).msg_id
-      if (parent) k.relay.finish(parent, msg.content as unknown as Record<string, unknown>)
+      if (!parent) return
+      if (msg.header.msg_type === 'execute_reply') k.relay.finish(parent, msg.content as unknown as Record<string, unknown>)
+      const cellId = k.relay.cellOf(parent)
+      if (msg.header.msg_type === 'input_request' && cellId) {
+        const m = msg as KernelMessage.IInputRequestMsg
+        k.input = { header: m.header, cellId, parentMsgId: parent, prompt: m.content.prompt, password: m.content.password }
+        this.d.emit('kernel.input', { kernelId: k.id, cellId, parentMsgId: parent, prompt: m.content.prompt, password: m.content.password })
+      }
     })
     if (o.seed) void conn.info.then((i) => (k.language = i.language_info?.name ?? null)).catch(() => {})
     return k
@@ -442,7 +449,7 @@ export class KernelService {
     future.onStdin = (msg) => {
       if (msg.header.msg_type !== 'input_request') return
       const m = msg as KernelMessage.IInputRequestMsg
-      k.input = { header: m.header, cellId: p.cellId }
+      k.input = { header: m.header, cellId: p.cellId, parentMsgId: msgId, prompt: m.content.prompt, password: m.content.password }
       this.d.emit('kernel.input', {
         kernelId: k.id,
         cellId: p.cellId,

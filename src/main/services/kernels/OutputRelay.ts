@@ -310,6 +310,11 @@ export class OutputRelay {
     }
   }
 
+  /** The cell an execution runs in. */
+  cellOf(msgId: string): string | null {
+    return this.execs.get(msgId)?.cellId ?? null
+  }
+
   /** Executions this relay routes that are not finished (seeded or live). */
   running(): string[] {
     return [...this.execs.values()].filter((e) => !e.done).map((e) => e.msgId)

@@ -97,6 +97,13 @@ describe.skipIf(!python)('the local Jupyter server outlives a killed app and is 
     expect(cell.events.at(-1).msgType).toBe('execute_reply')
     const r = await second.run(k.kernelId, 'x + 1', 'c2')
     expect(r.events.find((e) => e.msgType === 'execute_result')?.content.data).toMatchObject({ 'text/plain': '42' })
+    // a notebook reopened while a cell waits for input() shows the prompt again
+    const ask = await second.call('kernels.execute', { kernelId: k.kernelId, cellId: 'ask', code: "name = input('name? ')\nprint('hi', name)" })
+    await second.waitFor((e) => e.name === 'kernel.input' && e.payload.parentMsgId === ask.msgId, 20_000, 'input_request')
+    expect((await second.call('kernels.forNotebook', { path: notebook })).input).toEqual({ cellId: 'ask', prompt: 'name? ', password: false })
+    await second.call('kernels.inputReply', { kernelId: k.kernelId, value: 'Ada' })
+    await second.waitFor((e) => e.name === 'kernel.iopub' && e.payload.parentMsgId === ask.msgId && e.payload.msgType === 'execute_reply')
+    expect((await second.call('kernels.forNotebook', { path: notebook })).input).toBeNull()
     // no second server was started
     expect(second.kernels.servers.localManager!.pid).toBe(server.pid)
     await second.kernels.servers.disconnect('local')

@@ -211,7 +211,8 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
         variables: [],
         cells: s.cells.map((c) => {
           const r = byCell.get(c.id)
-          return r ? applyRecord(c, r) : c
+          const next = r ? applyRecord(c, r) : c
+          return st.input?.cellId === c.id ? { ...next, input: { prompt: st.input.prompt, password: st.input.password } } : next
         })
       }))
       const later = (attachBuffer ?? []).filter((e) => st.kernel && e.kernelId === st.kernel.kernelId && (e.seq ?? Infinity) > st.seq)
