@@ -368,8 +368,9 @@ export class JupyterServerManager {
 }
 
 /**
- * Jupyter options for the lifetime: a server kept running culls kernels idle for `idleHours` and
- * then shuts itself down once it has no kernels (Jupyter checks every minute).
+ * Jupyter options for the lifetime: a server kept running culls the kernels no client is attached to
+ * (the app is gone) once idle for `idleHours`, and shuts itself down when it has had no kernel and no
+ * activity for as long (Jupyter checks every minute), which follows the last cull at once.
  */
 export function lifetimeArgs(mod: string, l: LifetimeSetting | undefined): string[] {
   if (!l || l.lifetime !== 'keep-running' || !(l.idleHours > 0)) return []
@@ -378,7 +379,7 @@ export function lifetimeArgs(mod: string, l: LifetimeSetting | undefined): strin
   return [
     `--MappingKernelManager.cull_idle_timeout=${secs}`,
     `--MappingKernelManager.cull_interval=${Math.min(300, Math.max(10, Math.round(secs / 10)))}`,
-    '--MappingKernelManager.cull_connected=True',
+    '--MappingKernelManager.cull_connected=False',
     `--${app}.shutdown_no_activity_timeout=${secs}`
   ]
 }

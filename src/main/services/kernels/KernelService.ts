@@ -435,7 +435,7 @@ export class KernelService {
         this.d.log.warn(`kernel ${k.id}: reconnect failed: ${(err as Error).message}`)
       }
     }
-    if (this.kernels.get(k.id) === k && k.conn.connectionStatus !== 'connected') this.drop(k, 'The connection to the kernel was lost.')
+    if (this.kernels.get(k.id) === k && k.conn.connectionStatus !== 'connected') this.drop(k, 'The connection to the kernel was lost (it was stopped on its server, or its server is unreachable).')
   }
 
   execute(p: { kernelId: string; cellId: string; code: string; storeHistory?: boolean; stopOnError?: boolean }): { msgId: string } {

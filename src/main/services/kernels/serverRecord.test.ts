@@ -6,11 +6,11 @@ import { isAlive } from './processTree'
 import { withParentDeathSignal } from './serverRecord'
 
 describe('the local server lifetime', () => {
-  it('keep-running culls idle kernels and stops an idle server after idleHours; stop-with-app adds nothing', () => {
+  it('keep-running culls idle kernels nobody is attached to and stops an idle server after idleHours; stop-with-app adds nothing', () => {
     expect(lifetimeArgs('jupyter_server', { lifetime: 'keep-running', idleHours: 2 })).toEqual([
       '--MappingKernelManager.cull_idle_timeout=7200',
       '--MappingKernelManager.cull_interval=300',
-      '--MappingKernelManager.cull_connected=True',
+      '--MappingKernelManager.cull_connected=False',
       '--ServerApp.shutdown_no_activity_timeout=7200'
     ])
     expect(lifetimeArgs('notebook', { lifetime: 'keep-running', idleHours: 1 })).toContain('--NotebookApp.shutdown_no_activity_timeout=3600')
