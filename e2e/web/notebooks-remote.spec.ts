@@ -67,7 +67,7 @@ test('a remote kernel starts in the notebook folder, says so, and its DataFrame 
   await page.getByRole('textbox', { name: 'Server URL' }).fill(`http://127.0.0.1:${port}/`)
   await page.getByLabel('Token').fill(token)
   await page.getByRole('button', { name: 'Connect', exact: true }).click()
-  await expect(page.getByRole('combobox', { name: 'Jupyter server' })).toContainText(`127.0.0.1:${port}`)
+  await expect(page.getByRole('combobox', { name: 'Jupyter server', exact: true })).toContainText(`127.0.0.1:${port}`)
   await page.getByRole('navigation', { name: 'Notebooks' }).getByRole('button', { name: /churn\.ipynb/ }).click()
   await page.getByRole('button', { name: 'Start kernel' }).click()
   await expect(page.getByRole('status', { name: 'Kernel status' })).toHaveText('Kernel idle', { timeout: 60_000 })

@@ -91,10 +91,13 @@ test('a running cell survives a page reload and a serve kill -9: later prints, t
   // 2. run it again and kill -9 serve mid-run; a new serve on the same data dir adopts the Jupyter server
   await page.getByRole('button', { name: 'Run Cell 1', exact: true }).click()
   await expect(cell(page, 1).getByRole('group', { name: 'Cell 1 output' }).getByText(/^0\s+1\s+2/)).toBeVisible({ timeout: 30_000 })
-  await expect(cell(page, 1).getByLabel('Execution count 2')).toBeVisible()
   const serverPid = (await first.rpc('kernels.servers')).find((x: any) => x.id === 'local').pid as number
   await kill9(first)
   expect(alive(serverPid)).toBe(true)
+  // killed mid-run: what serve had recorded ends before the last print
+  const recorded = JSON.parse(readFileSync(join(ws.dataDir, 'jupyter', 'kernels.json'), 'utf8'))
+  const before = Object.values(recorded.kernels as Record<string, any>)[0].cells.find((c: any) => c.cellId === 'loop-cell')
+  expect(before.done).toBe(false)
   const second = await startServe({ workspace: ws.dir, dataDir: ws.dataDir, token })
   serves.push(second)
   expect((await second.rpc('kernels.servers')).find((x: any) => x.id === 'local')).toMatchObject({ state: 'ready', pid: serverPid })

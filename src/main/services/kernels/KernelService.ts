@@ -112,6 +112,7 @@ export class KernelService {
         })
         k.restStatus = ((model as { execution_state?: string }).execution_state as KernelStatus | undefined) ?? null
         this.persist(k)
+        if (k.restStatus === 'idle' && k.relay.running().length) void this.settleStale(k)
       }
       for (const [id, rec] of Object.entries(records)) {
         if (rec.serverId !== serverId || kernels.some((m) => m.id === id)) continue
@@ -191,9 +192,27 @@ export class KernelService {
     }
   }
 
-  private persist(k: KernelEntry) {
+  private persist(k: KernelEntry, soon = false) {
     if (!this.kernels.has(k.id)) return
-    this.state.put(k.id, () => ({ serverId: k.serverId, path: k.path, sessionId: k.sessionId, specName: k.specName, cells: k.relay.records() }))
+    this.state.put(k.id, () => ({ serverId: k.serverId, path: k.path, sessionId: k.sessionId, specName: k.specName, cells: k.relay.records() }), soon)
+  }
+
+  /**
+   * Executions recorded as running whose kernel is idle now and whose end Jupyter did not replay:
+   * they finished while this app was connected but had not yet written their last outputs (a kill
+   * within the write delay). Their cells stop showing as running and the notebook says so.
+   */
+  private async settleStale(k: KernelEntry, graceMs = 2500) {
+    const deadline = Date.now() + 15_000
+    while (k.conn.connectionStatus !== 'connected' && Date.now() < deadline && this.kernels.get(k.id) === k) await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, graceMs))
+    if (this.kernels.get(k.id) !== k || k.conn.status === 'busy') return
+    const stale = k.relay.inFlight()
+    if (!stale.length) return
+    k.relay.markLost(stale.map((s) => s.msgId))
+    if (k.path) this.state.markLost(k.path, `The end of the output of ${stale.length === 1 ? 'a cell' : `${stale.length} cells`} was lost: it finished while Atelier was stopping.`, [])
+    this.d.emit('kernel.status', { kernelId: k.id, serverId: k.serverId, status: k.conn.status as KernelStatus, connection: k.conn.connectionStatus as KernelConnectionState, lost: stale })
+    this.persist(k, true)
   }
 
   /** Called by the registry's server events (wired in core): a lost server takes its kernels with it. */
@@ -362,7 +381,7 @@ export class KernelService {
       recentLost: null
     }
     if (o.seed) k.relay.seed(o.seed)
-    k.relay.onRecord = () => this.persist(k)
+    k.relay.onRecord = (finished) => this.persist(k, finished)
     this.kernels.set(k.id, k)
     this.wire(k)
     // replies to requests an earlier run sent (replayed by Jupyter) have no future here

@@ -103,8 +103,8 @@ export class OutputRelay {
   private seq = 0
   private readonly cells = new Map<string, CellRecord>()
   private readonly emit: (e: KernelIopubEvent) => void
-  /** Called after the recorded outputs changed (to persist them). */
-  onRecord: (() => void) | null = null
+  /** Called after the recorded outputs changed (to persist them); `finished` when an execution ended. */
+  onRecord: ((finished?: boolean) => void) | null = null
 
   constructor(
     private readonly kernelId: string,
@@ -274,7 +274,7 @@ export class OutputRelay {
         rec.bytes += size
       } else rec.overflow = true
     }
-    this.onRecord?.()
+    this.onRecord?.(ev.msgType === 'execute_reply')
   }
 
   /** Keeps the records of the most recent cells within `recordCells` and `recordTotalBytes`; running cells stay. */

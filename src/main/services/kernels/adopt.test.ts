@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../log'
@@ -106,7 +106,25 @@ describe.skipIf(!python)('the local Jupyter server outlives a killed app and is 
     expect((await second.call('kernels.forNotebook', { path: notebook })).input).toBeNull()
     // no second server was started
     expect(second.kernels.servers.localManager!.pid).toBe(server.pid)
-    await second.kernels.servers.disconnect('local')
+
+    // a cell that finished just before a kill -9, whose end was not written yet: Jupyter has nothing
+    // to replay (it was delivered), so the next start stops showing it as running and says so
+    await second.run(k.kernelId, "print('quick')", 'quick')
+    await new Promise((r) => setTimeout(r, 350))
+    const stateFile = join(first.root, 'data', 'jupyter', 'kernels.json')
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'))
+    const quick = saved.kernels[k.kernelId].cells.find((c: any) => c.cellId === 'quick')
+    quick.done = false
+    quick.events = quick.events.filter((e: any) => e.msgType !== 'execute_reply')
+    await crash(second)
+    writeFileSync(stateFile, JSON.stringify(saved))
+    const third = await createKernelTestCore({ watchMs: 200 }, first.root)
+    cores.push(third)
+    await third.waitFor((e) => e.name === 'kernel.status' && e.payload.lost?.some((l: any) => l.cellId === 'quick'), 20_000, 'the stale execution reported')
+    const after = await third.call('kernels.forNotebook', { path: notebook })
+    expect(after.cells.find((c: any) => c.cellId === 'quick')).toMatchObject({ done: true })
+    expect(after.lostNotice).toMatch(/end of the output of a cell was lost/)
+    await third.kernels.servers.disconnect('local')
     expect(isAlive(server.pid)).toBe(false)
     expect(existsSync(recordFile)).toBe(false)
   }, 120_000)

@@ -61,10 +61,13 @@ export class KernelStateFile {
     return this.state.kernels
   }
 
-  /** Records a kernel; `read` is called when the file is next written. */
-  put(kernelId: string, read: () => KernelRecord): void {
+  /**
+   * Records a kernel; `read` is called when the file is next written. `soon`: something that matters
+   * after a crash (an execution finished): written within a few ms rather than the debounce.
+   */
+  put(kernelId: string, read: () => KernelRecord, soon = false): void {
     this.live.set(kernelId, read)
-    this.schedule()
+    this.schedule(soon)
   }
 
   remove(kernelId: string): void {
@@ -86,9 +89,15 @@ export class KernelStateFile {
     return l
   }
 
-  private schedule() {
-    if (!this.file || this.timer) return
-    this.timer = setTimeout(() => this.flush(), this.debounceMs)
+  private due = 0
+
+  private schedule(soon = false) {
+    if (!this.file) return
+    const at = Date.now() + (soon ? 5 : this.debounceMs)
+    if (this.timer && at >= this.due) return
+    if (this.timer) clearTimeout(this.timer)
+    this.due = at
+    this.timer = setTimeout(() => this.flush(), at - Date.now())
     this.timer.unref()
   }
 
