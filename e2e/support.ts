@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { spawnServe } from '../src/main/testing/serveProcess'
@@ -57,14 +57,56 @@ export async function startServe(opts: { workspace?: string; dataDir?: string; t
       return body.result
     },
     async stop() {
-      if (proc.exitCode !== null) return proc.exitCode
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        stopRecordedJupyter(dataDir)
+        return proc.exitCode
+      }
       const done = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
       proc.kill('SIGTERM')
       const code = await done
+      // serve keeps its Jupyter server running for the next start: the tests do not leave it behind
+      stopRecordedJupyter(dataDir)
       if (!opts.workspace) rmSync(tmp, { recursive: true, force: true })
       return code
     }
   }
+}
+
+/** Kills the Jupyter server a serve recorded in its data dir (and the kernels under it). */
+export function stopRecordedJupyter(dataDir: string): void {
+  const file = join(dataDir, 'jupyter', 'server.json')
+  if (!existsSync(file)) return
+  try {
+    const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number }
+    for (const p of [...descendantsOf(pid), pid]) {
+      try {
+        process.kill(p, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    // unreadable record: nothing to stop
+  }
+}
+
+/** Every descendant of `pid`, from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)])
+    } catch {
+      // ended while we looked
+    }
+  }
+  const out: number[] = []
+  const queue = [pid]
+  while (queue.length) for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c)
+  return out
 }
 
 /** The Electron binary if it was downloaded; never triggers a download. */

@@ -113,7 +113,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const tracking = new TrackingService({ db, dataDir: opts.dataDir, emit, log })
   // ---------- kernels & notebooks ----------
   // Later issues add kernel environment (e.g. MLFLOW_TRACKING_URI/TOKEN) with kernels.envProviders.push(() => ({...})).
-  const kernels = createKernelStack({ store: settings, secrets, workspace, emit, log, options: opts.kernels })
+  const kernels = createKernelStack({
+    store: settings,
+    secrets,
+    workspace,
+    emit,
+    log,
+    options: opts.kernels,
+    dataDir: opts.dataDir,
+    defaultLifetime: opts.mode === 'serve' ? 'keep-running' : 'stop-with-app'
+  })
   // local kernels log to this app's tracking store (the URI is known once an HTTP door listens)
   kernels.envProviders.push(() => tracking.trackingEnv())
   // and import the shipped `atelier` package (saving models in MLflow's format)
@@ -127,6 +136,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     }
   }
   await lake.ready()
+  await kernels.resume()
   // ---------- training jobs ----------
   // GPUs are found in the background (nvidia-smi can take seconds, or hang on a sick driver): start-up
   // does not wait; the list the job backends read is filled in place when the answer comes.

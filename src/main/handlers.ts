@@ -135,6 +135,7 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
       await servers.disconnect(serverId, forget)
       return ok
     },
+    'kernels.setLifetime': (p) => servers.setLifetime(p),
     'kernels.specs': ({ serverId }) => kernels.specs(serverId),
     'kernels.list': () => kernels.list(),
     'kernels.start': (p) => kernels.start(p),
@@ -147,6 +148,9 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
     'kernels.inputReply': ({ kernelId, value }) => (kernels.inputReply(kernelId, value), ok),
     'kernels.fullOutput': ({ kernelId, msgId, name, offset, limit }) => kernels.fullOutput(kernelId, msgId, name, offset, limit),
     'kernels.variables': ({ kernelId }) => kernels.variables(kernelId),
+    'kernels.forNotebook': ({ path }) => kernels.forNotebook(path),
+    'kernels.fullDisplay': ({ kernelId, msgId, index }) => kernels.fullDisplay(kernelId, msgId, index),
+    'kernels.openFrame': ({ kernelId, name }) => kernels.openFrame(kernelId, name),
     'notebooks.open': ({ path }, ctx) => notebooks.open(path, pathAccess(ctx.principal)),
     'notebooks.save': ({ path, notebook, expectedHash, force }, ctx) =>
       notebooks.save(path, notebook, { expectedHash, force, access: pathAccess(ctx.principal) }),

@@ -538,6 +538,10 @@ function kernelRequests() {
       .strict()
       .refine((v) => (v.serverId === undefined) !== (v.baseUrl === undefined), 'give exactly one of serverId or baseUrl'),
     'kernels.disconnect': z.object({ serverId: id, forget: z.boolean().optional() }).strict(),
+    /** The local server's lifetime (applies from its next start). */
+    'kernels.setLifetime': z
+      .object({ lifetime: z.enum(['stop-with-app', 'keep-running']).optional(), idleHours: z.number().min(0).max(24 * 365).optional() })
+      .strict(),
     'kernels.specs': z.object({ serverId: id.optional() }).strict(),
     'kernels.list': z.object({}).strict(),
     'kernels.start': z
@@ -580,6 +584,15 @@ function kernelRequests() {
       })
       .strict(),
     'kernels.variables': z.object({ kernelId }).strict(),
+    /** The kernel this notebook runs on, with its cells' latest outputs; null when none. */
+    'kernels.forNotebook': z.object({ path }).strict(),
+    /**
+     * Writes a DataFrame/Series of the kernel to a file here (Parquet, else CSV) for the Data room:
+     * for a remote kernel the file is brought back through the kernel connection, in chunks.
+     */
+    'kernels.openFrame': z.object({ kernelId, name: z.string().min(1).max(200) }).strict(),
+    /** A display_data / execute_result payload that was over the relay cap, in full. */
+    'kernels.fullDisplay': z.object({ kernelId, msgId: id, index: z.number().int().min(0) }).strict(),
     'notebooks.open': z.object({ path }).strict(),
     'notebooks.save': z
       .object({
@@ -634,6 +647,10 @@ export interface JupyterServerInfo {
   state: JupyterServerState
   python?: string
   pid?: number
+  /** Local server: stop with the app, or keep running (shut down after idleHours without kernel activity). */
+  lifetime?: { lifetime: 'stop-with-app' | 'keep-running'; idleHours: number }
+  /** The running server was started with another lifetime: the setting applies from its next start. */
+  lifetimePending?: boolean
   ssh?: { host: string; port: number; username: string }
   error?: ErrorPayload
 }
@@ -656,6 +673,8 @@ export interface KernelInfo {
   status: KernelStatus
   connection: KernelConnectionState
   path: string | null
+  /** The kernel's working folder, relative to its server's root ('' = the root), when known. */
+  folder?: string | null
 }
 
 export interface CompleteResult {
@@ -683,8 +702,12 @@ export interface VariableInfo {
   type: string
   kind: 'dataframe' | 'series' | 'ndarray' | 'other'
   shape: number[] | null
+  /** Length (containers, strings) or element count (arrays, frames). */
   size: number | null
+  /** Memory held: deep for frames, nbytes for arrays, estimated for containers; null for other objects. */
   bytes: number | null
+  /** `bytes` is an estimate (a container sampled). */
+  bytesApprox?: boolean
   preview: string | null
   columns?: { name: string; dtype: string }[]
 }
@@ -757,6 +780,56 @@ export interface KernelIopubEvent {
   truncated?: boolean
   /** On execute_reply: stream characters produced and relayed. */
   stream?: { totalChars: number; relayedChars: number }
+  /** Per kernel, increasing: tells events already in a kernels.forNotebook snapshot from later ones. */
+  seq?: number
+  /** The notice sent when the kernel's output rate passed the limit and forwarding paused. */
+  rateLimited?: boolean
+}
+
+/** The latest relayed outputs of one cell (for a notebook reopened while its kernel lives on). */
+export interface CellOutputRecord {
+  cellId: string
+  msgId: string
+  /** false while the execution runs. */
+  done: boolean
+  /** Some outputs were not recorded (over the per-cell record limit). */
+  overflow: boolean
+  /** execute_input, outputs and execute_reply, stream chunks merged. */
+  events: KernelIopubEvent[]
+}
+
+/** A kernel's DataFrame written for the Data room (kernels.openFrame). */
+export interface FrameFile {
+  path: string
+  format: 'parquet-pyarrow' | 'parquet-duckdb' | 'csv'
+  bytes: number
+  rows: number
+  /** The Data room's query for it. */
+  sql: string
+  /** Which format was used, and why, for the user. */
+  description: string
+}
+
+/** Bytes of a remote kernel's frame brought back so far. */
+export interface FrameProgressEvent {
+  kernelId: string
+  name: string
+  bytes: number
+  total: number
+}
+
+/** A notebook's kernel, found again (kernels.forNotebook). */
+export interface NotebookKernelState {
+  kernel: KernelInfo | null
+  cells: CellOutputRecord[]
+  /** The `seq` of the last event in `cells`: later events are applied on top. */
+  seq: number
+  /** A cell waiting for input() (answer with kernels.inputReply). */
+  input?: { cellId: string; prompt: string; password: boolean } | null
+  /** Set when outputs were lost (the kernel or its Jupyter server went away while Atelier was not there). */
+  lostNotice: string | null
+  /** The kernel's working folder on a remote server (the notebook's workspace-relative folder), when remote. */
+  remoteFolder?: string | null
 }
 
 export interface KernelInputEvent {
@@ -783,6 +856,7 @@ export interface Results {
   'kernels.startLocal': JupyterServerInfo
   'kernels.connect': JupyterServerInfo
   'kernels.disconnect': { ok: true }
+  'kernels.setLifetime': { lifetime: 'stop-with-app' | 'keep-running'; idleHours: number }
   'kernels.specs': KernelSpecInfo[]
   'kernels.list': KernelInfo[]
   'kernels.start': KernelInfo
@@ -795,6 +869,9 @@ export interface Results {
   'kernels.inputReply': { ok: true }
   'kernels.fullOutput': FullOutputPage
   'kernels.variables': VariableInfo[]
+  'kernels.forNotebook': NotebookKernelState
+  'kernels.fullDisplay': Record<string, unknown>
+  'kernels.openFrame': FrameFile
   'notebooks.open': NotebookDocument
   'notebooks.save': { path: string; hash: string; mtimeMs: number; size: number; written: boolean }
   'notebooks.create': NotebookDocument
@@ -806,9 +883,10 @@ export interface Events {
   'kernel.iopub': KernelIopubEvent
   'kernel.input': KernelInputEvent
   'kernel.server': JupyterServerEvent
+  'kernel.frameProgress': FrameProgressEvent
 }
 
 function kernelEventNames() {
-  return ['kernel.status', 'kernel.iopub', 'kernel.input', 'kernel.server'] as const
+  return ['kernel.status', 'kernel.iopub', 'kernel.input', 'kernel.server', 'kernel.frameProgress'] as const
 }
 // ---------- end of kernels & notebooks ----------

@@ -82,6 +82,11 @@ export const methodPermissions: Record<Method, Permission> = {
   'kernels.inputReply': 'write',
   'kernels.fullOutput': 'read',
   'kernels.variables': 'write',
+  'kernels.forNotebook': 'read',
+  'kernels.fullDisplay': 'read',
+  'kernels.openFrame': 'write',
+  // the local Jupyter server is shared by every user of a serve instance
+  'kernels.setLifetime': 'admin',
   'notebooks.open': 'read',
   'notebooks.save': 'write',
   'notebooks.create': 'write',

@@ -1,25 +1,32 @@
-import { dirname, isAbsolute, relative } from 'node:path'
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { basename, isAbsolute, join, relative, sep } from 'node:path'
 import { KernelSpecAPI, ServerConnection, type Kernel, type KernelMessage } from '@jupyterlab/services'
 import type {
   CompleteResult,
   EventName,
   Events,
+  CellOutputRecord,
+  FrameFile,
   FullOutputPage,
   InspectResult,
   KernelConnectionState,
   KernelInfo,
   KernelSpecInfo,
   KernelStatus,
+  NotebookKernelState,
   VariableInfo
 } from '../../../shared/api'
 import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
+import { chunkExpression, describeFormat, exportExpression, frameSql, removeExpression, type ExportedFrame } from './frames'
+import { KernelStateFile } from './kernelState'
 import { NodeKernelConnection, withTimeout } from './kernelConnection'
 import { OutputRelay, type IopubLike, type RelayOptions } from './OutputRelay'
 import { LOCAL_SERVER_ID, ServerRegistry } from './ServerRegistry'
+
 import { parseVariables, variablesExpression } from './variables'
 
-type KernelEvent = 'kernel.status' | 'kernel.iopub' | 'kernel.input' | 'kernel.server'
+type KernelEvent = 'kernel.status' | 'kernel.iopub' | 'kernel.input' | 'kernel.server' | 'kernel.frameProgress'
 
 interface KernelEntry {
   id: string
@@ -27,9 +34,15 @@ interface KernelEntry {
   specName: string
   language: string | null
   path: string | null
+  /** The Jupyter session (notebook path → kernel) this kernel belongs to. */
+  sessionId: string | null
+  /** Working folder relative to the server's root, when started for a notebook. */
+  folder: string | null
+  /** The state Jupyter's REST API reported when we attached, until the socket says otherwise. */
+  restStatus: KernelStatus | null
   conn: Kernel.IKernelConnection
   relay: OutputRelay
-  input: { header: KernelMessage.IHeader<'input_request'>; cellId: string } | null
+  input: { header: KernelMessage.IHeader<'input_request'>; cellId: string; parentMsgId: string; prompt: string; password: boolean } | null
   recentLost: { lost: { msgId: string; cellId: string }[]; at: number } | null
 }
 
@@ -42,6 +55,19 @@ export interface KernelServiceDeps {
   /** complete / inspect / variables give KERNEL_BUSY after this long. */
   replyTimeoutMs?: number
   startTimeoutMs?: number
+  /** The kernels' state kept between runs (client id, notebook paths, cells' latest outputs). */
+  state?: KernelStateFile
+  /** Per-kernel folders for frames opened in the Data room (under the user's data dir); removed with the kernel. */
+  framesDir?: string
+  /** Largest frame brought back from a remote kernel (bytes). */
+  frameLimitBytes?: number
+  frameChunkBytes?: number
+}
+
+interface SessionModel {
+  id: string
+  path: string
+  kernel: Kernel.IModel | null
 }
 
 /**
@@ -51,8 +77,143 @@ export interface KernelServiceDeps {
  */
 export class KernelService {
   private readonly kernels = new Map<string, KernelEntry>()
+  private readonly state: KernelStateFile
+  private attaching: Promise<void> = Promise.resolve()
 
-  constructor(private readonly d: KernelServiceDeps) {}
+  constructor(private readonly d: KernelServiceDeps) {
+    this.state = d.state ?? new KernelStateFile(null)
+  }
+
+  /** Whether kernels of ours live on this server. */
+  hasKernels(serverId: string): boolean {
+    return [...this.kernels.values()].some((k) => k.serverId === serverId)
+  }
+
+  /**
+   * Re-attaches to the kernels a server still runs (after the app restarted and adopted it): each
+   * gets a connection with the stable client id, so Jupyter replays what it buffered, and the cells'
+   * outputs recorded earlier. Kernels recorded for this server that it no longer has are reported lost.
+   */
+  attachServer(serverId: string): Promise<void> {
+    const run = this.attaching.then(async () => {
+      const settings = await this.d.servers.settingsFor(serverId)
+      const [kernels, sessions] = await Promise.all([this.rest<Kernel.IModel[]>(settings, 'api/kernels'), this.rest<SessionModel[]>(settings, 'api/sessions')])
+      const records = this.state.kernels()
+      for (const model of kernels) {
+        if (this.kernels.has(model.id)) continue
+        const rec = records[model.id]
+        const session = sessions.find((x) => x.kernel?.id === model.id)
+        const path = rec?.path ?? (session ? this.absolutePath(serverId, session.path) : null)
+        const k = this.connectEntry(model, serverId, settings, {
+          path,
+          sessionId: session?.id ?? rec?.sessionId ?? null,
+          folder: session ? folderOf(session.path) : null,
+          seed: rec?.cells
+        })
+        k.restStatus = ((model as { execution_state?: string }).execution_state as KernelStatus | undefined) ?? null
+        this.persist(k)
+        if (k.restStatus === 'idle' && k.relay.running().length) void this.settleStale(k)
+      }
+      for (const [id, rec] of Object.entries(records)) {
+        if (rec.serverId !== serverId || kernels.some((m) => m.id === id)) continue
+        if (rec.path) this.state.markLost(rec.path, 'The kernel of this notebook was gone when Atelier started again (its Jupyter server stopped); its state and any output produced while Atelier was away were lost.', rec.cells.map((c) => ({ ...c, done: true })))
+        this.state.remove(id)
+      }
+    })
+    this.attaching = run.catch((err) => this.d.log.warn(`could not re-attach kernels on ${serverId}: ${(err as Error).message}`))
+    return run
+  }
+
+  /** Kernels recorded by an earlier run for a server that is not there any more: lost. */
+  forgetServer(serverId: string, reason: string): void {
+    for (const [id, rec] of Object.entries(this.state.kernels())) {
+      if (rec.serverId !== serverId || this.kernels.has(id)) continue
+      if (rec.path) this.state.markLost(rec.path, reason, rec.cells.map((c) => ({ ...c, done: true })))
+      this.state.remove(id)
+    }
+  }
+
+  private async rest<T>(settings: ServerConnection.ISettings, url: string): Promise<T> {
+    const res = await ServerConnection.makeRequest(new URL(url, settings.baseUrl).toString(), {}, settings).catch((err) => {
+      throw this.restError(err, `read ${url}`)
+    })
+    if (!res.ok) throw new AppError('JUPYTER_UNAVAILABLE', `Jupyter answered HTTP ${res.status} to ${url}`, { status: res.status })
+    return (await res.json()) as T
+  }
+
+  /** The notebook's path as a Jupyter session path: relative to the workspace (the local server's root). */
+  private sessionPath(path: string): string | null {
+    const root = this.d.workspace.path
+    if (!isAbsolute(path)) return path.split(sep).join('/')
+    if (!root) return null
+    const rel = relative(root, path)
+    if (rel.startsWith('..') || isAbsolute(rel)) return null
+    return rel.split(sep).join('/')
+  }
+
+  private absolutePath(serverId: string, sessionPath: string): string {
+    const root = this.d.workspace.path
+    return serverId === LOCAL_SERVER_ID && root ? `${root}${sep}${sessionPath.split('/').join(sep)}` : sessionPath
+  }
+
+  /**
+   * The kernel a notebook runs on, found again after a page reload or an app restart: ours, or a
+   * Jupyter session on a connected server for the notebook's path. With its cells' latest outputs.
+   */
+  async forNotebook(path: string): Promise<NotebookKernelState> {
+    await this.attaching
+    let k = [...this.kernels.values()].find((x) => x.path === path)
+    if (!k) {
+      const sp = this.sessionPath(path)
+      for (const serverId of this.d.servers.connectedIds()) {
+        if (k || sp === null) break
+        const settings = await this.d.servers.settingsFor(serverId).catch(() => null)
+        if (!settings) continue
+        const sessions = await this.rest<SessionModel[]>(settings, 'api/sessions').catch(() => [] as SessionModel[])
+        const session = sessions.find((x) => x.path === sp && x.kernel)
+        if (!session?.kernel) continue
+        const existing = this.kernels.get(session.kernel.id)
+        k = existing ?? this.connectEntry(session.kernel, serverId, settings, { path, sessionId: session.id, folder: folderOf(session.path) })
+        if (!existing) {
+          k.restStatus = ((session.kernel as { execution_state?: string }).execution_state as KernelStatus | undefined) ?? null
+          this.persist(k)
+        }
+      }
+    }
+    const lost = this.state.takeLost(path)
+    if (!k) return { kernel: null, cells: lost?.cells ?? [], seq: 0, lostNotice: lost?.reason ?? null }
+    return {
+      kernel: this.info(k),
+      cells: k.relay.records(),
+      seq: k.relay.lastSeq,
+      input: k.input ? { cellId: k.input.cellId, prompt: k.input.prompt, password: k.input.password } : null,
+      lostNotice: lost?.reason ?? null,
+      remoteFolder: k.serverId !== LOCAL_SERVER_ID ? k.folder : null
+    }
+  }
+
+  private persist(k: KernelEntry, soon = false) {
+    if (!this.kernels.has(k.id)) return
+    this.state.put(k.id, () => ({ serverId: k.serverId, path: k.path, sessionId: k.sessionId, specName: k.specName, cells: k.relay.records() }), soon)
+  }
+
+  /**
+   * Executions recorded as running whose kernel is idle now and whose end Jupyter did not replay:
+   * they finished while this app was connected but had not yet written their last outputs (a kill
+   * within the write delay). Their cells stop showing as running and the notebook says so.
+   */
+  private async settleStale(k: KernelEntry, graceMs = 2500) {
+    const deadline = Date.now() + 15_000
+    while (k.conn.connectionStatus !== 'connected' && Date.now() < deadline && this.kernels.get(k.id) === k) await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, graceMs))
+    if (this.kernels.get(k.id) !== k || k.conn.status === 'busy') return
+    const stale = k.relay.inFlight()
+    if (!stale.length) return
+    k.relay.markLost(stale.map((s) => s.msgId))
+    if (k.path) this.state.markLost(k.path, `The end of the output of ${stale.length === 1 ? 'a cell' : `${stale.length} cells`} was lost: it finished while Atelier was stopping.`, [])
+    this.d.emit('kernel.status', { kernelId: k.id, serverId: k.serverId, status: k.conn.status as KernelStatus, connection: k.conn.connectionStatus as KernelConnectionState, lost: stale })
+    this.persist(k, true)
+  }
 
   /** Called by the registry's server events (wired in core): a lost server takes its kernels with it. */
   serverLost(serverId: string, reason: string): string[] {
@@ -67,7 +228,10 @@ export class KernelService {
 
   private drop(k: KernelEntry, reason: string) {
     const inFlight = k.relay.abandon()
+    if (k.path) this.state.markLost(k.path, `${reason} Outputs produced after that were lost.`, k.relay.records())
+    this.state.remove(k.id)
     this.kernels.delete(k.id)
+    this.removeFrames(k.id)
     k.conn.dispose()
     k.relay.dispose()
     this.d.emit('kernel.status', { kernelId: k.id, serverId: k.serverId, status: 'dead', connection: 'disconnected', reason, lost: inFlight })
@@ -102,14 +266,17 @@ export class KernelService {
   }
 
   private info(k: KernelEntry): KernelInfo {
+    const status = k.conn.status as KernelStatus
     return {
       kernelId: k.id,
       serverId: k.serverId,
       specName: k.specName,
       language: k.language,
-      status: k.conn.status as KernelStatus,
+      // right after attaching, the socket knows nothing yet: the REST state (or a running cell) says more
+      status: (status === 'unknown' || status === 'starting') && k.restStatus ? (k.relay.running().length ? 'busy' : k.restStatus) : status,
       connection: k.conn.connectionStatus as KernelConnectionState,
-      path: k.path
+      path: k.path,
+      folder: k.folder
     }
   }
 
@@ -122,23 +289,55 @@ export class KernelService {
     return new AppError('JUPYTER_UNAVAILABLE', `Jupyter could not ${what}: ${(err as Error).message}`)
   }
 
-  /** Starts a kernel (on the local server unless `serverId`), in the folder of `path` when given. */
+  /**
+   * Starts a kernel (on the local server unless `serverId`). For a notebook (`path`) it is a Jupyter
+   * session for the notebook's workspace-relative path, so the kernel starts in the notebook's folder
+   * (on a remote server too) and is found again by path; a notebook that has a kernel gets that one.
+   */
   async start(p: { serverId?: string; specName?: string; path?: string }): Promise<KernelInfo> {
     const serverId = p.serverId ?? LOCAL_SERVER_ID
     const settings = await this.d.servers.settingsFor(serverId)
-    let cwd: string | undefined
+    await this.attaching
     if (p.path) {
-      const root = serverId === LOCAL_SERVER_ID ? this.d.workspace.path : null
-      const dir = dirname(p.path)
-      if (!isAbsolute(p.path)) cwd = dir === '.' ? '' : dir
-      else if (root && !relative(root, dir).startsWith('..')) cwd = relative(root, dir)
+      const mine = [...this.kernels.values()].find((k) => k.path === p.path && k.serverId === serverId && !k.conn.isDisposed && k.conn.status !== 'dead')
+      if (mine) return this.info(mine)
     }
-    const body: Record<string, unknown> = {}
-    if (p.specName) body.name = p.specName
-    if (cwd !== undefined) body.path = cwd
-    const res = await ServerConnection.makeRequest(new URL('api/kernels', settings.baseUrl).toString(), { method: 'POST', body: JSON.stringify(body) }, settings).catch(
+    const sp = p.path ? this.sessionPath(p.path) : null
+    let model: Kernel.IModel
+    let sessionId: string | null = null
+    if (sp !== null) {
+      const body = { path: sp, name: basename(sp), type: 'notebook', kernel: p.specName ? { name: p.specName } : {} }
+      const session = (await this.post(settings, 'api/sessions', body, 'start a kernel', p.specName)) as SessionModel
+      if (!session.kernel) throw new AppError('JUPYTER_UNAVAILABLE', 'Jupyter created a session without a kernel.')
+      const existing = this.kernels.get(session.kernel.id)
+      if (existing) return this.info(existing)
+      model = session.kernel
+      sessionId = session.id
+    } else {
+      const body: Record<string, unknown> = {}
+      if (p.specName) body.name = p.specName
+      model = (await this.post(settings, 'api/kernels', body, 'start a kernel', p.specName)) as Kernel.IModel
+    }
+    const k = this.connectEntry(model, serverId, settings, { path: p.path ?? null, sessionId, folder: sp !== null ? folderOf(sp) : null })
+    try {
+      const info = await withTimeout(k.conn.info, this.d.startTimeoutMs ?? 60_000, () => new AppError('KERNEL_DEAD', 'The kernel did not answer after starting.'))
+      k.language = info.language_info?.name ?? null
+      await this.idle(k, 'The kernel did not become idle after starting.')
+    } catch (err) {
+      this.kernels.delete(k.id)
+      this.state.remove(k.id)
+      await k.conn.shutdown().catch(() => {})
+      k.conn.dispose()
+      throw err
+    }
+    this.persist(k)
+    return this.info(k)
+  }
+
+  private async post(settings: ServerConnection.ISettings, url: string, body: unknown, what: string, specName?: string): Promise<unknown> {
+    const res = await ServerConnection.makeRequest(new URL(url, settings.baseUrl).toString(), { method: 'POST', body: JSON.stringify(body) }, settings).catch(
       (err) => {
-        throw this.restError(err, 'start a kernel')
+        throw this.restError(err, what)
       }
     )
     if (res.status !== 201 && res.status !== 200) {
@@ -150,40 +349,61 @@ export class KernelService {
           return text
         }
       })()
-      throw new AppError(res.status === 401 || res.status === 403 ? 'JUPYTER_AUTH' : 'JUPYTER_UNAVAILABLE', `Jupyter could not start the kernel: HTTP ${res.status} ${message}`.trim(), {
+      throw new AppError(res.status === 401 || res.status === 403 ? 'JUPYTER_AUTH' : 'JUPYTER_UNAVAILABLE', `Jupyter could not ${what}: HTTP ${res.status} ${message}`.trim(), {
         status: res.status,
-        specName: p.specName
+        specName
       })
     }
-    const model = (await res.json()) as Kernel.IModel
-    const conn = new NodeKernelConnection({ model, serverSettings: settings, handleComms: false })
+    return res.json()
+  }
+
+  private connectEntry(
+    model: Kernel.IModel,
+    serverId: string,
+    settings: ServerConnection.ISettings,
+    o: { path: string | null; sessionId: string | null; folder: string | null; seed?: CellOutputRecord[] }
+  ): KernelEntry {
+    // one client id for every connection from this data dir: Jupyter replays a kernel's buffered
+    // messages to the client session that reconnects with the id it had
+    const conn = new NodeKernelConnection({ model, serverSettings: settings, handleComms: false, clientId: this.state.clientId, username: 'atelier' })
     const k: KernelEntry = {
       id: model.id,
       serverId,
       specName: model.name,
       language: null,
-      path: p.path ?? null,
+      path: o.path,
+      sessionId: o.sessionId,
+      folder: o.folder,
+      restStatus: null,
       conn,
       relay: new OutputRelay(model.id, (e) => this.d.emit('kernel.iopub', e), this.d.relay),
       input: null,
       recentLost: null
     }
+    if (o.seed) k.relay.seed(o.seed)
+    k.relay.onRecord = (finished) => this.persist(k, finished)
     this.kernels.set(k.id, k)
     this.wire(k)
-    try {
-      const info = await withTimeout(conn.info, this.d.startTimeoutMs ?? 60_000, () => new AppError('KERNEL_DEAD', 'The kernel did not answer after starting.'))
-      k.language = info.language_info?.name ?? null
-      await this.idle(k, 'The kernel did not become idle after starting.')
-    } catch (err) {
-      this.kernels.delete(k.id)
-      await conn.shutdown().catch(() => {})
-      conn.dispose()
-      throw err
-    }
-    return this.info(k)
+    // replies to requests an earlier run sent (replayed by Jupyter) have no future here
+    conn.unhandledMessage.connect((_, msg) => {
+      const parent = (msg.parent_header as { msg_id?: string }).msg_id
+      if (!parent) return
+      if (msg.header.msg_type === 'execute_reply') k.relay.finish(parent, msg.content as unknown as Record<string, unknown>)
+      const cellId = k.relay.cellOf(parent)
+      if (msg.header.msg_type === 'input_request' && cellId) {
+        const m = msg as KernelMessage.IInputRequestMsg
+        k.input = { header: m.header, cellId, parentMsgId: parent, prompt: m.content.prompt, password: m.content.password }
+        this.d.emit('kernel.input', { kernelId: k.id, cellId, parentMsgId: parent, prompt: m.content.prompt, password: m.content.password })
+      }
+    })
+    if (o.seed) void conn.info.then((i) => (k.language = i.language_info?.name ?? null)).catch(() => {})
+    return k
   }
 
   private wire(k: KernelEntry) {
+    k.conn.statusChanged.connect((_, st) => {
+      if (st === 'idle' || st === 'busy' || st === 'dead') k.restStatus = null
+    })
     const status = (status: KernelStatus, extra: Partial<Events['kernel.status']> = {}) =>
       this.d.emit('kernel.status', {
         kernelId: k.id,
@@ -234,7 +454,7 @@ export class KernelService {
         this.d.log.warn(`kernel ${k.id}: reconnect failed: ${(err as Error).message}`)
       }
     }
-    if (this.kernels.get(k.id) === k && k.conn.connectionStatus !== 'connected') this.drop(k, 'The connection to the kernel was lost.')
+    if (this.kernels.get(k.id) === k && k.conn.connectionStatus !== 'connected') this.drop(k, 'The connection to the kernel was lost (it was stopped on its server, or its server is unreachable).')
   }
 
   execute(p: { kernelId: string; cellId: string; code: string; storeHistory?: boolean; stopOnError?: boolean }): { msgId: string } {
@@ -244,11 +464,11 @@ export class KernelService {
       false
     )
     const msgId = future.msg.header.msg_id
-    k.relay.register(msgId, p.cellId)
+    k.relay.register(msgId, p.cellId, { record: p.storeHistory !== false })
     future.onStdin = (msg) => {
       if (msg.header.msg_type !== 'input_request') return
       const m = msg as KernelMessage.IInputRequestMsg
-      k.input = { header: m.header, cellId: p.cellId }
+      k.input = { header: m.header, cellId: p.cellId, parentMsgId: msgId, prompt: m.content.prompt, password: m.content.password }
       this.d.emit('kernel.input', {
         kernelId: k.id,
         cellId: p.cellId,
@@ -317,6 +537,90 @@ export class KernelService {
 
   fullOutput(kernelId: string, msgId: string, name: 'stdout' | 'stderr', offset?: number, limit?: number): FullOutputPage {
     return this.get(kernelId).relay.fullOutput(msgId, name, offset, limit)
+  }
+
+  private removeFrames(kernelId: string) {
+    if (this.d.framesDir) rmSync(join(this.d.framesDir, kernelId), { recursive: true, force: true })
+  }
+
+  /** Frame folders of kernels that are not running any more (left by a crash): removed. */
+  sweepFrames(): void {
+    if (!this.d.framesDir) return
+    let dirs: string[] = []
+    try {
+      dirs = readdirSync(this.d.framesDir)
+    } catch {
+      return
+    }
+    for (const d of dirs) if (!this.kernels.has(d)) rmSync(join(this.d.framesDir, d), { recursive: true, force: true })
+  }
+
+  /** Evaluates a Python expression in the kernel (silently, no history) and returns its text/plain repr. */
+  private async expression(k: KernelEntry, expr: string, what: string, timeoutMs: number): Promise<string> {
+    const future = k.conn.requestExecute({ code: '', silent: true, store_history: false, allow_stdin: false, user_expressions: { out: expr } }, true)
+    const reply = await withTimeout(
+      future.done,
+      timeoutMs,
+      () => new AppError('KERNEL_BUSY', `The kernel did not ${what} within ${Math.round(timeoutMs / 1000)} s; it may be busy.`, { kernelId: k.id })
+    )
+    const r = (reply.content as { user_expressions?: Record<string, { status?: string; data?: Record<string, unknown>; ename?: string; evalue?: string }> }).user_expressions?.out
+    if (!r || r.status !== 'ok' || typeof r.data?.['text/plain'] !== 'string') {
+      throw new AppError('INVALID_REQUEST', `Could not ${what}: ${r?.ename ? `${r.ename}: ${r.evalue}` : 'the kernel gave no answer'}`, { kernelId: k.id })
+    }
+    return r.data['text/plain'] as string
+  }
+
+  /**
+   * Writes a DataFrame of the kernel to a file here for the Data room, in this kernel's own folder
+   * under the data dir. A local kernel writes it there itself; a remote one writes it on its machine
+   * (a per-user, per-kernel temp folder) and the bytes come back through the kernel connection in
+   * base64 chunks, with progress events and a size limit; the remote copy is removed.
+   */
+  async openFrame(kernelId: string, name: string): Promise<FrameFile> {
+    const k = this.alive(kernelId)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AppError('INVALID_REQUEST', `${name} is not a variable name.`)
+    if (!this.d.framesDir) throw new AppError('UNSUPPORTED', 'Frames need a data dir.')
+    const dir = join(this.d.framesDir, k.id)
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const local = k.serverId === LOCAL_SERVER_ID
+    const f = JSON.parse(await this.expression(k, exportExpression(name, local ? dir : null, k.id), `write ${name}`, 300_000)) as ExportedFrame
+    if (!local) {
+      const limit = this.d.frameLimitBytes ?? 1024 ** 3
+      if (f.bytes > limit) {
+        await this.expression(k, removeExpression(f.path), 'remove the file', 30_000).catch(() => {})
+        throw new AppError('INVALID_REQUEST', `${name} is ${(f.bytes / 1024 ** 2).toFixed(0)} MB as ${f.format === 'csv' ? 'CSV' : 'Parquet'}, over the ${(limit / 1024 ** 2).toFixed(0)} MB limit for bringing a frame from a remote kernel; select fewer rows or columns.`, { bytes: f.bytes, limit })
+      }
+      const dest = join(dir, basename(f.path.replace(/\\/g, '/')))
+      const part = `${dest}.part`
+      const fd = openSync(part, 'w', 0o600)
+      try {
+        const chunk = this.d.frameChunkBytes ?? 4 * 1024 * 1024
+        let offset = 0
+        this.d.emit('kernel.frameProgress', { kernelId: k.id, name, bytes: 0, total: f.bytes })
+        while (offset < f.bytes) {
+          const text = await this.expression(k, chunkExpression(f.path, offset, chunk), `send ${name}`, 120_000)
+          const buf = Buffer.from(text.slice(1, -1), 'base64')
+          if (!buf.length) throw new AppError('INTERNAL', `The kernel sent no bytes for ${name} at ${offset} of ${f.bytes}.`)
+          writeSync(fd, buf)
+          offset += buf.length
+          this.d.emit('kernel.frameProgress', { kernelId: k.id, name, bytes: offset, total: f.bytes })
+        }
+      } catch (err) {
+        closeSync(fd)
+        rmSync(part, { force: true })
+        throw err
+      } finally {
+        await this.expression(k, removeExpression(f.path), 'remove the file', 30_000).catch(() => {})
+      }
+      closeSync(fd)
+      renameSync(part, dest)
+      f.path = dest
+    }
+    return { path: f.path, format: f.format, bytes: f.bytes, rows: f.rows, sql: frameSql(f), description: describeFormat(f) }
+  }
+
+  fullDisplay(kernelId: string, msgId: string, index: number): Record<string, unknown> {
+    return this.get(kernelId).relay.fullDisplay(msgId, index)
   }
 
   async interrupt(kernelId: string): Promise<void> {
@@ -393,21 +697,46 @@ export class KernelService {
     const k = this.get(kernelId)
     const lost = k.relay.abandon()
     this.kernels.delete(kernelId)
+    this.state.remove(kernelId)
+    this.removeFrames(kernelId)
+    if (k.sessionId) {
+      const settings = await this.d.servers.settingsFor(k.serverId).catch(() => null)
+      if (settings) await ServerConnection.makeRequest(new URL(`api/sessions/${k.sessionId}`, settings.baseUrl).toString(), { method: 'DELETE' }, settings).catch(() => {})
+    }
     await k.conn.shutdown().catch((err) => this.d.log.warn(`kernel ${kernelId}: shutdown failed`, err))
     k.conn.dispose()
     k.relay.dispose()
     this.d.emit('kernel.status', { kernelId, serverId: k.serverId, status: 'dead', connection: 'disconnected', reason: 'shut down', ...(lost.length ? { lost } : {}) })
   }
 
-  /** Shuts down the kernels this app started on remote servers (the local server's go with it). */
-  async dispose(): Promise<void> {
+  /**
+   * Leaves the app: kernels on a local server that keeps running stay (recorded, to be re-attached
+   * next time); kernels this app started on remote servers are shut down, as are the local
+   * server's when it stops with the app.
+   */
+  async dispose(opts: { keepLocal?: boolean } = {}): Promise<void> {
     await Promise.all(
       [...this.kernels.values()].map(async (k) => {
-        if (k.serverId !== LOCAL_SERVER_ID) await withTimeout(k.conn.shutdown(), 2000, () => new Error('timeout')).catch(() => {})
+        if (k.serverId !== LOCAL_SERVER_ID) {
+          this.state.remove(k.id)
+          this.removeFrames(k.id)
+          await withTimeout(k.conn.shutdown(), 2000, () => new Error('timeout')).catch(() => {})
+        } else if (!opts.keepLocal) {
+          this.state.remove(k.id)
+          this.removeFrames(k.id)
+        } else this.persist(k)
+        k.relay.onRecord = null
         k.conn.dispose()
         k.relay.dispose()
       })
     )
     this.kernels.clear()
+    this.state.flush()
   }
+}
+
+/** The folder of a session path ('' for the server's root). */
+function folderOf(sessionPath: string): string {
+  const i = sessionPath.lastIndexOf('/')
+  return i < 0 ? '' : sessionPath.slice(0, i)
 }

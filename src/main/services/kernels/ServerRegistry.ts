@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { ServerConnection } from '@jupyterlab/services'
 import type { JupyterServerEvent, JupyterServerInfo, JupyterServerState, SshTarget } from '../../../shared/api'
 import { AppError, toErrorPayload } from '../../../shared/errors'
@@ -9,6 +10,8 @@ import { JupyterServerManager } from './JupyterServerManager'
 import { checkServer, makeSettings, normalizeBaseUrl, type Endpoint } from './jupyterRest'
 import { knownHostsIn } from '../ssh/connect'
 import { SshTunnel } from './SshTunnel'
+import { descendants, isAlive, killAll, killGroup, waitGone } from './processTree'
+import { findSetpriv, procStartTime, sameProcess, ServerRecordFile, type LifetimeSetting, type ServerLifetime } from './serverRecord'
 
 /** Adds environment variables to the local Jupyter server, so every kernel inherits them (tracking adds MLFLOW_*). */
 export type KernelEnvProvider = () => Record<string, string> | Promise<Record<string, string>>
@@ -46,12 +49,21 @@ export interface ServerRegistryDeps {
   log: Logger
   /** A server changed state; `lost` means its kernels are gone. */
   onServer: (e: Omit<JupyterServerEvent, 'lostKernelIds'>) => void
-  local?: { startTimeoutMs?: number; restartBaseDelayMs?: number }
+  local?: { startTimeoutMs?: number; restartBaseDelayMs?: number; watchMs?: number }
   connectTimeoutMs?: number
+  /** Where the local server's record and log live; without it nothing is recorded (no adoption). */
+  dataDir?: string
+  /** The lifetime when the user has not chosen one (serve: keep-running; desktop and tests: stop-with-app). */
+  defaultLifetime?: ServerLifetime
+  /** Whether kernels live on a server (an exit without kernels is not a loss). */
+  hasKernels?: (serverId: string) => boolean
 }
 
 export const LOCAL_SERVER_ID = 'local'
 const REMOTES = 'kernels.remoteServers'
+const LIFETIME = 'kernels.localServer.lifetime'
+const LOCAL_TOKEN = 'kernels.local.token'
+export const DEFAULT_IDLE_HOURS = 12
 
 /** The Jupyter servers kernels run on: the local one the app starts, and remote ones (URL + token, or through SSH). */
 export class ServerRegistry {
@@ -60,7 +72,112 @@ export class ServerRegistry {
   private readonly connected = new Map<string, Connected>()
   private readonly states = new Map<string, { state: JupyterServerState; error?: AppError }>()
 
-  constructor(private readonly d: ServerRegistryDeps) {}
+  private readonly record: ServerRecordFile | null
+
+  constructor(private readonly d: ServerRegistryDeps) {
+    this.record = d.dataDir ? new ServerRecordFile(join(d.dataDir, 'jupyter', 'server.json')) : null
+  }
+
+  lifetime(): LifetimeSetting {
+    const saved = this.d.store.get<Partial<LifetimeSetting>>(LIFETIME) ?? {}
+    return {
+      lifetime: saved.lifetime ?? this.d.defaultLifetime ?? 'stop-with-app',
+      idleHours: typeof saved.idleHours === 'number' ? saved.idleHours : DEFAULT_IDLE_HOURS
+    }
+  }
+
+  /** Applies from the next start of the local server (the parent-death signal is set at spawn). */
+  setLifetime(l: Partial<LifetimeSetting>): LifetimeSetting {
+    const next = { ...this.lifetime(), ...l }
+    this.d.store.set(LIFETIME, next)
+    return next
+  }
+
+  private manager(python: string, hasJupyterServer: boolean, root: string, env: Record<string, string>, token?: string, running?: ServerLifetime): JupyterServerManager {
+    const lifetime = running ? { ...this.lifetime(), lifetime: running } : this.lifetime()
+    const m: JupyterServerManager = new JupyterServerManager({
+      python,
+      hasJupyterServer,
+      rootDir: root,
+      env,
+      log: this.d.log,
+      token,
+      lifetime,
+      setpriv: findSetpriv(),
+      logFile: this.d.dataDir ? join(this.d.dataDir, 'jupyter', 'server.log') : undefined,
+      startTimeoutMs: this.d.local?.startTimeoutMs,
+      restartBaseDelayMs: this.d.local?.restartBaseDelayMs,
+      watchMs: this.d.local?.watchMs,
+      hasKernels: this.d.hasKernels ? () => this.d.hasKernels!(LOCAL_SERVER_ID) : undefined,
+      onLaunched: (pid, ep) => {
+        if (!this.record) return
+        this.d.secrets.set(LOCAL_TOKEN, ep.token)
+        this.record.write({
+          pid,
+          procStart: procStartTime(pid),
+          port: Number(new URL(ep.baseUrl).port),
+          baseUrl: ep.baseUrl,
+          python,
+          rootDir: root,
+          lifetime: lifetime.lifetime,
+          startedAt: new Date().toISOString()
+        })
+      },
+      onGone: () => this.forgetRecord(),
+      onState: (state, message) => {
+        if (this.local !== m) return
+        if (state === 'ready' && m.endpoint) this.setConnected(LOCAL_SERVER_ID, m.endpoint)
+        if (state !== 'ready') this.connected.delete(LOCAL_SERVER_ID)
+        this.setState(LOCAL_SERVER_ID, state, message)
+      }
+    })
+    return m
+  }
+
+  private forgetRecord() {
+    if (!this.record) return
+    this.record.remove()
+    this.d.secrets.delete(LOCAL_TOKEN)
+  }
+
+  /**
+   * Finds the local server an earlier run recorded: adopts it when it still answers with its token
+   * (its kernels keep running), forgets it when it is dead, and kills it (process group and tree)
+   * when it lives but does not answer. Returns what happened.
+   */
+  async adoptLocal(): Promise<'none' | 'adopted' | 'dead' | 'killed'> {
+    const r = this.record?.read()
+    if (!r) return 'none'
+    if (!isAlive(r.pid) || !sameProcess(r)) {
+      this.d.log.info(`the recorded Jupyter server (pid ${r.pid}) is gone; forgetting it`)
+      this.forgetRecord()
+      return 'dead'
+    }
+    const token = this.d.secrets.get(LOCAL_TOKEN)
+    const ep: Endpoint = { baseUrl: r.baseUrl, token: token ?? '' }
+    try {
+      if (!token) throw new Error('no token recorded')
+      await checkServer(ep, this.d.connectTimeoutMs ?? 4000)
+    } catch (err) {
+      this.d.log.warn(`the recorded Jupyter server (pid ${r.pid}) does not answer (${(err as Error).message}); stopping it`)
+      const tree = [...descendants(r.pid), r.pid]
+      killGroup(r.pid, 'SIGTERM')
+      killAll(tree, 'SIGTERM')
+      if (!(await waitGone(tree, 3000))) {
+        killGroup(r.pid, 'SIGKILL')
+        killAll(tree.filter(isAlive), 'SIGKILL')
+        await waitGone(tree, 3000)
+      }
+      this.forgetRecord()
+      return 'killed'
+    }
+    // jupyter_server is tried first on a restart, `notebook` when it is missing
+    this.local = this.manager(r.python, true, r.rootDir, {}, token, r.lifetime)
+    this.localPython = r.python
+    this.local.adopt(r.pid, ep)
+    this.d.log.info(`adopted the Jupyter server at ${r.baseUrl} (pid ${r.pid})`)
+    return 'adopted'
+  }
 
   private remotes(): RemoteDef[] {
     return this.d.store.get<RemoteDef[]>(REMOTES) ?? []
@@ -83,6 +200,8 @@ export class ServerRegistry {
       state: this.local?.state ?? 'stopped',
       ...(this.localPython ? { python: this.localPython } : {}),
       ...(this.local?.pid ? { pid: this.local.pid } : {}),
+      lifetime: this.lifetime(),
+      ...(this.local?.state === 'ready' && this.local.stopsWithApp !== (this.lifetime().lifetime === 'stop-with-app') ? { lifetimePending: true } : {}),
       ...(local?.error ? { error: toErrorPayload(local.error) } : {})
     })
     for (const r of this.remotes()) out.push(this.remoteInfo(r))
@@ -113,20 +232,7 @@ export class ServerRegistry {
       const root = this.d.workspace.path ?? process.cwd()
       const env: Record<string, string> = {}
       for (const p of this.d.envProviders) Object.assign(env, await p())
-      this.local = new JupyterServerManager({
-        python: interp.path,
-        hasJupyterServer: interp.jupyterServer,
-        rootDir: root,
-        env,
-        log: this.d.log,
-        startTimeoutMs: this.d.local?.startTimeoutMs,
-        restartBaseDelayMs: this.d.local?.restartBaseDelayMs,
-        onState: (state, message) => {
-          if (state === 'ready' && this.local?.endpoint) this.setConnected(LOCAL_SERVER_ID, this.local.endpoint)
-          if (state !== 'ready') this.connected.delete(LOCAL_SERVER_ID)
-          this.setState(LOCAL_SERVER_ID, state, message)
-        }
-      })
+      this.local = this.manager(interp.path, interp.jupyterServer, root, env)
       this.localPython = interp.path
     }
     await this.local.start()
@@ -152,6 +258,16 @@ export class ServerRegistry {
       })
     }
     return c.settings
+  }
+
+  /** Servers connected now (the local one once started or adopted). */
+  connectedIds(): string[] {
+    return [...this.connected.keys()]
+  }
+
+  /** Whether the local server keeps running after the app (its kernels are left to be re-attached). */
+  get localKeepsRunning(): boolean {
+    return !!this.local && !this.local.stopsWithApp && this.local.state === 'ready'
   }
 
   endpointOf(serverId: string): Endpoint | null {
@@ -243,6 +359,8 @@ export class ServerRegistry {
   async dispose(): Promise<void> {
     for (const [id, c] of this.connected) if (id !== LOCAL_SERVER_ID) await c.tunnel?.close()
     this.connected.clear()
-    await this.local?.stop()
+    // a server kept running outlives the app, with its record, to be adopted at the next start
+    if (this.local && !this.local.stopsWithApp && this.local.state === 'ready') this.local.release()
+    else await this.local?.stop()
   }
 }

@@ -1,10 +1,13 @@
 import type { EventName, Events } from '../../../shared/api'
 import type { Logger } from '../../log'
 import { NotebookService } from '../notebooks/NotebookService'
+import { join } from 'node:path'
 import { InterpreterService } from './interpreters'
+import { KernelStateFile } from './kernelState'
+import type { ServerLifetime } from './serverRecord'
 import { KernelService } from './KernelService'
 import type { RelayOptions } from './OutputRelay'
-import { ServerRegistry, type KernelEnvProvider, type KeyValueStore, type Secrets } from './ServerRegistry'
+import { LOCAL_SERVER_ID, ServerRegistry, type KernelEnvProvider, type KeyValueStore, type Secrets } from './ServerRegistry'
 
 export type { KernelEnvProvider } from './ServerRegistry'
 export { LOCAL_SERVER_ID } from './ServerRegistry'
@@ -18,6 +21,11 @@ export interface KernelStackOptions {
   restartBaseDelayMs?: number
   connectTimeoutMs?: number
   replyTimeoutMs?: number
+  /** How often an adopted local server is checked for life (tests). */
+  watchMs?: number
+  /** Frames brought back from remote kernels: size limit and chunk size (tests). */
+  frameLimitBytes?: number
+  frameChunkBytes?: number
 }
 
 export interface KernelStack {
@@ -30,6 +38,11 @@ export interface KernelStack {
    * local Jupyter server starts, and every kernel inherits the server's environment.
    */
   envProviders: KernelEnvProvider[]
+  /**
+   * Finds the local Jupyter server an earlier run left (adopted when it answers, else cleaned up) and
+   * re-attaches to its kernels. Called once at start.
+   */
+  resume(): Promise<void>
   dispose(): Promise<void>
 }
 
@@ -41,6 +54,10 @@ export function createKernelStack(d: {
   emit: <E extends EventName>(event: E, payload: Events[E]) => void
   log: Logger
   options?: KernelStackOptions
+  /** Where the local server's record and the kernels' state live (absent: nothing is kept). */
+  dataDir?: string
+  /** serve keeps the local server running by default; the desktop app and tests stop it with the app. */
+  defaultLifetime?: ServerLifetime
 }): KernelStack {
   const o = d.options ?? {}
   const envProviders: KernelEnvProvider[] = []
@@ -66,14 +83,29 @@ export function createKernelStack(d: {
     secrets: d.secrets,
     envProviders,
     log: d.log,
-    local: { startTimeoutMs: o.localStartTimeoutMs, restartBaseDelayMs: o.restartBaseDelayMs },
+    local: { startTimeoutMs: o.localStartTimeoutMs, restartBaseDelayMs: o.restartBaseDelayMs, watchMs: o.watchMs },
     connectTimeoutMs: o.connectTimeoutMs,
+    dataDir: d.dataDir,
+    defaultLifetime: d.defaultLifetime,
+    hasKernels: (serverId) => kernels?.hasKernels(serverId) ?? false,
     onServer: (e) => {
       const lost = e.state === 'lost' || e.state === 'failed' || e.state === 'stopped' ? (kernels?.serverLost(e.serverId, e.message ?? `The Jupyter server is ${e.state}.`) ?? []) : []
       d.emit('kernel.server', { ...e, lostKernelIds: lost })
     }
   })
-  kernels = new KernelService({ servers, workspace: d.workspace, emit: d.emit, log: d.log, relay: o.relay, replyTimeoutMs: o.replyTimeoutMs })
+  const state = new KernelStateFile(d.dataDir ? join(d.dataDir, 'jupyter', 'kernels.json') : null)
+  kernels = new KernelService({
+    servers,
+    workspace: d.workspace,
+    emit: d.emit,
+    log: d.log,
+    relay: o.relay,
+    replyTimeoutMs: o.replyTimeoutMs,
+    state,
+    framesDir: d.dataDir ? join(d.dataDir, 'frames') : undefined,
+    frameLimitBytes: o.frameLimitBytes,
+    frameChunkBytes: o.frameChunkBytes
+  })
   const notebooks = new NotebookService({ workspace: d.workspace, log: d.log })
   return {
     interpreters,
@@ -81,8 +113,17 @@ export function createKernelStack(d: {
     kernels,
     notebooks,
     envProviders,
+    async resume() {
+      const found = await servers.adoptLocal().catch((err) => {
+        d.log.warn(`could not check the recorded Jupyter server: ${(err as Error).message}`)
+        return 'none' as const
+      })
+      if (found === 'adopted') await kernels!.attachServer(LOCAL_SERVER_ID).catch(() => {})
+      else kernels!.forgetServer(LOCAL_SERVER_ID, 'The kernel of this notebook was gone when Atelier started again (its Jupyter server had stopped); its state and any output produced while Atelier was away were lost.')
+      kernels!.sweepFrames()
+    },
     async dispose() {
-      await kernels!.dispose()
+      await kernels!.dispose({ keepLocal: servers.localKeepsRunning })
       await servers.dispose()
     }
   }

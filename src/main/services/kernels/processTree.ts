@@ -69,3 +69,13 @@ export async function waitGone(pids: number[], timeoutMs: number): Promise<boole
   }
   return pids.every((p) => !isAlive(p))
 }
+
+/** Signals the process group led by `pid` (a server started detached leads its own group). */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // no such group (not a group leader, or gone): the pid itself
+    killAll([pid], signal)
+  }
+}

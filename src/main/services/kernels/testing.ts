@@ -25,13 +25,14 @@ export interface KernelTestCore extends Core {
   cleanup(): Promise<void>
 }
 
-export async function createKernelTestCore(kernels: CoreOptions['kernels'] = {}): Promise<KernelTestCore> {
-  const root = mkdtempSync(join(tmpdir(), 'atelier-kernels-'))
+/** A core on a fresh temp dir, or on `reuse` (the root of an earlier test core: same data dir and workspace). */
+export async function createKernelTestCore(kernels: CoreOptions['kernels'] = {}, reuse?: string, mode: CoreOptions['mode'] = 'test'): Promise<KernelTestCore> {
+  const root = reuse ?? mkdtempSync(join(tmpdir(), 'atelier-kernels-'))
   const workspaceDir = join(root, 'ws')
   const core = await createCore({
     dataDir: join(root, 'data'),
     workspace: workspaceDir,
-    mode: 'test',
+    mode,
     log: silentLogger,
     extensionRepository: OFFLINE_EXTENSION_REPO,
     kernels

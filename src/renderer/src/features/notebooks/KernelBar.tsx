@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { call } from '../../api/client'
 import { ConnectDialog } from './ConnectDialog'
-import { describeInterpreter, installHint } from './interpreters'
+import { describeInterpreter, groupInterpreters, installHint } from './interpreters'
 import { useNotebookStore } from './useNotebookStore'
 import { useServerStore } from './useServerStore'
 
@@ -24,8 +24,11 @@ export function KernelBar() {
   const remote = servers.filter((s) => s.kind !== 'local')
   const isLocal = target === 'local' || !remote.some((s) => s.id === target)
   const chosen = interpreters.find((i) => i.path === python)
+  const grouped = groupInterpreters(interpreters)
   const hint = chosen ? installHint(chosen) : null
   const dead = useNotebookStore((s) => s.deadReason !== null)
+  const folder = useNotebookStore((s) => s.kernelFolder)
+  const kernelServer = useNotebookStore((s) => s.kernelServerKind)
   const shown = dead ? 'dead' : status
   const text = shown === 'none' ? 'No kernel' : `Kernel ${shown}`
 
@@ -65,11 +68,20 @@ export function KernelBar() {
             <span>Interpreter</span>
             <select aria-label="Interpreter" value={python ?? ''} onChange={(e) => setPython(e.target.value)}>
               {!python && <option value="">(none found)</option>}
-              {interpreters.map((i) => (
+              {grouped.usable.map((i) => (
                 <option key={i.path} value={i.path}>
-                  {i.path} {i.version ? `(${i.version})` : ''} {i.usable ? '' : '— needs ' + (installHint(i) ? 'packages' : 'setup')}
+                  {i.path} {i.version ? `(${i.version})` : ''}
                 </option>
               ))}
+              {grouped.other.length > 0 && (
+                <optgroup label="Other interpreters (need packages)">
+                  {grouped.other.map((i) => (
+                    <option key={i.path} value={i.path}>
+                      {i.path} {i.version ? `(${i.version})` : ''} — needs {installHint(i) ? 'packages' : 'setup'}
+                    </option>
+                  ))}
+                </optgroup>
+              )}
             </select>
           </label>
         )}
@@ -93,6 +105,14 @@ export function KernelBar() {
           Save{dirty ? ' ●' : ''}
         </button>
       </div>
+      {folder !== null && kernelServer !== 'local' && kernelServer !== null && (
+        <div className="nb-interp small" role="note" aria-label="Kernel folder">
+          <span>
+            The kernel runs on the remote server, in {folder ? <code>{folder}/</code> : 'its root folder'} (the notebook&apos;s folder relative to
+            this workspace); files next to the notebook must exist there too.
+          </span>
+        </div>
+      )}
       {isLocal && chosen && (
         <div className="nb-interp small" aria-label="Interpreter details" role="note">
           <span>{describeInterpreter(chosen)}</span>
@@ -107,9 +127,36 @@ export function KernelBar() {
             </>
           )}
           {chosen.error && <span className="nb-warn">{chosen.error}</span>}
+          <LifetimePicker />
         </div>
       )}
       {connecting && <ConnectDialog onClose={() => setConnecting(false)} />}
     </>
+  )
+}
+
+/** Whether the local Jupyter server (and its kernels) stops with Atelier or keeps running, stopping itself when idle. */
+function LifetimePicker() {
+  const local = useServerStore((s) => s.servers.find((x) => x.id === 'local'))
+  const [saved, setSaved] = useState<{ lifetime: 'stop-with-app' | 'keep-running'; idleHours: number } | null>(null)
+  const l = saved ?? local?.lifetime
+  if (!l) return null
+  const change = async (lifetime: 'stop-with-app' | 'keep-running') => {
+    try {
+      setSaved(await call('kernels.setLifetime', { lifetime }))
+      void useServerStore.getState().load()
+    } catch (e) {
+      useNotebookStore.setState({ error: e instanceof Error ? e.message : String(e) })
+    }
+  }
+  return (
+    <label className="nb-field" title="Kept kernels are found again when Atelier starts; the Jupyter server stops itself after that long without kernel activity.">
+      <span>When Atelier stops</span>
+      <select aria-label="Jupyter server lifetime" value={l.lifetime} onChange={(e) => void change(e.target.value as 'stop-with-app' | 'keep-running')}>
+        <option value="stop-with-app">stop kernels</option>
+        <option value="keep-running">keep kernels ({l.idleHours} h idle max)</option>
+      </select>
+      {local?.lifetimePending && <span className="muted">applies from the server&apos;s next start</span>}
+    </label>
   )
 }

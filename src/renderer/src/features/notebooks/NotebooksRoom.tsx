@@ -60,9 +60,18 @@ function Banners() {
   const dirty = useNotebookStore((s) => s.dirty)
   const path = useNotebookStore((s) => s.doc?.path)
   const notice = useServerStore((s) => s.notice)
+  const kernelNotice = useNotebookStore((s) => s.kernelNotice)
   const st = useNotebookStore.getState()
   return (
     <>
+      {kernelNotice && (
+        <div role="alert" className="warn-box small nb-banner">
+          <span>{kernelNotice}</span>
+          <button type="button" className="btn ghost small" onClick={() => useNotebookStore.setState({ kernelNotice: null })}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {reason !== null && (
         <div role="alert" className="error-box small nb-banner">
           <span>

@@ -44,6 +44,13 @@ export const OutputView = memo(function OutputView({ outputs, cellLabel, onShowA
         return (
           <div key={i} className="nb-rich">
             <MimeBundle data={(o.data as Record<string, unknown>) ?? {}} label={cellLabel} />
+            {o._full && (
+              <div className="nb-capped" role="note">
+                <button type="button" className="btn small" onClick={() => onShowAll(i)}>
+                  Load full output ({(o._full.bytes / 1024 ** 2).toFixed(1)} MB)
+                </button>
+              </div>
+            )}
           </div>
         )
       })}

@@ -1,67 +1,60 @@
-import { Fragment, useState } from 'react'
-import type { VariableInfo } from '../../../../shared/api'
+import { Fragment, useEffect, useState } from 'react'
+import { create } from 'zustand'
+import type { FrameProgressEvent, VariableInfo } from '../../../../shared/api'
+import { call, onEvent } from '../../api/client'
 import { useCommandStore } from '../commands/useCommandStore'
 import { useOpenInData } from '../data/openInData'
 import { useNotebookStore } from './useNotebookStore'
 
-/**
- * Writes a DataFrame (or Series) from the kernel to a file the Data room can query: Parquet when the
- * kernel has pyarrow, else CSV (index kept as columns unless it is a plain RangeIndex), in the
- * kernel machine's temp dir. Runs without touching the user's namespace or execution count.
- */
-const EXPORT_SRC = `
-import os, json, tempfile
-_obj = get_ipython().user_ns[_name]
-if hasattr(_obj, "to_frame") and not hasattr(_obj, "columns"):
-    _obj = _obj.to_frame()
-if type(_obj.index).__name__ != "RangeIndex":
-    _obj = _obj.reset_index()
-_obj.columns = [str(c) for c in _obj.columns]
-_dir = os.path.join(tempfile.gettempdir(), "atelier-frames")
-os.makedirs(_dir, exist_ok=True)
-try:
-    import pyarrow  # noqa: F401
-    _path = os.path.join(_dir, _name + ".parquet")
-    _obj.to_parquet(_path, index=False)
-except ImportError:
-    _path = os.path.join(_dir, _name + ".csv")
-    _obj.to_csv(_path, index=False)
-print(json.dumps(_path))
-`
-
-export function frameSql(path: string): string {
-  const lit = `'${path.replace(/'/g, "''")}'`
-  return path.endsWith('.parquet') ? `SELECT * FROM read_parquet(${lit})` : `SELECT * FROM read_csv(${lit}, header = true)`
-}
-
-function formatBytes(n: number | null): string {
+export function formatBytes(n: number | null): string {
   if (n == null) return ''
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`
-  return `${(n / 1024 ** 3).toFixed(2)} GB`
+  if (n < 1024) return `${n}\u00a0B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)}\u00a0KB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)}\u00a0MB`
+  return `${(n / 1024 ** 3).toFixed(2)}\u00a0GB`
 }
+
+/** A variable's size for the pane: shape or length, and memory (≈ when estimated); nothing for opaque objects. */
+export function describeSize(v: VariableInfo): string {
+  const count = v.shape ? v.shape.join(' × ') : v.size != null ? `len ${v.size}` : ''
+  const mem = v.bytes != null ? `${v.bytesApprox ? '≈\u00a0' : ''}${formatBytes(v.bytes)}` : ''
+  return [count, mem].filter(Boolean).join(' · ')
+}
+
+/** What the last "Open in Data" wrote (kept across room switches). */
+const useFrameNotice = create<{ text: string | null }>(() => ({ text: null }))
 
 export function VariablesPane() {
   const vars = useNotebookStore((s) => s.variables)
   const kind = useNotebookStore((s) => s.kernelServerKind)
+  const kernelId = useNotebookStore((s) => s.kernelId)
   const [busy, setBusy] = useState<string | null>(null)
+  const [progress, setProgress] = useState<FrameProgressEvent | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const done = useFrameNotice((st) => st.text)
+  const setDone = (text: string | null) => useFrameNotice.setState({ text })
   const local = kind === null || kind === 'local'
 
+  useEffect(() => onEvent('kernel.frameProgress', (e: FrameProgressEvent) => setProgress(e)), [])
+
   const openInData = async (v: VariableInfo) => {
+    if (!kernelId) return
     setBusy(v.name)
     setError(null)
+    setDone(null)
+    setProgress(null)
     try {
-      const out = await useNotebookStore.getState().runHidden(`exec(${JSON.stringify(EXPORT_SRC)}, {"_name": ${JSON.stringify(v.name)}})`)
-      const path = JSON.parse(out.trim().split('\n').pop() ?? '""') as string
-      if (!path) throw new Error('The kernel did not report where it wrote the frame.')
-      useOpenInData.getState().request(frameSql(path))
+      const f = await call('kernels.openFrame', { kernelId, name: v.name })
+      const said = `${v.name}: ${f.rows.toLocaleString('en-US')} rows, ${formatBytes(f.bytes)} as ${f.description}${local ? '' : ', brought back from the remote kernel'}.`
+      setDone(said)
+      // the Data room's tab says it too, in the query's first line
+      useOpenInData.getState().request(`-- ${said.replace(/\n/g, ' ')}\n${f.sql}`)
       useCommandStore.getState().run('room.data')
     } catch (e) {
       setError(`Could not open ${v.name} in Data: ${e instanceof Error ? e.message : String(e)}`)
     } finally {
       setBusy(null)
+      setProgress(null)
     }
   }
 
@@ -73,8 +66,18 @@ export function VariablesPane() {
           {error}
         </div>
       )}
+      {done && (
+        <p role="status" className="muted small">
+          {done}
+        </p>
+      )}
       {vars.length ? (
         <table>
+          <colgroup>
+            <col style={{ width: '27%' }} />
+            <col style={{ width: '39%' }} />
+            <col style={{ width: '34%' }} />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -84,14 +87,18 @@ export function VariablesPane() {
           </thead>
           <tbody>
             {vars.map((v) => {
-              const size = [v.shape ? v.shape.join(' × ') : v.size != null ? String(v.size) : '', formatBytes(v.bytes)].filter(Boolean).join(' · ')
+              const size = describeSize(v)
               const frame = v.kind === 'dataframe' || v.kind === 'series'
               return (
                 <Fragment key={v.name}>
                   <tr title={v.preview ?? undefined} className={frame ? 'nb-var-frame' : undefined}>
-                    <td>{v.name}</td>
-                    <td title={v.type}>{v.type.split('.').pop()}</td>
-                    <td>{size}</td>
+                    <td className="nb-var-name" title={v.name}>
+                      {v.name}
+                    </td>
+                    <td className="nb-var-type" title={v.type}>
+                      {v.type.split('.').pop()}
+                    </td>
+                    <td className="nb-var-size">{size}</td>
                   </tr>
                   {frame && (
                     <tr className="nb-var-actions">
@@ -100,11 +107,15 @@ export function VariablesPane() {
                           type="button"
                           className="btn small"
                           aria-label={`Open ${v.name} in Data`}
-                          title={local ? 'Show in the Data room grid' : 'Needs a kernel on this machine (the frame is written to a file the Data room reads)'}
-                          disabled={!local || busy !== null}
+                          title={local ? 'Show in the Data room grid' : 'Brought back from the remote kernel (Parquet when it has pyarrow or duckdb), then shown in the Data room'}
+                          disabled={busy !== null}
                           onClick={() => void openInData(v)}
                         >
-                          {busy === v.name ? 'Opening…' : 'Open in Data'}
+                          {busy === v.name
+                            ? progress && progress.name === v.name && progress.total > 0
+                              ? `Bringing back… ${Math.floor((100 * progress.bytes) / progress.total)}%`
+                              : 'Opening…'
+                            : 'Open in Data'}
                         </button>
                       </td>
                     </tr>

@@ -27,3 +27,13 @@ export function describeInterpreter(i: InterpreterInfo): string {
     has(i.ipykernel, 'ipykernel')
   ].join(' · ')
 }
+
+/**
+ * The picker's order: interpreters that can run a kernel first (the selected one among them, then by
+ * source), the ones that need packages after them, in their own group.
+ */
+export function groupInterpreters(list: InterpreterInfo[]): { usable: InterpreterInfo[]; other: InterpreterInfo[] } {
+  const rank: Record<InterpreterInfo['source'], number> = { 'workspace-venv': 0, conda: 1, path: 2, system: 3, pyenv: 4 }
+  const order = (a: InterpreterInfo, b: InterpreterInfo) => rank[a.source] - rank[b.source] || a.path.localeCompare(b.path)
+  return { usable: list.filter((i) => i.usable).sort(order), other: list.filter((i) => !i.usable).sort(order) }
+}

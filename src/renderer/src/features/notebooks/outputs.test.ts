@@ -47,3 +47,19 @@ describe('notebook outputs', () => {
     expect(updateDisplay(r.outputs, 'other', { data: {} })).toBeNull()
   })
 })
+
+describe('a rich output over the relay cap', () => {
+  it('keeps where its full payload is, and does not save that marker', () => {
+    const big: KernelIopubEvent = {
+      kernelId: 'k',
+      cellId: 'c',
+      parentMsgId: 'm1',
+      msgType: 'display_data',
+      content: { data: { 'text/plain': '[display of 9.0 MB not shown]' }, metadata: {}, atelier_full: { index: 2, bytes: 9_437_184 } },
+      truncated: true
+    }
+    const { outputs } = reduceOutputs([], big, false)
+    expect(outputs[0]._full).toEqual({ msgId: 'm1', index: 2, bytes: 9_437_184 })
+    expect(toNbformat(outputs[0])).toEqual({ output_type: 'display_data', data: { 'text/plain': '[display of 9.0 MB not shown]' }, metadata: {} })
+  })
+})

@@ -4,6 +4,8 @@ import type { KernelIopubEvent } from '../../../../shared/api'
 export type Output = Record<string, unknown> & {
   output_type: 'stream' | 'execute_result' | 'display_data' | 'error'
   _truncated?: { msgId: string; name: 'stdout' | 'stderr' }
+  /** A rich output over the relay cap: shown as a placeholder; the payload is fetched on demand (kernels.fullDisplay). */
+  _full?: { msgId: string; index: number; bytes: number }
 }
 
 // eslint-disable-next-line no-control-regex
@@ -80,6 +82,8 @@ export function reduceOutputs(outputs: Output[], ev: KernelIopubEvent, pendingCl
       if (ev.msgType === 'execute_result') o.execution_count = c.execution_count ?? null
       const displayId = (c.transient as { display_id?: string } | undefined)?.display_id
       if (displayId) o._displayId = displayId
+      const full = c.atelier_full as { index: number; bytes: number } | undefined
+      if (full) o._full = { msgId: ev.parentMsgId, index: full.index, bytes: full.bytes }
       return { outputs: [...outs, o], pendingClear }
     }
     case 'error':

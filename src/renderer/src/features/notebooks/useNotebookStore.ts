@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import type {
+  CellOutputRecord,
   InterpreterInfo,
   KernelInputEvent,
   KernelIopubEvent,
@@ -63,6 +64,10 @@ export interface NotebookState {
   kernelStatus: KernelStatus | 'none'
   kernelServerKind: 'local' | 'remote' | 'ssh' | null
   deadReason: string | null
+  /** Where a remote kernel runs (its folder on the server), when the notebook is local. */
+  kernelFolder: string | null
+  /** Said when a reopened notebook's outputs could not all be recovered. */
+  kernelNotice: string | null
   diskChanged: boolean
   checkDisk(): Promise<void>
   runHidden(code: string): Promise<string>
@@ -130,6 +135,23 @@ function toNotebookCell(c: Cell): NotebookCell {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
+/** A cell's outputs and run state rebuilt from what the kernel relay recorded for it. */
+export function applyRecord(c: Cell, r: CellOutputRecord): Cell {
+  let outputs: Output[] = []
+  let pendingClear = false
+  let executionCount = c.executionCount
+  for (const ev of r.events) {
+    if (ev.msgType === 'execute_input') executionCount = (ev.content.execution_count as number | undefined) ?? executionCount
+    else if (ev.msgType === 'execute_reply') executionCount = (ev.content.execution_count as number | undefined) ?? executionCount
+    else if (ev.msgType === 'update_display_data') {
+      const id = (ev.content.transient as { display_id?: string } | undefined)?.display_id
+      const n = id ? updateDisplay(outputs, id, ev.content) : null
+      if (n) outputs = n
+    } else ({ outputs, pendingClear } = reduceOutputs(outputs, ev, pendingClear))
+  }
+  return { ...c, outputs, pendingClear, executionCount, running: !r.done, queued: false, msgId: r.msgId, input: undefined }
+}
+
 export const useNotebookStore = create<NotebookState>((set, get) => {
   const patchCell = (pred: (c: Cell) => boolean, fn: (c: Cell) => Partial<Cell>) =>
     set((s) => ({ cells: s.cells.map((c) => (pred(c) ? { ...c, ...fn(c) } : c)) }))
@@ -167,6 +189,43 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
     }))
   }
 
+  /** Events of other kernels that arrive while a reopened notebook's kernel is being looked up. */
+  let attachBuffer: KernelIopubEvent[] | null = null
+  let onIopub: (e: KernelIopubEvent) => void = () => {}
+
+  const attach = async (path: string) => {
+    attachBuffer = []
+    try {
+      const st = await call('kernels.forNotebook', { path })
+      if (get().doc?.path !== path) return
+      const byCell = new Map(st.cells.map((r) => [r.cellId, r]))
+      const servers = useServerStore.getState().servers
+      const kind = st.kernel ? (st.kernel.serverId === 'local' ? 'local' : (servers.find((x) => x.id === st.kernel!.serverId)?.kind ?? 'remote')) : null
+      set((s) => ({
+        kernelId: st.kernel?.kernelId ?? null,
+        kernelStatus: st.kernel ? (st.kernel.status === 'unknown' ? 'idle' : st.kernel.status) : 'none',
+        kernelServerKind: kind,
+        kernelFolder: st.kernel && st.kernel.serverId !== 'local' ? (st.kernel.folder ?? null) : null,
+        kernelNotice: st.lostNotice,
+        deadReason: null,
+        variables: [],
+        cells: s.cells.map((c) => {
+          const r = byCell.get(c.id)
+          const next = r ? applyRecord(c, r) : c
+          return st.input?.cellId === c.id ? { ...next, input: { prompt: st.input.prompt, password: st.input.password } } : next
+        })
+      }))
+      const later = (attachBuffer ?? []).filter((e) => st.kernel && e.kernelId === st.kernel.kernelId && (e.seq ?? Infinity) > st.seq)
+      attachBuffer = null
+      for (const e of later) onIopub(e)
+      if (st.kernel) void loadVariables()
+    } catch (e) {
+      set({ error: message(e) })
+    } finally {
+      attachBuffer = null
+    }
+  }
+
   let subscribed = false
   const subscribe = () => {
     if (subscribed) return
@@ -183,8 +242,11 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
         patchCell((c) => lost.has(c.id), () => ({ running: false, queued: false, input: undefined }))
       }
     })
-    onEvent('kernel.iopub', (e: KernelIopubEvent) => {
-      if (e.kernelId !== get().kernelId) return
+    onIopub = (e: KernelIopubEvent) => {
+      if (e.kernelId !== get().kernelId) {
+        attachBuffer?.push(e)
+        return
+      }
       const h = e.cellId ? hidden.get(e.cellId) : undefined
       if (h) {
         if (e.msgType === 'stream') h.out += String(e.content.text ?? '')
@@ -229,7 +291,8 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       // 200,000 lines costs a few dozen renders, not thousands
       pendingOut.push(e)
       if (!flushTimer) flushTimer = setTimeout(flushOutputs, 40)
-    })
+    }
+    onEvent('kernel.iopub', (e: KernelIopubEvent) => onIopub(e))
     onEvent('kernel.input', (e: KernelInputEvent) => {
       if (e.kernelId !== get().kernelId || !e.cellId) return
       const id = e.cellId
@@ -251,6 +314,8 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
     kernelStatus: 'none',
     kernelServerKind: null,
     deadReason: null,
+    kernelFolder: null,
+    kernelNotice: null,
     diskChanged: false,
     async checkDisk() {
       const doc = get().doc
@@ -304,6 +369,9 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       try {
         const d = await call('notebooks.open', { path })
         set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells: d.notebook.cells.map(toCell), dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
+        subscribe()
+        // the notebook's kernel may live on (page reload, app restart): re-attach, with the outputs it produced meanwhile
+        await attach(d.path)
       } catch (e) {
         set({ error: message(e) })
       }
@@ -313,7 +381,7 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       try {
         const d = await call('notebooks.create', { path })
         const cells = d.notebook.cells.length ? d.notebook.cells.map(toCell) : [toCell({ cell_type: 'code', source: '', metadata: {} })]
-        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 } })
+        set({ diskChanged: false, doc: { path: d.path, hash: d.hash, notebook: d.notebook, mtimeMs: d.mtimeMs, size: d.size }, cells, dirty: false, selected: 0, mode: 'command', deleted: [], conflict: false, error: null, find: { open: false, query: '', matches: [], current: 0 }, kernelId: null, kernelStatus: 'none', kernelNotice: null, kernelFolder: null, variables: [] })
         void get().refreshFiles()
       } catch (e) {
         set({ error: message(e) })
@@ -323,15 +391,16 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       const { python, doc, kernelId } = get()
       const target = useServerStore.getState().target
       const server = useServerStore.getState().servers.find((x) => x.id === target)
-      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null, deadReason: null })
+      set({ busy: 'Starting kernel…', kernelStatus: 'starting', error: null, deadReason: null, kernelNotice: null })
       try {
         if (kernelId) await call('kernels.shutdown', { kernelId }).catch(() => undefined)
         let k
         if (target === 'local' || !server || server.kind === 'local') {
           await call('kernels.startLocal', python ? { python } : {})
           k = await call('kernels.start', doc ? { path: doc.path } : {})
-        } else k = await call('kernels.start', { serverId: server.id })
-        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [], kernelServerKind: server?.kind ?? 'local' })
+        } else k = await call('kernels.start', { serverId: server.id, ...(doc ? { path: doc.path } : {}) })
+        const remote = !!server && server.kind !== 'local' && target !== 'local'
+        set({ kernelId: k.kernelId, kernelStatus: k.status === 'unknown' ? 'idle' : k.status, variables: [], kernelServerKind: remote ? server!.kind : 'local', kernelFolder: remote ? (k.folder ?? null) : null })
       } catch (e) {
         set({ error: message(e), kernelStatus: 'none', kernelId: null })
       } finally {
@@ -388,6 +457,16 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       const k = get().kernelId
       const c = get().cells.find((x) => x.id === id)
       const o = c?.outputs[outputIndex]
+      if (k && o?._full) {
+        const full = o._full
+        try {
+          const content = await call('kernels.fullDisplay', { kernelId: k, msgId: full.msgId, index: full.index })
+          patchCell((x) => x.id === id, (x) => ({ outputs: x.outputs.map((y) => (y._full === full ? { ...y, data: content.data ?? {}, metadata: content.metadata ?? {}, _full: undefined } : y)) }))
+        } catch (e) {
+          set({ error: message(e) })
+        }
+        return
+      }
       if (!k || !o?._truncated) return
       try {
         let text = ''
@@ -404,9 +483,20 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
       }
     },
     async save(force) {
-      const { doc, cells } = get()
+      const { doc, cells, kernelId } = get()
       if (!doc) return
       const notebook: NotebookJson = { ...doc.notebook, cells: cells.map(toNotebookCell) }
+      // outputs shown as placeholders (over the relay cap) are saved in full, as Jupyter would write them
+      await Promise.all(
+        cells.flatMap((c, ci) =>
+          c.outputs.map(async (o, oi) => {
+            if (!o._full || !kernelId) return
+            const full = await call('kernels.fullDisplay', { kernelId, msgId: o._full.msgId, index: o._full.index }).catch(() => null)
+            const saved = notebook.cells[ci].outputs?.[oi]
+            if (full && saved) Object.assign(saved, { data: full.data ?? {}, metadata: full.metadata ?? {} })
+          })
+        )
+      )
       try {
         const r = await call('notebooks.save', { path: doc.path, notebook: notebook as unknown as Record<string, unknown>, expectedHash: doc.hash, force })
         set({ doc: { ...doc, hash: r.hash, notebook, mtimeMs: r.mtimeMs, size: r.size }, dirty: false, conflict: false, diskChanged: false, error: null })
