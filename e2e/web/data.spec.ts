@@ -123,3 +123,45 @@ test('profile a column, chart a result, export to Parquet and query the export',
   await expect(row.getByRole('gridcell').nth(0)).toHaveText('ORD')
   await expect(row.getByRole('gridcell').nth(1)).toHaveText('166,341')
 })
+
+test('profile: exact distinct with a unique marker, statistics to the column precision, table inside its panel; one duration', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  const cols = Array.from({ length: 14 }, (_, i) => `i * ${i + 1}.0123456789 / 7 as wide_measure_${i}`).join(', ')
+  await runSql(page, `select i as RowNumber, 15600000 + i * 7 as CustomerId, i % 10 as Tenure, i * 9.61870125::DOUBLE as Balance, ${cols} from range(10000) t(i)`)
+  const grid = page.getByRole('grid', { name: 'Results' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '10001')
+
+  // the run bar's duration and History's are the same number
+  const status = page.locator('.runbar .status-line')
+  await expect(status).toHaveText(/10,000 rows · /)
+  await expect(status).toHaveAttribute('title', /every row was read and counted/)
+  const runBarDuration = (await status.textContent())!.split(' · ')[1]
+  const entry = page.getByRole('region', { name: 'History' }).getByRole('button', { name: /RowNumber/ }).first()
+  await expect(entry).toContainText(`· ${runBarDuration}`)
+
+  await page.getByRole('tablist', { name: 'Result views' }).getByRole('tab', { name: 'Profile' }).click()
+  const table = page.getByRole('table', { name: 'Column statistics' })
+  const row = (name: string) => table.getByRole('row', { name: new RegExp(`^${name} `) })
+  await expect(row('RowNumber')).toBeVisible({ timeout: 30_000 })
+  const distinct = async (name: string) => (await row(name).getByRole('cell').nth(2).textContent())!
+  expect(await distinct('RowNumber')).toBe('10,000unique')
+  expect(await distinct('CustomerId')).toBe('10,000unique')
+  expect(await distinct('Tenure')).toBe('10')
+  await expect(page.getByRole('region', { name: 'Profile of RowNumber' })).toContainText('unique')
+  // quantiles of an integer column are integers, of a double six significant digits at most
+  const balance = (await row('Balance').getByRole('cell').allTextContents()).slice(3)
+  for (const v of balance) expect(v.replace(/[,.-]/g, '').replace(/^0+/, '').length).toBeLessThanOrEqual(6)
+  expect((await row('RowNumber').getByRole('cell').allTextContents()).slice(3)).toContain('9,999')
+
+  await page.screenshot({ path: 'out/screenshots/data-profile-distinct.png' })
+
+  // in a narrow window the statistics table scrolls sideways inside its panel instead of being cut off
+  await page.setViewportSize({ width: 1000, height: 800 })
+  const wrap = page.locator('.profile-panel .table-wrap')
+  await expect.poll(() => wrap.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true)
+  const box = (await wrap.boundingBox())!
+  expect(box.x + box.width).toBeLessThanOrEqual(1000)
+  await wrap.evaluate((el) => (el.scrollLeft = el.scrollWidth))
+  await expect(table.getByRole('columnheader', { name: 'Q75' })).toBeInViewport()
+  await page.screenshot({ path: 'out/screenshots/data-profile-narrow.png' })
+})

@@ -218,6 +218,10 @@ export interface ColumnProfile {
   count: number
   nullPercent: number
   distinct: number | null
+  /** true: `distinct` is an exact count(DISTINCT); false: a HyperLogLog estimate. */
+  distinctExact?: boolean
+  /** Exact distinct count equals the row count (no duplicates, no nulls). */
+  unique?: boolean
   min: string | null
   max: string | null
   mean: number | null

@@ -110,6 +110,41 @@ describe('lake: flights-3m.parquet through the handler table', () => {
     expect(o.columns[0].topValues[0]).toEqual({ value: 'ORD', count: 166341 })
   })
 
+  it('profiles distinct counts exactly and marks a unique column', async () => {
+    await call('lake.query', {
+      queryId: 'u1',
+      sql: 'select i as RowNumber, 15_000_000 + i * 7 as CustomerId, i % 10 as Tenure, null::int as Empty from range(10000) t(i)'
+    })
+    const p = await call('lake.profile', { queryId: 'u1' })
+    expect(p.rowCount).toBe(10_000)
+    const by = Object.fromEntries(p.columns.map((c: any) => [c.name, c]))
+    expect(by.RowNumber).toMatchObject({ distinct: 10_000, distinctExact: true, unique: true })
+    expect(by.CustomerId).toMatchObject({ distinct: 10_000, distinctExact: true, unique: true })
+    expect(by.Tenure).toMatchObject({ distinct: 10, distinctExact: true, unique: false })
+    expect(by.Empty).toMatchObject({ distinct: 0, unique: false })
+    await call('lake.query', { queryId: 'u2', sql: 'select i from range(10) t(i)' })
+    expect((await call('lake.profile', { queryId: 'u2' })).columns[0]).toMatchObject({ distinct: 10, unique: true })
+  })
+
+  it('reports one duration for a query: the same in its reply, its last progress event and History', async () => {
+    for (const [id, sql] of [
+      ['d1', 'select 1 as x'],
+      ['d2', 'select * from flights limit 300000']
+    ]) {
+      const events: QueryProgressEvent[] = []
+      const off = core.events.on('query.progress', (e) => e.queryId === id && events.push(e))
+      const r = await call('lake.query', { queryId: id, sql, pageSize: 1000 })
+      await call('lake.page', { queryId: id, offset: 0, limit: 1 })
+      await new Promise((res) => setTimeout(res, 50))
+      off()
+      const last = events.at(-1)!
+      expect(last.phase).toBe('done')
+      const h = (await call('lake.history', { limit: 5 })).find((e: any) => e.sql === sql)
+      expect(h.elapsedMs).toBe(last.elapsedMs)
+      if (r.done) expect(r.elapsedMs).toBe(last.elapsedMs)
+    }
+  })
+
   it('charts a result', async () => {
     await call('lake.query', { queryId: 'c1', sql: 'select origin, destination, count(*) n, avg(delay) d from flights group by all' })
     const bar = await call('lake.chart', { queryId: 'c1', kind: 'bar', x: 'origin', y: 'n' })

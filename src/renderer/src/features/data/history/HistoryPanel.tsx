@@ -1,5 +1,5 @@
 import { useEffect } from 'react'
-import { formatCount, formatDuration } from '../../../lib/format'
+import { formatCount, formatDuration, QUERY_DURATION_NOTE } from '../../../lib/format'
 import { newQueryTab } from '../actions'
 import { useTabsStore } from '../editor/useTabsStore'
 import { useHistoryStore } from './useHistoryStore'
@@ -55,7 +55,7 @@ export function HistoryPanel() {
               <span className="history-meta">
                 {when(h.ranAt)}
                 {h.error ? ' · failed' : h.rows !== null ? ` · ${formatCount(h.rows)} ${h.rows === 1 ? 'row' : 'rows'}` : ''}
-                {h.elapsedMs !== null ? ` · ${formatDuration(h.elapsedMs)}` : ''}
+                {h.elapsedMs !== null && <span title={QUERY_DURATION_NOTE}> · {formatDuration(h.elapsedMs)}</span>}
               </span>
             </button>
           </li>

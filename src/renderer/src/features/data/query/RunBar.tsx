@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { ProgressBar } from '../../../components/ProgressBar'
-import { formatCount, formatDuration } from '../../../lib/format'
+import { formatCount, formatDuration, QUERY_DURATION_NOTE } from '../../../lib/format'
 import { modKey } from '../../commands/useCommandStore'
 import { cancelActive, runActive } from '../actions'
 import { useTabsStore } from '../editor/useTabsStore'
@@ -52,7 +52,7 @@ export function RunBar() {
         <ProgressBar label="Query progress" percent={q.percent} className="runbar-progress" />
       )}
       {q && q.status !== 'error' && q.status !== 'cancelled' && (
-        <span className="status-line" aria-live="polite">
+        <span className="status-line" aria-live="polite" title={q.status === 'done' ? QUERY_DURATION_NOTE : 'Time since the query started'}>
           {statusText(q, now)}
         </span>
       )}
