@@ -165,3 +165,67 @@ test('profile: exact distinct with a unique marker, statistics to the column pre
   await expect(table.getByRole('columnheader', { name: 'Q75' })).toBeInViewport()
   await page.screenshot({ path: 'out/screenshots/data-profile-narrow.png' })
 })
+
+/** Row indexes (0-based) of the rows wholly inside the grid's visible body. */
+async function fullyVisibleRows(page: Page): Promise<number[]> {
+  return page.getByRole('grid', { name: 'Results' }).evaluate((grid) => {
+    const g = grid.getBoundingClientRect()
+    const head = grid.querySelector('.g-head')!.getBoundingClientRect().height
+    const top = g.top + head
+    const bottom = g.top + grid.clientHeight
+    return [...grid.querySelectorAll<HTMLElement>('.g-body [role=row]')]
+      .filter((r) => {
+        const b = r.getBoundingClientRect()
+        return b.top >= top - 0.5 && b.bottom <= bottom + 0.5
+      })
+      .map((r) => Number(r.getAttribute('aria-rowindex')) - 2)
+  })
+}
+
+test('wheel scrolling a 3M-row result shows every row, step by step, in pixels, lines and pages', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  await runSql(page, 'select * from flights')
+  const grid = page.getByRole('grid', { name: 'Results' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '3000001', { timeout: 60_000 })
+  const box = (await grid.boundingBox())!
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+
+  /** Scrolls `steps` times with `wheel` and checks that the rows seen form one unbroken run. */
+  const sweep = async (steps: number, wheel: () => Promise<void>, down = true) => {
+    const seen = new Set(await fullyVisibleRows(page))
+    const visible = seen.size
+    expect(visible).toBeGreaterThan(5)
+    for (let i = 0; i < steps; i++) {
+      const before = await fullyVisibleRows(page)
+      await wheel()
+      await expect.poll(async () => (await fullyVisibleRows(page))[0]).not.toBe(before[0])
+      const now = await fullyVisibleRows(page)
+      expect(now.length).toBeGreaterThanOrEqual(visible - 1)
+      for (const r of now) seen.add(r)
+    }
+    const rows = [...seen].sort((a, b) => a - b)
+    expect(rows.length).toBe(rows[rows.length - 1] - rows[0] + 1)
+    expect(rows.length).toBeGreaterThan(steps)
+    return rows
+  }
+
+  const pixels = await sweep(12, () => page.mouse.wheel(0, 100))
+  expect(pixels[0]).toBe(0)
+  await page.screenshot({ path: 'out/screenshots/data-grid-wheel.png' })
+  // in the middle of the result, where one scrollbar pixel spans several rows
+  await grid.evaluate((el) => (el.scrollTop = el.scrollHeight / 2))
+  await expect.poll(async () => (await fullyVisibleRows(page))[0]).toBeGreaterThan(1_000_000)
+  await sweep(12, () => page.mouse.wheel(0, 240))
+  await sweep(8, () => page.mouse.wheel(0, -240))
+  const synthetic = (deltaY: number, deltaMode: number) => () =>
+    grid.evaluate((el, [dy, dm]) => {
+      el.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: dm, bubbles: true, cancelable: true }))
+    }, [deltaY, deltaMode])
+  await sweep(6, synthetic(3, 1))
+  await sweep(6, synthetic(1, 2))
+  await sweep(6, synthetic(-1, 2))
+  // the last row is reachable by wheel
+  await grid.evaluate((el) => (el.scrollTop = el.scrollHeight))
+  await page.mouse.wheel(0, 100)
+  await expect.poll(async () => (await fullyVisibleRows(page)).at(-1)).toBe(2_999_999)
+})
