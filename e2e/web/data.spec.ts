@@ -229,3 +229,43 @@ test('wheel scrolling a 3M-row result shows every row, step by step, in pixels, 
   await page.mouse.wheel(0, 100)
   await expect.poll(async () => (await fullyVisibleRows(page)).at(-1)).toBe(2_999_999)
 })
+
+test("each query tab owns its chart, and a query's error stays with its result", async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  const views = page.getByRole('tablist', { name: 'Result views' })
+  const queryTabs = page.getByRole('tablist', { name: 'Query tabs' }).getByRole('tab')
+  await runSql(page, TOP)
+  await expect(page.getByRole('grid', { name: 'Results' })).toHaveAttribute('aria-rowcount', '6')
+  await views.getByRole('tab', { name: 'Chart' }).click()
+  await page.getByRole('button', { name: 'Draw chart' }).click()
+  await expect(page.getByRole('img', { name: /Chart/ })).toBeVisible()
+
+  // a second tab starts without a chart, even after running its own query
+  await page.getByRole('button', { name: 'New query tab' }).click()
+  await expect(page.getByRole('img', { name: /Chart/ })).toHaveCount(0)
+  await runSql(page, 'select distance, delay from flights limit 50')
+  await views.getByRole('tab', { name: 'Chart' }).click()
+  await expect(page.getByRole('img', { name: /Chart/ })).toHaveCount(0)
+  await expect(page.getByText(/earlier result/)).toHaveCount(0)
+  // the first tab still has its own
+  await queryTabs.nth(0).click()
+  await expect(page.getByRole('img', { name: /Chart/ })).toBeVisible()
+  await expect(page.getByText(/earlier result/)).toHaveCount(0)
+
+  // a failed query: its error shows with its result, not above a table profile, and no earlier profile is passed off as its own
+  await views.getByRole('tab', { name: 'Profile' }).click()
+  await expect(page.getByRole('region', { name: 'Profile of origin' })).toBeVisible()
+  await runSql(page, 'select nope from flights')
+  const err = page.getByRole('alert').filter({ hasText: 'nope' })
+  await expect(err).toBeVisible()
+  await views.getByRole('tab', { name: 'Profile' }).click()
+  await expect(page.getByRole('region', { name: 'Profile of origin' })).toHaveCount(0)
+  await expect(err).toBeVisible()
+  await page.getByRole('tree', { name: 'Catalog' }).getByRole('treeitem', { name: /^flights, / }).hover()
+  await page.getByRole('button', { name: 'Profile table flights' }).click()
+  await expect(page.getByRole('region', { name: 'Profile of delay' })).toBeVisible({ timeout: 60_000 })
+  await expect(err).toHaveCount(0)
+  await page.screenshot({ path: 'out/screenshots/data-error-vs-table-profile.png' })
+  await views.getByRole('tab', { name: 'Results' }).click()
+  await expect(err).toBeVisible()
+})

@@ -126,7 +126,8 @@ export function DataRoom() {
           run: () => {
             useQueryStore.getState().setView('chart')
             const q = activeQuery()
-            if (q?.status === 'done') void drawChart(q.queryId)
+            const tabId = useTabsStore.getState().activeId
+            if (q?.status === 'done' && tabId) void drawChart(tabId, q.queryId)
           }
         },
         { id: 'data.results', title: 'Show results', group: 'Data', run: () => useQueryStore.getState().setView('results') }

@@ -4,6 +4,7 @@ import { Plot, type Trace } from '../../../components/Plot'
 import { Spinner } from '../../../components/ProgressBar'
 import { formatCount, formatStat, kindOfType } from '../../../lib/format'
 import type { QueryState } from '../query/useQueryStore'
+import { QueryError } from '../query/QueryError'
 import { useProfileStore } from './useProfileStore'
 
 export const HLL_NOTE =
@@ -114,6 +115,9 @@ function ProfileCard({ c, rowCount }: { c: ColumnProfile; rowCount: number }) {
 export function ProfilePanel({ query }: { query: QueryState | undefined }) {
   const { subject, key, loading, result, error, profile } = useProfileStore()
   const canProfileQuery = query?.status === 'done' && (query.columns?.length ?? 0) > 0
+  // a profile of a query result that is not this tab's current result is not shown here
+  const foreign = key !== null && key.startsWith('q:') && key !== `q:${query?.queryId}`
+  const shown = !foreign
 
   // shown for a finished query whose profile is not here yet (and no table profile was asked for): compute it
   useEffect(() => {
@@ -126,7 +130,7 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
     <div className="profile-panel">
       <div className="panel-bar">
         <span>
-          {subject ? (
+          {subject && shown ? (
             <>
               Profile of <strong>{subject}</strong>
               {result && <span className="muted"> · {formatCount(result.rowCount)} rows</span>}
@@ -144,13 +148,14 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
           Profile result
         </button>
       </div>
-      {loading && <Spinner label="Computing profile…" />}
-      {error && (
+      {foreign && query?.status === 'error' && <QueryError q={query} />}
+      {shown && loading && <Spinner label="Computing profile…" />}
+      {shown && error && (
         <div role="alert" className="error-box">
           {error}
         </div>
       )}
-      {result && (
+      {shown && result && (
         <>
           <div className="table-wrap">
             <table className="stats-table">
