@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { FLIGHTS, startServe, type ServeHandle } from '../support'
 
@@ -268,4 +268,35 @@ test("each query tab owns its chart, and a query's error stays with its result",
   await page.screenshot({ path: 'out/screenshots/data-error-vs-table-profile.png' })
   await views.getByRole('tab', { name: 'Results' }).click()
   await expect(err).toBeVisible()
+})
+
+test('serve: an export inside the workspace can also be downloaded through the browser, with the token', async ({ page }) => {
+  await openWorkspaceAndAddFlights(page, s.workspace)
+  await runSql(page, TOP)
+  await expect(page.getByRole('grid', { name: 'Results' })).toHaveAttribute('aria-rowcount', '6')
+  await page.getByRole('tablist', { name: 'Result views' }).getByRole('tab', { name: 'Export' }).click()
+  await page.getByRole('combobox', { name: 'Export format' }).selectOption('csv')
+  const out = join(s.workspace, 'exports', 'top.csv')
+  await page.getByRole('textbox', { name: 'Export path' }).fill(out)
+  await page.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByRole('status').filter({ hasText: /Exported 5 rows/ })).toBeVisible()
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download top.csv' }).click()])
+  expect(download.suggestedFilename()).toBe('top.csv')
+  const got = readFileSync((await download.path())!, 'utf8')
+  expect(got).toBe(readFileSync(out, 'utf8'))
+  expect(got.split('\n')[1]).toBe('ORD,166341')
+  await page.screenshot({ path: 'out/screenshots/data-export-download.png' })
+
+  // the route needs the token, serves only finished exports by id, and never a path
+  expect((await fetch(`${s.origin}/api/lake/exports/x`)).status).toBe(401)
+  const auth = { headers: { Authorization: `Bearer ${s.token}` } }
+  expect((await fetch(`${s.origin}/api/lake/exports/not-an-export`, auth)).status).toBe(404)
+  expect((await fetch(`${s.origin}/api/lake/exports/..%2F..%2Fetc%2Fpasswd`, auth)).status).toBe(404)
+
+  // an export outside the workspace and data folder is written on the server only
+  const outside = join(s.workspace, '..', 'elsewhere', 'top.csv')
+  await page.getByRole('textbox', { name: 'Export path' }).fill(outside)
+  await page.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByRole('status').filter({ hasText: /elsewhere/ })).toContainText('not offered for download')
+  await expect(page.getByRole('button', { name: /^Download/ })).toHaveCount(0)
 })

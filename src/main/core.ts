@@ -10,6 +10,7 @@ import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
 import { DuckEngine } from './services/lake/engine'
 import { LakeService } from './services/lake/LakeService'
+import { createExportDownloads } from './services/lake/exportDownload'
 import { SecretStore, type SecretCipher } from './services/secrets/SecretStore'
 import { SettingsService } from './services/settings/SettingsService'
 import { knownHostsIn } from './services/ssh/connect'
@@ -74,7 +75,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     extensionRepository: opts.extensionRepository ?? process.env.ATELIER_DUCKDB_EXTENSION_REPOSITORY,
     memoryLimit: opts.memoryLimit
   })
-  const lake = new LakeService({ db, engine, workspace, secrets, emit, log })
+  const lake = new LakeService({ db, engine, workspace, secrets, emit, log, dataDir: opts.dataDir })
   const tracking = new TrackingService({ db, dataDir: opts.dataDir, emit, log })
   // ---------- kernels & notebooks ----------
   // Later issues add kernel environment (e.g. MLFLOW_TRACKING_URI/TOKEN) with kernels.envProviders.push(() => ({...})).
@@ -128,7 +129,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     kernels,
     jobs,
     router,
-    mounts: [createTrackingRest(tracking, log)],
+    mounts: [
+      createTrackingRest(tracking, log),
+      createExportDownloads({ find: (id) => lake.downloadable(id), roots: () => lake.downloadRoots() })
+    ],
     events: {
       on(event, l) {
         emitter.on(event, l)

@@ -252,6 +252,8 @@ export interface ExportResult {
   rows: number
   bytes: number
   elapsedMs: number
+  /** URL path of an authenticated HTTP GET that downloads the file (serve; exports inside the workspace or data folder). */
+  download?: string
 }
 
 export interface ExportProgressEvent {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { watch, type FSWatcher } from 'node:fs'
+import { realpathSync, watch, type FSWatcher } from 'node:fs'
 import { dirname } from 'node:path'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
 import type {
@@ -23,6 +23,7 @@ import { readerSql, resolveSource, type ResolvedSource } from './sources'
 import { importSqlite } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
 import { chartData, profileRelation, type ChartRequest } from './analysis'
+import { EXPORT_DOWNLOAD_PREFIX, isInside, type DownloadableExport } from './exportDownload'
 import { exportRelation } from './export'
 
 interface SourceRow {
@@ -59,6 +60,8 @@ export interface LakeServiceOptions {
   emit: Emit
   log: Logger
   watchDebounceMs?: number
+  /** The app's data folder: exports written under it (or the workspace) can be downloaded over HTTP. */
+  dataDir?: string
 }
 
 /** Sources, catalog, SQL, paging, profile, chart and export over one in-process DuckDB. */
@@ -66,6 +69,7 @@ export class LakeService {
   readonly queries: QueryManager
   private readonly sources = new Map<string, LoadedSource>()
   private loading: Promise<void> = Promise.resolve()
+  private readonly downloads = new Map<string, DownloadableExport>()
 
   constructor(private readonly o: LakeServiceOptions) {
     this.queries = new QueryManager(o.engine, {
@@ -421,9 +425,30 @@ export class LakeService {
 
   async export(p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string }) {
     const { relation } = await this.relationFor(p)
-    return exportRelation(this.o.engine, relation, p.format, this.absolute(p.path), (percent, done, error) =>
+    const r = await exportRelation(this.o.engine, relation, p.format, this.absolute(p.path), (percent, done, error) =>
       this.o.emit('export.progress', { exportId: p.exportId, percent, done, ...(error ? { error } : {}) })
     )
+    let real: string | null = null
+    try {
+      real = realpathSync(r.path)
+    } catch {
+      real = null
+    }
+    if (real && isInside(real, this.downloadRoots()) && /^[\w-]{1,100}$/.test(p.exportId)) {
+      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes })
+      return { ...r, download: `${EXPORT_DOWNLOAD_PREFIX}${p.exportId}` }
+    }
+    return r
+  }
+
+  /** A finished export's file, for the HTTP download route. */
+  downloadable(exportId: string): DownloadableExport | undefined {
+    return this.downloads.get(exportId)
+  }
+
+  /** Folders an export must lie in to be downloadable: the open workspace and the app's data folder. */
+  downloadRoots(): (string | null | undefined)[] {
+    return [this.o.workspace.path, this.o.dataDir]
   }
 
   /** A finished query result, or a catalog table by its SQL name. */

@@ -114,6 +114,11 @@ function createApi(): WorkbenchApi {
 
 export const api: WorkbenchApi = createApi()
 
+/** In a browser against `serve`: the session's token, for authenticated HTTP requests (downloads). Null in Electron. */
+export function serveToken(): string | null {
+  return window.workbench ? null : sessionStorage.getItem('atelier.token')
+}
+
 export function call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
   return api.call(method, params)
 }
