@@ -17,7 +17,7 @@ export function TopBar() {
         Open workspace
       </button>
       <span className="spacer" />
-      <button type="button" className="btn small ghost" onClick={openPalette} aria-keyshortcuts="Control+Shift+P Control+K">
+      <button type="button" className="btn small ghost" onClick={() => openPalette()} aria-keyshortcuts="Control+Shift+P Control+K">
         Commands <kbd>{modKey}+K</kbd>
       </button>
       {info && (
