@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatCell, formatStat, formatTime, groupDigits, kindOfType } from './format'
+import { formatCell, formatStat, formatTime, groupDigits, kindOfType, plural } from './format'
 
 describe('format', () => {
   it('groups digits without losing precision', () => {
@@ -44,5 +44,16 @@ describe('format', () => {
     expect(formatStat('2001-01-01 00:01:00', 'TIMESTAMP')).toBe('2001-01-01 00:01:00')
     expect(formatStat('Male', 'VARCHAR')).toBe('Male')
     expect(formatStat(null, 'DOUBLE')).toBe('—')
+  })
+})
+
+describe('plural', () => {
+  it('uses the singular for exactly one, and groups digits', () => {
+    expect(plural(1, 'run')).toBe('1 run')
+    expect(plural(2, 'run')).toBe('2 runs')
+    expect(plural(0, 'line')).toBe('0 lines')
+    expect(plural(1234, 'row')).toBe('1,234 rows')
+    expect(plural(1, 'match', 'matches')).toBe('1 match')
+    expect(plural(3, 'match', 'matches')).toBe('3 matches')
   })
 })

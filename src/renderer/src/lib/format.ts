@@ -70,6 +70,11 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US')
 }
 
+/** A count with its noun in the right form: "1 run", "2 runs", "1,000 rows"; `many` for irregular plurals. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`
+}
+
 /** What a query's duration measures, as the run bar and History say it. */
 export const QUERY_DURATION_NOTE = 'Duration: from the start of the query until every row was read and counted, measured by the engine'
 

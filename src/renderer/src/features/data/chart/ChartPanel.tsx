@@ -5,7 +5,7 @@ import { call } from '../../../api/client'
 import { Plot, type Trace } from '../../../components/Plot'
 import { Spinner } from '../../../components/ProgressBar'
 import { toUiError } from '../../../lib/errors'
-import { formatCount, kindOfType } from '../../../lib/format'
+import { formatCount, kindOfType, plural } from '../../../lib/format'
 import { create } from 'zustand'
 import type { QueryState } from '../query/useQueryStore'
 
@@ -99,8 +99,8 @@ function traces(r: ChartResult): Trace[] {
 function describe(r: ChartResult, x: string, y: string, color: string): string {
   const points = r.series.reduce((n, s) => n + s.x.length, 0)
   const what = r.kind === 'histogram' ? `histogram of ${x}` : `${r.kind} chart of ${y} by ${x}`
-  return `${what}${color ? `, coloured by ${color}` : ''}: ${r.series.length} series, ${points} points${
-    r.sampled ? `, sampled from ${r.totalRows} rows` : ''
+  return `${what}${color ? `, coloured by ${color}` : ''}: ${r.series.length} series, ${plural(points, 'point')}${
+    r.sampled ? `, sampled from ${plural(r.totalRows, 'row')}` : ''
   }`
 }
 

@@ -5,7 +5,7 @@ import { call, onEvent, serveToken } from '../../../api/client'
 import { ProgressBar } from '../../../components/ProgressBar'
 import { toUiError } from '../../../lib/errors'
 import { newId } from '../../../lib/ids'
-import { formatBytes, formatCount, formatDuration } from '../../../lib/format'
+import { formatBytes, formatCount, formatDuration, plural } from '../../../lib/format'
 import { useWorkspaceStore } from '../../workspace/useWorkspaceStore'
 import type { QueryState } from '../query/useQueryStore'
 
@@ -118,7 +118,7 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
       )}
       {result && (
         <p role="status" className="success-box">
-          Exported {formatCount(result.rows)} rows to {result.path}
+          Exported {plural(result.rows, 'row')} to {result.path}
           <span className="muted">
             {' '}
             · {formatBytes(result.bytes)} · {formatDuration(result.elapsedMs)}

@@ -1,5 +1,5 @@
 import { useEffect } from 'react'
-import { formatCount, formatDuration, QUERY_DURATION_NOTE } from '../../../lib/format'
+import { formatCount, formatDuration, QUERY_DURATION_NOTE, plural } from '../../../lib/format'
 import { newQueryTab } from '../actions'
 import { useTabsStore } from '../editor/useTabsStore'
 import { useHistoryStore } from './useHistoryStore'
@@ -54,7 +54,7 @@ export function HistoryPanel() {
               <code className="history-sql">{h.sql.replace(/\s+/g, ' ').slice(0, 160)}</code>
               <span className="history-meta">
                 {when(h.ranAt)}
-                {h.error ? ' · failed' : h.rows !== null ? ` · ${formatCount(h.rows)} ${h.rows === 1 ? 'row' : 'rows'}` : ''}
+                {h.error ? ' · failed' : h.rows !== null ? ` · ${plural(h.rows, 'row')}` : ''}
                 {h.elapsedMs !== null && <span title={QUERY_DURATION_NOTE}> · {formatDuration(h.elapsedMs)}</span>}
               </span>
             </button>

@@ -2,7 +2,7 @@ import { useEffect, useMemo } from 'react'
 import type { ColumnProfile } from '../../../../../shared/api'
 import { Plot, type Trace } from '../../../components/Plot'
 import { Spinner } from '../../../components/ProgressBar'
-import { formatCount, formatStat, kindOfType } from '../../../lib/format'
+import { formatCount, formatStat, kindOfType, plural } from '../../../lib/format'
 import type { QueryState } from '../query/useQueryStore'
 import { QueryError } from '../query/QueryError'
 import { useProfileStore } from './useProfileStore'
@@ -133,7 +133,7 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
           {subject && shown ? (
             <>
               Profile of <strong>{subject}</strong>
-              {result && <span className="muted"> · {formatCount(result.rowCount)} rows</span>}
+              {result && <span className="muted"> · {plural(result.rowCount, 'row')}</span>}
             </>
           ) : (
             <span className="muted">Run a query or pick “Profile table” in the catalog.</span>
