@@ -132,10 +132,15 @@ describe('lake: flights-3m.parquet through the handler table', () => {
       ['d2', 'select * from flights limit 300000']
     ]) {
       const events: QueryProgressEvent[] = []
-      const off = core.events.on('query.progress', (e) => e.queryId === id && events.push(e))
+      let finished!: () => void
+      const done = new Promise<void>((res) => (finished = res))
+      const off = core.events.on('query.progress', (e) => {
+        if (e.queryId !== id) return
+        events.push(e)
+        if (e.phase === 'done') finished()
+      })
       const r = await call('lake.query', { queryId: id, sql, pageSize: 1000 })
-      await call('lake.page', { queryId: id, offset: 0, limit: 1 })
-      await new Promise((res) => setTimeout(res, 50))
+      await done
       off()
       const last = events.at(-1)!
       expect(last.phase).toBe('done')
