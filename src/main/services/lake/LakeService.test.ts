@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { createTestCore, FLIGHTS, type TestCore } from '../../testing/core'
 import type { QueryProgressEvent } from '../../../shared/api'
+import { profileRelation } from './analysis'
 
 let core: TestCore
 const call = (method: string, params: unknown = {}) => core.router.dispatch(method, params) as Promise<any>
@@ -124,6 +125,15 @@ describe('lake: flights-3m.parquet through the handler table', () => {
     expect(by.Empty).toMatchObject({ distinct: 0, unique: false })
     await call('lake.query', { queryId: 'u2', sql: 'select i from range(10) t(i)' })
     expect((await call('lake.profile', { queryId: 'u2' })).columns[0]).toMatchObject({ distinct: 10, unique: true })
+  })
+
+  it('beyond the exact-count budget, distinct is a HyperLogLog estimate, marked as one and never "unique"', async () => {
+    await call('lake.query', { queryId: 'u3', sql: 'select i as id from range(10000) t(i)' })
+    const r = await core.lake.queries.resultTable('u3')
+    const p = await profileRelation(core.lake.engine, r.table, r.columns, undefined, 30, 1000)
+    expect(p.columns[0].distinctExact).toBe(false)
+    expect(p.columns[0].unique).toBe(false)
+    expect(p.columns[0].distinct).toBeGreaterThan(0)
   })
 
   it('reports one duration for a query: the same in its reply, its last progress event and History', async () => {
