@@ -42,6 +42,8 @@ describe('format', () => {
     expect(formatStat('0.12345678', 'DECIMAL(28,8)')).toBe('0.123457')
     expect(formatStat(1.5e-7, 'DOUBLE')).toBe('1.5e-7')
     expect(formatStat('2001-01-01 00:01:00', 'TIMESTAMP')).toBe('2001-01-01 00:01:00')
+    expect(formatStat('2001-02-15 22:39:21.277911', 'TIMESTAMP', 'quantile')).toBe('2001-02-15 22:39:21')
+    expect(formatStat('2500.75', 'BIGINT', 'quantile')).toBe('2,501')
     expect(formatStat('Male', 'VARCHAR')).toBe('Male')
     expect(formatStat(null, 'DOUBLE')).toBe('—')
   })

@@ -111,15 +111,16 @@ const INTEGER_TYPE = /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USM
  * more for mean/std), floating point with six significant digits; thousands separated. Times and text
  * are shown as they are.
  */
-export function formatStat(v: string | number | null | undefined, type: string, stat: 'value' | 'mean' = 'value'): string {
+export function formatStat(v: string | number | null | undefined, type: string, stat: 'value' | 'quantile' | 'mean' = 'value'): string {
   if (v === null || v === undefined || v === '') return '—'
   const kind = kindOfType(type)
-  if (kind === 'time' && typeof v === 'string') return formatTime(v, type)
+  // quantiles of times are interpolated: whole seconds are precision enough
+  if (kind === 'time' && typeof v === 'string') return stat === 'quantile' ? formatTime(v, type).replace(/(\d{2}:\d{2}:\d{2})\.\d+/, '$1') : formatTime(v, type)
   if (kind !== 'number') return String(v)
   const n = typeof v === 'number' ? v : Number(v)
   if (!Number.isFinite(n)) return String(v)
   const decimal = /^(DECIMAL|NUMERIC)\s*\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(type)
-  if (stat === 'value' && INTEGER_TYPE.test(type)) {
+  if (stat !== 'mean' && INTEGER_TYPE.test(type)) {
     // exact text for big integers; quantiles of integers may come back interpolated
     return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? groupDigits(v.trim()) : fixed(Math.round(n), 0)
   }
@@ -129,7 +130,7 @@ export function formatStat(v: string | number | null | undefined, type: string, 
     const a = Math.abs(n)
     const intDigits = a >= 1 ? Math.floor(Math.log10(a)) + 1 : 0
     const sensible = Math.max(2, 6 - intDigits)
-    return fixed(n, Math.min(scale + (stat === 'mean' ? 2 : 0), sensible), stat === 'value' && scale <= 4)
+    return fixed(n, Math.min(scale + (stat === 'mean' ? 2 : 0), sensible), stat !== 'mean' && scale <= 4)
   }
   return significant(n, 6)
 }

@@ -157,6 +157,12 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
       )}
       {shown && result && (
         <>
+          {result.columns.some((c) => c.distinctExact === false) && (
+            <p className="muted profile-note" role="note">
+              ≈ marks a distinct count estimated with HyperLogLog (typically within about ±13%): this result is too large to
+              count every value exactly.
+            </p>
+          )}
           <div className="table-wrap">
             <table className="stats-table">
               <caption className="sr-only">Column statistics</caption>
@@ -182,9 +188,9 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
                     <td className="num">{formatStat(c.max, c.type)}</td>
                     <td className="num">{formatStat(c.mean, c.type, 'mean')}</td>
                     <td className="num">{formatStat(c.std, c.type, 'mean')}</td>
-                    <td className="num">{formatStat(c.q25, c.type)}</td>
-                    <td className="num">{formatStat(c.q50, c.type)}</td>
-                    <td className="num">{formatStat(c.q75, c.type)}</td>
+                    <td className="num">{formatStat(c.q25, c.type, 'quantile')}</td>
+                    <td className="num">{formatStat(c.q50, c.type, 'quantile')}</td>
+                    <td className="num">{formatStat(c.q75, c.type, 'quantile')}</td>
                   </tr>
                 ))}
               </tbody>
