@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
+import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 
 const id = z.string().min(1).max(200)
@@ -115,7 +116,8 @@ export const requests = {
   'lake.history': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   ...trackingRequests(),
   ...kernelRequests(),
-  ...jobRequests()
+  ...jobRequests(),
+  ...authRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -272,7 +274,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults {
+export interface Results extends JobResults, AuthResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -338,6 +340,7 @@ export type ServerMessage =
 
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
+export * from './authApi'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

@@ -423,7 +423,8 @@ export class LakeService {
     return chartData(this.o.engine, r.table, r.columns, r.rows, req)
   }
 
-  async export(p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string }) {
+  /** `owner`: who asked (a principal id); only they can download the file over HTTP. */
+  async export(p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string }, owner = 'local') {
     const { relation } = await this.relationFor(p)
     const r = await exportRelation(this.o.engine, relation, p.format, this.absolute(p.path), (percent, done, error) =>
       this.o.emit('export.progress', { exportId: p.exportId, percent, done, ...(error ? { error } : {}) })
@@ -435,7 +436,7 @@ export class LakeService {
       real = null
     }
     if (real && isInside(real, this.downloadRoots()) && /^[\w-]{1,100}$/.test(p.exportId)) {
-      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes })
+      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes, owner })
       return { ...r, download: `${EXPORT_DOWNLOAD_PREFIX}${p.exportId}` }
     }
     return r

@@ -1,6 +1,7 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { basename, relative, isAbsolute } from 'node:path'
+import type { CallContext } from '../../../shared/auth'
 import type { HttpMount } from '../../serve/server'
 
 /** Where a finished export may be downloaded from over HTTP. */
@@ -12,6 +13,8 @@ export interface DownloadableExport {
   path: string
   format: 'csv' | 'parquet'
   bytes: number
+  /** The principal id that exported it: the only one who may download it. */
+  owner: string
 }
 
 /** True when `file` (a real path) lies inside one of `roots` (each resolved to its real path). */
@@ -32,9 +35,10 @@ export function isInside(file: string, roots: readonly (string | null | undefine
 const TYPES = { csv: 'text/csv; charset=utf-8', parquet: 'application/vnd.apache.parquet' }
 
 /**
- * `GET /api/lake/exports/<exportId>`: the file a finished export wrote, as an attachment. Behind the
- * server's token check like every mount; serves only the path recorded for that export, and only
- * while it is still the same regular file inside the allowed folders.
+ * `GET /api/lake/exports/<exportId>`: the file a finished export wrote, as an attachment. `serve`
+ * routes it after its token/session check (full-scope credentials only); it serves only the path
+ * recorded for that export, to the principal who made it, and only while it is still the same
+ * regular file inside the allowed folders.
  */
 export function createExportDownloads(o: {
   find(exportId: string): DownloadableExport | undefined
@@ -47,11 +51,11 @@ export function createExportDownloads(o: {
   }
   return {
     prefixes: [EXPORT_DOWNLOAD_PREFIX],
-    handle(req: IncomingMessage, res: ServerResponse, url: URL) {
+    handle(req: IncomingMessage, res: ServerResponse, url: URL, ctx: CallContext) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return void fail(res, 405, 'INVALID_REQUEST', 'Method not allowed')
       const id = decodeURIComponent(url.pathname.slice(EXPORT_DOWNLOAD_PREFIX.length))
       const x = /^[\w-]{1,100}$/.test(id) ? o.find(id) : undefined
-      if (!x) return void fail(res, 404, 'NOT_FOUND', 'No finished export with this id')
+      if (!x || x.owner !== ctx.principal.id) return void fail(res, 404, 'NOT_FOUND', 'No finished export with this id')
       let real: string
       let size: number
       try {

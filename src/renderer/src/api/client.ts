@@ -72,6 +72,10 @@ function socketApi(url: string): WorkbenchApi & { ready: Promise<void> } {
       for (const [, p] of pending) p.reject(new RemoteError({ code: 'INTERNAL', message: 'Connection to Atelier lost' }))
       pending.clear()
       emitter.emit('connection', { connected: false })
+      // a page on a login session whose session ended (sign-out elsewhere, expiry): back to the sign-in form
+      if (!url.includes('?token=')) {
+        void fetch('/api/session', { credentials: 'same-origin' }).then((r) => r.status === 401 && location.reload(), () => {})
+      }
       setTimeout(connect, Math.min(5000, 250 * 2 ** retry++))
     }
   }
@@ -109,14 +113,19 @@ function tokenFromLocation(): string {
 function createApi(): WorkbenchApi {
   if (window.workbench) return bridgeApi(window.workbench)
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return socketApi(`${scheme}://${location.host}/api/ws?token=${encodeURIComponent(tokenFromLocation())}`)
+  // without a token the browser's session cookie goes with the upgrade
+  const token = tokenFromLocation()
+  return socketApi(`${scheme}://${location.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`)
 }
 
 export const api: WorkbenchApi = createApi()
 
-/** In a browser against `serve`: the session's token, for authenticated HTTP requests (downloads). Null in Electron. */
+/**
+ * In a browser against `serve`: the page's token for authenticated HTTP requests such as downloads
+ * ('' when the page signed in with a session cookie, which the browser sends itself). Null in Electron.
+ */
 export function serveToken(): string | null {
-  return window.workbench ? null : sessionStorage.getItem('atelier.token')
+  return window.workbench ? null : sessionStorage.getItem('atelier.token') ?? ''
 }
 
 export function call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {

@@ -16,7 +16,8 @@ function joinPath(dir: string, name: string) {
 
 /** Fetches a finished export with the session's token and hands it to the browser as a download. */
 async function downloadExport(url: string, path: string): Promise<void> {
-  const r = await fetch(url, { headers: { Authorization: `Bearer ${serveToken() ?? ''}` } })
+  const token = serveToken()
+  const r = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: 'same-origin' })
   if (!r.ok) {
     const body = (await r.json().catch(() => null)) as { message?: string } | null
     throw new Error(body?.message ?? `Download failed (HTTP ${r.status})`)
