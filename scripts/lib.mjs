@@ -1,6 +1,7 @@
 // Shared helpers for the npm scripts: keep dependencies and the build up to date, quietly.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -23,14 +24,28 @@ function run(cmd, args, what) {
   }
 }
 
-/** Installs npm dependencies when node_modules is missing or older than the lockfile. */
+function depsKey() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const lock = existsSync(join(root, 'package-lock.json')) ? readFileSync(join(root, 'package-lock.json')) : ''
+  return createHash('sha256')
+    .update(JSON.stringify([pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]))
+    .update(lock)
+    .digest('hex')
+}
+
+/**
+ * Installs npm dependencies when node_modules is missing or was installed for other dependencies:
+ * keyed on the lockfile and the declared dependencies, so editing package.json's scripts does not
+ * reinstall anything.
+ */
 export function ensureDeps() {
-  const marker = join(root, 'node_modules', '.package-lock.json')
-  const lock = join(root, 'package-lock.json')
-  const needs = !existsSync(marker) || newestMtime(lock) > newestMtime(marker) || newestMtime(join(root, 'package.json')) > newestMtime(marker)
-  if (needs) {
+  const stamp = join(root, 'node_modules', '.atelier-deps')
+  const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : ''
+  if (have !== depsKey() || !existsSync(join(root, 'node_modules', '.package-lock.json'))) {
     console.error('atelier: installing dependencies (npm install)…')
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 'npm install')
+    // npm may rewrite the lockfile: key on what it left.
+    writeFileSync(stamp, depsKey() + '\n')
   }
 }
 

@@ -6,9 +6,13 @@ import type { AuthService } from './services/auth/AuthService'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
+import type { AuditLog } from './services/audit/AuditLog'
+import { registryHandlers } from './services/registry/handlers'
+import type { RegistryService } from './services/registry/RegistryService'
 import type { SettingsService } from './services/settings/SettingsService'
 import type { TrackingService } from './services/tracking/TrackingService'
 import type { WorkspaceService } from './services/workspace/WorkspaceService'
+import { pathAccess } from './services/workspace/access'
 
 interface Deps {
   /** Kernels & notebooks (issue 3). */
@@ -21,22 +25,25 @@ interface Deps {
   /** Training jobs (issue 5). */
   jobs: JobService
   auth: AuthService
+  /** Model registry, reviews and the audit trail. */
+  registry: RegistryService
+  audit: AuditLog
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
-    'workspace.open': async ({ path }) => {
-      const r = await workspace.open(path)
+    'workspace.open': async ({ path }, ctx) => {
+      const r = await workspace.open(path, {}, pathAccess(ctx.principal))
       await lake.ready()
       return r
     },
     'workspace.recent': () => workspace.recent(),
-    'fs.list': ({ path, showHidden }) => workspace.list(path, showHidden),
+    'fs.list': ({ path, showHidden }, ctx) => workspace.list(path, showHidden, pathAccess(ctx.principal)),
     'settings.get': ({ key }) => ({ value: settings.get(key) ?? null }),
     'settings.set': ({ key, value }) => {
       settings.setFromCaller(key, value)
@@ -48,7 +55,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
       return { ok: true }
     },
     'lake.sources.list': () => lake.listSources(),
-    'lake.sources.add': (p) => lake.addSource(p),
+    'lake.sources.add': (p, ctx) => lake.addSource(p, ctx.principal),
     'lake.sources.remove': async ({ id }) => {
       await lake.removeSource(id)
       return { ok: true }
@@ -58,17 +65,17 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
       return { ok: true }
     },
     'lake.catalog': () => lake.catalog(),
-    'lake.query': ({ queryId, sql, pageSize }) => lake.runQuery(queryId, sql, pageSize),
-    'lake.page': ({ queryId, offset, limit }) => lake.queries.page(queryId, offset, limit),
-    'lake.cancel': ({ queryId }) => ({ cancelled: lake.queries.cancel(queryId) }),
+    'lake.query': ({ queryId, sql, pageSize }, ctx) => lake.runQuery(queryId, sql, pageSize, ctx.principal),
+    'lake.page': ({ queryId, offset, limit }) => lake.page(queryId, offset, limit),
+    'lake.cancel': ({ queryId }) => ({ cancelled: lake.cancel(queryId) }),
     'lake.close': async ({ queryId }) => {
-      await lake.queries.close(queryId)
+      await lake.close(queryId)
       return { ok: true }
     },
     'lake.complete': ({ sql, position }) => lake.complete(sql, position),
-    'lake.profile': (p) => lake.profile(p),
+    'lake.profile': (p, ctx) => lake.profile(p, ctx.principal),
     'lake.chart': ({ queryId, ...req }) => lake.chart(queryId, req),
-    'lake.export': (p, ctx) => lake.export(p, ctx.principal.id),
+    'lake.export': (p, ctx) => lake.export(p, ctx.principal),
     'lake.history': ({ limit }) => lake.history(limit),
     'tracking.connection': () => tracking.connection(),
     'tracking.experiments.list': ({ viewType }) => tracking.listExperiments(viewType),
@@ -84,7 +91,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
-    ...authHandlers(auth)
+    ...authHandlers(auth),
+    ...registryHandlers(registry, audit)
   }
 }
 
@@ -139,10 +147,11 @@ function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }
     'kernels.inputReply': ({ kernelId, value }) => (kernels.inputReply(kernelId, value), ok),
     'kernels.fullOutput': ({ kernelId, msgId, name, offset, limit }) => kernels.fullOutput(kernelId, msgId, name, offset, limit),
     'kernels.variables': ({ kernelId }) => kernels.variables(kernelId),
-    'notebooks.open': ({ path }) => notebooks.open(path),
-    'notebooks.save': ({ path, notebook, expectedHash, force }) => notebooks.save(path, notebook, { expectedHash, force }),
-    'notebooks.create': ({ path, kernelName, kernelDisplayName, language }) =>
-      notebooks.create(path, { name: kernelName, displayName: kernelDisplayName, language }),
-    'notebooks.list': ({ dir }) => notebooks.list(dir)
+    'notebooks.open': ({ path }, ctx) => notebooks.open(path, pathAccess(ctx.principal)),
+    'notebooks.save': ({ path, notebook, expectedHash, force }, ctx) =>
+      notebooks.save(path, notebook, { expectedHash, force, access: pathAccess(ctx.principal) }),
+    'notebooks.create': ({ path, kernelName, kernelDisplayName, language }, ctx) =>
+      notebooks.create(path, { name: kernelName, displayName: kernelDisplayName, language }, pathAccess(ctx.principal)),
+    'notebooks.list': ({ dir }, ctx) => notebooks.list(dir, undefined, pathAccess(ctx.principal))
   }
 }

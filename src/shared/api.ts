@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { ErrorPayload } from './errors'
 import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
+import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -109,7 +110,9 @@ export const requests = {
       queryId: id.optional(),
       table: z.string().max(300).optional(),
       format: ExportFormat,
-      path
+      path,
+      /** Replace an existing file; without it the export is refused with FILE_EXISTS. */
+      overwrite: z.boolean().optional()
     })
     .strict()
     .refine((v) => (v.queryId === undefined) !== (v.table === undefined), 'give exactly one of queryId or table'),
@@ -117,7 +120,8 @@ export const requests = {
   ...trackingRequests(),
   ...kernelRequests(),
   ...jobRequests(),
-  ...authRequests()
+  ...authRequests(),
+  ...registryRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -153,8 +157,11 @@ export interface SourceInfo {
   location: string
   format?: FileFormat
   hivePartitioning?: boolean
-  status: 'ready' | 'error'
+  /** 'loading' while a source is copied in the background (SQLite); queries see it when 'ready'. */
+  status: 'loading' | 'ready' | 'error'
   error?: ErrorPayload
+  /** Rows copied so far while 'loading'. */
+  progress?: { rows: number; totalRows: number | null }
   addedAt: string
 }
 
@@ -274,7 +281,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults {
+export interface Results extends JobResults, AuthResults, RegistryResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -315,7 +322,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents {
+export interface Events extends JobEvents, RegistryEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -323,7 +330,7 @@ export interface Events extends JobEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -341,6 +348,7 @@ export type ServerMessage =
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
 export * from './authApi'
+export * from './registry'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------
@@ -584,7 +592,7 @@ function kernelRequests() {
         path,
         /** nbformat 4 JSON; validated by the service (NOTEBOOK_INVALID with details). */
         notebook: z.record(z.string(), z.unknown()),
-        /** The hash from open/save; the save is refused with FILE_CHANGED when the file differs, unless forced. */
+        /** The hash from open/save; the save is refused with NOTEBOOK_CONFLICT when the file differs, unless forced. */
         expectedHash: z.string().max(128).optional(),
         force: z.boolean().optional()
       })

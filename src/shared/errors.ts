@@ -15,6 +15,10 @@ export type ErrorCode =
   | 'EXTENSION_UNAVAILABLE'
   | 'UNSUPPORTED'
   | 'INTERNAL'
+  // confinement: paths outside the workspace, SQL a read-only caller may not run, no silent overwrite
+  | 'PATH_FORBIDDEN'
+  | 'SQL_FORBIDDEN'
+  | 'FILE_EXISTS'
   // kernels & notebooks
   | 'JUPYTER_UNAVAILABLE'
   | 'JUPYTER_AUTH'
@@ -22,6 +26,7 @@ export type ErrorCode =
   | 'KERNEL_BUSY'
   | 'NOTEBOOK_INVALID'
   | 'FILE_CHANGED'
+  | 'NOTEBOOK_CONFLICT'
   | 'SSH_HOST_KEY'
   | 'SSH_ERROR'
   // training jobs
@@ -29,6 +34,14 @@ export type ErrorCode =
   | 'SLURM_REJECTED'
   | 'SLURM_ERROR'
   | 'JOB_ERROR'
+  // model registry and reviews
+  | 'ALREADY_EXISTS'
+  | 'REGISTRY_CONFLICT'
+  | 'POLICY_BLOCKED'
+  | 'COMMENT_REQUIRED'
+  | 'SELF_APPROVAL'
+  | 'ALREADY_REVIEWED'
+  | 'INVALID_STATE'
 
 export interface ErrorPayload {
   code: ErrorCode

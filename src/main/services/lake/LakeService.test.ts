@@ -296,6 +296,13 @@ describe('lake sources', () => {
     const names = (await call('lake.sources.list')).map((s: any) => s.name)
     expect(names).toContain('flights')
     expect(names).toContain('shop')
+    // SQLite sources restore in the background: 'loading' until their copy is attached.
+    for (let i = 0; i < 200; i++) {
+      const shop = (await call('lake.sources.list')).find((s: any) => s.name === 'shop')
+      if (shop.status !== 'loading') break
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    expect((await call('lake.sources.list')).find((s: any) => s.name === 'shop').status).toBe('ready')
     const q = await call('lake.query', { queryId: 'after', sql: 'select count(*) n from shop.orders' })
     expect(String(q.first.columns[0][0])).toBe('2')
   })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { realpathSync, watch, type FSWatcher } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
 import type {
   AddSourceParams,
@@ -20,11 +21,15 @@ import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { DuckEngine, SCRATCH, toSqlError } from './engine'
 import { QueryManager } from './QueryManager'
 import { readerSql, resolveSource, type ResolvedSource } from './sources'
-import { importSqlite } from './sqliteImport'
+import { importSqlite, type SqliteImportJob } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
 import { chartData, profileRelation, type ChartRequest } from './analysis'
 import { EXPORT_DOWNLOAD_PREFIX, isInside, type DownloadableExport } from './exportDownload'
 import { exportRelation } from './export'
+import { ReadOnlyLake, type ReaderSource } from './readOnly'
+import { LOCAL_PRINCIPAL, type Principal } from '../../../shared/auth'
+import { checkPath, isReadOnlyRole, pathAccess } from '../workspace/access'
+import { existsSync } from 'node:fs'
 
 interface SourceRow {
   id: string
@@ -48,6 +53,10 @@ interface LoadedSource {
   watcher?: FSWatcher
   /** Cached row counts, invalidated when the files change. */
   counts: Map<string, number | null>
+  /** A SQLite source being copied in the background: status 'loading' until it is attached. */
+  loading?: { rows: number; totalRows: number | null; job?: SqliteImportJob }
+  /** The DuckDB copy of a SQLite source that is attached now. */
+  copy?: string
 }
 
 type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void
@@ -71,10 +80,20 @@ export class LakeService {
   private loading: Promise<void> = Promise.resolve()
   private readonly downloads = new Map<string, DownloadableExport>()
 
+  /** Where viewers' and reviewers' SQL runs: the same sources, locked read-only. */
+  private readonly reader: ReadOnlyLake
+
   constructor(private readonly o: LakeServiceOptions) {
     this.queries = new QueryManager(o.engine, {
       emit: (e) => o.emit('query.progress', e),
       onFinished: (h) => this.recordHistory(h)
+    })
+    this.reader = new ReadOnlyLake({
+      scratchDir: o.engine.scratchDir,
+      sources: () => this.readerSources(),
+      emit: (e) => o.emit('query.progress', e),
+      onFinished: (h) => this.recordHistory(h),
+      log: o.log
     })
     o.workspace.onChange(() => {
       this.loading = this.loading.then(() => this.loadWorkspaceSources())
@@ -88,6 +107,33 @@ export class LakeService {
   /** Resolves when the current workspace's sources are registered in DuckDB. */
   ready(): Promise<void> {
     return this.loading
+  }
+
+  /** Tells the UI the catalog changed; the read-only lake is rebuilt on its next use. */
+  private catalogChanged(sourceId: string | null, structural = true): void {
+    if (structural) this.reader.invalidate()
+    this.o.emit('catalog.changed', { sourceId })
+  }
+
+  /** The sources as the read-only lake exposes them (local files and database files only). */
+  private readerSources(): ReaderSource[] {
+    const out: ReaderSource[] = []
+    for (const s of this.sources.values()) {
+      const r = s.resolved
+      if (s.error || !r) continue
+      if (s.row.kind === 'file' && r.format) out.push({ name: s.row.name, view: readerSql(r.format, r.target, r.hive), allowPath: r.target })
+      else if (s.row.kind === 'folder' && r.format) {
+        out.push({ name: s.row.name, view: readerSql(r.format, r.target, r.hive), allowDirectory: s.row.location })
+      } else if (s.row.kind === 'duckdb') out.push({ name: s.row.name, attach: r.target })
+      else if (s.row.kind === 'sqlite' && s.copy) out.push({ name: s.row.name, attach: s.copy })
+    }
+    return out
+  }
+
+  /** A path from a caller: confined to the workspace unless the caller's role may leave it. */
+  private pathFor(p: string, principal: Principal, what: string): string {
+    const access = pathAccess(principal)
+    return access.confined ? checkPath(this.o.workspace.path, p, access, what) : this.absolute(p)
   }
 
   private requireWorkspace(): number {
@@ -109,26 +155,95 @@ export class LakeService {
     for (const row of rows) {
       const s: LoadedSource = { row, counts: new Map() }
       this.sources.set(row.id, s)
-      try {
-        await this.register(s)
-      } catch (err) {
-        s.error = toErrorPayload(err)
-        this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+      if (row.kind === 'sqlite') {
+        // A copy can take a while: it restores in the background, the source shows 'loading'.
+        void this.loadSqlite(s)
+          .catch((err) => {
+            if ((err as AppError).code === 'CANCELLED') return
+            s.error = toErrorPayload(err)
+            this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+          })
+          .finally(() => this.sources.get(row.id) === s && this.catalogChanged(row.id))
+      } else {
+        try {
+          await this.register(s)
+        } catch (err) {
+          s.error = toErrorPayload(err)
+          this.o.log.warn(`source ${row.name} could not be loaded: ${s.error.message}`)
+        }
       }
       this.watchSource(s)
     }
-    this.o.emit('catalog.changed', { sourceId: null })
+    this.catalogChanged(null)
   }
 
-  async addSource(p: AddSourceParams): Promise<SourceInfo> {
+  /**
+   * Copies a SQLite source into a DuckDB file off the main thread, then attaches it (read-only)
+   * in place of the previous copy, which stays queryable until then. Progress goes out as
+   * catalog.changed events; the source's status is 'loading' meanwhile.
+   */
+  private async loadSqlite(s: LoadedSource): Promise<void> {
+    s.loading?.job?.cancel()
+    s.loading = { rows: 0, totalRows: null }
+    const resolved = await resolveSource('sqlite', s.row.location, undefined, undefined).catch((err) => {
+      s.loading = undefined
+      throw err
+    })
+    const out = join(this.o.engine.scratchDir, `sqlite-${s.row.id}-${Date.now().toString(36)}.duckdb`)
+    let lastEmit = 0
+    const job = importSqlite(resolved.target, out, (p) => {
+      if (s.loading?.job !== job) return
+      s.loading.rows = p.rows
+      s.loading.totalRows = p.totalRows
+      const now = Date.now()
+      if (now - lastEmit > 500) {
+        lastEmit = now
+        this.catalogChanged(s.row.id, false)
+      }
+    })
+    s.loading = { rows: 0, totalRows: null, job }
+    this.catalogChanged(s.row.id)
+    try {
+      await job.done
+    } catch (err) {
+      if (s.loading?.job === job) s.loading = undefined
+      throw err
+    }
+    if (s.loading?.job !== job) {
+      // Replaced by a newer import, or the source was removed meanwhile.
+      rmSync(out, { force: true })
+      throw new AppError('CANCELLED', `The import of ${s.row.location} was superseded`)
+    }
+    const name = quoteIdent(s.row.name)
+    await this.o.engine.run(`DETACH DATABASE IF EXISTS ${name}`).catch(() => undefined)
+    if (s.copy) rmSync(s.copy, { force: true })
+    s.copy = undefined
+    try {
+      await this.o.engine.run(`ATTACH ${quoteLiteral(out)} AS ${name} (READ_ONLY)`)
+    } catch (err) {
+      rmSync(out, { force: true })
+      throw fileError(err, resolved.target)
+    } finally {
+      s.loading = undefined
+    }
+    s.copy = out
+    s.resolved = resolved
+    s.error = undefined
+  }
+
+  async addSource(p: AddSourceParams, principal: Principal = LOCAL_PRINCIPAL): Promise<SourceInfo> {
     await this.loading
     const wid = this.requireWorkspace()
+    const remote = /^[a-z0-9]+:\/\//i.test(p.location)
+    if (remote && isReadOnlyRole(principal.role)) {
+      throw new AppError('PATH_FORBIDDEN', `A ${principal.role} may add sources from the workspace folder only`, { location: p.location })
+    }
     const name = p.name ?? deriveName(p.location)
     const taken = [...this.sources.values()].some((s) => s.row.name === name)
     if (taken || name === SCRATCH || name === 'memory' || name === 'main') {
       throw new AppError('INVALID_REQUEST', `A source named "${name}" already exists; choose another table name`, { name })
     }
-    const location = /^[a-z0-9]+:\/\//i.test(p.location) ? p.location : this.absolute(p.location)
+    const location = remote ? p.location : this.pathFor(p.location, principal, 'source')
     const options: SourceOptions = { format: p.format, hivePartitioning: p.hivePartitioning }
     const id = randomUUID()
     if (p.s3) {
@@ -138,9 +253,12 @@ export class LakeService {
     }
     const row: SourceRow = { id, name, kind: p.kind, location, options: JSON.stringify(options), added_at: new Date().toISOString() }
     const s: LoadedSource = { row, counts: new Map() }
+    // A SQLite file is copied off the main thread; meanwhile the catalog lists it as 'loading'.
+    if (row.kind === 'sqlite') this.sources.set(id, s)
     try {
       await this.register(s)
     } catch (err) {
+      this.sources.delete(id)
       this.o.secrets.delete(`lake.s3.${id}`)
       await this.unregister(s).catch(() => undefined)
       throw err
@@ -150,7 +268,7 @@ export class LakeService {
       .run(row.id, wid, row.name, row.kind, row.location, row.options, row.added_at)
     this.sources.set(id, s)
     this.watchSource(s)
-    this.o.emit('catalog.changed', { sourceId: id })
+    this.catalogChanged(id)
     return this.info(s)
   }
 
@@ -162,7 +280,7 @@ export class LakeService {
     this.sources.delete(id)
     this.o.db.prepare('DELETE FROM lake_sources WHERE id = ?').run(id)
     this.o.secrets.delete(`lake.s3.${id}`)
-    this.o.emit('catalog.changed', { sourceId: id })
+    this.catalogChanged(id)
   }
 
   async refresh(id?: string): Promise<void> {
@@ -188,8 +306,9 @@ export class LakeService {
       location: s.row.location,
       format: s.resolved?.format ?? opts.format,
       hivePartitioning: s.resolved?.hive,
-      status: s.error ? 'error' : 'ready',
+      status: s.error ? 'error' : s.loading ? 'loading' : 'ready',
       ...(s.error ? { error: s.error } : {}),
+      ...(s.loading && !s.error ? { progress: { rows: s.loading.rows, totalRows: s.loading.totalRows } } : {}),
       addedAt: s.row.added_at
     }
   }
@@ -202,6 +321,7 @@ export class LakeService {
   /** Makes the source queryable under its name: a view over files, or an attached database. */
   private async register(s: LoadedSource): Promise<void> {
     const { row } = s
+    if (row.kind === 'sqlite') return this.loadSqlite(s)
     const opts = JSON.parse(row.options) as SourceOptions
     const resolved = await resolveSource(row.kind, row.location, opts.format, opts.hivePartitioning)
     for (const ext of resolved.extensions) await this.o.engine.ensureExtension(ext)
@@ -230,9 +350,6 @@ export class LakeService {
         } catch (err) {
           throw fileError(err, resolved.target)
         }
-        break
-      case 'sqlite':
-        await importSqlite(this.o.engine, resolved.target, row.name)
         break
     }
     s.resolved = resolved
@@ -271,9 +388,13 @@ export class LakeService {
   private async unregister(s: LoadedSource): Promise<void> {
     s.watcher?.close()
     s.watcher = undefined
+    s.loading?.job?.cancel()
+    s.loading = undefined
     const name = quoteIdent(s.row.name)
     if (s.row.kind === 'duckdb' || s.row.kind === 'sqlite') {
       await this.o.engine.run(`DETACH DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      if (s.copy) rmSync(s.copy, { force: true })
+      s.copy = undefined
     } else {
       await this.o.engine.run(`DROP VIEW IF EXISTS ${name}`).catch(() => undefined)
     }
@@ -281,14 +402,17 @@ export class LakeService {
 
   private async reload(s: LoadedSource): Promise<void> {
     s.counts.clear()
-    if (s.row.kind === 'duckdb' || s.row.kind === 'sqlite') await this.unregister(s)
+    // A SQLite copy is swapped in when the new one is complete; until then the old one answers.
+    if (s.row.kind === 'duckdb') await this.unregister(s)
     try {
       await this.register(s)
     } catch (err) {
+      // A superseded SQLite import leaves the newer one to report.
+      if ((err as AppError).code === 'CANCELLED' && s.row.kind === 'sqlite') return
       s.error = toErrorPayload(err)
     }
     if (!s.watcher) this.watchSource(s)
-    this.o.emit('catalog.changed', { sourceId: s.row.id })
+    this.catalogChanged(s.row.id)
   }
 
   /** Re-reads a local source when its files change (debounced). */
@@ -382,8 +506,27 @@ export class LakeService {
 
   // ---------- queries ----------
 
-  runQuery(queryId: string, sql: string, pageSize?: number) {
+  /** Runs SQL; a caller whose role may not write gets the read-only lake. */
+  runQuery(queryId: string, sql: string, pageSize?: number, principal: Principal = LOCAL_PRINCIPAL) {
+    if (isReadOnlyRole(principal.role)) return this.loading.then(() => this.reader.run(queryId, sql, pageSize))
     return this.loading.then(() => this.queries.run(queryId, sql, pageSize))
+  }
+
+  /** The engine and result manager that ran a query. */
+  private ownerOf(queryId: string): { engine: DuckEngine; queries: QueryManager } {
+    return this.reader.owner(queryId) ?? { engine: this.o.engine, queries: this.queries }
+  }
+
+  page(queryId: string, offset: number, limit: number) {
+    return this.ownerOf(queryId).queries.page(queryId, offset, limit)
+  }
+
+  cancel(queryId: string): boolean {
+    return this.ownerOf(queryId).queries.cancel(queryId)
+  }
+
+  close(queryId: string): Promise<void> {
+    return this.ownerOf(queryId).queries.close(queryId)
   }
 
   async complete(sql: string, position: number): Promise<Completion[]> {
@@ -413,20 +556,35 @@ export class LakeService {
     }))
   }
 
-  async profile(p: { queryId?: string; table?: string; column?: string }) {
-    const { relation, columns } = await this.relationFor(p)
-    return profileRelation(this.o.engine, relation, columns, p.column)
+  async profile(p: { queryId?: string; table?: string; column?: string }, principal: Principal = LOCAL_PRINCIPAL) {
+    const { relation, columns, engine } = await this.relationFor(p, principal)
+    return profileRelation(engine, relation, columns, p.column)
   }
 
   async chart(queryId: string, req: ChartRequest) {
-    const r = await this.queries.resultTable(queryId)
-    return chartData(this.o.engine, r.table, r.columns, r.rows, req)
+    const owner = this.ownerOf(queryId)
+    const r = await owner.queries.resultTable(queryId)
+    return chartData(owner.engine, r.table, r.columns, r.rows, req)
   }
 
-  /** `owner`: who asked (a principal id); only they can download the file over HTTP. */
-  async export(p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string }, owner = 'local') {
-    const { relation } = await this.relationFor(p)
-    const r = await exportRelation(this.o.engine, relation, p.format, this.absolute(p.path), (percent, done, error) =>
+  /**
+   * Writes a catalog table or a query result to a file. The file must not exist unless
+   * `overwrite` is set; callers who may not write files (viewers, reviewers) are refused. A file
+   * inside the workspace or the data folder can then be downloaded over HTTP by the same principal.
+   */
+  async export(
+    p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string; overwrite?: boolean },
+    principal: Principal = LOCAL_PRINCIPAL
+  ) {
+    if (isReadOnlyRole(principal.role)) {
+      throw new AppError('SQL_FORBIDDEN', `A ${principal.role} may not write files: export is not allowed`, { role: principal.role })
+    }
+    const path = this.pathFor(p.path, principal, 'export file')
+    if (existsSync(path) && !p.overwrite) {
+      throw new AppError('FILE_EXISTS', `${path} already exists; export with overwrite to replace it`, { path })
+    }
+    const { relation } = await this.relationFor(p, principal)
+    const r = await exportRelation(this.o.engine, relation, p.format, path, (percent, done, error) =>
       this.o.emit('export.progress', { exportId: p.exportId, percent, done, ...(error ? { error } : {}) })
     )
     let real: string | null = null
@@ -436,7 +594,7 @@ export class LakeService {
       real = null
     }
     if (real && isInside(real, this.downloadRoots()) && /^[\w-]{1,100}$/.test(p.exportId)) {
-      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes, owner })
+      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes, owner: principal.id })
       return { ...r, download: `${EXPORT_DOWNLOAD_PREFIX}${p.exportId}` }
     }
     return r
@@ -452,20 +610,54 @@ export class LakeService {
     return [this.o.workspace.path, this.o.dataDir]
   }
 
-  /** A finished query result, or a catalog table by its SQL name. */
-  private async relationFor(p: { queryId?: string; table?: string }) {
+  /** A finished query result, or a catalog table by name (checked against the catalog, never spliced as SQL). */
+  private async relationFor(p: { queryId?: string; table?: string }, principal: Principal) {
     if (p.queryId) {
-      const r = await this.queries.resultTable(p.queryId)
-      return { relation: r.table, columns: r.columns }
+      const owner = this.ownerOf(p.queryId)
+      const r = await owner.queries.resultTable(p.queryId)
+      return { relation: r.table, columns: r.columns, engine: owner.engine }
     }
     await this.loading
-    const rel = p.table!
+    const rel = await this.catalogRelation(p.table ?? '')
+    const engine = isReadOnlyRole(principal.role) ? (await this.reader.get()).engine : this.o.engine
     try {
-      const cols = await this.o.engine.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${rel}`)
-      return { relation: rel, columns: cols.map((c) => ({ name: c.column_name, type: c.column_type })) }
+      const cols = await engine.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${rel}`)
+      return { relation: rel, columns: cols.map((c) => ({ name: c.column_name, type: c.column_type })), engine }
     } catch (err) {
       throw toSqlError(err, rel)
     }
+  }
+
+  /**
+   * The fully quoted name (`"db"."schema"."table"`) of the catalog table or view that `name` names:
+   * `flights`, `shop.orders`, `"my db"."main"."t"`. Anything else (an expression, a subquery, a
+   * second statement) is refused without reaching DuckDB.
+   */
+  async catalogRelation(name: string): Promise<string> {
+    const parts = parseQualifiedName(name)
+    if (!parts) {
+      throw new AppError('INVALID_REQUEST', `"${name.slice(0, 80)}" is not a table name: give a catalog table (flights, db.schema.table) or a queryId`, {
+        table: name.slice(0, 300)
+      })
+    }
+    const rows = await this.o.engine.rows<{ d: string; s: string; t: string }>(
+      `SELECT database_name AS d, schema_name AS s, table_name AS t FROM duckdb_tables() WHERE NOT internal AND database_name <> ${quoteLiteral(SCRATCH)}
+       UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name <> ${quoteLiteral(SCRATCH)}`
+    )
+    const eq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+    const [a, b, c] = parts
+    const hits = rows.filter((r) => {
+      if (parts.length === 3) return eq(r.d, a) && eq(r.s, b) && eq(r.t, c)
+      if (parts.length === 2) return (eq(r.d, 'memory') && eq(r.s, a) && eq(r.t, b)) || (eq(r.d, a) && eq(r.s, 'main') && eq(r.t, b))
+      return eq(r.d, 'memory') && eq(r.s, 'main') && eq(r.t, a)
+    })
+    const hit = hits.find((r) => [r.d, r.s, r.t].slice(3 - parts.length).join('.') === parts.join('.')) ?? hits[0]
+    if (!hit) {
+      const loading = [...this.sources.values()].find((s) => s.loading && eq(s.row.name, parts.length === 1 ? a : parts[0]))
+      if (loading) throw new AppError('NOT_FOUND', `${name} is not ready yet: the source ${loading.row.name} is still loading`, { table: name, loading: true })
+      throw new AppError('NOT_FOUND', `No table or view named ${name} in the catalog`, { table: name })
+    }
+    return [hit.d, hit.s, hit.t].map(quoteIdent).join('.')
   }
 
   // ---------- history ----------
@@ -491,6 +683,7 @@ export class LakeService {
 
   async dispose(): Promise<void> {
     for (const s of this.sources.values()) s.watcher?.close()
+    await this.reader.dispose()
     await this.queries.dispose()
   }
 }
@@ -499,4 +692,39 @@ function fileError(err: unknown, target: string): AppError {
   const e = toSqlError(err, '')
   if (e.code === 'CANCELLED') return e
   return new AppError('FILE_ERROR', `Cannot read ${target}: ${e.message}`, { ...e.details, path: target })
+}
+
+/** The parts of a dotted SQL name (plain or double-quoted identifiers, 1 to 3 of them), or null. */
+export function parseQualifiedName(text: string): string[] | null {
+  const parts: string[] = []
+  let i = 0
+  for (;;) {
+    if (text[i] === '"') {
+      let j = i + 1
+      let part = ''
+      for (;;) {
+        const q = text.indexOf('"', j)
+        if (q < 0) return null
+        part += text.slice(j, q)
+        if (text[q + 1] === '"') {
+          part += '"'
+          j = q + 2
+          continue
+        }
+        i = q + 1
+        break
+      }
+      if (part === '') return null
+      parts.push(part)
+    } else {
+      const m = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))
+      if (!m) return null
+      parts.push(m[0])
+      i += m[0].length
+    }
+    if (i === text.length) break
+    if (text[i] !== '.') return null
+    i++
+  }
+  return parts.length <= 3 ? parts : null
 }

@@ -327,6 +327,10 @@ export class QueryManager {
     q.waiters.clear()
   }
 
+  has(queryId: string): boolean {
+    return this.queries.has(queryId)
+  }
+
   private get(queryId: string): LiveQuery {
     const q = this.queries.get(queryId)
     if (!q) throw new AppError('NOT_FOUND', `No open result for query ${queryId}; run it again`)

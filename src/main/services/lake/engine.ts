@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { mkdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { totalmem } from 'node:os'
 import { AppError } from '../../../shared/errors'
@@ -16,6 +16,10 @@ export interface EngineOptions {
    * leaves the machine; the product uses DuckDB's default repository.
    */
   extensionRepository?: string
+  /** File name of the scratch database inside scratchDir (default results.duckdb). */
+  scratchFile?: string
+  /** Runs on the meta connection once the scratch database is attached (the read-only lake locks itself down here). */
+  setup?: (meta: DuckDBConnection) => Promise<void>
 }
 
 export const SCRATCH = 'atelier_scratch'
@@ -29,14 +33,22 @@ export class DuckEngine {
   private constructor(
     readonly instance: DuckDBInstance,
     readonly meta: DuckDBConnection,
-    private readonly scratchDir: string,
-    readonly version: string
+    readonly scratchDir: string,
+    readonly version: string,
+    private readonly scratchFile: string,
+    private readonly progressPerConnection = true
   ) {}
 
   static async create(opts: EngineOptions): Promise<DuckEngine> {
     mkdirSync(opts.scratchDir, { recursive: true })
-    const scratchFile = join(opts.scratchDir, 'results.duckdb')
+    const scratchFile = join(opts.scratchDir, opts.scratchFile ?? 'results.duckdb')
     for (const f of [scratchFile, scratchFile + '.wal']) rmSync(f, { force: true })
+    if (!opts.scratchFile) {
+      // Copies of SQLite sources and read-only scratch files from an earlier run.
+      for (const f of readdirSync(opts.scratchDir)) {
+        if (/^(sqlite-.*|results-ro-.*)\.duckdb(\.wal)?$/.test(f)) rmSync(join(opts.scratchDir, f), { force: true })
+      }
+    }
     const config: Record<string, string> = {
       // Never fetch code behind the user's back; INSTALL happens only when a source asks for it.
       autoinstall_known_extensions: 'false',
@@ -46,18 +58,22 @@ export class DuckEngine {
     if (opts.memoryLimit) config.memory_limit = opts.memoryLimit
     if (opts.threads) config.threads = String(opts.threads)
     if (opts.extensionRepository) config.custom_extension_repository = opts.extensionRepository
+    // Progress estimates are a per-connection SET, which an engine that locks its configuration
+    // cannot run: its queries report rows read but no percentage.
+    const perConnection = !opts.setup
     const instance = await DuckDBInstance.create(':memory:', config)
-    const meta = await connectWithProgress(instance)
+    const meta = await connectWithProgress(instance, perConnection)
     if (!opts.memoryLimit) {
       await meta.run(`SET memory_limit = '${Math.max(1, Math.floor(totalMemGiB() / 4))}GB'`)
     }
     await meta.run(`ATTACH ${quoteLiteral(scratchFile)} AS ${SCRATCH}`)
     const v = await meta.runAndReadAll('SELECT version() AS v')
-    return new DuckEngine(instance, meta, opts.scratchDir, String(v.getRowObjectsJson()[0].v))
+    await opts.setup?.(meta)
+    return new DuckEngine(instance, meta, opts.scratchDir, String(v.getRowObjectsJson()[0].v), scratchFile, perConnection)
   }
 
   connect(): Promise<DuckDBConnection> {
-    return connectWithProgress(this.instance)
+    return connectWithProgress(this.instance, this.progressPerConnection)
   }
 
   private idle: DuckDBConnection[] = []
@@ -126,16 +142,16 @@ export class DuckEngine {
       this.meta.closeSync()
       this.instance.closeSync()
     } finally {
-      rmSync(join(this.scratchDir, 'results.duckdb'), { force: true })
-      rmSync(join(this.scratchDir, 'results.duckdb.wal'), { force: true })
+      rmSync(this.scratchFile, { force: true })
+      rmSync(this.scratchFile + '.wal', { force: true })
     }
   }
 }
 
 /** Progress estimates are a per-connection setting; printing them is not wanted. */
-async function connectWithProgress(instance: DuckDBInstance): Promise<DuckDBConnection> {
+async function connectWithProgress(instance: DuckDBInstance, set = true): Promise<DuckDBConnection> {
   const conn = await instance.connect()
-  await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false')
+  if (set) await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false')
   return conn
 }
 

@@ -174,14 +174,14 @@ describe('notebooks: preservation, validation and the changed-on-disk check', ()
     expect(first.details).toMatchObject({ line: 1, column: 12 })
   })
 
-  it('refuses to overwrite a file changed on disk (FILE_CHANGED) unless forced', async () => {
+  it('refuses to overwrite a file changed on disk (NOTEBOOK_CONFLICT) unless forced', async () => {
     const doc = await service.create('sub/new')
     expect(doc.path).toBe(join(root, 'sub/new.ipynb'))
     expect(doc.notebook.nbformat).toBe(4)
     const edited = { ...doc.notebook, cells: [{ cell_type: 'markdown' as const, id: 'a1', source: 'hi', metadata: {} }] }
     writeFileSync(doc.path, readFileSync(doc.path, 'utf8').replace('"cells": []', '"cells": [ ]'))
     const err = await service.save(doc.path, edited, { expectedHash: doc.hash }).catch((e) => e)
-    expect(err.code).toBe('FILE_CHANGED')
+    expect(err.code).toBe('NOTEBOOK_CONFLICT')
     expect(err.details.expectedHash).toBe(doc.hash)
     expect((await service.save(doc.path, edited, { force: true })).written).toBe(true)
     expect((await service.open(doc.path)).notebook.cells[0].source).toEqual(['hi'])

@@ -6,11 +6,14 @@ import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { isDeepStrictEqual } from 'node:util'
+import { checkPath, FULL_PATH_ACCESS, type PathAccess } from '../workspace/access'
 import { newNotebook, parseNotebook, serializeNotebook, validateNotebook } from './nbformat'
 
 export interface SaveOptions {
   expectedHash?: string
   force?: boolean
+  /** Where the caller may write (default: anywhere, as the desktop's own user). */
+  access?: PathAccess
 }
 
 export interface SaveResult {
@@ -31,79 +34,142 @@ const SKIP_DIRS = new Set(['node_modules', '.git', '.ipynb_checkpoints', '__pyca
  * a changed-on-disk check against the hash given at open.
  */
 export class NotebookService {
-  constructor(private readonly deps: { workspace: Pick<WorkspaceService, 'path'>; log: Logger }) {}
+  private readonly locks = new KeyedMutex()
 
-  /** Absolute path: relative paths are taken from the workspace. */
-  resolve(p: string): string {
-    if (isAbsolute(p)) return resolve(p)
-    const ws = this.deps.workspace.path
-    if (!ws) throw new AppError('INVALID_REQUEST', `Open a workspace first, or give an absolute path (${p})`)
-    return resolve(ws, p)
+  constructor(private readonly deps: { workspace: Pick<WorkspaceService, 'path'> & Partial<Pick<WorkspaceService, 'onChange'>>; log: Logger }) {
+    void this.sweepStaleTemps()
+    deps.workspace.onChange?.((w) => void this.sweepStaleTemps(w.path))
   }
 
-  async open(p: string): Promise<NotebookDocument> {
-    const file = this.resolve(p)
+  /** Absolute path: relative paths are taken from the workspace; a confined caller stays inside it. */
+  resolve(p: string, access: PathAccess = FULL_PATH_ACCESS): string {
+    return checkPath(this.deps.workspace.path, p, access, 'notebook')
+  }
+
+  async open(p: string, access: PathAccess = FULL_PATH_ACCESS): Promise<NotebookDocument> {
+    const file = this.resolve(p, access)
     const bytes = await readFileOrFail(file)
     const st = await fs.stat(file)
-    const { notebook } = parseNotebook(bytes.toString('utf8'), file)
+    const { notebook } = parseNotebook(decodeUtf8(bytes, file), file)
     return { path: file, notebook, hash: sha256(bytes), mtimeMs: st.mtimeMs, size: st.size }
   }
 
+  /**
+   * Writes the notebook. The changed-on-disk check and the write are one critical section per file
+   * (the link's target for a symlink), so of two saves made against the same hash exactly one wins
+   * and the other gets NOTEBOOK_CONFLICT naming the hash now on disk.
+   */
   async save(p: string, value: unknown, opts: SaveOptions = {}): Promise<SaveResult> {
-    const file = this.resolve(p)
+    const file = this.resolve(p, opts.access)
     const nb = validateNotebook(value, file)
+    const target = await realTarget(file)
+    // A link inside the workspace whose target was swapped for one outside: refused like the path itself.
+    if (opts.access?.confined) checkPath(this.deps.workspace.path, target, opts.access, 'notebook')
+    return this.locks.run(target, () => this.saveLocked(file, target, nb, opts))
+  }
+
+  private async saveLocked(file: string, target: string, nb: NotebookJson, opts: SaveOptions): Promise<SaveResult> {
     let current: Buffer | null = null
     try {
-      current = await fs.readFile(file)
+      current = await fs.readFile(target)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err, file)
     }
     if (current && !opts.force) {
       const hash = sha256(current)
-      if (opts.expectedHash === undefined || opts.expectedHash !== hash) {
-        const st = await fs.stat(file)
+      if (opts.expectedHash === undefined) {
+        throw new AppError('FILE_CHANGED', `${basename(file)} already exists; save with force to overwrite it.`, {
+          path: file,
+          expectedHash: null,
+          actualHash: hash
+        })
+      }
+      if (opts.expectedHash !== hash) {
+        const st = await fs.stat(target)
         throw new AppError(
-          'FILE_CHANGED',
-          opts.expectedHash === undefined
-            ? `${basename(file)} already exists; save with force to overwrite it.`
-            : `${basename(file)} was changed on disk since it was opened; reload it, or save with force to overwrite the changes.`,
-          { path: file, expectedHash: opts.expectedHash ?? null, actualHash: hash, mtimeMs: st.mtimeMs }
+          'NOTEBOOK_CONFLICT',
+          `${basename(file)} was changed on disk since it was opened (now ${hash.slice(0, 12)}); reload it, or save with force to overwrite the changes.`,
+          { path: file, expectedHash: opts.expectedHash, actualHash: hash, mtimeMs: st.mtimeMs }
         )
       }
     }
     let previous: ReturnType<typeof parseNotebook> | undefined
     if (current) {
       try {
-        previous = parseNotebook(current.toString('utf8'), file)
+        previous = parseNotebook(decodeUtf8(current, file), file)
       } catch {
         previous = undefined // the file on disk is not a notebook (forced overwrite): write fresh
       }
       if (previous && isDeepStrictEqual(previous.notebook, nb)) {
-        const st = await fs.stat(file)
+        const st = await fs.stat(target)
         return { path: file, hash: sha256(current), mtimeMs: st.mtimeMs, size: st.size, written: false }
       }
     }
     const data = Buffer.from(serializeNotebook(nb, previous), 'utf8')
-    await atomicWrite(file, data)
-    const st = await fs.stat(file)
+    if (current && data.equals(current)) {
+      const st = await fs.stat(target)
+      return { path: file, hash: sha256(current), mtimeMs: st.mtimeMs, size: st.size, written: false }
+    }
+    await atomicWrite(target, data)
+    const st = await fs.stat(target)
     return { path: file, hash: sha256(data), mtimeMs: st.mtimeMs, size: st.size, written: true }
   }
 
-  async create(p: string, kernel?: { name?: string; displayName?: string; language?: string }): Promise<NotebookDocument> {
-    const file = this.resolve(p.endsWith('.ipynb') ? p : `${p}.ipynb`)
+  /**
+   * Removes temp files (`.<name>.<pid>.<hex>.tmp`) that a save interrupted by a crash left behind:
+   * only those whose writer process is gone. Returns the paths removed.
+   */
+  async sweepStaleTemps(dir = this.deps.workspace.path): Promise<string[]> {
+    if (!dir) return []
+    const removed: string[] = []
+    const walk = async (d: string, depth: number): Promise<void> => {
+      if (depth > 8) return
+      let entries: import('node:fs').Dirent[]
+      try {
+        entries = await fs.readdir(d, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const e of entries) {
+        const full = join(d, e.name)
+        if (e.isDirectory()) {
+          if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await walk(full, depth + 1)
+          continue
+        }
+        const m = TEMP_NAME.exec(e.name)
+        if (!m || !e.isFile()) continue
+        const pid = Number(m[1])
+        if (pid === process.pid || processAlive(pid)) continue
+        await fs.rm(full, { force: true }).then(
+          () => removed.push(full),
+          () => {}
+        )
+      }
+    }
+    await walk(resolve(dir), 0)
+    if (removed.length) this.deps.log.info(`notebooks: removed ${removed.length} temp file(s) left by an interrupted save`)
+    return removed
+  }
+
+  async create(
+    p: string,
+    kernel?: { name?: string; displayName?: string; language?: string },
+    access: PathAccess = FULL_PATH_ACCESS
+  ): Promise<NotebookDocument> {
+    const file = this.resolve(p.endsWith('.ipynb') ? p : `${p}.ipynb`, access)
     const exists = await fs.stat(file).then(
       () => true,
       () => false
     )
     if (exists) throw new AppError('FILE_CHANGED', `${basename(file)} already exists.`, { path: file })
     await fs.mkdir(dirname(file), { recursive: true })
-    await this.save(file, newNotebook(kernel))
-    return this.open(file)
+    await this.save(file, newNotebook(kernel), { access })
+    return this.open(file, access)
   }
 
   /** Notebooks under `dir` (default: the workspace), skipping hidden and dependency folders. */
-  async list(dir?: string, maxFiles = 5000): Promise<NotebookFileEntry[]> {
-    const root = dir ? this.resolve(dir) : this.deps.workspace.path
+  async list(dir?: string, maxFiles = 5000, access: PathAccess = FULL_PATH_ACCESS): Promise<NotebookFileEntry[]> {
+    const root = dir ? this.resolve(dir, access) : this.deps.workspace.path
     if (!root) return []
     const out: NotebookFileEntry[] = []
     const walk = async (d: string, depth: number): Promise<void> => {
@@ -127,6 +193,64 @@ export class NotebookService {
     }
     await walk(root, 0)
     return out.sort((a, b) => a.name.localeCompare(b.name))
+  }
+}
+
+/** Temp files written by atomicWrite: `.<name>.<pid>.<hex>.tmp`. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Runs tasks one at a time per key, in call order. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>()
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve()
+    const result = prev.then(task, task)
+    const tail = result.catch(() => {})
+    this.tails.set(key, tail)
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key)
+    })
+    return result
+  }
+}
+
+/** The file a write must replace: a symlink's final target (so the link stays a link), else the path itself. */
+async function realTarget(file: string): Promise<string> {
+  try {
+    return await fs.realpath(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(err, file)
+  }
+  // A dangling link: write where it points. A new file: in the real folder.
+  const link = await fs.readlink(file).catch(() => null)
+  if (link !== null) return realTarget(resolve(dirname(file), link))
+  const dir = await fs.realpath(dirname(file)).catch(() => dirname(file))
+  return join(dir, basename(file))
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The file's text; NOTEBOOK_INVALID (nothing replaced by U+FFFD) when it is not valid UTF-8. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    const lossy = bytes.toString('utf8')
+    const at = Buffer.byteLength(lossy.slice(0, Math.max(0, lossy.indexOf('\uFFFD'))), 'utf8')
+    throw new AppError('NOTEBOOK_INVALID', `The notebook ${file} is not valid UTF-8 text (near byte ${at}); it was left untouched.`, {
+      path: file,
+      offset: at
+    })
   }
 }
 

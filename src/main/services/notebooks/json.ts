@@ -10,7 +10,7 @@
 export type Guide =
   | { k: 'o'; keys: string[]; sorted: boolean; ch: Map<string, Guide>; id?: string }
   | { k: 'a'; items: Guide[] }
-  | { k: 's'; lex?: string; v?: string }
+  | { k: 's'; lex?: string; v: string }
   | { k: 'n'; lex?: string; v?: number }
   | { k: 'l' }
 
@@ -134,7 +134,7 @@ export function parseWithGuide(text: string): { value: unknown; guide: Guide } {
     }
     if (c === '"') {
       const s = str()
-      return { v: s.v, g: JSON.stringify(s.v) === s.lex ? { k: 's' } : { k: 's', lex: s.lex, v: s.v } }
+      return { v: s.v, g: JSON.stringify(s.v) === s.lex ? { k: 's', v: s.v } : { k: 's', lex: s.lex, v: s.v } }
     }
     for (const [word, v] of [
       ['true', true],
@@ -219,17 +219,22 @@ export function stringifyLike(value: unknown, guide: Guide | undefined, opts: St
   const path: (string | number)[] = []
   const pad = (level: number) => '\n' + ' '.repeat(opts.indent * level)
   const write = (v: unknown, g: Guide | undefined, level: number): void => {
-    if (v === null) return void parts.push('null')
+    // JSON transports turn NaN and ±Infinity into null: a null where the file had one keeps it.
+    if (v === null) return void parts.push(g?.k === 'n' && g.lex !== undefined && NON_FINITE.has(g.lex) ? g.lex : 'null')
+    if (opts.splitLines && (typeof v === 'string' || isStringArray(v)) && opts.splitLines(path)) {
+      // Multi-line text: unchanged text keeps the file's spelling (one string or its own split),
+      // new or changed text is written as Jupyter's split_lines writes it, whatever form it came in.
+      const text = typeof v === 'string' ? v : v.join('')
+      if (g !== undefined && joinedText(g) === text) return writeSpelled(g, level)
+      return writeSpelled({ k: 'a', items: splitLines(text).map((line) => ({ k: 's', v: line })) }, level)
+    }
     switch (typeof v) {
       case 'boolean':
         return void parts.push(v ? 'true' : 'false')
       case 'number':
         return void parts.push(g?.k === 'n' && g.lex !== undefined && Object.is(g.v, v) ? g.lex : formatNumber(v))
-      case 'string': {
-        if (g?.k === 's') return void parts.push(g.lex !== undefined && g.v === v ? g.lex : JSON.stringify(v))
-        if (g === undefined && opts.splitLines?.(path)) return write(splitLines(v), undefined, level)
-        return void parts.push(JSON.stringify(v))
-      }
+      case 'string':
+        return void parts.push(g?.k === 's' && g.lex !== undefined && g.v === v ? g.lex : JSON.stringify(v))
       case 'object': {
         if (Array.isArray(v)) {
           if (v.length === 0) return void parts.push('[]')
@@ -269,8 +274,38 @@ export function stringifyLike(value: unknown, guide: Guide | undefined, opts: St
         return void parts.push('null')
     }
   }
+  /** Writes a string or list of strings exactly as the guide recorded it. */
+  const writeSpelled = (g: Guide, level: number): void => {
+    if (g.k === 's') return void parts.push(g.lex ?? JSON.stringify(g.v))
+    if (g.k !== 'a') return
+    if (g.items.length === 0) return void parts.push('[]')
+    parts.push('[')
+    g.items.forEach((item, i) => {
+      parts.push((i === 0 ? '' : ',') + pad(level + 1))
+      writeSpelled(item, level + 1)
+    })
+    parts.push(pad(level) + ']')
+  }
   write(value, guide, 0)
   return parts.join('')
+}
+
+const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity'])
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
+
+/** The text a guide recorded for a string or a list of strings (Jupyter's multi-line form). */
+function joinedText(g: Guide): string | undefined {
+  if (g.k === 's') return g.v
+  if (g.k !== 'a') return undefined
+  let text = ''
+  for (const item of g.items) {
+    if (item.k !== 's') return undefined
+    text += item.v
+  }
+  return text
 }
 
 /** Pairs array items with the guide's: by `id` where the items have ids (cells), else by position. */

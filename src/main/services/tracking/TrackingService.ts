@@ -250,7 +250,7 @@ export function toUiRun(r: MlflowRun): TrackingRun {
     endTime: r.info.end_time ?? null,
     artifactUri: r.info.artifact_uri,
     lifecycleStage: r.info.lifecycle_stage,
-    metrics: r.data.metrics.map((m) => ({ key: m.key, ...nonFinite(m.value), timestamp: m.timestamp, step: m.step })),
+    metrics: r.data.metrics.map((m) => ({ key: m.key, ...nonFinite(m.value), timestamp: Number(m.timestamp), step: Number(m.step) })),
     params: Object.fromEntries(r.data.params.map((p) => [p.key, p.value])),
     tags: Object.fromEntries(r.data.tags.map((t) => [t.key, t.value])),
     inputs: r.inputs.dataset_inputs.map((i) => ({

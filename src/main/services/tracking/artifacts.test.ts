@@ -1,6 +1,6 @@
 /** The proxied artifact API (mlflow-artifacts), artifacts/list, previews, and path traversal guards. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { parseCsv } from './artifacts'
@@ -95,6 +95,23 @@ describe('mlflow-artifacts proxy', () => {
     expect(viaLink.status).toBe(400)
     expect(viaLink.body.toString()).not.toContain('top secret')
     await expect(h.tracking.readArtifact(run.info.run_id, 'link.txt')).rejects.toMatchObject({ code: 'INVALID_REQUEST' })
+  })
+
+  it('refuses an upload through a symlinked folder that leads out of the artifact root, and creates nothing there', async () => {
+    const outside = join(h.dataDir, 'outside')
+    mkdirSync(outside)
+    symlinkSync(outside, join(h.dataDir, 'artifacts', prefix, 'escape'))
+    for (const path of [`${ART}/${prefix}/escape/pwned.txt`, `${ART}/${prefix}/escape/deeper/pwned.txt`]) {
+      const put = await raw('PUT', path, 'pwned')
+      expect(put.status, path).toBe(400)
+      expect(JSON.parse(put.body.toString()).error_code).toBe('INVALID_PARAMETER_VALUE')
+    }
+    expect(readdirSync(outside)).toEqual([])
+    // A folder inside the root reached through a link that stays inside is fine.
+    mkdirSync(join(h.dataDir, 'artifacts', prefix, 'real'))
+    symlinkSync(join(h.dataDir, 'artifacts', prefix, 'real'), join(h.dataDir, 'artifacts', prefix, 'alias'))
+    expect((await raw('PUT', `${ART}/${prefix}/alias/ok.txt`, 'ok')).status).toBe(200)
+    expect(readFileSync(join(h.dataDir, 'artifacts', prefix, 'real', 'ok.txt'), 'utf8')).toBe('ok')
   })
 
   it('previews text, CSV and images for the UI, capped in size', async () => {

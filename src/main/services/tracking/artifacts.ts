@@ -6,7 +6,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises'
-import { extname, join, resolve, sep } from 'node:path'
+import { dirname, extname, join, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
@@ -72,7 +72,13 @@ export class ArtifactStore {
     const file = this.resolve(rel)
     if (file === this.root) throw invalid('An artifact path is required')
     const dir = join(file, '..')
+    // Symlinks are followed on write too: the folder must really be under the root, checked on its
+    // nearest existing ancestor before anything is created and again once the folder exists.
+    await mkdir(this.root, { recursive: true })
+    const rootReal = await realpath(this.root)
+    await this.assertInside(await realExisting(dir), rootReal, rel)
     await mkdir(dir, { recursive: true })
+    await this.assertInside(await realpath(dir), rootReal, rel)
     const existing = await lstat(file).catch(() => null)
     if (existing?.isDirectory()) throw invalid(`Artifact path '${rel}' is a directory`)
     const tmp = join(dir, `.${randomBytes(6).toString('hex')}.upload`)
@@ -87,6 +93,10 @@ export class ArtifactStore {
       throw err
     }
     return (await stat(file)).size
+  }
+
+  private async assertInside(real: string, rootReal: string, rel: string): Promise<void> {
+    if (real !== rootReal && !real.startsWith(rootReal + sep)) throw invalid(`Invalid artifact path: '${rel}'. It leads outside the artifact root.`)
   }
 
   async open(rel: string): Promise<{ size: number; stream: Readable }> {
@@ -147,6 +157,20 @@ export class ArtifactStore {
     if (truncated) text = text.replace(/\uFFFD$/, '')
     if (TABLE.has(ext)) return { ...base, kind: 'csv', mime: 'text/csv', text, rows: parseCsv(text, ext === '.tsv' ? '\t' : ',', 200) }
     return { ...base, kind: 'text', mime: 'text/plain', text }
+  }
+}
+
+/** The real path of the nearest existing ancestor of `path` (itself included). */
+async function realExisting(path: string): Promise<string> {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return await realpath(p)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw err
+      // A dangling link is not a folder that may be created: its target decides.
+      if ((await lstat(p).catch(() => null))?.isSymbolicLink()) throw invalid(`Invalid artifact path: a link at '${p}' leads nowhere`)
+    }
   }
 }
 

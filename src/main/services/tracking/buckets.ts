@@ -34,11 +34,12 @@ function merge(into: Agg, from: Pick<Agg, 'n' | 'min' | 'max'>): void {
 export function aggregate(metrics: readonly MetricIn[]): Agg[] {
   const level0 = new Map<string, Agg>()
   for (const m of metrics) {
-    const bucket = Math.floor(m.step / BUCKET_WIDTHS[0])
+    // Chart summaries are doubles: a step beyond 2^53 lands in the nearest bucket.
+    const bucket = Math.floor(Number(m.step) / BUCKET_WIDTHS[0])
     const id = `${m.key}\u0000${bucket}`
     let a = level0.get(id)
     if (!a) level0.set(id, (a = { key: m.key, level: 0, bucket, n: 0, min: null, max: null }))
-    const p = Number.isFinite(m.value) ? { step: m.step, timestamp: m.timestamp, value: m.value } : null
+    const p = Number.isFinite(m.value) ? { step: Number(m.step), timestamp: Number(m.timestamp), value: m.value } : null
     merge(a, { n: 1, min: p, max: p })
   }
   const out = [...level0.values()]

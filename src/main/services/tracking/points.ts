@@ -39,7 +39,7 @@ export class PointWriter {
           )
           this.insertSeries.set(n, stmt)
         }
-        const args: (string | number)[] = new Array(2 + n * 3)
+        const args: (string | number | bigint)[] = new Array(2 + n * 3)
         args[0] = runId
         args[1] = key
         for (let k = 0; k < n; k++) {
@@ -61,7 +61,7 @@ export class PointWriter {
         )
         this.insertMetrics.set(n, stmt)
       }
-      const args: (string | number)[] = new Array(n * 4)
+      const args: (string | number | bigint)[] = new Array(n * 4)
       for (let k = 0; k < n; k++) {
         const m = nans[i + k]
         args[k * 4] = runId

@@ -402,3 +402,75 @@ describe('MLflow REST: the HTTP surface', () => {
     }
   })
 })
+
+describe('MLflow REST: keys, timestamps and int64 steps as MLflow takes them', () => {
+  const rawApi = async (method: 'GET' | 'POST', endpoint: string, text?: string, query = '') => {
+    const r = await fetch(`${h.base}/api/2.0/mlflow/${endpoint}${query}`, {
+      method,
+      headers: { Authorization: `Bearer ${h.token}`, 'Content-Type': 'application/json' },
+      ...(text !== undefined ? { body: text } : {})
+    })
+    return { status: r.status, text: await r.text() }
+  }
+
+  it('refuses a negative metric timestamp with INVALID_PARAMETER_VALUE, as MLflow does', async () => {
+    const run = await newRun('0')
+    const one = await h.api('POST', 'runs/log-metric', { run_id: run.info.run_id, key: 'loss', value: 1, timestamp: -1, step: 0 })
+    expect(one.status).toBe(400)
+    expect(one.body.error_code).toBe('INVALID_PARAMETER_VALUE')
+    expect(one.body.message).toContain('Timestamp must be a nonnegative long (64-bit integer)')
+    const batch = await h.api('POST', 'runs/log-batch', { run_id: run.info.run_id, metrics: [{ key: 'loss', value: 1, timestamp: -5, step: 0 }] })
+    expect(batch.body.error_code).toBe('INVALID_PARAMETER_VALUE')
+    expect((await h.api('GET', 'metrics/get-history', { run_id: run.info.run_id, metric_key: 'loss' })).body).toEqual({ metrics: [] })
+    // Negative steps stay allowed (MLflow only requires a long).
+    expect((await h.api('POST', 'runs/log-metric', { run_id: run.info.run_id, key: 'loss', value: 1, timestamp: 0, step: -3 })).status).toBe(200)
+  })
+
+  it('accepts Unicode keys as Python’s \\w does, with / - . space and :, and still refuses path tricks', async () => {
+    const run = await newRun('0')
+    const id = run.info.run_id
+    const good = ['ü', '損失', 'précision_k', 'Größe_1', 'train/loss', 'val-loss', 'lr.0', 'top 5', 'a:b', 'λ']
+    for (const key of good) {
+      expect((await h.api('POST', 'runs/log-parameter', { run_id: id, key, value: '1' })).status, key).toBe(200)
+      expect((await h.api('POST', 'runs/log-metric', { run_id: id, key, value: 1, timestamp: 1 })).status, key).toBe(200)
+      expect((await h.api('POST', 'runs/set-tag', { run_id: id, key, value: 'x' })).status, key).toBe(200)
+    }
+    const got = (await h.api('GET', 'runs/get', { run_id: id })).body.run.data
+    expect(got.params.map((p: any) => p.key).sort()).toEqual([...good].sort())
+    for (const key of ['../x', 'a/../b', '/abs', 'a/', './a', '..', 'a//b', 'tab\tkey', 'semi;colon', 'quote"', 'back\\slash']) {
+      const r = await h.api('POST', 'runs/log-parameter', { run_id: id, key, value: '1' })
+      expect(r.status, key).toBe(400)
+      expect(r.body.error_code, key).toBe('INVALID_PARAMETER_VALUE')
+    }
+  })
+
+  it('stores steps beyond 2^53 up to int64 max exactly and returns every digit from get-history and runs/get', async () => {
+    const run = await newRun('0')
+    const id = run.info.run_id
+    const steps = ['9007199254740993', '9223372036854775807', '-9223372036854775808', '12345678901234567890'.slice(0, 19)]
+    const batch = `{"run_id": "${id}", "metrics": [${steps.map((s, i) => `{"key": "big", "value": ${i}.5, "timestamp": 1700000000000, "step": ${s}}`).join(', ')}]}`
+    expect((await rawApi('POST', 'runs/log-batch', batch)).status).toBe(200)
+    expect((await rawApi('POST', 'runs/log-metric', `{"run_id": "${id}", "key": "one", "value": 1, "timestamp": 1, "step": 9007199254740995}`)).status).toBe(200)
+    // Stored as SQLite INTEGERs, exactly.
+    const stored = h.db
+      .prepare("SELECT CAST(m.step AS TEXT) AS s, typeof(m.step) AS t FROM tracking_metrics m JOIN tracking_runs r ON r.id = m.run_id WHERE r.run_uuid = ? AND m.key = 'big' ORDER BY m.step")
+      .all(id) as { s: string; t: string }[]
+    expect(stored.map((r) => r.t)).toEqual(['integer', 'integer', 'integer', 'integer'])
+    expect(stored.map((r) => r.s)).toEqual([...steps].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)))
+    // Read back through get-history: JSON numbers with every digit.
+    const hist = await rawApi('GET', 'metrics/get-history', undefined, `?run_id=${id}&metric_key=big`)
+    expect(hist.status).toBe(200)
+    for (const s of steps) expect(hist.text).toContain(`"step":${s}`)
+    const parsed = JSON.parse(hist.text.replace(/"step":(-?\d+)/g, '"step":"$1"'))
+    expect(parsed.metrics.map((m: any) => m.step)).toEqual(stored.map((r) => r.s))
+    const latest = await rawApi('GET', 'runs/get', undefined, `?run_id=${id}`)
+    expect(latest.text).toContain('"step":9223372036854775807')
+    expect(latest.text).toContain('"step":9007199254740995')
+    // Beyond int64: refused.
+    const over = await rawApi('POST', 'runs/log-metric', `{"run_id": "${id}", "key": "one", "value": 1, "timestamp": 1, "step": 9223372036854775808}`)
+    expect(over.status).toBe(400)
+    expect(JSON.parse(over.text).error_code).toBe('INVALID_PARAMETER_VALUE')
+    // Small steps still come back as ordinary numbers, and the UI's series still reads.
+    expect((await h.api('GET', 'metrics/get-history', { run_id: id, metric_key: 'one' })).body.metrics[0].step).toBe(9007199254740995)
+  })
+})

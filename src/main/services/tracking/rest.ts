@@ -13,6 +13,7 @@ import { parseRequest, queryToObject, requireRunId, type Endpoint } from './rest
 import type { TrackingService } from './TrackingService'
 import { DEFAULT_EXPERIMENT_ID } from './types'
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from '../../serve/http'
+import { parseJsonInt64, stringifyJsonInt64 } from './json64'
 
 export interface HttpMountLike {
   prefixes: readonly string[]
@@ -159,7 +160,7 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     else {
       const text = await readBody(req, MAX_JSON_BODY)
       try {
-        body = text.trim() === '' ? {} : parseJson(text)
+        body = text.trim() === '' ? {} : parseJsonInt64(text, parseJson)
       } catch (err) {
         if (err instanceof JsonTooDeepError) throw new MlflowError('INVALID_PARAMETER_VALUE', err.message)
         throw new MlflowError('BAD_REQUEST', 'Malformed JSON in the request body')
@@ -267,7 +268,7 @@ function decodePath(raw: string): string {
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body)
+  const text = stringifyJsonInt64(body)
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
   res.end(text)
 }

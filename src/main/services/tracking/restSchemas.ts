@@ -6,9 +6,20 @@
 import { z } from 'zod'
 import { invalid } from './errors'
 import { RUN_STATUSES, type RunStatus, type ViewType } from './types'
-import { parseDouble, parseInt64 } from './validate'
+import { parseDouble, parseInt64, parseSafeInt } from './validate'
 
+/** An int64 used as a JS number (limits, times): refused beyond ±(2^53−1). */
 const int64 = z.unknown().transform((v, ctx) => {
+  const n = parseSafeInt(v)
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected an integer (int64)' })
+    return z.NEVER
+  }
+  return n
+})
+
+/** An int64 kept exactly (metric steps and timestamps): a BigInt beyond ±(2^53−1). */
+const int64Exact = z.unknown().transform((v, ctx) => {
   const n = parseInt64(v)
   if (n === undefined) {
     ctx.addIssue({ code: 'custom', message: 'expected an integer (int64)' })
@@ -54,7 +65,7 @@ const runId = { run_id: optStr, run_uuid: optStr }
  * zod object per point (nor zod's per-element array pass), with the same rules and messages as
  * `metric` would give. The parsed JSON objects are normalised in place rather than copied.
  */
-type MetricOut = { key: string; value: number; timestamp: number; step: number }
+type MetricOut = { key: string; value: number; timestamp: number | bigint; step: number | bigint }
 const metrics = z.unknown().transform((list, ctx): MetricOut[] => {
   if (!Array.isArray(list)) {
     ctx.addIssue({ code: 'custom', message: 'expected an array of metrics' })
@@ -108,7 +119,7 @@ export const schemas = {
   'runs/update': z.object({ ...runId, status: status.optional(), end_time: int64.optional(), run_name: optStr }),
   'runs/delete': z.object(runId),
   'runs/restore': z.object(runId),
-  'runs/log-metric': z.object({ ...runId, key: str, value: double, timestamp: int64, step: int64.optional().default(0) }),
+  'runs/log-metric': z.object({ ...runId, key: str, value: double, timestamp: int64Exact, step: int64Exact.optional().default(0) }),
   'runs/log-parameter': z.object({ ...runId, key: str, value: z.string().default('') }),
   'runs/set-tag': z.object({ ...runId, key: str, value: z.string().default('') }),
   'runs/delete-tag': z.object({ ...runId, key: str }),

@@ -3,6 +3,7 @@
  * connection (better-sqlite3 is synchronous, so writers are serialised in-process and never see
  * SQLITE_BUSY); a batch is validated whole before the transaction and re-checked inside it.
  */
+import { exactInt } from './json64'
 import { JsonTooDeepError, parseJson } from '../../serve/http'
 import { randomInt, randomUUID } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
@@ -282,13 +283,20 @@ export class RunStore {
     }
     const offset = decodePageToken(pageToken)
     const limit = maxResults === undefined ? -1 : maxResults + 1
+    // Integers come back as BigInt so that steps beyond 2^53 keep every digit.
     const rows = this.db
       .prepare('SELECT step, timestamp, value, is_nan FROM tracking_metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, value LIMIT ? OFFSET ?')
       .raw(true)
-      .all(run.id, key, limit, offset) as [number, number, number, number][]
+      .safeIntegers(true)
+      .all(run.id, key, limit, offset) as [bigint, bigint, number | bigint, bigint][]
     const more = maxResults !== undefined && rows.length > maxResults
     const page = more ? rows.slice(0, maxResults) : rows
-    const metrics = page.map(([step, timestamp, value, nan]) => ({ key, value: nan ? 'NaN' : encodeDouble(value), timestamp, step }))
+    const metrics = page.map(([step, timestamp, value, nan]) => ({
+      key,
+      value: nan ? 'NaN' : encodeDouble(Number(value)),
+      timestamp: exactInt(timestamp),
+      step: exactInt(step)
+    }))
     return more ? { metrics, next_page_token: encodePageToken(offset + maxResults!) } : { metrics }
   }
 
@@ -306,12 +314,16 @@ export class RunStore {
       return out
     }
     const inList = 'run_id IN (SELECT value FROM json_each(?))'
-    const metrics = group(`SELECT run_id, key, value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE ${inList}`, (r) => ({
-      key: r.key as string,
-      value: r.is_nan ? 'NaN' : encodeDouble(r.value),
-      timestamp: r.timestamp as number,
-      step: r.step as number
-    }))
+    const metrics = group(
+      `SELECT run_id, key, value, is_nan, timestamp, step, CAST(timestamp AS TEXT) AS ts_text, CAST(step AS TEXT) AS step_text
+       FROM tracking_latest_metrics WHERE ${inList}`,
+      (r) => ({
+        key: r.key as string,
+        value: r.is_nan ? 'NaN' : encodeDouble(r.value),
+        timestamp: exactInt(Number.isSafeInteger(r.timestamp) ? r.timestamp : BigInt(r.ts_text)),
+        step: exactInt(Number.isSafeInteger(r.step) ? r.step : BigInt(r.step_text))
+      })
+    )
     const params = group(`SELECT run_id, key, value FROM tracking_params WHERE ${inList}`, (r) => ({ key: r.key as string, value: r.value as string }))
     const tags = group(`SELECT run_id, key, value FROM tracking_run_tags WHERE ${inList}`, (r) => ({ key: r.key as string, value: r.value as string }))
     const inputs = group(

@@ -14,8 +14,9 @@ export interface MlflowMetric {
   key: string
   /** A number, or "NaN" / "Infinity" / "-Infinity". */
   value: number | string
-  timestamp: number
-  step: number
+  /** int64: a BigInt beyond ±(2^53−1) (written to JSON with every digit). */
+  timestamp: number | bigint
+  step: number | bigint
 }
 
 export interface MlflowExperiment {

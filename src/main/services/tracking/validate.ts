@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path'
 import { invalid } from './errors'
+import { exactInt, INT64_MAX, INT64_MIN } from './json64'
 
 export const MAX_METRICS_PER_BATCH = 1000
 export const MAX_PARAMS_TAGS_PER_BATCH = 100
@@ -25,24 +26,33 @@ export const MAX_DATASET_PROFILE_SIZE = 16_384
 export const MAX_INPUT_TAG_KEY_SIZE = 255
 export const MAX_INPUT_TAG_VALUE_SIZE = 500
 
-const VALID_NAME = /^[/\w.\- :]*$/
+/**
+ * MLflow's `^[/\w.\- :]*$`, where Python's `\w` is Unicode-aware: letters and digits of any
+ * script (`ü`, `損失`), underscores, and `/`, `.`, `-`, space and `:`.
+ */
+const VALID_NAME = /^[/\p{L}\p{N}_.\- :]*$/u
 
 export interface MetricIn {
   key: string
   value: number
-  timestamp: number
-  step: number
+  /** int64: a BigInt beyond ±(2^53−1), stored exactly as a SQLite INTEGER. */
+  timestamp: number | bigint
+  step: number | bigint
 }
 export interface KeyValue {
   key: string
   value: string
 }
 
-/** A key that names one file-like path: no `..`, no leading `/`, not empty. */
+/** A key that names one file-like path: no `..`, no leading `/`, not empty (MLflow's path_not_unique). */
 function pathNotUnique(name: string): boolean {
-  const norm = posix.normalize(name)
+  // Python's posixpath.normpath also drops a trailing slash.
+  let norm = posix.normalize(name)
+  if (norm.length > 1 && norm.endsWith('/')) norm = norm.slice(0, -1)
   return norm !== name || norm === '.' || norm.startsWith('..') || norm.startsWith('/')
 }
+
+const isInt64 = (v: number | bigint) => (typeof v === 'bigint' ? v >= INT64_MIN && v <= INT64_MAX : Number.isSafeInteger(v))
 
 function validateName(kind: 'metric' | 'param' | 'tag', name: string): void {
   if (!VALID_NAME.test(name)) {
@@ -64,8 +74,10 @@ export function validateMetric(m: MetricIn, knownKeys?: Set<string>): void {
     knownKeys?.add(m.key)
   }
   if (typeof m.value !== 'number') throw invalid(`Got invalid value ${String(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`)
-  if (!Number.isSafeInteger(m.timestamp)) throw invalid(`Got invalid timestamp ${m.timestamp} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`)
-  if (!Number.isSafeInteger(m.step)) throw invalid(`Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`)
+  if (!isInt64(m.timestamp) || m.timestamp < 0) {
+    throw invalid(`Got invalid timestamp ${m.timestamp} for metric '${m.key}' (value=${m.value}). Timestamp must be a nonnegative long (64-bit integer)`)
+  }
+  if (!isInt64(m.step)) throw invalid(`Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`)
 }
 
 export function validateParam(p: KeyValue): void {
@@ -137,14 +149,24 @@ export function parseDouble(v: unknown): number | undefined {
   return Number(v)
 }
 
-/** A proto int64 from JSON: an integer, or a string of one (protobuf's JSON form for int64). */
-export function parseInt64(v: unknown): number | undefined {
+/**
+ * A proto int64 from JSON: an integer, or a string of one (protobuf's JSON form for int64; the REST
+ * layer also reads integer literals beyond 2^53 as their digits). A number when exact, else a BigInt.
+ */
+export function parseInt64(v: unknown): number | bigint | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined
-  if (typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim())) {
-    const n = Number(v)
-    return Number.isSafeInteger(n) ? n : undefined
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? exactInt(v) : undefined
+  if (typeof v === 'string' && /^-?\d{1,19}$/.test(v.trim())) {
+    const b = BigInt(v.trim())
+    return b >= INT64_MIN && b <= INT64_MAX ? exactInt(b) : undefined
   }
   return undefined
+}
+
+/** An int64 that must fit a JS number (counts, limits, times in ms). */
+export function parseSafeInt(v: unknown): number | undefined {
+  const n = parseInt64(v)
+  return typeof n === 'number' ? n : undefined
 }
 
 /** A double as MLflow's server writes it in JSON (non-finite values as strings). */

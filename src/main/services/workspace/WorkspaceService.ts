@@ -5,6 +5,7 @@ import { homedir } from 'node:os'
 import { AppError } from '../../../shared/errors'
 import type { FsEntry } from '../../../shared/api'
 import type { AppDatabase } from '../../db'
+import { checkPath, FULL_PATH_ACCESS, visibleName, type PathAccess } from './access'
 
 type Listener = (workspace: { id: number; path: string }) => void
 
@@ -28,8 +29,15 @@ export class WorkspaceService {
     return () => this.listeners.delete(l)
   }
 
-  async open(path: string, opts: { create?: boolean } = {}): Promise<{ path: string }> {
+  /**
+   * Opens a folder as the workspace (for every caller of this app). Confined callers (see access.ts)
+   * may not move the workspace, only reopen the current one: it is the root that confines them.
+   */
+  async open(path: string, opts: { create?: boolean } = {}, access: PathAccess = FULL_PATH_ACCESS): Promise<{ path: string }> {
     const abs = resolve(path)
+    if (access.confined && abs !== this.path) {
+      throw new AppError('PATH_FORBIDDEN', 'Only an admin may open another workspace folder', { path: abs, workspace: this.path })
+    }
     if (opts.create) mkdirSync(abs, { recursive: true })
     let info
     try {
@@ -61,8 +69,16 @@ export class WorkspaceService {
     return this.recent(1)[0]?.path ?? null
   }
 
-  async list(path: string | undefined, showHidden = false): Promise<{ path: string; parent: string | null; entries: FsEntry[] }> {
-    const dir = resolve(path ?? this.path ?? homedir())
+  /**
+   * A folder's entries. A confined caller (see access.ts) lists only inside the workspace: no parent
+   * above it, no hidden names, no links that lead out.
+   */
+  async list(
+    path: string | undefined,
+    showHidden = false,
+    access: PathAccess = FULL_PATH_ACCESS
+  ): Promise<{ path: string; parent: string | null; entries: FsEntry[] }> {
+    const dir = access.confined ? checkPath(this.path, path ?? this.path ?? '.', access, 'folder') : resolve(path ?? this.path ?? homedir())
     let names
     try {
       names = await readdir(dir, { withFileTypes: true })
@@ -71,8 +87,15 @@ export class WorkspaceService {
     }
     const entries: FsEntry[] = []
     for (const d of names) {
-      if (!showHidden && d.name.startsWith('.')) continue
+      if (!visibleName(d.name, access, showHidden)) continue
       const full = join(dir, d.name)
+      if (access.confined && d.isSymbolicLink()) {
+        try {
+          checkPath(this.path, full, access)
+        } catch {
+          continue
+        }
+      }
       let size = 0
       let isDir = d.isDirectory()
       if (d.isSymbolicLink() || d.isFile()) {
@@ -87,7 +110,8 @@ export class WorkspaceService {
       entries.push({ name: d.name, path: full, kind: isDir ? 'dir' : 'file', size })
     }
     entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1))
-    const parent = dirname(dir) === dir ? null : dirname(dir)
+    const atTop = dirname(dir) === dir || (access.confined && this.path !== null && resolve(dir) === resolve(this.path))
+    const parent = atTop ? null : dirname(dir)
     return { path: dir, parent, entries }
   }
 }

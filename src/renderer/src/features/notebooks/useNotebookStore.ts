@@ -412,7 +412,7 @@ export const useNotebookStore = create<NotebookState>((set, get) => {
         set({ doc: { ...doc, hash: r.hash, notebook, mtimeMs: r.mtimeMs, size: r.size }, dirty: false, conflict: false, diskChanged: false, error: null })
         void get().refreshFiles()
       } catch (e) {
-        if ((e as { code?: string }).code === 'FILE_CHANGED') set({ conflict: true })
+        if (['FILE_CHANGED', 'NOTEBOOK_CONFLICT'].includes((e as { code?: string }).code ?? '')) set({ conflict: true })
         else set({ error: message(e) })
       }
     },

@@ -124,6 +124,11 @@ export function CatalogTree() {
                 {n.source.status === 'error' && (
                   <span className="badge error" title={n.source.error?.message}>error</span>
                 )}
+                {n.source.status === 'loading' && (
+                  <span className="badge" role="status" title="Copying the database in the background; its tables appear when ready">
+                    {loadingLabel(n.source.progress)}
+                  </span>
+                )}
                 <span className="spacer" />
                 <button
                   type="button"
@@ -195,4 +200,10 @@ export function CatalogTree() {
       })}
     </ul>
   )
+}
+
+/** "loading 42%" while a source is copied in the background. */
+function loadingLabel(p: { rows: number; totalRows: number | null } | undefined): string {
+  if (!p?.totalRows) return 'loading…'
+  return `loading ${Math.min(100, Math.floor((p.rows / p.totalRows) * 100))}%`
 }

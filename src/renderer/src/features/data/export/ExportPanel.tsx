@@ -42,6 +42,8 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
   const [error, setError] = useState<string | null>(null)
   const [downloading, setDownloading] = useState(false)
   const inBrowser = serveToken() !== null
+  /** The path of a file that exists: the user may choose to replace it. */
+  const [exists, setExists] = useState<string | null>(null)
 
   // default path follows the workspace and the format until the user edits it
   useEffect(() => {
@@ -57,17 +59,23 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
   )
 
   const ready = query?.status === 'done' && (query.columns?.length ?? 0) > 0
-  const start = async () => {
+  const start = async (overwrite = false) => {
     if (!query) return
     const exportId = newId()
     setRunning({ exportId, percent: null })
     setResult(null)
     setError(null)
+    setExists(null)
     try {
-      const res = await call('lake.export', { exportId, queryId: query.queryId, format, path: path.trim() })
+      const res = await call('lake.export', { exportId, queryId: query.queryId, format, path: path.trim(), ...(overwrite ? { overwrite } : {}) })
       setResult(res)
     } catch (err) {
-      setError(toUiError(err).message)
+      const e = toUiError(err)
+      if (e.code === 'FILE_EXISTS') {
+        const existing = String(e.details?.path ?? path.trim())
+        setExists(existing)
+        setError(`${existing} already exists. Choose another path, or replace the file.`)
+      } else setError(e.message)
     } finally {
       setRunning(null)
     }
@@ -115,6 +123,11 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
       {error && (
         <div role="alert" className="error-box">
           {error}
+          {exists && (
+            <button type="button" className="btn small" style={{ marginLeft: 8 }} onClick={() => void start(true)}>
+              Replace file
+            </button>
+          )}
         </div>
       )}
       {result && (
