@@ -109,7 +109,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     extensionRepository: opts.extensionRepository ?? process.env.ATELIER_DUCKDB_EXTENSION_REPOSITORY,
     memoryLimit: opts.memoryLimit
   })
-  const lake = new LakeService({ db, engine, workspace, secrets, emit, log })
+  const lake = new LakeService({ db, engine, workspace, secrets, emit, log, dataDir: opts.dataDir })
   const tracking = new TrackingService({ db, dataDir: opts.dataDir, emit, log })
   // ---------- kernels & notebooks ----------
   // Later issues add kernel environment (e.g. MLFLOW_TRACKING_URI/TOKEN) with kernels.envProviders.push(() => ({...})).

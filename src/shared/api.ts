@@ -227,6 +227,10 @@ export interface ColumnProfile {
   count: number
   nullPercent: number
   distinct: number | null
+  /** true: `distinct` is an exact count(DISTINCT); false: a HyperLogLog estimate. */
+  distinctExact?: boolean
+  /** Exact distinct count equals the row count (no duplicates, no nulls). */
+  unique?: boolean
   min: string | null
   max: string | null
   mean: number | null
@@ -257,6 +261,8 @@ export interface ExportResult {
   rows: number
   bytes: number
   elapsedMs: number
+  /** URL path of an authenticated HTTP GET that downloads the file (serve; exports inside the workspace or data folder). */
+  download?: string
 }
 
 export interface ExportProgressEvent {

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { CallContext } from '../../shared/auth'
 import type { Core } from '../core'
 import type { Logger } from '../log'
+import { createExportDownloads, EXPORT_DOWNLOAD_PREFIX } from '../services/lake/exportDownload'
 import { createAuthenticator, type Authenticated } from './authn'
 import { isDroppable, sendEvent, type SocketFlow } from './backpressure'
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
@@ -119,6 +120,7 @@ export function hostChecker(boundHost: string, allowedHosts: readonly string[] =
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const rendererRoot = resolve(o.rendererDir)
   const mounts = o.mounts ?? o.core.mounts ?? []
+  const exportDownloads = createExportDownloads({ find: (id) => o.core.lake.downloadable(id), roots: () => o.core.lake.downloadRoots() })
   let origin = ''
   const hostAllowed = hostChecker(o.host, o.allowedHosts)
   const authn = createAuthenticator({ startupToken: o.token, auth: o.core.auth, port: () => (server.address() as AddressInfo).port })
@@ -170,6 +172,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       if (a.who.scope !== 'full') return sendJson(res, 403, { code: 'FORBIDDEN', message: 'This token works on the MLflow REST API only' })
       if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res, a.who)
       if (url.pathname === '/api/health') return sendJson(res, 200, { ok: true })
+      if (url.pathname.startsWith(EXPORT_DOWNLOAD_PREFIX)) return exportDownloads.handle(req, res, url, { principal: a.who.principal })
       if (url.pathname === '/api/session' && req.method === 'GET') return authn.session(a.who, res)
       if (url.pathname === '/api/logout' && req.method === 'POST') return authn.logout(a.who, res)
       return sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such endpoint' })

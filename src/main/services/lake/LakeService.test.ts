@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { createTestCore, FLIGHTS, type TestCore } from '../../testing/core'
 import type { QueryProgressEvent } from '../../../shared/api'
+import { profileRelation } from './analysis'
 
 let core: TestCore
 const call = (method: string, params: unknown = {}) => core.router.dispatch(method, params) as Promise<any>
@@ -108,6 +109,55 @@ describe('lake: flights-3m.parquet through the handler table', () => {
     expect(d.mean).toBeGreaterThan(0)
     const o = await call('lake.profile', { table: 'flights', column: 'origin' })
     expect(o.columns[0].topValues[0]).toEqual({ value: 'ORD', count: 166341 })
+  })
+
+  it('profiles distinct counts exactly and marks a unique column', async () => {
+    await call('lake.query', {
+      queryId: 'u1',
+      sql: 'select i as RowNumber, 15_000_000 + i * 7 as CustomerId, i % 10 as Tenure, null::int as Empty from range(10000) t(i)'
+    })
+    const p = await call('lake.profile', { queryId: 'u1' })
+    expect(p.rowCount).toBe(10_000)
+    const by = Object.fromEntries(p.columns.map((c: any) => [c.name, c]))
+    expect(by.RowNumber).toMatchObject({ distinct: 10_000, distinctExact: true, unique: true })
+    expect(by.CustomerId).toMatchObject({ distinct: 10_000, distinctExact: true, unique: true })
+    expect(by.Tenure).toMatchObject({ distinct: 10, distinctExact: true, unique: false })
+    expect(by.Empty).toMatchObject({ distinct: 0, unique: false })
+    await call('lake.query', { queryId: 'u2', sql: 'select i from range(10) t(i)' })
+    expect((await call('lake.profile', { queryId: 'u2' })).columns[0]).toMatchObject({ distinct: 10, unique: true })
+  })
+
+  it('beyond the exact-count budget, distinct is a HyperLogLog estimate, marked as one and never "unique"', async () => {
+    await call('lake.query', { queryId: 'u3', sql: 'select i as id from range(10000) t(i)' })
+    const r = await core.lake.queries.resultTable('u3')
+    const p = await profileRelation(core.lake.engine, r.table, r.columns, undefined, 30, 1000)
+    expect(p.columns[0].distinctExact).toBe(false)
+    expect(p.columns[0].unique).toBe(false)
+    expect(p.columns[0].distinct).toBeGreaterThan(0)
+  })
+
+  it('reports one duration for a query: the same in its reply, its last progress event and History', async () => {
+    for (const [id, sql] of [
+      ['d1', 'select 1 as x'],
+      ['d2', 'select * from flights limit 300000']
+    ]) {
+      const events: QueryProgressEvent[] = []
+      let finished!: () => void
+      const done = new Promise<void>((res) => (finished = res))
+      const off = core.events.on('query.progress', (e) => {
+        if (e.queryId !== id) return
+        events.push(e)
+        if (e.phase === 'done') finished()
+      })
+      const r = await call('lake.query', { queryId: id, sql, pageSize: 1000 })
+      await done
+      off()
+      const last = events.at(-1)!
+      expect(last.phase).toBe('done')
+      const h = (await call('lake.history', { limit: 5 })).find((e: any) => e.sql === sql)
+      expect(h.elapsedMs).toBe(last.elapsedMs)
+      if (r.done) expect(r.elapsedMs).toBe(last.elapsedMs)
+    }
   })
 
   it('charts a result', async () => {

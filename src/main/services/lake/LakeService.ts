@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { watch, type FSWatcher } from 'node:fs'
+import { realpathSync, watch, type FSWatcher } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { rmSync } from 'node:fs'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
@@ -24,6 +24,7 @@ import { readerSql, resolveSource, type ResolvedSource } from './sources'
 import { importSqlite, type SqliteImportJob } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
 import { chartData, profileRelation, type ChartRequest } from './analysis'
+import { EXPORT_DOWNLOAD_PREFIX, isInside, type DownloadableExport } from './exportDownload'
 import { exportRelation } from './export'
 import { ReadOnlyLake, type ReaderSource } from './readOnly'
 import { LOCAL_PRINCIPAL, type Principal } from '../../../shared/auth'
@@ -68,6 +69,8 @@ export interface LakeServiceOptions {
   emit: Emit
   log: Logger
   watchDebounceMs?: number
+  /** The app's data folder: exports written under it (or the workspace) can be downloaded over HTTP. */
+  dataDir?: string
 }
 
 /** Sources, catalog, SQL, paging, profile, chart and export over one in-process DuckDB. */
@@ -75,6 +78,7 @@ export class LakeService {
   readonly queries: QueryManager
   private readonly sources = new Map<string, LoadedSource>()
   private loading: Promise<void> = Promise.resolve()
+  private readonly downloads = new Map<string, DownloadableExport>()
 
   /** Where viewers' and reviewers' SQL runs: the same sources, locked read-only. */
   private readonly reader: ReadOnlyLake
@@ -565,7 +569,8 @@ export class LakeService {
 
   /**
    * Writes a catalog table or a query result to a file. The file must not exist unless
-   * `overwrite` is set; callers who may not write files (viewers, reviewers) are refused.
+   * `overwrite` is set; callers who may not write files (viewers, reviewers) are refused. A file
+   * inside the workspace or the data folder can then be downloaded over HTTP by the same principal.
    */
   async export(
     p: { exportId: string; queryId?: string; table?: string; format: 'csv' | 'parquet'; path: string; overwrite?: boolean },
@@ -579,9 +584,30 @@ export class LakeService {
       throw new AppError('FILE_EXISTS', `${path} already exists; export with overwrite to replace it`, { path })
     }
     const { relation } = await this.relationFor(p, principal)
-    return exportRelation(this.o.engine, relation, p.format, path, (percent, done, error) =>
+    const r = await exportRelation(this.o.engine, relation, p.format, path, (percent, done, error) =>
       this.o.emit('export.progress', { exportId: p.exportId, percent, done, ...(error ? { error } : {}) })
     )
+    let real: string | null = null
+    try {
+      real = realpathSync(r.path)
+    } catch {
+      real = null
+    }
+    if (real && isInside(real, this.downloadRoots()) && /^[\w-]{1,100}$/.test(p.exportId)) {
+      this.downloads.set(p.exportId, { path: real, format: p.format, bytes: r.bytes, owner: principal.id })
+      return { ...r, download: `${EXPORT_DOWNLOAD_PREFIX}${p.exportId}` }
+    }
+    return r
+  }
+
+  /** A finished export's file, for the HTTP download route. */
+  downloadable(exportId: string): DownloadableExport | undefined {
+    return this.downloads.get(exportId)
+  }
+
+  /** Folders an export must lie in to be downloadable: the open workspace and the app's data folder. */
+  downloadRoots(): (string | null | undefined)[] {
+    return [this.o.workspace.path, this.o.dataDir]
   }
 
   /** A finished query result, or a catalog table by name (checked against the catalog, never spliced as SQL). */

@@ -18,6 +18,11 @@ interface LiveQuery {
   sql: string
   conn: DuckDBConnection
   startedAt: number
+  /**
+   * The query's duration, fixed when it stops reading: from the start of execution until every row
+   * was read and counted (or the query failed). Its reply, progress events and History all show this.
+   */
+  elapsedMs?: number
   phase: Phase
   /** Scratch table holding the spooled rows (null for statements without a result set). */
   table: string | null
@@ -55,6 +60,15 @@ export interface QueryManagerOptions {
 
 const FLUSH_ROWS = 100_000
 const FLUSH_MS = 250
+
+/** Whole milliseconds since the query started; fixed once it stopped reading. */
+function elapsedOf(q: LiveQuery): number {
+  return q.elapsedMs ?? Math.round(performance.now() - q.startedAt)
+}
+
+function stopClock(q: LiveQuery): void {
+  q.elapsedMs ??= Math.round(performance.now() - q.startedAt)
+}
 
 /**
  * Runs SQL and pages its result. One execution per query: the result is streamed chunk by chunk,
@@ -105,6 +119,7 @@ export class QueryManager {
             isInterrupt(err) || q.cancelRequested ? new AppError('CANCELLED', 'Query cancelled') : toSqlError(err, sqlText, stmtStart)
           )
           q.phase = q.error.code === 'CANCELLED' ? 'cancelled' : 'error'
+          stopClock(q)
           reject(new AppError(q.error.code, q.error.message, q.error.details))
         })
         .finally(() => {
@@ -112,12 +127,13 @@ export class QueryManager {
           q.released = true
           this.engine.release(conn)
           if (q.phase === 'running' || q.phase === 'reading') q.phase = 'done'
+          stopClock(q)
           this.emitProgress(q)
           this.wake(q)
           finish()
           this.opts.onFinished?.({
             sql: sqlText,
-            elapsedMs: performance.now() - q.startedAt,
+            elapsedMs: elapsedOf(q),
             rows: q.totalRows,
             error: q.error && q.error.code !== 'CANCELLED' ? q.error.message : null
           })
@@ -139,6 +155,7 @@ export class QueryManager {
       for (const c of chunks) appendColumns(q.memory, c.convertColumns(JsonDuckDBValueConverter))
       q.available = q.totalRows = q.memory[0]?.length ?? 0
       q.phase = 'done'
+      stopClock(q)
       started(this.startedPayload(q, { offset: 0, columns: q.memory, rowCount: q.available }, describeStatement(result)))
       return
     }
@@ -211,6 +228,7 @@ export class QueryManager {
     q.available = appender || held ? read : Math.min(read, this.memoryCap)
     q.totalRows = read
     q.phase = 'done'
+    stopClock(q)
     deliverFirst()
   }
 
@@ -278,7 +296,7 @@ export class QueryManager {
       available: Math.max(q.available, first.rowCount),
       totalRows: q.totalRows,
       done: q.phase === 'done',
-      elapsedMs: performance.now() - q.startedAt,
+      elapsedMs: elapsedOf(q),
       ...(message ? { message } : {})
     }
   }
@@ -299,7 +317,7 @@ export class QueryManager {
       percent,
       available: q.available,
       totalRows: q.totalRows,
-      elapsedMs: Math.round(performance.now() - q.startedAt),
+      elapsedMs: elapsedOf(q),
       ...(q.error ? { error: q.error } : {})
     })
   }

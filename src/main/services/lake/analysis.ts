@@ -14,6 +14,13 @@ function asNumber(col: string, type: string): string {
   return isTemporalType(type) ? `epoch_ms(${col}::TIMESTAMP)::DOUBLE` : `${col}::DOUBLE`
 }
 
+/**
+ * Exact distinct counts are computed when rows × columns stays under this many cells. Measured on two
+ * shared cores: flights (3M rows × 5 columns) in 95 ms; 10M rows × 5 high-cardinality columns in 16 s,
+ * next to 12 s for SUMMARIZE itself. Above it, SUMMARIZE's HyperLogLog estimate is shown, marked as such.
+ */
+export const EXACT_DISTINCT_MAX_CELLS = 30_000_000
+
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v))
 const num = (v: unknown) => (v === null || v === undefined || v === '' ? null : Number(v))
 
@@ -26,7 +33,8 @@ export async function profileRelation(
   relation: string,
   columns: ColumnInfo[],
   only?: string,
-  bins = 30
+  bins = 30,
+  exactDistinctMaxCells = EXACT_DISTINCT_MAX_CELLS
 ): Promise<ProfileResult> {
   const chosen = only ? columns.filter((c) => c.name === only) : columns
   if (only && chosen.length === 0) throw new AppError('NOT_FOUND', `No column named ${only}`)
@@ -35,6 +43,7 @@ export async function profileRelation(
   const byName = new Map(summary.map((r) => [String(r.column_name), r]))
   const [{ n }] = await engine.rows<{ n: string }>(`SELECT count(*) AS n FROM ${relation}`)
   const rowCount = Number(n)
+  const exact = rowCount * chosen.length <= exactDistinctMaxCells ? await exactDistinct(engine, relation, chosen) : null
   const out: ColumnProfile[] = []
   for (const c of chosen) {
     const s = byName.get(c.name) ?? {}
@@ -43,10 +52,13 @@ export async function profileRelation(
       type: c.type,
       count: Number(s.count ?? rowCount),
       nullPercent: Number(s.null_percentage ?? 0),
-      distinct: num(s.approx_unique),
+      distinct: exact ? exact[c.name] : num(s.approx_unique),
+      distinctExact: exact !== null,
+      unique: exact !== null && rowCount > 0 && exact[c.name] === rowCount,
       min: str(s.min),
       max: str(s.max),
-      mean: num(s.avg),
+      // SUMMARIZE's avg of a timestamp is a timestamp string, not a number
+      mean: isNumericType(c.type) ? num(s.avg) : null,
       std: num(s.std),
       q25: str(s.q25),
       q50: str(s.q50),
@@ -64,6 +76,18 @@ export async function profileRelation(
     out.push(p)
   }
   return { rowCount, columns: out }
+}
+
+/** count(DISTINCT …) of every column in one scan; null when DuckDB cannot (e.g. a type without equality). */
+async function exactDistinct(engine: DuckEngine, relation: string, columns: ColumnInfo[]): Promise<Record<string, number> | null> {
+  if (columns.length === 0) return {}
+  try {
+    const sel = columns.map((c, i) => `count(DISTINCT ${quoteIdent(c.name)}) AS d${i}`).join(', ')
+    const [row] = await engine.rows<Record<string, unknown>>(`SELECT ${sel} FROM ${relation}`)
+    return Object.fromEntries(columns.map((c, i) => [c.name, Number(row[`d${i}`])]))
+  } catch {
+    return null
+  }
 }
 
 async function histogram(engine: DuckEngine, relation: string, expr: string, bins: number) {

@@ -120,6 +120,14 @@ function createApi(): WorkbenchApi {
 
 export const api: WorkbenchApi = createApi()
 
+/**
+ * In a browser against `serve`: the page's token for authenticated HTTP requests such as downloads
+ * ('' when the page signed in with a session cookie, which the browser sends itself). Null in Electron.
+ */
+export function serveToken(): string | null {
+  return window.workbench ? null : sessionStorage.getItem('atelier.token') ?? ''
+}
+
 export function call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
   return api.call(method, params)
 }

@@ -70,6 +70,14 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US')
 }
 
+/** A count with its noun in the right form: "1 run", "2 runs", "1,000 rows"; `many` for irregular plurals. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`
+}
+
+/** What a query's duration measures, as the run bar and History say it. */
+export const QUERY_DURATION_NOTE = 'Duration: from the start of the query until every row was read and counted, measured by the engine'
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
@@ -93,4 +101,49 @@ export function formatBytes(n: number): string {
 /** Quotes an identifier for SQL when it is not a plain lower-case name. */
 export function quoteIdent(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`
+}
+
+const INTEGER_TYPE = /^(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|INT1|INT2|INT4|INT8)\b/i
+
+/**
+ * A summary statistic (min, max, quantile, mean, std) of a column, formatted to the column's precision:
+ * integers as integers (except mean/std, which are real numbers), DECIMAL(p,s) with s decimals (two
+ * more for mean/std), floating point with six significant digits; thousands separated. Times and text
+ * are shown as they are.
+ */
+export function formatStat(v: string | number | null | undefined, type: string, stat: 'value' | 'quantile' | 'mean' = 'value'): string {
+  if (v === null || v === undefined || v === '') return '—'
+  const kind = kindOfType(type)
+  // quantiles of times are interpolated: whole seconds are precision enough
+  if (kind === 'time' && typeof v === 'string') return stat === 'quantile' ? formatTime(v, type).replace(/(\d{2}:\d{2}:\d{2})\.\d+/, '$1') : formatTime(v, type)
+  if (kind !== 'number') return String(v)
+  const n = typeof v === 'number' ? v : Number(v)
+  if (!Number.isFinite(n)) return String(v)
+  const decimal = /^(DECIMAL|NUMERIC)\s*\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(type)
+  if (stat !== 'mean' && INTEGER_TYPE.test(type)) {
+    // exact text for big integers; quantiles of integers may come back interpolated
+    return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? groupDigits(v.trim()) : fixed(Math.round(n), 0)
+  }
+  if (decimal) {
+    // the column's scale, but no more than six significant digits (and never fewer than two decimals)
+    const scale = Number(decimal[2])
+    const a = Math.abs(n)
+    const intDigits = a >= 1 ? Math.floor(Math.log10(a)) + 1 : 0
+    const sensible = Math.max(2, 6 - intDigits)
+    return fixed(n, Math.min(scale + (stat === 'mean' ? 2 : 0), sensible), stat !== 'mean' && scale <= 4)
+  }
+  return significant(n, 6)
+}
+
+function fixed(n: number, decimals: number, keepZeros = false): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: keepZeros ? decimals : 0, maximumFractionDigits: Math.min(20, decimals) })
+}
+
+function significant(n: number, digits: number): string {
+  const a = Math.abs(n)
+  if (a !== 0 && (a >= 1e15 || a < 1e-4)) return n.toExponential(digits - 1).replace(/\.?0+e/, 'e')
+  const intDigits = a >= 1 ? Math.floor(Math.log10(a)) + 1 : 0
+  if (intDigits >= digits) return fixed(n, 0)
+  if (a >= 1) return fixed(n, digits - intDigits)
+  return n.toLocaleString('en-US', { maximumSignificantDigits: digits })
 }

@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import { Dialog } from '../../components/Dialog'
-import { useCommandStore, type Command } from './useCommandStore'
+import { matchesShortcut, useCommandStore, type Command } from './useCommandStore'
 
 function score(title: string, q: string): number {
   if (!q) return 1
@@ -27,6 +27,18 @@ export function CommandPalette() {
         e.preventDefault()
         e.stopPropagation()
         openPalette()
+        return
+      }
+      // app-wide shortcuts, unless a dialog is open
+      if (document.querySelector('dialog[open]') || useCommandStore.getState().paletteOpen) return
+      const cmd = useCommandStore
+        .getState()
+        .commands.find((c) => c.bindShortcut && c.shortcut && matchesShortcut(e, c.shortcut) && (c.enabled?.() ?? true))
+      if (cmd) {
+        e.preventDefault()
+        e.stopPropagation()
+        if (cmd.next) useCommandStore.getState().openPalette(cmd.id)
+        else cmd.run()
       }
     }
     // capture phase so the editor does not swallow the chord first
@@ -40,31 +52,70 @@ export function CommandPalette() {
 function Palette() {
   const commands = useCommandStore((s) => s.commands)
   const close = useCommandStore((s) => s.closePalette)
+  const startAt = useCommandStore((s) => s.paletteStep)
   const [q, setQ] = useState('')
   const [active, setActive] = useState(0)
+  // the command whose second step is shown (a name to type, or a choice to make)
+  const [step, setStep] = useState<Command | null>(() => commands.find((c) => c.id === startAt && c.next) ?? null)
+  const [choices, setChoices] = useState<Command[] | null>(null)
+  const [stepError, setStepError] = useState<string | null>(null)
   const listId = useId()
   const inputRef = useRef<HTMLInputElement>(null)
 
-  const items = useMemo(
-    () =>
-      commands
-        .filter((c) => c.enabled?.() ?? true)
-        .map((c) => ({ c, s: score(c.title, q) }))
-        .filter((x) => x.s > 0)
-        .sort((a, b) => b.s - a.s || a.c.title.localeCompare(b.c.title))
-        .map((x) => x.c),
-    [commands, q]
-  )
+  useEffect(() => {
+    setChoices(null)
+    setStepError(null)
+    if (!step?.next?.choices) return
+    let live = true
+    step.next
+      .choices()
+      .then((c) => live && setChoices(c))
+      .catch((err: unknown) => live && setStepError(err instanceof Error ? err.message : String(err)))
+    return () => {
+      live = false
+    }
+  }, [step])
+
+  const items = useMemo(() => {
+    if (step?.next?.accept) return []
+    const pool = step ? choices ?? [] : commands
+    return pool
+      .filter((c) => c.enabled?.() ?? true)
+      .map((c) => ({ c, s: score(c.title, q) }))
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s || (step ? 0 : a.c.title.localeCompare(b.c.title)))
+      .map((x) => x.c)
+  }, [commands, choices, step, q])
   const idx = Math.min(active, Math.max(0, items.length - 1))
 
-  useEffect(() => inputRef.current?.focus(), [])
+  useEffect(() => inputRef.current?.focus(), [step])
 
   const runCmd = (c: Command | undefined) => {
     if (!c) return
+    if (c.next) {
+      setStep(c)
+      setQ('')
+      setActive(0)
+      return
+    }
     close()
     // let the dialog close and focus return before the command moves focus itself
     setTimeout(() => c.run(), 0)
   }
+  const accept = () => {
+    const text = q.trim()
+    if (!text || !step?.next?.accept) return
+    const fn = step.next.accept
+    close()
+    setTimeout(() => fn(text), 0)
+  }
+  const emptyText = step?.next?.accept
+    ? q.trim()
+      ? `Enter: ${step.title.replace(/…$/, '')} “${q.trim()}”`
+      : step.next.placeholder
+    : step && !choices
+      ? stepError ?? 'Loading…'
+      : 'No matching command'
 
   return (
     <Dialog title="Command palette" onClose={close} className="palette" bare>
@@ -77,7 +128,7 @@ function Palette() {
         aria-controls={listId}
         aria-autocomplete="list"
         aria-activedescendant={items[idx] ? `${listId}-${items[idx].id}` : undefined}
-        placeholder="Type a command…"
+        placeholder={step ? step.next!.placeholder : 'Type a command…'}
         value={q}
         onChange={(e) => {
           setQ(e.target.value)
@@ -92,14 +143,15 @@ function Palette() {
             setActive((idx - 1 + items.length) % Math.max(1, items.length))
           } else if (e.key === 'Enter') {
             e.preventDefault()
-            runCmd(items[idx])
+            if (step?.next?.accept) accept()
+            else runCmd(items[idx])
           }
         }}
       />
       <ul id={listId} role="listbox" aria-label="Commands" className="palette-list">
         {items.length === 0 && (
           <li role="option" aria-selected={false} aria-disabled="true" className="muted palette-empty">
-            No matching command
+            {emptyText}
           </li>
         )}
         {items.map((c, i) => (

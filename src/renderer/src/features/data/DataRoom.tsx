@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react'
 import { onEvent } from '../../api/client'
 import { useCommandStore, modKey } from '../commands/useCommandStore'
 import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
-import { activeQuery, addSource, cancelActive, closeQueryTab, newQueryTab, runActive } from './actions'
+import { activeQuery, addSource, cancelActive, closeQueryTab, runActive } from './actions'
+import { editorBridge } from './editor/editorBridge'
 import { AddSourceDialog } from './catalog/AddSourceDialog'
 import { CatalogTree } from './catalog/CatalogTree'
 import { useCatalogStore } from './catalog/useCatalogStore'
@@ -87,7 +88,10 @@ export function DataRoom() {
       .load()
       .then(() => {
         const p = useOpenInData.getState().take()
-        if (p) void useQueryStore.getState().run(useTabsStore.getState().newTab(p.sql), p.sql)
+        if (!p) return
+        const tabId = useTabsStore.getState().newTab(p.sql)
+        if (p.run) void useQueryStore.getState().run(tabId, p.sql)
+        else setTimeout(() => editorBridge.focus(), 0)
       })
     void useHistoryStore.getState().load()
   }, [generation, loadCatalog])
@@ -102,34 +106,39 @@ export function DataRoom() {
           id: 'data.cancel',
           title: 'Cancel query',
           group: 'Data',
+          shortcut: 'Alt+Shift+C',
+          bindShortcut: true,
           enabled: () => activeQuery()?.status === 'running',
           run: cancelActive
         },
-        { id: 'data.newTab', title: 'New query tab', group: 'Data', run: () => newQueryTab() },
         {
           id: 'data.closeTab',
           title: 'Close query tab',
           group: 'Data',
+          shortcut: 'Alt+Shift+X',
+          bindShortcut: true,
           run: () => {
             const id = useTabsStore.getState().activeId
             if (id) closeQueryTab(id)
           }
         },
-        { id: 'data.addSource', title: 'Add source', group: 'Data', run: addSource },
-        { id: 'data.refreshCatalog', title: 'Refresh catalog', group: 'Data', run: () => void refresh() },
-        { id: 'data.export', title: 'Export result', group: 'Data', run: () => useQueryStore.getState().setView('export') },
-        { id: 'data.profile', title: 'Profile result', group: 'Data', run: () => useQueryStore.getState().setView('profile') },
+        { id: 'data.refreshCatalog', title: 'Refresh catalog', group: 'Data', shortcut: 'Alt+Shift+L', bindShortcut: true, run: () => void refresh() },
+        { id: 'data.export', title: 'Export result', group: 'Data', shortcut: 'Alt+Shift+E', bindShortcut: true, run: () => useQueryStore.getState().setView('export') },
+        { id: 'data.profile', title: 'Profile result', group: 'Data', shortcut: 'Alt+Shift+P', bindShortcut: true, run: () => useQueryStore.getState().setView('profile') },
         {
           id: 'data.chart',
           title: 'Chart result',
           group: 'Data',
+          shortcut: 'Alt+Shift+H',
+          bindShortcut: true,
           run: () => {
             useQueryStore.getState().setView('chart')
             const q = activeQuery()
-            if (q?.status === 'done') void drawChart(q.queryId)
+            const tabId = useTabsStore.getState().activeId
+            if (q?.status === 'done' && tabId) void drawChart(tabId, q.queryId)
           }
         },
-        { id: 'data.results', title: 'Show results', group: 'Data', run: () => useQueryStore.getState().setView('results') }
+        { id: 'data.results', title: 'Show results', group: 'Data', shortcut: 'Alt+Shift+T', bindShortcut: true, run: () => useQueryStore.getState().setView('results') }
       ]),
     [register, refresh]
   )

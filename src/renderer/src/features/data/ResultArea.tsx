@@ -4,6 +4,7 @@ import { useTabsStore } from './editor/useTabsStore'
 import { ExportPanel } from './export/ExportPanel'
 import { ResultsGrid } from './grid/ResultsGrid'
 import { ProfilePanel } from './profile/ProfilePanel'
+import { QueryError } from './query/QueryError'
 import { rowCountOf, useQueryStore, type QueryState, type ResultView } from './query/useQueryStore'
 
 const VIEWS: { id: ResultView; title: string }[] = [
@@ -12,14 +13,6 @@ const VIEWS: { id: ResultView; title: string }[] = [
   { id: 'chart', title: 'Chart' },
   { id: 'export', title: 'Export' }
 ]
-
-function errorPosition(q: QueryState): string {
-  const line = Number(q.error?.details?.line)
-  const column = Number(q.error?.details?.column)
-  if (!Number.isFinite(line) || line < 1) return ''
-  const absLine = q.origin.line + line - 1
-  return Number.isFinite(column) ? ` (line ${absLine}, column ${line === 1 ? q.origin.column + column - 1 : column})` : ` (line ${absLine})`
-}
 
 function ResultsView({ q }: { q: QueryState | undefined }) {
   if (!q) return <p className="muted empty-note">Run a query to see its result here.</p>
@@ -69,12 +62,8 @@ export function ResultArea() {
           </button>
         ))}
       </div>
-      {q?.status === 'error' && q.error && (
-        <div role="alert" className="error-box query-error">
-          <strong>{q.error.code === 'SQL_ERROR' ? 'SQL error' : 'Query failed'}</strong>
-          {errorPosition(q)}: {q.error.message}
-        </div>
-      )}
+      {/* the error belongs to this tab's result: not shown above a profile of something else */}
+      {q?.status === 'error' && view !== 'profile' && <QueryError q={q} />}
       <div
         role="tabpanel"
         id={`rv-panel-${view}`}
@@ -83,7 +72,7 @@ export function ResultArea() {
       >
         {view === 'results' && <ResultsView q={q} />}
         {view === 'profile' && <ProfilePanel query={q} />}
-        {view === 'chart' && <ChartPanel query={q} />}
+        {view === 'chart' && <ChartPanel tabId={activeId} query={q} />}
         {view === 'export' && <ExportPanel query={q} />}
       </div>
     </section>

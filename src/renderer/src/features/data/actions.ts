@@ -1,4 +1,5 @@
 import { useCatalogStore } from './catalog/useCatalogStore'
+import { forgetChart } from './chart/ChartPanel'
 import { editorBridge } from './editor/editorBridge'
 import { useTabsStore } from './editor/useTabsStore'
 import { useQueryStore } from './query/useQueryStore'
@@ -29,6 +30,7 @@ export function newQueryTab(sql = '') {
 
 export function closeQueryTab(id: string) {
   useQueryStore.getState().forget(id)
+  forgetChart(id)
   useTabsStore.getState().closeTab(id)
 }
 

@@ -5,14 +5,15 @@ import { create } from 'zustand'
  * DataFrame written to a file). The Data room takes it once its tabs are loaded: a new tab, run.
  */
 interface OpenInDataState {
-  pending: { sql: string } | null
-  request(sql: string): void
-  take(): { sql: string } | null
+  /** `run: false` only opens the tab (e.g. "New query" from another room). */
+  pending: { sql: string; run: boolean } | null
+  request(sql: string, opts?: { run?: boolean }): void
+  take(): { sql: string; run: boolean } | null
 }
 
 export const useOpenInData = create<OpenInDataState>((set, get) => ({
   pending: null,
-  request: (sql) => set({ pending: { sql } }),
+  request: (sql, opts) => set({ pending: { sql, run: opts?.run ?? true } }),
   take() {
     const p = get().pending
     if (p) set({ pending: null })

@@ -1,4 +1,5 @@
 import { useExperimentsStore } from './useExperimentsStore'
+import { plural } from '../../lib/format'
 
 /** The experiments (a listbox), with the deleted ones on request and delete/restore of the chosen one. */
 export function ExperimentList() {
@@ -27,7 +28,7 @@ export function ExperimentList() {
               key={e.experimentId}
               role="option"
               aria-selected={e.experimentId === experimentId}
-              aria-label={`${e.name}${deleted ? ' (deleted)' : ''}, ${e.runCount} runs`}
+              aria-label={`${e.name}${deleted ? ' (deleted)' : ''}, ${plural(e.runCount, 'run')}`}
               tabIndex={e.experimentId === experimentId ? 0 : -1}
               className={`side-item ${e.experimentId === experimentId ? 'active' : ''} ${deleted ? 'deleted' : ''}`}
               onClick={() => select(e.experimentId)}

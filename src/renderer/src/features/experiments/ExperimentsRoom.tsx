@@ -8,6 +8,7 @@ import { RunDetails } from './RunDetails'
 import { RunsTable } from './RunsTable'
 import { useExperimentsStore } from './useExperimentsStore'
 import './experiments.css'
+import { plural } from '../../lib/format'
 
 function FilterBox() {
   const filter = useExperimentsStore((s) => s.filter)
@@ -96,7 +97,7 @@ export function ExperimentsRoom() {
             </select>
           </label>
           <span className="muted" role="status">
-            {loading ? 'Loading runs…' : `${runs.length.toLocaleString()} runs${selected.length ? `, ${selected.length} selected` : ''}`}
+            {loading ? 'Loading runs…' : `${plural(runs.length, 'run')}${selected.length ? `, ${selected.length} selected` : ''}`}
           </span>
           <span className="spacer" />
           {selected.length > 0 && (

@@ -4,6 +4,7 @@ import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
 import { plotlyDateToMs, rangeToRequest, smooth, xValues, type XAxis } from './logic'
 import { useExperimentsStore } from './useExperimentsStore'
+import { plural } from '../../lib/format'
 
 const MAX_POINTS = 500
 /** Overlaying more lines than this is unreadable (and one request each). */
@@ -185,7 +186,7 @@ export function MetricChart() {
         )}
         <span className="spacer" />
         <span className="muted exp-note" role="status">
-          {busy ? 'Loading…' : loaded.length ? `${shown.toLocaleString()} of ${total.toLocaleString()} points${downsampled ? ' (downsampled; zoom in for raw)' : ' (raw)'}` : ''}
+          {busy ? 'Loading…' : loaded.length ? `${shown.toLocaleString()} of ${plural(total, 'point')}${downsampled ? ' (downsampled; zoom in for raw)' : ' (raw)'}` : ''}
           {selected.length > MAX_RUNS ? ` · first ${MAX_RUNS} of ${selected.length} selected runs` : ''}
         </span>
       </div>

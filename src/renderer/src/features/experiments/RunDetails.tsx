@@ -4,6 +4,7 @@ import { call } from '../../api/client'
 import { NOTE_TAG, RunNotes } from './RunNotes'
 import { formatValue, useExperimentsStore } from './useExperimentsStore'
 import { KeyValueTable } from '../../components/KeyValueTable'
+import { plural } from '../../lib/format'
 
 function Preview({ p }: { p: ArtifactPreview }) {
   if (p.kind === 'image' && p.base64) return <img className="exp-img" alt={p.path} src={`data:${p.mime};base64,${p.base64}`} />
@@ -22,7 +23,7 @@ function Preview({ p }: { p: ArtifactPreview }) {
       </div>
     )
   if (p.kind === 'text') return <pre className="exp-preview mono" aria-label={`Preview of ${p.path}`}>{p.text}</pre>
-  return <p className="muted">No preview for this file ({p.mime}, {p.size.toLocaleString()} bytes).</p>
+  return <p className="muted">No preview for this file ({p.mime}, {plural(p.size, 'byte')}).</p>
 }
 
 /** Params, latest metrics, tags and artifacts of one run. */

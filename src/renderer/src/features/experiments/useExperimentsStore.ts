@@ -2,6 +2,7 @@ import { create } from 'zustand'
 import type { TrackingExperiment, TrackingRun, TrackingViewType } from '../../../../shared/api'
 import { call } from '../../api/client'
 import type { ColumnId, SortDir, XAxis } from './logic'
+import { plural } from '../../lib/format'
 
 export { cellValue, columnLabel, compareValues, formatValue, sortRuns, type ColumnId, type SortDir, type XAxis } from './logic'
 
@@ -127,7 +128,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
         failed.push(message(e))
       }
     }
-    set({ actionError: failed.length ? `${failed.length} of ${ids.length} runs could not be ${deleted ? 'deleted' : 'restored'}: ${failed[0]}` : null })
+    set({ actionError: failed.length ? `${failed.length} of ${plural(ids.length, 'run')} could not be ${deleted ? 'deleted' : 'restored'}: ${failed[0]}` : null })
     await Promise.all([get().loadRuns(), get().loadExperiments()])
   },
 

@@ -5,6 +5,7 @@ import { call } from '../../api/client'
 import { toUiError } from '../../lib/errors'
 import { PlotlyChart } from '../experiments/PlotlyChart'
 import { formatMetric, isActive } from './format'
+import { plural } from '../../lib/format'
 
 const MAX_CHARTS = 6
 const MAX_POINTS = 400
@@ -71,14 +72,14 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
           <figure key={key} className="job-metric">
             <figcaption>
               <span className="mono">{key}</span> <span className="muted">latest {formatMetric(latest)}</span>
-              {s && <span className="muted"> · {s.total.toLocaleString()} points</span>}
+              {s && <span className="muted"> · {plural(s.total, 'point')}</span>}
             </figcaption>
             {s && s.total > 0 ? (
               <PlotlyChart
                 data={[{ type: 'scatter', mode: s.total <= 40 ? 'lines+markers' : 'lines', x: s.steps, y: s.values, name: key, line: { color: '#5b8def', width: 1.6 }, marker: { size: 4 } }]}
                 layout={{ showlegend: false, margin: { l: 44, r: 10, t: 6, b: 28 }, xaxis: { title: { text: 'step' } } }}
                 label={`${key} by step`}
-                description={`${key} of ${detail.name}: ${s.total} points${s.values.length ? `, last ${formatMetric(s.values[s.values.length - 1] ?? null)}` : ''}`}
+                description={`${key} of ${detail.name}: ${plural(s.total, 'point')}${s.values.length ? `, last ${formatMetric(s.values[s.values.length - 1] ?? null)}` : ''}`}
                 height={150}
               />
             ) : (

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { extendMatches, findMatches, highlight, visibleRange } from './logBuffer'
 import { useJobLog } from './useJobLog'
+import { plural } from '../../lib/format'
 
 const LINE_H = 18
 
@@ -145,12 +146,12 @@ export function LogPane({ jobId, active }: { jobId: string; active: boolean }) {
             ↓
           </button>
           <span className="muted job-matchcount" role="status" aria-live="polite">
-            {debounced ? (matches.length ? `${current + 1} of ${matches.length.toLocaleString()} matches` : 'No matches') : ''}
+            {debounced ? (matches.length ? `${current + 1} of ${plural(matches.length, 'match', 'matches')}` : 'No matches') : ''}
           </span>
         </form>
         <span className="spacer" />
         <span className="muted" aria-live="off">
-          {loading && total === 0 ? 'Loading log…' : `${total.toLocaleString()} lines${complete ? '' : active ? ' · live' : ''}`}
+          {loading && total === 0 ? 'Loading log…' : `${plural(total, 'line')}${complete ? '' : active ? ' · live' : ''}`}
         </span>
       </div>
       {error && (

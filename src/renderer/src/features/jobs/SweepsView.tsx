@@ -7,6 +7,7 @@ import { PlotlyChart } from '../experiments/PlotlyChart'
 import { bestTrialIndex, formatHp, formatMetric, formatTimestamp, isActive } from './format'
 import { useJobsStore } from './useJobsStore'
 import { StateBadge } from './widgets'
+import { plural } from '../../lib/format'
 
 /** Trials as run-shaped rows, so the Experiments room's parallel coordinates draw them unchanged. */
 function trialsAsRuns(sweep: SweepDetail): TrackingRun[] {
@@ -89,7 +90,7 @@ function SweepDetailView({ sweep }: { sweep: SweepDetail }) {
         <h2 className="job-title">{sweep.name}</h2>
         <StateBadge state={sweep.state} />
         <span className="muted">
-          {sweep.strategy} · {sweep.done} of {sweep.trialCount} trials done · {formatTimestamp(sweep.createdAt)}
+          {sweep.strategy} · {sweep.done} of {plural(sweep.trialCount, 'trial')} done · {formatTimestamp(sweep.createdAt)}
         </span>
         <span className="spacer" />
         <button type="button" className="btn small" disabled={!running || !!busy} onClick={() => void stop(sweep.id)}>

@@ -25,4 +25,4 @@ export async function runAsJob(): Promise<void> {
   useJobsStore.getState().openSubmit(spec ? { spec } : {})
 }
 
-useCommandStore.getState().register([{ id: 'jobs.runAsJob', title: 'Run as job…', group: 'Jobs', run: () => void runAsJob() }])
+useCommandStore.getState().register([{ id: 'jobs.runAsJob', title: 'Run as job…', group: 'Jobs', shortcut: 'Alt+Shift+B', bindShortcut: true, run: () => void runAsJob() }])

@@ -2,6 +2,7 @@ import { create } from 'zustand'
 import type { JobDetail, JobInfo, JobSpec, JobTarget, SweepConfig, SweepDetail, SweepInfo } from '../../../../shared/jobs'
 import { call, onEvent } from '../../api/client'
 import { toUiError } from '../../lib/errors'
+import { plural } from '../../lib/format'
 
 export type JobsTab = 'jobs' | 'sweeps'
 
@@ -198,7 +199,7 @@ export const useJobsStore = create<State>()((set, get) => ({
       get().selectJob(job.id)
     }
     if (sweep) {
-      set({ sweeps: upsert(get().sweeps, sweep), tab: 'sweeps', notice: `Submitted sweep ${sweep.name} (${sweep.trialCount} trials).` })
+      set({ sweeps: upsert(get().sweeps, sweep), tab: 'sweeps', notice: `Submitted sweep ${sweep.name} (${plural(sweep.trialCount, 'trial')}).` })
       get().selectSweep(sweep.id)
       set({ sweep })
       void get().loadJobs()

@@ -4,6 +4,7 @@ import { renderMarkdown } from './markdown'
 import { OutputView } from './OutputView'
 import { useNearViewport } from './nearViewport'
 import { isCollapsed, useNotebookStore, type Cell } from './useNotebookStore'
+import { plural } from '../../lib/format'
 
 interface Props {
   cell: Cell
@@ -159,7 +160,7 @@ export const CellView = memo(function CellView({ cell, index, count, selected, e
         <CellTools cell={cell} index={index} count={count} label={label} onRun={onRun} />
         {inputHidden ? (
           <button type="button" className="nb-collapsed" onClick={() => s().toggleCollapse(index, 'input')}>
-            … input hidden ({cell.source.split('\n').length} lines)
+            … input hidden ({plural(cell.source.split('\n').length, 'line')})
           </button>
         ) : showRendered ? (
           <MarkdownPreview source={cell.source} attachments={cell.extra?.attachments as Record<string, Record<string, unknown>> | undefined} onEdit={edit} />

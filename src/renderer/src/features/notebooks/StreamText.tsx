@@ -1,5 +1,6 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react'
 import { hasAnsi, parseAnsi, type AnsiSegment, type AnsiStyle } from './ansi'
+import { plural } from '../../lib/format'
 
 /** Above this many lines a text output is drawn as a scrolling window of lines (only visible lines in the DOM). */
 export const VIRTUAL_LINES = 2000
@@ -58,7 +59,7 @@ function VirtualLines({ lines, className, label }: { lines: string[]; className?
         ref={box}
         className={`nb-lines nb-text ${className ?? ''}`}
         role="log"
-        aria-label={`${label} (${count.toLocaleString()} lines)`}
+        aria-label={`${label} (${plural(count, 'line')})`}
         tabIndex={0}
         style={{ height: Math.min(count, BOX_LINES) * LINE_PX }}
         onScroll={(e) => {
@@ -72,7 +73,7 @@ function VirtualLines({ lines, className, label }: { lines: string[]; className?
         </div>
       </div>
       <div className="nb-virtual-bar">
-        <span className="muted small">{count.toLocaleString()} lines</span>
+        <span className="muted small">{plural(count, 'line')}</span>
         <button
           type="button"
           className="btn ghost small"

@@ -1,3 +1,4 @@
+import { roomIcons } from './icons'
 import { rooms } from './rooms'
 
 export function Nav({ active, onSelect }: { active: string; onSelect: (id: string) => void }) {
@@ -14,11 +15,12 @@ export function Nav({ active, onSelect }: { active: string; onSelect: (id: strin
               className={`nav-item ${active === r.id ? 'active' : ''}`}
               aria-current={active === r.id ? 'page' : undefined}
               onClick={() => onSelect(r.id)}
-              title={r.title}
             >
-              <span className="nav-glyph" aria-hidden="true">
-                {r.glyph}
-              </span>
+              {roomIcons[r.id] ?? (
+                <span className="nav-glyph" aria-hidden="true">
+                  {r.glyph}
+                </span>
+              )}
               <span className="nav-title">{r.title}</span>
             </button>
           </li>

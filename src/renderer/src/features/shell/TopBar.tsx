@@ -23,7 +23,7 @@ export function TopBar() {
         </button>
       )}
       <span className="spacer" />
-      <button type="button" className="btn small ghost" onClick={openPalette} aria-keyshortcuts="Control+Shift+P Control+K">
+      <button type="button" className="btn small ghost" onClick={() => openPalette()} aria-keyshortcuts="Control+Shift+P Control+K">
         Commands <kbd>{modKey}+K</kbd>
       </button>
       <UserBadge />

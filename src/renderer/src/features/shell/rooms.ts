@@ -1,6 +1,8 @@
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
 // registers "Run as job…" in the command palette (the Jobs room itself loads on first use)
 import '../jobs/commands'
+// the main actions of every room, in the palette from anywhere
+import '../commands/globalCommands'
 
 export interface Room {
   id: string

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState } from 'react'
 import type { CatalogSource, CatalogTable } from '../../../../../shared/api'
-import { formatCount } from '../../../lib/format'
+import { formatCount, plural } from '../../../lib/format'
 import { editorBridge } from '../editor/editorBridge'
 import { useProfileStore } from '../profile/useProfileStore'
 import { useQueryStore } from '../query/useQueryStore'
@@ -154,7 +154,7 @@ export function CatalogTree() {
           const open = isOpen(n.key, false)
           const t = n.table
           return (
-            <li key={n.key} {...common} aria-expanded={open} className="tree-item table" aria-label={`${t.sqlName}${t.rowCount !== null ? `, ${formatCount(t.rowCount)} rows` : ''}`}>
+            <li key={n.key} {...common} aria-expanded={open} className="tree-item table" aria-label={`${t.sqlName}${t.rowCount !== null ? `, ${plural(t.rowCount, 'row')}` : ''}`}>
               <div className="tree-row clickable" style={{ paddingLeft: 18 }} title={`Insert: select * from ${t.sqlName} limit 100`} onClick={() => insertSelect(t)}>
                 <span
                   className="twisty"

@@ -5,11 +5,12 @@ import { call } from '../../../api/client'
 import { Plot, type Trace } from '../../../components/Plot'
 import { Spinner } from '../../../components/ProgressBar'
 import { toUiError } from '../../../lib/errors'
-import { formatCount, kindOfType } from '../../../lib/format'
+import { formatCount, kindOfType, plural } from '../../../lib/format'
 import { create } from 'zustand'
 import type { QueryState } from '../query/useQueryStore'
 
-interface ChartState {
+/** One query tab's chart: its settings and the last chart drawn from one of its results. */
+export interface ChartState {
   kind: ChartKind
   x: string
   y: string
@@ -20,7 +21,7 @@ interface ChartState {
   error: string | null
 }
 
-export const useChartStore = create<ChartState>(() => ({
+const NO_CHART: ChartState = {
   kind: 'bar',
   x: '',
   y: '',
@@ -29,21 +30,40 @@ export const useChartStore = create<ChartState>(() => ({
   result: null,
   loading: false,
   error: null
-}))
+}
 
-let seq = 0
-export async function drawChart(queryId: string) {
-  const { kind, x, y, color } = useChartStore.getState()
+/** Charts by query tab: a tab never shows another tab's chart. */
+export const useChartStore = create<{ byTab: Record<string, ChartState> }>(() => ({ byTab: {} }))
+
+export const chartOf = (tabId: string | null | undefined): ChartState =>
+  (tabId ? useChartStore.getState().byTab[tabId] : undefined) ?? NO_CHART
+
+export function setChart(tabId: string, patch: Partial<ChartState>) {
+  useChartStore.setState((s) => ({ byTab: { ...s.byTab, [tabId]: { ...chartOf(tabId), ...patch } } }))
+}
+
+/** Forgets a closed tab's chart. */
+export function forgetChart(tabId: string) {
+  useChartStore.setState((s) => {
+    const byTab = { ...s.byTab }
+    delete byTab[tabId]
+    return { byTab }
+  })
+}
+
+const seq: Record<string, number> = {}
+export async function drawChart(tabId: string, queryId: string) {
+  const { kind, x, y, color } = chartOf(tabId)
   if (!x) {
-    useChartStore.setState({ error: 'Choose a column for X.' })
+    setChart(tabId, { error: 'Choose a column for X.' })
     return
   }
   if (kind !== 'histogram' && !y) {
-    useChartStore.setState({ error: 'Choose a column for Y.' })
+    setChart(tabId, { error: 'Choose a column for Y.' })
     return
   }
-  const mine = ++seq
-  useChartStore.setState({ loading: true, error: null })
+  const mine = (seq[tabId] = (seq[tabId] ?? 0) + 1)
+  setChart(tabId, { loading: true, error: null })
   try {
     const result = await call('lake.chart', {
       queryId,
@@ -52,9 +72,9 @@ export async function drawChart(queryId: string) {
       y: y || undefined,
       color: color || undefined
     })
-    if (mine === seq) useChartStore.setState({ result, queryId, loading: false })
+    if (mine === seq[tabId] && useChartStore.getState().byTab[tabId]) setChart(tabId, { result, queryId, loading: false })
   } catch (err) {
-    if (mine === seq) useChartStore.setState({ loading: false, error: toUiError(err).message })
+    if (mine === seq[tabId] && useChartStore.getState().byTab[tabId]) setChart(tabId, { loading: false, error: toUiError(err).message })
   }
 }
 
@@ -79,29 +99,30 @@ function traces(r: ChartResult): Trace[] {
 function describe(r: ChartResult, x: string, y: string, color: string): string {
   const points = r.series.reduce((n, s) => n + s.x.length, 0)
   const what = r.kind === 'histogram' ? `histogram of ${x}` : `${r.kind} chart of ${y} by ${x}`
-  return `${what}${color ? `, coloured by ${color}` : ''}: ${r.series.length} series, ${points} points${
-    r.sampled ? `, sampled from ${r.totalRows} rows` : ''
+  return `${what}${color ? `, coloured by ${color}` : ''}: ${r.series.length} series, ${plural(points, 'point')}${
+    r.sampled ? `, sampled from ${plural(r.totalRows, 'row')}` : ''
   }`
 }
 
-export function ChartPanel({ query }: { query: QueryState | undefined }) {
-  const st = useChartStore()
+export function ChartPanel({ tabId, query }: { tabId: string | null; query: QueryState | undefined }) {
+  const st = useChartStore((s) => (tabId ? s.byTab[tabId] : undefined)) ?? NO_CHART
+  const set = (patch: Partial<ChartState>) => tabId && setChart(tabId, patch)
   const columns = useMemo(() => query?.columns ?? [], [query?.columns])
   const ready = query?.status === 'done' && columns.length > 0
 
   // pick sensible defaults for a new result
   useEffect(() => {
-    if (!columns.length) return
+    if (!columns.length || !tabId) return
     const names = columns.map((c) => c.name)
-    const s = useChartStore.getState()
+    const s = chartOf(tabId)
     const numeric = columns.filter((c) => kindOfType(c.type) === 'number').map((c) => c.name)
     const patch: Partial<ChartState> = {}
     if (!names.includes(s.x)) patch.x = columns.find((c) => kindOfType(c.type) !== 'number')?.name ?? names[0]
     if (s.y && !names.includes(s.y)) patch.y = ''
     if (!s.y && !patch.y) patch.y = numeric.find((n) => n !== (patch.x ?? s.x)) ?? ''
     if (s.color && !names.includes(s.color)) patch.color = ''
-    if (Object.keys(patch).length) useChartStore.setState(patch)
-  }, [columns])
+    if (Object.keys(patch).length) setChart(tabId, patch)
+  }, [columns, tabId])
 
   const data = useMemo(() => (st.result ? traces(st.result) : []), [st.result])
   const layout = useMemo(
@@ -121,11 +142,11 @@ export function ChartPanel({ query }: { query: QueryState | undefined }) {
         className="panel-bar chart-form"
         onSubmit={(e) => {
           e.preventDefault()
-          if (query) void drawChart(query.queryId)
+          if (query && tabId) void drawChart(tabId, query.queryId)
         }}
       >
         <Field label="Chart type" className="inline-field">
-          <select value={st.kind} onChange={(e) => useChartStore.setState({ kind: e.target.value as ChartKind })}>
+          <select value={st.kind} onChange={(e) => set({ kind: e.target.value as ChartKind })}>
             <option value="bar">bar</option>
             <option value="line">line</option>
             <option value="scatter">scatter</option>
@@ -133,7 +154,7 @@ export function ChartPanel({ query }: { query: QueryState | undefined }) {
           </select>
         </Field>
         <Field label="X" className="inline-field">
-          <select value={st.x} onChange={(e) => useChartStore.setState({ x: e.target.value })} disabled={!columns.length}>
+          <select value={st.x} onChange={(e) => set({ x: e.target.value })} disabled={!columns.length}>
             {columns.map((c) => (
               <option key={c.name} value={c.name}>
                 {c.name}
@@ -142,7 +163,7 @@ export function ChartPanel({ query }: { query: QueryState | undefined }) {
           </select>
         </Field>
         <Field label="Y" className="inline-field">
-          <select value={st.y} onChange={(e) => useChartStore.setState({ y: e.target.value })} disabled={!columns.length}>
+          <select value={st.y} onChange={(e) => set({ y: e.target.value })} disabled={!columns.length}>
             <option value="">{st.kind === 'histogram' ? '(count)' : '(choose)'}</option>
             {columns.map((c) => (
               <option key={c.name} value={c.name}>
@@ -152,7 +173,7 @@ export function ChartPanel({ query }: { query: QueryState | undefined }) {
           </select>
         </Field>
         <Field label="Colour" className="inline-field">
-          <select value={st.color} onChange={(e) => useChartStore.setState({ color: e.target.value })} disabled={!columns.length}>
+          <select value={st.color} onChange={(e) => set({ color: e.target.value })} disabled={!columns.length}>
             <option value="">(none)</option>
             {columns.map((c) => (
               <option key={c.name} value={c.name}>
@@ -181,7 +202,7 @@ export function ChartPanel({ query }: { query: QueryState | undefined }) {
                 {formatCount(st.result.totalRows)} rows
               </span>
             )}
-            {stale && <span className="muted">From an earlier result; draw again to refresh.</span>}
+            {stale && <span className="muted">From this tab's earlier result; draw again to refresh.</span>}
           </div>
           <Plot data={data} layout={layout} label="Chart" description={describe(st.result, st.x, st.y, st.color)} className="chart-plot" />
         </>

@@ -1,17 +1,35 @@
 import { Field } from '../../../components/Field'
 import { useEffect, useState } from 'react'
 import type { ExportResult } from '../../../../../shared/api'
-import { call, onEvent } from '../../../api/client'
+import { call, onEvent, serveToken } from '../../../api/client'
 import { ProgressBar } from '../../../components/ProgressBar'
 import { toUiError } from '../../../lib/errors'
 import { newId } from '../../../lib/ids'
-import { formatBytes, formatCount, formatDuration } from '../../../lib/format'
+import { formatBytes, formatCount, formatDuration, plural } from '../../../lib/format'
 import { useWorkspaceStore } from '../../workspace/useWorkspaceStore'
 import type { QueryState } from '../query/useQueryStore'
 
 function joinPath(dir: string, name: string) {
   const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/'
   return dir.endsWith(sep) ? dir + name : dir + sep + name
+}
+
+/** Fetches a finished export with the session's token and hands it to the browser as a download. */
+async function downloadExport(url: string, path: string): Promise<void> {
+  const token = serveToken()
+  const r = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: 'same-origin' })
+  if (!r.ok) {
+    const body = (await r.json().catch(() => null)) as { message?: string } | null
+    throw new Error(body?.message ?? `Download failed (HTTP ${r.status})`)
+  }
+  const href = URL.createObjectURL(await r.blob())
+  const a = document.createElement('a')
+  a.href = href
+  a.download = path.split(/[\\/]/).pop() || 'export'
+  document.body.append(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(href), 60_000)
 }
 
 export function ExportPanel({ query }: { query: QueryState | undefined }) {
@@ -22,6 +40,8 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
   const [running, setRunning] = useState<{ exportId: string; percent: number | null } | null>(null)
   const [result, setResult] = useState<ExportResult | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [downloading, setDownloading] = useState(false)
+  const inBrowser = serveToken() !== null
   /** The path of a file that exists: the user may choose to replace it. */
   const [exists, setExists] = useState<string | null>(null)
 
@@ -112,11 +132,30 @@ export function ExportPanel({ query }: { query: QueryState | undefined }) {
       )}
       {result && (
         <p role="status" className="success-box">
-          Exported {formatCount(result.rows)} rows to {result.path}
+          Exported {plural(result.rows, 'row')} to {result.path}
           <span className="muted">
             {' '}
             · {formatBytes(result.bytes)} · {formatDuration(result.elapsedMs)}
           </span>
+          {inBrowser && result.download && (
+            <button
+              type="button"
+              className="btn small"
+              disabled={downloading}
+              title="The file was written on the server; this saves a copy through the browser"
+              onClick={() => {
+                setDownloading(true)
+                downloadExport(result.download!, result.path)
+                  .catch((err) => setError(toUiError(err).message))
+                  .finally(() => setDownloading(false))
+              }}
+            >
+              Download {result.path.split(/[\\/]/).pop()}
+            </button>
+          )}
+          {inBrowser && !result.download && (
+            <span className="muted"> · written on the server only (outside the workspace, so not offered for download)</span>
+          )}
         </p>
       )}
     </div>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import type { ColumnInfo } from '../../../../../shared/api'
 import { formatCell, formatCount, kindOfType } from '../../../lib/format'
-import { scrollGeometry } from './geometry'
+import { scrollGeometry, steppedFirst, wheelRows } from './geometry'
 import { getCache } from './pageCache'
 
 const ROW_H = 24
@@ -25,7 +25,11 @@ function defaultWidth(c: ColumnInfo): number {
 
 export function ResultsGrid({ queryId, columns, rowCount, available }: Props) {
   const ref = useRef<HTMLDivElement>(null)
-  const [scrollTop, setScrollTop] = useState(0)
+  // scrollTop and the first (fractional) row it shows. Past the browser's height cap one pixel spans
+  // several rows, so a row reached by wheel or keyboard is kept here rather than re-derived from scrollTop.
+  const [view, setView] = useState({ st: 0, first: 0 })
+  const anchor = useRef<{ st: number; first: number } | null>(null)
+  const wheelCarry = useRef(0)
   const [viewH, setViewH] = useState(400)
   const [, setVersion] = useState(0)
   const [widths, setWidths] = useState<number[]>(() => columns.map(defaultWidth))
@@ -49,7 +53,8 @@ export function ResultsGrid({ queryId, columns, rowCount, available }: Props) {
   }, [columns, queryId])
   useEffect(() => {
     setFocus({ r: 0, c: 0 })
-    setScrollTop(0)
+    setView({ st: 0, first: 0 })
+    anchor.current = null
     if (ref.current) ref.current.scrollTop = 0
   }, [queryId])
   useEffect(() => cache.subscribe(() => setVersion((v) => v + 1)), [cache])
@@ -65,7 +70,45 @@ export function ResultsGrid({ queryId, columns, rowCount, available }: Props) {
 
   const bodyH = Math.max(0, viewH - HEADER_H)
   const geo = scrollGeometry(rowCount, bodyH, ROW_H)
-  const firstFloat = geo.firstAt(scrollTop)
+  const scrollTop = view.st
+  const firstFloat = Math.min(view.first, Math.max(0, rowCount - bodyH / ROW_H))
+  const maxFirst = Math.max(0, rowCount - bodyH / ROW_H)
+
+  /** Scrolls so that `row` (fractional) is the first visible row. */
+  const scrollToRow = (row: number) => {
+    const el = ref.current
+    if (!el) return
+    const first = Math.max(0, Math.min(maxFirst, row))
+    el.scrollTop = geo.scrollFor(first)
+    anchor.current = { st: el.scrollTop, first }
+    setView({ st: el.scrollTop, first })
+  }
+  const onScroll = (st: number) => {
+    const a = anchor.current
+    if (a && Math.abs(a.st - st) < 1) setView({ st, first: a.first })
+    else {
+      anchor.current = null
+      setView({ st, first: geo.firstAt(st) })
+    }
+  }
+
+  // The wheel moves by whole rows, at most the fully visible ones (a native wheel step can be larger
+  // than the viewport in rows, and past the height cap one pixel is several rows).
+  const onWheel = useRef<(e: WheelEvent) => void>(() => undefined)
+  onWheel.current = (e: WheelEvent) => {
+    if (e.ctrlKey || e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY) || e.deltaY === 0) return
+    e.preventDefault()
+    const step = wheelRows(e.deltaY, e.deltaMode, bodyH / ROW_H, ROW_H, wheelCarry.current)
+    wheelCarry.current = step.carry
+    if (step.rows !== 0) scrollToRow(steppedFirst(firstFloat, step.rows, maxFirst))
+  }
+  useEffect(() => {
+    const el = ref.current
+    if (!el) return
+    const listener = (e: WheelEvent) => onWheel.current(e)
+    el.addEventListener('wheel', listener, { passive: false })
+    return () => el.removeEventListener('wheel', listener)
+  }, [])
   const first = Math.max(0, Math.floor(firstFloat) - OVERSCAN)
   const last = Math.min(rowCount, Math.ceil(firstFloat + bodyH / ROW_H) + OVERSCAN)
   const gutterW = Math.max(48, String(rowCount).length * 8 + 20)
@@ -76,16 +119,17 @@ export function ResultsGrid({ queryId, columns, rowCount, available }: Props) {
       const el = ref.current
       if (!el) return
       const visibleRows = bodyH / ROW_H
-      const f = geo.firstAt(el.scrollTop)
-      if (r < f) el.scrollTop = geo.scrollFor(r)
-      else if (r + 1 > f + visibleRows) el.scrollTop = geo.scrollFor(r + 1 - visibleRows)
+      const f = firstFloat
+      if (r < f) scrollToRow(r)
+      else if (r + 1 > f + visibleRows) scrollToRow(r + 1 - visibleRows)
       let left = gutterW
       for (let i = 0; i < c; i++) left += widths[i]
       const right = left + widths[c]
       if (left - gutterW < el.scrollLeft) el.scrollLeft = left - gutterW
       else if (right > el.scrollLeft + el.clientWidth) el.scrollLeft = right - el.clientWidth
     },
-    [bodyH, geo, gutterW, widths]
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [bodyH, geo, gutterW, widths, firstFloat]
   )
 
   useLayoutEffect(() => {
@@ -198,7 +242,7 @@ export function ResultsGrid({ queryId, columns, rowCount, available }: Props) {
       aria-readonly="true"
       className="grid"
       tabIndex={focusRendered ? -1 : 0}
-      onScroll={(e) => setScrollTop((e.currentTarget as HTMLDivElement).scrollTop)}
+      onScroll={(e) => onScroll((e.currentTarget as HTMLDivElement).scrollTop)}
       onKeyDown={onKeyDown}
     >
       <div className="g-space" style={{ width: totalW, height: HEADER_H + geo.spaceH }}>

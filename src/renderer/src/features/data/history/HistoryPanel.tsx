@@ -1,5 +1,5 @@
 import { useEffect } from 'react'
-import { formatCount, formatDuration } from '../../../lib/format'
+import { formatCount, formatDuration, QUERY_DURATION_NOTE, plural } from '../../../lib/format'
 import { newQueryTab } from '../actions'
 import { useTabsStore } from '../editor/useTabsStore'
 import { useHistoryStore } from './useHistoryStore'
@@ -54,8 +54,8 @@ export function HistoryPanel() {
               <code className="history-sql">{h.sql.replace(/\s+/g, ' ').slice(0, 160)}</code>
               <span className="history-meta">
                 {when(h.ranAt)}
-                {h.error ? ' · failed' : h.rows !== null ? ` · ${formatCount(h.rows)} ${h.rows === 1 ? 'row' : 'rows'}` : ''}
-                {h.elapsedMs !== null ? ` · ${formatDuration(h.elapsedMs)}` : ''}
+                {h.error ? ' · failed' : h.rows !== null ? ` · ${plural(h.rows, 'row')}` : ''}
+                {h.elapsedMs !== null && <span title={QUERY_DURATION_NOTE}> · {formatDuration(h.elapsedMs)}</span>}
               </span>
             </button>
           </li>

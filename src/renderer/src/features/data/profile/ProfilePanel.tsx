@@ -2,14 +2,34 @@ import { useEffect, useMemo } from 'react'
 import type { ColumnProfile } from '../../../../../shared/api'
 import { Plot, type Trace } from '../../../components/Plot'
 import { Spinner } from '../../../components/ProgressBar'
-import { formatCount, formatNumber, kindOfType } from '../../../lib/format'
+import { formatCount, formatStat, kindOfType, plural } from '../../../lib/format'
 import type { QueryState } from '../query/useQueryStore'
+import { QueryError } from '../query/QueryError'
 import { useProfileStore } from './useProfileStore'
 
-function fmt(v: string | number | null): string {
-  if (v === null || v === undefined) return '—'
-  if (typeof v === 'number') return Number.isInteger(v) ? formatNumber(v) : formatNumber(Number(v.toPrecision(6)))
-  return /^-?\d+(\.\d+)?$/.test(v) ? formatNumber(v) : v
+export const HLL_NOTE =
+  'Estimated with HyperLogLog (DuckDB approx_count_distinct): typically within about ±13%, more on tens of millions of values. The exact count is computed for smaller tables.'
+
+/** The distinct count: exact as a plain number, an estimate with ≈ and a tooltip saying how it was estimated. */
+function Distinct({ c, rowCount }: { c: ColumnProfile; rowCount: number }) {
+  if (c.distinct === null) return <>—</>
+  const exact = c.distinctExact !== false
+  return (
+    <>
+      {exact ? (
+        <span title="Exact count of distinct non-null values">{formatCount(c.distinct)}</span>
+      ) : (
+        <span title={HLL_NOTE} aria-label={`about ${formatCount(c.distinct)} (estimate)`}>
+          ≈{formatCount(c.distinct)}
+        </span>
+      )}
+      {c.unique && (
+        <span className="badge unique" title={`Every one of the ${formatCount(rowCount)} rows has its own value, none is null`}>
+          unique
+        </span>
+      )}
+    </>
+  )
 }
 
 /** Histogram edges of time columns are epoch numbers: guess the unit from the magnitude. */
@@ -50,7 +70,7 @@ function chartFor(c: ColumnProfile): Trace[] | null {
   return null
 }
 
-function ProfileCard({ c }: { c: ColumnProfile }) {
+function ProfileCard({ c, rowCount }: { c: ColumnProfile; rowCount: number }) {
   const data = useMemo(() => chartFor(c), [c])
   const layout = useMemo(
     () => ({
@@ -70,7 +90,9 @@ function ProfileCard({ c }: { c: ColumnProfile }) {
         <dt>null</dt>
         <dd>{c.nullPercent.toFixed(1)}%</dd>
         <dt>distinct</dt>
-        <dd>{c.distinct === null ? '—' : formatCount(c.distinct)}</dd>
+        <dd>
+          <Distinct c={c} rowCount={rowCount} />
+        </dd>
         {c.topValues && c.topValues.length > 0 && (
           <>
             <dt>top</dt>
@@ -93,6 +115,9 @@ function ProfileCard({ c }: { c: ColumnProfile }) {
 export function ProfilePanel({ query }: { query: QueryState | undefined }) {
   const { subject, key, loading, result, error, profile } = useProfileStore()
   const canProfileQuery = query?.status === 'done' && (query.columns?.length ?? 0) > 0
+  // a profile of a query result that is not this tab's current result is not shown here
+  const foreign = key !== null && key.startsWith('q:') && key !== `q:${query?.queryId}`
+  const shown = !foreign
 
   // shown for a finished query whose profile is not here yet (and no table profile was asked for): compute it
   useEffect(() => {
@@ -105,10 +130,10 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
     <div className="profile-panel">
       <div className="panel-bar">
         <span>
-          {subject ? (
+          {subject && shown ? (
             <>
               Profile of <strong>{subject}</strong>
-              {result && <span className="muted"> · {formatCount(result.rowCount)} rows</span>}
+              {result && <span className="muted"> · {plural(result.rowCount, 'row')}</span>}
             </>
           ) : (
             <span className="muted">Run a query or pick “Profile table” in the catalog.</span>
@@ -123,14 +148,21 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
           Profile result
         </button>
       </div>
-      {loading && <Spinner label="Computing profile…" />}
-      {error && (
+      {foreign && query?.status === 'error' && <QueryError q={query} />}
+      {shown && loading && <Spinner label="Computing profile…" />}
+      {shown && error && (
         <div role="alert" className="error-box">
           {error}
         </div>
       )}
-      {result && (
+      {shown && result && (
         <>
+          {result.columns.some((c) => c.distinctExact === false) && (
+            <p className="muted profile-note" role="note">
+              ≈ marks a distinct count estimated with HyperLogLog (typically within about ±13%): this result is too large to
+              count every value exactly.
+            </p>
+          )}
           <div className="table-wrap">
             <table className="stats-table">
               <caption className="sr-only">Column statistics</caption>
@@ -149,14 +181,16 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
                     <th scope="row">{c.name}</th>
                     <td className="col-type">{c.type}</td>
                     <td className="num">{c.nullPercent.toFixed(1)}</td>
-                    <td className="num">{c.distinct === null ? '—' : formatCount(c.distinct)}</td>
-                    <td className="num">{fmt(c.min)}</td>
-                    <td className="num">{fmt(c.max)}</td>
-                    <td className="num">{fmt(c.mean)}</td>
-                    <td className="num">{fmt(c.std)}</td>
-                    <td className="num">{fmt(c.q25)}</td>
-                    <td className="num">{fmt(c.q50)}</td>
-                    <td className="num">{fmt(c.q75)}</td>
+                    <td className="num">
+                      <Distinct c={c} rowCount={result.rowCount} />
+                    </td>
+                    <td className="num">{formatStat(c.min, c.type)}</td>
+                    <td className="num">{formatStat(c.max, c.type)}</td>
+                    <td className="num">{formatStat(c.mean, c.type, 'mean')}</td>
+                    <td className="num">{formatStat(c.std, c.type, 'mean')}</td>
+                    <td className="num">{formatStat(c.q25, c.type, 'quantile')}</td>
+                    <td className="num">{formatStat(c.q50, c.type, 'quantile')}</td>
+                    <td className="num">{formatStat(c.q75, c.type, 'quantile')}</td>
                   </tr>
                 ))}
               </tbody>
@@ -164,7 +198,7 @@ export function ProfilePanel({ query }: { query: QueryState | undefined }) {
           </div>
           <div className="profile-cards">
             {result.columns.map((c) => (
-              <ProfileCard key={c.name} c={c} />
+              <ProfileCard key={c.name} c={c} rowCount={result.rowCount} />
             ))}
           </div>
         </>

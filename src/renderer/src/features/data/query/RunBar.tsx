@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import { ProgressBar } from '../../../components/ProgressBar'
-import { formatCount, formatDuration } from '../../../lib/format'
+import { formatCount, formatDuration, QUERY_DURATION_NOTE, plural } from '../../../lib/format'
 import { modKey } from '../../commands/useCommandStore'
 import { cancelActive, runActive } from '../actions'
 import { useTabsStore } from '../editor/useTabsStore'
@@ -21,13 +21,13 @@ export function statusText(q: QueryState, now: number): string {
   if (q.status === 'running') {
     const rows = q.totalRows ?? q.available
     return rows > 0
-      ? `${formatCount(rows)} rows${q.totalRows === null ? ' so far' : ''} · ${formatDuration(elapsed)}`
+      ? `${plural(rows, 'row')}${q.totalRows === null ? ' so far' : ''} · ${formatDuration(elapsed)}`
       : `Running · ${formatDuration(elapsed)}`
   }
   if (q.status === 'done') {
     if (q.message && (q.columns?.length ?? 0) === 0) return `${q.message} · ${formatDuration(elapsed)}`
     const rows = q.totalRows ?? q.available
-    return `${formatCount(rows)} ${rows === 1 ? 'row' : 'rows'} · ${formatDuration(elapsed)}`
+    return `${plural(rows, 'row')} · ${formatDuration(elapsed)}`
   }
   return ''
 }
@@ -52,7 +52,7 @@ export function RunBar() {
         <ProgressBar label="Query progress" percent={q.percent} className="runbar-progress" />
       )}
       {q && q.status !== 'error' && q.status !== 'cancelled' && (
-        <span className="status-line" aria-live="polite">
+        <span className="status-line" aria-live="polite" title={q.status === 'done' ? QUERY_DURATION_NOTE : 'Time since the query started'}>
           {statusText(q, now)}
         </span>
       )}

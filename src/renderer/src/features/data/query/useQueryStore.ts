@@ -59,10 +59,20 @@ export const useQueryStore = create<QueryStoreState>((set, get) => {
     if (!TERMINAL.includes(cur.status) && TERMINAL.includes(next.status)) void useHistoryStore.getState().load()
   }
 
-  const terminal = (s: QueryState, status: QueryStatus, error?: UiError): QueryState =>
+  /**
+   * A finished query shows the engine's duration (start until every row was read and counted), the
+   * number History records; failed and cancelled runs show the time the page waited.
+   */
+  const terminal = (s: QueryState, status: QueryStatus, error?: UiError, engineMs?: number): QueryState =>
     TERMINAL.includes(s.status)
       ? s
-      : { ...s, status, phase: status, error, elapsedMs: Math.max(s.elapsedMs, performance.now() - s.startedAt) }
+      : {
+          ...s,
+          status,
+          phase: status,
+          error,
+          elapsedMs: engineMs ?? Math.max(s.elapsedMs, performance.now() - s.startedAt)
+        }
 
   onEvent('query.progress', (e) => {
     update(e.queryId, (s) => {
@@ -74,7 +84,7 @@ export const useQueryStore = create<QueryStoreState>((set, get) => {
         percent: e.percent ?? s.percent,
         elapsedMs: Math.max(s.elapsedMs, e.elapsedMs)
       }
-      if (e.phase === 'done') next = terminal(next, 'done')
+      if (e.phase === 'done') next = terminal(next, 'done', undefined, e.elapsedMs)
       else if (e.phase === 'cancelled' || e.error?.code === 'CANCELLED') next = terminal(next, 'cancelled')
       else if (e.phase === 'error')
         next = terminal(next, 'error', e.error ? toUiError(e.error) : { code: 'INTERNAL', message: 'The query failed.' })
@@ -129,7 +139,7 @@ export const useQueryStore = create<QueryStoreState>((set, get) => {
           message: r.message,
           phase: TERMINAL.includes(s.status) ? s.phase : r.done ? 'done' : s.phase === 'starting' ? 'reading' : s.phase
         }
-        return r.done ? terminal(next, 'done') : next
+        return r.done ? terminal(next, 'done', undefined, r.elapsedMs) : next
       })
     },
     cancel: async (tabId) => {
