@@ -69,13 +69,13 @@ export function ComparePanel() {
             <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
           </label>
         </div>
-        <div className="table-wrap">
+        <div className="exp-diff-wrap" role="region" aria-label="Compared runs" tabIndex={0}>
           <table className="stats-table exp-diff" aria-label="Parameter comparison">
             <thead>
               <tr>
                 <th scope="col">Parameter</th>
                 {runs.map((r) => (
-                  <th key={r.runId} scope="col">
+                  <th key={r.runId} scope="col" title={r.runName || r.runId}>
                     {r.runName || r.runId}
                   </th>
                 ))}
@@ -88,7 +88,7 @@ export function ComparePanel() {
                   <tr key={k} className={d ? 'diff' : ''} aria-label={d ? `${k} (differs)` : k}>
                     <th scope="row">{k}</th>
                     {runs.map((r) => (
-                      <td key={r.runId} className="mono">
+                      <td key={r.runId} className="mono" title={r.params[k] ?? ''}>
                         {r.params[k] ?? '—'}
                       </td>
                     ))}

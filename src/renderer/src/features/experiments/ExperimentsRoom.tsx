@@ -44,6 +44,7 @@ export function ExperimentsRoom() {
   const runs = useExperimentsStore((s) => s.runs)
   const loading = useExperimentsStore((s) => s.loading)
   const filterError = useExperimentsStore((s) => s.filterError)
+  const filterNotice = useExperimentsStore((s) => s.filterNotice)
   const selected = useExperimentsStore((s) => s.selected)
   const view = useExperimentsStore((s) => s.view)
   const setView = useExperimentsStore((s) => s.setView)
@@ -133,6 +134,11 @@ export function ExperimentsRoom() {
           <div role="alert" className="error-box exp-filter-error">
             {filterError}
           </div>
+        )}
+        {filterNotice && (
+          <p role="note" className="exp-filter-notice">
+            {filterNotice}
+          </p>
         )}
         {experiment?.lifecycleStage === 'deleted' && (
           <p className="muted exp-deleted-note">

@@ -3,6 +3,9 @@ import type { TrackingExperiment, TrackingRun, TrackingViewType } from '../../..
 import { call } from '../../api/client'
 import type { ColumnId, SortDir, XAxis } from './logic'
 
+/** The chart: curves over steps/time, a bar per run, or whichever fits the metric (bars when logged once per run). */
+export type ChartKind = 'auto' | 'lines' | 'bars'
+
 export { cellValue, columnLabel, compareValues, formatValue, sortRuns, type ColumnId, type SortDir, type XAxis } from './logic'
 
 interface State {
@@ -17,8 +20,14 @@ interface State {
   /** Why the last delete/restore failed (cleared by the next one). */
   actionError: string | null
   loading: boolean
+  /** The filter box of the selected experiment (each experiment keeps its own, in `filters`). */
   filter: string
+  filters: Record<string, string>
+  /** The last filter each experiment's runs were listed with successfully. */
+  validFilters: Record<string, string>
   filterError: string | null
+  /** What the table shows instead when the filter is invalid (or was cleared to show a run). */
+  filterNotice: string | null
   sort: { col: ColumnId; dir: SortDir }
   columns: ColumnId[]
   selected: string[]
@@ -27,6 +36,7 @@ interface State {
   logY: boolean
   smoothing: number
   xAxis: XAxis
+  chartKind: ChartKind
   view: 'chart' | 'compare'
   /** Bumped on every live refresh so that the chart and details refetch. */
   revision: number
@@ -37,6 +47,8 @@ interface State {
   setRunsView(v: TrackingViewType): void
   setRunsDeleted(ids: string[], deleted: boolean): Promise<void>
   loadRuns(): Promise<void>
+  /** Shows one run: its experiment, the run selected and its details open (clearing a filter that hides it). */
+  openRun(experimentId: string, runId: string): Promise<void>
   setFilter(f: string): void
   applyFilter(): Promise<void>
   setSort(col: ColumnId): void
@@ -48,6 +60,7 @@ interface State {
   setLogY(v: boolean): void
   setSmoothing(v: number): void
   setXAxis(v: XAxis): void
+  setChartKind(v: ChartKind): void
   setView(v: 'chart' | 'compare'): void
   refresh(): Promise<void>
 }
@@ -65,7 +78,10 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   actionError: null,
   loading: false,
   filter: '',
+  filters: {},
+  validFilters: {},
   filterError: null,
+  filterNotice: null,
   sort: { col: 'run.start', dir: 'desc' },
   columns: [],
   selected: [],
@@ -74,6 +90,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   logY: false,
   smoothing: 0,
   xAxis: 'step',
+  chartKind: 'auto',
   view: 'chart',
   revision: 0,
 
@@ -93,7 +110,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
 
   selectExperiment(id) {
     if (id === get().experimentId) return
-    set({ experimentId: id, runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, actionError: null, view: 'chart' })
+    set({ experimentId: id, filter: get().filters[id] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart' })
     void get().loadRuns()
   },
 
@@ -136,13 +153,13 @@ export const useExperimentsStore = create<State>()((set, get) => ({
     if (!experimentId) return
     const seq = ++runsSeq
     set({ loading: true })
-    try {
+    const fetchAll = async (f: string) => {
       const runs: TrackingRun[] = []
       let pageToken: string | undefined
       do {
         const page = await call('tracking.runs.search', {
           experimentIds: [experimentId],
-          filter: filter.trim() || undefined,
+          filter: f.trim() || undefined,
           maxResults: 5000,
           pageToken,
           viewType: runsView
@@ -150,37 +167,85 @@ export const useExperimentsStore = create<State>()((set, get) => ({
         runs.push(...page.runs)
         pageToken = page.nextPageToken ?? undefined
       } while (pageToken && runs.length < 50_000 && seq === runsSeq)
+      return runs
+    }
+    let runs: TrackingRun[]
+    let filterError: string | null = null
+    let filterNotice: string | null = null
+    try {
+      runs = await fetchAll(filter)
       if (seq !== runsSeq) return
-      const s = get()
-      const ids = new Set(runs.map((r) => r.runId))
-      let { columns, chartKey } = s
-      if (columns.length === 0 && runs.length > 0) {
-        // default columns: every param and metric (up to a handful)
-        const p = new Set<string>()
-        const m = new Set<string>()
-        for (const r of runs.slice(0, 200)) {
-          Object.keys(r.params).forEach((k) => p.add(k))
-          r.metrics.forEach((x) => m.add(x.key))
-        }
-        columns = [...[...p].sort().slice(0, 6).map((k) => `params.${k}`), ...[...m].sort().slice(0, 6).map((k) => `metrics.${k}`)]
+      if (filter.trim()) set({ validFilters: { ...get().validFilters, [experimentId]: filter } })
+      else {
+        const { [experimentId]: _, ...rest } = get().validFilters
+        set({ validFilters: rest })
       }
-      if (!chartKey) chartKey = runs.find((r) => r.metrics.length > 0)?.metrics.map((m) => m.key).sort()[0] ?? null
-      set({
-        runs,
-        loading: false,
-        filterError: null,
-        columns,
-        chartKey,
-        selected: s.selected.filter((id) => ids.has(id)),
-        detailRunId: s.detailRunId && ids.has(s.detailRunId) ? s.detailRunId : null
-      })
     } catch (e) {
       if (seq !== runsSeq) return
-      set({ loading: false, filterError: message(e) })
+      // an invalid filter never hides everything: say why, and list what the last valid filter (or none) gives
+      filterError = message(e)
+      const fallback = get().validFilters[experimentId] ?? ''
+      if (!filter.trim() || fallback === filter) {
+        set({ loading: false, filterError, filterNotice: null })
+        return
+      }
+      try {
+        runs = await fetchAll(fallback)
+      } catch (e2) {
+        if (seq !== runsSeq) return
+        set({ loading: false, filterError: message(e2), filterNotice: null })
+        return
+      }
+      if (seq !== runsSeq) return
+      filterNotice = fallback.trim() ? `The filter is not applied; showing the runs of the last valid filter: ${fallback}` : 'The filter is not applied; showing all runs.'
     }
+    const s = get()
+    const ids = new Set(runs.map((r) => r.runId))
+    let { columns, chartKey } = s
+    if (columns.length === 0 && runs.length > 0) {
+      // default columns: every param and metric (up to a handful)
+      const p = new Set<string>()
+      const m = new Set<string>()
+      for (const r of runs.slice(0, 200)) {
+        Object.keys(r.params).forEach((k) => p.add(k))
+        r.metrics.forEach((x) => m.add(x.key))
+      }
+      columns = [...[...p].sort().slice(0, 6).map((k) => `params.${k}`), ...[...m].sort().slice(0, 6).map((k) => `metrics.${k}`)]
+    }
+    if (!chartKey) chartKey = runs.find((r) => r.metrics.length > 0)?.metrics.map((m) => m.key).sort()[0] ?? null
+    set({
+      runs,
+      loading: false,
+      filterError,
+      filterNotice,
+      columns,
+      chartKey,
+      selected: s.selected.filter((id) => ids.has(id)),
+      detailRunId: s.detailRunId && ids.has(s.detailRunId) ? s.detailRunId : null
+    })
   },
 
-  setFilter: (filter) => set({ filter }),
+  async openRun(experimentId, runId) {
+    if (get().experimentId !== experimentId) {
+      set({ experimentId, filter: get().filters[experimentId] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart' })
+    }
+    if (get().runsView === 'DELETED_ONLY') set({ runsView: 'ACTIVE_ONLY' })
+    await get().loadRuns()
+    if (get().experimentId !== experimentId) return
+    if (!get().runs.some((r) => r.runId === runId) && get().filter.trim()) {
+      const { [experimentId]: _, ...filters } = get().filters
+      set({ filters, filter: '' })
+      await get().loadRuns()
+      set({ filterNotice: 'The filter was cleared to show the run you opened.' })
+    }
+    if (get().experimentId !== experimentId) return
+    set({ detailRunId: runId, selected: [runId], view: 'chart' })
+  },
+
+  setFilter(filter) {
+    const id = get().experimentId
+    set({ filter, ...(id ? { filters: { ...get().filters, [id]: filter } } : {}) })
+  },
   applyFilter: () => get().loadRuns(),
 
   setSort(col) {
@@ -204,6 +269,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   setLogY: (logY) => set({ logY }),
   setSmoothing: (smoothing) => set({ smoothing }),
   setXAxis: (xAxis) => set({ xAxis }),
+  setChartKind: (chartKind) => set({ chartKind }),
   setView: (view) => set({ view }),
 
   async refresh() {
