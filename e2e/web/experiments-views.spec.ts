@@ -60,11 +60,11 @@ test('a metric logged once per run: a bar per run, visible markers on one step, 
 
   await grid.getByRole('checkbox', { name: 'Select all runs' }).check()
   await page.getByRole('combobox', { name: 'Metric' }).selectOption('accuracy')
-  // one point per run: the automatic plot is a bar per run
+  // one point per run: the automatic plot is a bar per run, in the table's order (newest first)
   const bars = page.getByRole('img', { name: 'accuracy per run' })
   await expect(bars).toBeVisible()
   await expect(bars.locator('.barlayer .point')).toHaveCount(3)
-  await expect(bars).toHaveAccessibleDescription(/logreg: 0\.8, forest: 0\.81, boosting: 0\.82/)
+  await expect(bars).toHaveAccessibleDescription('boosting: 0.82, forest: 0.81, logreg: 0.8')
   await page.screenshot({ path: 'out/screenshots/exp-once-bars.png' })
 
   // as curves: every point is a visible marker, and the x axis is that one step
@@ -90,37 +90,47 @@ test('Compare shows every run (sideways scroll, parameter column kept); headers 
   await expect(head.getByRole('button')).toHaveAttribute('title', /params\.min_samples_leaf/)
   const started = grid.getByRole('row').nth(1).getByRole('gridcell').nth(3)
   await expect(started).toHaveAttribute('title', /\d{4}.*GMT|\d{4}.*UTC/)
-  const handle = grid.getByRole('separator', { name: 'Resize column params.min_samples_leaf' })
-  const before = (await head.boundingBox())!.width
+  const date = grid.getByRole('columnheader', { name: 'Started' })
+  const handle = grid.getByRole('separator', { name: 'Resize column Started' })
+  const before = (await date.boundingBox())!.width
   const hb = (await handle.boundingBox())!
-  await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2)
+  await page.mouse.move(hb.x + 2, hb.y + hb.height / 2)
   await page.mouse.down()
-  await page.mouse.move(hb.x + 80, hb.y + hb.height / 2, { steps: 5 })
+  await page.mouse.move(hb.x + 82, hb.y + hb.height / 2, { steps: 5 })
   await page.mouse.up()
-  expect((await head.boundingBox())!.width).toBeGreaterThan(before + 60)
+  expect((await date.boundingBox())!.width).toBeGreaterThan(before + 60)
+  const dragged = Number(await handle.getAttribute('aria-valuenow'))
+  expect(dragged).toBe(Math.round(before) + 80)
   await handle.focus()
   await page.keyboard.press('ArrowRight')
-  await expect(handle).toHaveAttribute('aria-valuenow', String(Math.round(before + 80) + 10))
+  await expect(handle).toHaveAttribute('aria-valuenow', String(dragged + 10))
 
   await grid.getByRole('checkbox', { name: 'Select all runs' }).check()
-  await page.getByRole('button', { name: 'Compare' }).click()
+  await page.getByRole('button', { name: 'Compare', exact: true }).click()
   const wrap = page.getByRole('region', { name: 'Compared runs' })
   const table = wrap.getByRole('table', { name: 'Parameter comparison' })
   for (const n of names) await expect(table.getByRole('columnheader', { name: n })).toHaveCount(1)
-  // the table is wider than its pane: a horizontal scrollbar is there, inside the viewport
-  const dims = await wrap.evaluate((el) => ({ sw: el.scrollWidth, cw: el.clientWidth, bar: el.offsetHeight - el.clientHeight, bottom: el.getBoundingClientRect().bottom }))
+  // the table is wider than its pane, and says so: how many runs are out of view, with buttons to scroll
+  const dims = await wrap.evaluate((el: HTMLElement) => ({ sw: el.scrollWidth, cw: el.clientWidth, bottom: el.getBoundingClientRect().bottom }))
   expect(dims.sw).toBeGreaterThan(dims.cw)
-  expect(dims.bar).toBeGreaterThan(0)
   expect(dims.bottom).toBeLessThanOrEqual(800)
+  const inView = page.getByRole('status', { name: 'Compared runs in view' })
+  await expect(inView).toHaveText(/4 runs · [1-3] out of view/)
+  await expect(page.getByRole('button', { name: 'Scroll runs left' })).toBeDisabled()
+  await page.screenshot({ path: 'out/screenshots/exp-compare-wide.png' })
   // scrolled to the end, the last run is inside the pane and the parameter names stay at its left
-  await wrap.evaluate((el) => (el.scrollLeft = el.scrollWidth))
+  for (let i = 0; i < 4 && (await page.getByRole('button', { name: 'Scroll runs right' }).isEnabled()); i++) {
+    await page.getByRole('button', { name: 'Scroll runs right' }).click()
+    await page.waitForTimeout(400)
+  }
+  await expect(page.getByRole('button', { name: 'Scroll runs right' })).toBeDisabled()
   const w = (await wrap.boundingBox())!
-  const last = (await table.getByRole('columnheader', { name: names[3] }).boundingBox())!
+  const last = (await table.getByRole('columnheader').last().boundingBox())!
   expect(last.x).toBeGreaterThanOrEqual(w.x)
   expect(last.x + last.width).toBeLessThanOrEqual(w.x + w.width + 1)
   const param = (await table.getByRole('columnheader', { name: 'Parameter' }).boundingBox())!
   expect(Math.abs(param.x - w.x)).toBeLessThan(2)
-  await page.screenshot({ path: 'out/screenshots/exp-compare-wide.png' })
+  await page.screenshot({ path: 'out/screenshots/exp-compare-wide-end.png' })
 })
 
 test('filters belong to their experiment; an invalid one shows its error and the unfiltered runs', async ({ page }) => {

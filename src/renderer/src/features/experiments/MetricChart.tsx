@@ -3,7 +3,7 @@ import type { MetricSeries } from '../../../../shared/api'
 import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
 import { loggedOncePerRun, plotlyDateToMs, rangeToRequest, singleXRange, smooth, traceMode, xValues, type XAxis } from './logic'
-import { formatValue, useExperimentsStore, type ChartKind } from './useExperimentsStore'
+import { formatValue, sortRuns, useExperimentsStore, type ChartKind } from './useExperimentsStore'
 
 const MAX_POINTS = 500
 /** Overlaying more lines than this is unreadable (and one request each). */
@@ -39,6 +39,7 @@ export function MetricChart() {
   const revision = useExperimentsStore((s) => s.revision)
   const xAxis = useExperimentsStore((s) => s.xAxis)
   const setXAxis = useExperimentsStore((s) => s.setXAxis)
+  const sort = useExperimentsStore((s) => s.sort)
   const chartKind = useExperimentsStore((s) => s.chartKind)
   const setChartKind = useExperimentsStore((s) => s.setChartKind)
 
@@ -109,11 +110,11 @@ export function MetricChart() {
     const ids = selected.length > 0 ? selected : detailRunId ? [detailRunId] : null
     const byId = new Map(runs.map((r) => [r.runId, r]))
     const list = ids ? ids.map((id) => byId.get(id)).filter((r) => r !== undefined) : runs
-    return list
+    return sortRuns(list, sort)
       .map((r) => ({ name: r.runName || r.runId, value: r.metrics.find((m) => m.key === chartKey)?.value ?? null }))
       .filter((b): b is { name: string; value: number } => b.value !== null)
       .slice(0, MAX_BARS)
-  }, [bars, chartKey, selected, detailRunId, runs])
+  }, [bars, chartKey, selected, detailRunId, runs, sort])
 
   const data = useMemo(() => {
     if (bars) {

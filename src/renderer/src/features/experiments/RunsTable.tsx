@@ -12,7 +12,8 @@ const MIN_W = 48
 const MAX_W = 800
 
 function defaultWidth(c: ColumnId): number {
-  return c === 'run.name' ? NAME_W : c === 'run.start' ? 170 : c === 'run.status' ? 90 : COL_W
+  // wide enough for the header's text (about 7 px a character at 12 px, plus padding and the sort arrow)
+  return c === 'run.name' ? NAME_W : c === 'run.start' ? 170 : c === 'run.status' ? 90 : Math.min(240, Math.max(COL_W, 30 + 7 * c.length))
 }
 
 /** A drag handle (and arrow keys) on a column header's right edge. */
