@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'SLURM_REJECTED'
   | 'SLURM_ERROR'
   | 'JOB_ERROR'
+  | 'TARGET_UNAVAILABLE'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -10,7 +10,11 @@ const MAX_CHARTS = 6
 const MAX_POINTS = 400
 const MIN_REFETCH_MS = 1500
 
-/** One line chart per metric of the job's tracking run, refreshed (at most every 1.5 s) as the job reports. */
+/**
+ * One line chart per metric of the job's tracking run, refreshed (at most every 1.5 s) as the job
+ * reports: the store refetches the job when its run changes (`tracking.changed`), so its latest
+ * metrics, and with them these series, follow the points as they are logged.
+ */
 export function JobMetrics({ detail }: { detail: JobDetail }) {
   const keys = useMemo(() => {
     const k = new Set(Object.keys(detail.metrics))
@@ -18,7 +22,6 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
     return [...k].sort().slice(0, MAX_CHARTS)
   }, [detail.metrics, detail.spec.metricDefinitions])
   const keysKey = keys.join('\u0000')
-  const metricsKey = JSON.stringify(detail.metrics)
   const [series, setSeries] = useState<Record<string, MetricSeries>>({})
   const [error, setError] = useState<string | null>(null)
   const last = useRef(0)
@@ -45,9 +48,9 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
       alive = false
       clearTimeout(t)
     }
-    // metricsKey: the latest values changed, so the history grew
+    // detail: refetched when the run changed or the job moved on, so the history may have grown
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [detail.runId, keysKey, metricsKey, detail.state])
+  }, [detail, keysKey])
 
   if (!detail.runId) return <p className="muted empty-note">This job has no tracking run.</p>
   if (keys.length === 0)
