@@ -74,6 +74,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.experiment.delete': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, true),
     'tracking.experiment.restore': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, false),
     'tracking.metrics.history': (p) => tracking.metricHistory(p),
+    'tracking.groups.summary': ({ viewType, ...req }) => tracking.groupSummary({ ...req, runViewType: viewType }),
+    'tracking.groups.series': (p) => tracking.groupSeries(p),
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
+import { trackingGroupRequests, type TrackingGroupResults } from './trackingGroups'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -115,7 +116,8 @@ export const requests = {
   'lake.history': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   ...trackingRequests(),
   ...kernelRequests(),
-  ...jobRequests()
+  ...jobRequests(),
+  ...trackingGroupRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -266,7 +268,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults {
+export interface Results extends JobResults, TrackingGroupResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
