@@ -170,3 +170,57 @@ test('filters belong to their experiment; an invalid one shows its error and the
   await expect(grid).toHaveAttribute('aria-rowcount', '2')
   await page.screenshot({ path: 'out/screenshots/exp-filter-invalid.png' })
 })
+
+test('seeds grouped: n and mean ± 95 % CI per group, mean curves with bands, the runs on demand', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 })
+  const { experiment_id } = await mlflow<{ experiment_id: string }>('experiments/create', { name: 'seeds' })
+  const t0 = Date.now()
+  for (const lr of [0.1, 0.01])
+    for (const seed of [1, 2, 3]) {
+      const { run } = await mlflow('runs/create', { experiment_id, run_name: `lr${lr}-seed${seed}`, start_time: t0 })
+      const loss = Array.from({ length: 50 }, (_, step) => ({ key: 'loss', value: Math.exp((-lr * 10 * step) / 10) + 0.05 * seed, timestamp: t0 + step, step }))
+      await mlflow('runs/log-batch', {
+        run_id: run.info.run_id,
+        params: [
+          { key: 'lr', value: String(lr) },
+          { key: 'seed', value: String(seed) },
+          { key: 'model', value: 'mlp' }
+        ],
+        metrics: [...loss, { key: 'accuracy', value: (lr === 0.1 ? 0.85 : 0.8) + seed / 100, timestamp: t0, step: 49 }]
+      })
+    }
+  await openExperiment(page, /seeds/)
+  await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+
+  await page.getByRole('button', { name: 'Group by' }).click()
+  await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'All but seed' }).click()
+  await page.keyboard.press('Escape')
+  const table = page.getByRole('table', { name: 'Run groups' })
+  // accuracy 0.86, 0.87, 0.88: mean 0.87, s = 0.01, t(2) · 0.01 / √3 = 0.0248 → 0.870 ± 0.025
+  const fast = table.getByRole('row', { name: 'lr=0.1, model=mlp' })
+  const slow = table.getByRole('row', { name: 'lr=0.01, model=mlp' })
+  await expect(fast.getByRole('cell').nth(1)).toHaveText('3')
+  await expect(fast).toContainText('0.870 ± 0.025')
+  await expect(slow).toContainText('0.820 ± 0.025')
+
+  await page.getByRole('combobox', { name: 'Metric' }).selectOption('loss')
+  const chart = page.getByRole('img', { name: 'loss mean by step per group' })
+  await expect(chart).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Group chart' }).getByRole('status')).toHaveText(/2 groups: mean by step, band = 95 % CI/)
+  await expect(chart).toHaveAccessibleDescription('lr=0.01, model=mlp: 3 runs; lr=0.1, model=mlp: 3 runs')
+  // per group: band upper, band lower (filled to it), mean
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(6)
+  await expect(chart.locator('.scatterlayer .js-fill')).toHaveCount(2)
+  await page.screenshot({ path: 'out/screenshots/exp-groups-bands.png' })
+
+  await page.getByRole('checkbox', { name: 'Show runs' }).check()
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(12)
+  await page.screenshot({ path: 'out/screenshots/exp-groups-runs.png' })
+
+  // one group only, then back to the runs
+  await table.getByRole('checkbox', { name: 'Draw group lr=0.01, model=mlp' }).uncheck()
+  await expect(chart).toHaveAccessibleDescription('lr=0.1, model=mlp: 3 runs')
+  await page.getByRole('button', { name: 'Grouped by 2 params' }).click()
+  await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'No grouping' }).click()
+  await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+})

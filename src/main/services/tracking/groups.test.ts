@@ -46,14 +46,15 @@ describe("Student's t and the 95 % interval of a mean", () => {
       ],
       ['lr']
     )
+    // ordered by value (numbers numerically), a missing value last
     expect(groups.map((g) => [g.label, g.runIds])).toEqual([
-      ['lr=0.1', ['a1', 'a2', 'a3']],
       ['lr=0.01', ['b1', 'b2']],
+      ['lr=0.1', ['a1', 'a2', 'a3']],
       ['lr=∅', ['c1']]
     ])
-    expect(groups[0].metrics.acc.mean).toBeCloseTo(0.82, 12)
-    expect(groups[0].metrics.acc.ci95).toBeCloseTo((4.30265273 * 0.02) / Math.sqrt(3), 8)
-    expect(groups[1].metrics.acc).toEqual({ n: 1, mean: 0.7, std: null, ci95: null })
+    expect(groups[1].metrics.acc.mean).toBeCloseTo(0.82, 12)
+    expect(groups[1].metrics.acc.ci95).toBeCloseTo((4.30265273 * 0.02) / Math.sqrt(3), 8)
+    expect(groups[0].metrics.acc).toEqual({ n: 1, mean: 0.7, std: null, ci95: null })
     expect(groups[2].values).toEqual([null])
   })
 })

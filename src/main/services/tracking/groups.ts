@@ -50,7 +50,23 @@ interface GroupableRun {
   metrics: { key: string; value: number | null }[]
 }
 
-/** Groups runs by the values of `groupBy` params, largest groups first (then by label). */
+/** Orders param values: numbers by value, then text, a missing value last. */
+function compareValues(a: (string | null)[], b: (string | null)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    const y = b[i]
+    if (x === y) continue
+    if (x === null) return 1
+    if (y === null) return -1
+    const nx = Number(x)
+    const ny = Number(y)
+    const c = x.trim() !== '' && y.trim() !== '' && Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y)
+    if (c !== 0) return c
+  }
+  return 0
+}
+
+/** Groups runs by the values of `groupBy` params, ordered by those values (numbers numerically). */
 export function groupRuns(runs: GroupableRun[], groupBy: string[]): RunGroup[] {
   const groups = new Map<string, { values: (string | null)[]; runs: GroupableRun[] }>()
   for (const r of runs) {
@@ -77,7 +93,7 @@ export function groupRuns(runs: GroupableRun[], groupBy: string[]): RunGroup[] {
       metrics
     })
   }
-  return out.sort((a, b) => b.runIds.length - a.runIds.length || a.label.localeCompare(b.label, undefined, { numeric: true }))
+  return out.sort((a, b) => compareValues(a.values, b.values))
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TrackingRun } from '../../../../shared/api'
-import { cellTitle, cellValue, loggedOncePerRun, orderColumns, plotlyDateToMs, rangeToRequest, singleXRange, smooth, sortRuns, traceMode, xValues } from './logic'
+import { cellTitle, cellValue, formatMeanCi, loggedOncePerRun, orderColumns, plotlyDateToMs, rangeToRequest, singleXRange, smooth, sortRuns, traceMode, xValues } from './logic'
 
 const run = (name: string, lr: string | undefined, loss: number | null): TrackingRun => ({
   runId: name,
@@ -64,8 +64,8 @@ describe('time axes', () => {
 describe('few points stay visible', () => {
   it('draws markers on short series, lines alone on long ones', () => {
     expect(traceMode(1)).toBe('lines+markers')
-    expect(traceMode(60)).toBe('lines+markers')
-    expect(traceMode(61)).toBe('lines')
+    expect(traceMode(30)).toBe('lines+markers')
+    expect(traceMode(31)).toBe('lines')
   })
   it('centres a chart whose points share one step on that step', () => {
     expect(singleXRange([[0], [0]], 'step')).toEqual({ range: [-0.5, 0.5], tickvals: [0] })
@@ -102,5 +102,15 @@ describe('runs table columns', () => {
     expect(cellTitle(0.123456789, 'metrics.acc')).toBe('0.123456789')
     expect(cellTitle(Date.UTC(2026, 0, 2), 'run.start')).toContain('2026')
     expect(cellTitle(null, 'params.x')).toBe('')
+  })
+})
+
+describe('group statistics as text', () => {
+  it('rounds the interval to two significant digits and the mean to match', () => {
+    expect(formatMeanCi({ n: 3, mean: 0.82, ci95: 0.0496824 })).toBe('0.820 ± 0.050')
+    expect(formatMeanCi({ n: 3, mean: 1234.5678, ci95: 12.3 })).toBe('1235 ± 12')
+    expect(formatMeanCi({ n: 3, mean: 2, ci95: 2.484138 })).toBe('2.0 ± 2.5')
+    expect(formatMeanCi({ n: 1, mean: 0.7, ci95: null })).toBe('0.7 (n = 1)')
+    expect(formatMeanCi({ n: 2, mean: 0.5, ci95: 0 })).toBe('0.5 ± 0')
   })
 })

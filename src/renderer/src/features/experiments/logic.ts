@@ -103,7 +103,7 @@ export function rangeToRequest(range: [number, number], axis: XAxis, base: numbe
 }
 
 /** Few points: draw markers too, so that one or two points are visible (a line needs two). */
-export const MARKERS_UP_TO = 60
+export const MARKERS_UP_TO = 30
 export function traceMode(points: number): 'lines' | 'lines+markers' {
   return points <= MARKERS_UP_TO ? 'lines+markers' : 'lines'
 }
@@ -144,4 +144,15 @@ export function cellTitle(v: string | number | null, col: ColumnId): string {
   if (v === null) return ''
   if (col === 'run.start' && typeof v === 'number') return new Date(v).toString()
   return String(v)
+}
+
+/**
+ * `mean ± half-width` with the interval to two significant digits and the mean to the same
+ * decimals (`0.820 ± 0.050`); one value has no interval (`0.7 (n = 1)`).
+ */
+export function formatMeanCi(s: { n: number; mean: number; ci95: number | null }): string {
+  if (s.ci95 === null) return `${formatValue(s.mean, 'metrics')} (n = 1)`
+  if (s.ci95 === 0 || !Number.isFinite(s.ci95)) return `${formatValue(s.mean, 'metrics')} ± ${s.ci95}`
+  const d = Math.min(10, Math.max(0, 1 - Math.floor(Math.log10(Math.abs(s.ci95)))))
+  return `${s.mean.toFixed(d)} ± ${s.ci95.toFixed(d)}`
 }

@@ -1,6 +1,7 @@
 import { create } from 'zustand'
 import type { TrackingExperiment, TrackingRun, TrackingViewType } from '../../../../shared/api'
 import { call } from '../../api/client'
+import type { GroupSummary } from '../../../../shared/trackingGroups'
 import type { ColumnId, SortDir, XAxis } from './logic'
 
 /** The chart: curves over steps/time, a bar per run, or whichever fits the metric (bars when logged once per run). */
@@ -38,6 +39,15 @@ interface State {
   xAxis: XAxis
   chartKind: ChartKind
   view: 'chart' | 'compare'
+  /** Params whose values group the runs (e.g. all but `seed`); empty: no grouping. */
+  groupBy: string[]
+  /** The groups of the current runs (computed by the service), when grouping. */
+  groups: GroupSummary | null
+  groupsError: string | null
+  /** Labels of the groups drawn in the chart. */
+  selectedGroups: string[]
+  /** Draw each group's runs behind its mean curve. */
+  showGroupRuns: boolean
   /** Bumped on every live refresh so that the chart and details refetch. */
   revision: number
   loadExperiments(): Promise<void>
@@ -63,6 +73,10 @@ interface State {
   setChartKind(v: ChartKind): void
   setView(v: 'chart' | 'compare'): void
   refresh(): Promise<void>
+  setGroupBy(keys: string[]): void
+  loadGroups(): Promise<void>
+  toggleGroup(label: string): void
+  setShowGroupRuns(v: boolean): void
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
@@ -92,6 +106,11 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   xAxis: 'step',
   chartKind: 'auto',
   view: 'chart',
+  groupBy: [],
+  groups: null,
+  groupsError: null,
+  selectedGroups: [],
+  showGroupRuns: false,
   revision: 0,
 
   async loadExperiments() {
@@ -110,7 +129,7 @@ export const useExperimentsStore = create<State>()((set, get) => ({
 
   selectExperiment(id) {
     if (id === get().experimentId) return
-    set({ experimentId: id, filter: get().filters[id] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart' })
+    set({ experimentId: id, filter: get().filters[id] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart', groupBy: [], groups: null, groupsError: null, selectedGroups: [] })
     void get().loadRuns()
   },
 
@@ -223,11 +242,12 @@ export const useExperimentsStore = create<State>()((set, get) => ({
       selected: s.selected.filter((id) => ids.has(id)),
       detailRunId: s.detailRunId && ids.has(s.detailRunId) ? s.detailRunId : null
     })
+    if (get().groupBy.length > 0) await get().loadGroups()
   },
 
   async openRun(experimentId, runId) {
     if (get().experimentId !== experimentId) {
-      set({ experimentId, filter: get().filters[experimentId] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart' })
+      set({ experimentId, filter: get().filters[experimentId] ?? '', runs: [], selected: [], detailRunId: null, columns: [], chartKey: null, filterError: null, filterNotice: null, actionError: null, view: 'chart', groupBy: [], groups: null, groupsError: null, selectedGroups: [] })
     }
     if (get().runsView === 'DELETED_ONLY') set({ runsView: 'ACTIVE_ONLY' })
     await get().loadRuns()
@@ -271,6 +291,34 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   setXAxis: (xAxis) => set({ xAxis }),
   setChartKind: (chartKind) => set({ chartKind }),
   setView: (view) => set({ view }),
+
+  setGroupBy(groupBy) {
+    set({ groupBy, groups: null, groupsError: null, selectedGroups: [], view: 'chart' })
+    if (groupBy.length > 0) void get().loadGroups()
+  },
+
+  async loadGroups() {
+    const { experimentId, groupBy, runsView, filter, validFilters, filterError } = get()
+    if (!experimentId || groupBy.length === 0) return
+    // the groups cover the runs the table lists: with an invalid filter, those of the last valid one
+    const f = filterError ? (validFilters[experimentId] ?? '') : filter
+    try {
+      const groups = await call('tracking.groups.summary', { experimentIds: [experimentId], filter: f.trim() || undefined, viewType: runsView, groupBy })
+      if (get().experimentId !== experimentId || get().groupBy !== groupBy) return
+      const labels = new Set(groups.groups.map((g) => g.label))
+      const kept = get().selectedGroups.filter((l) => labels.has(l))
+      // at first, the largest few groups are drawn
+      set({ groups, groupsError: null, selectedGroups: kept.length > 0 || get().groups ? kept : groups.groups.slice(0, 6).map((g) => g.label) })
+    } catch (e) {
+      set({ groupsError: message(e) })
+    }
+  },
+
+  toggleGroup(label) {
+    const { selectedGroups } = get()
+    set({ selectedGroups: selectedGroups.includes(label) ? selectedGroups.filter((l) => l !== label) : [...selectedGroups, label] })
+  },
+  setShowGroupRuns: (showGroupRuns) => set({ showGroupRuns }),
 
   async refresh() {
     await Promise.all([get().loadExperiments(), get().loadRuns()])
