@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
+import { AuthService, type AuthChange } from './services/auth/AuthService'
+import { trackingTokenSource } from './services/auth/trackingToken'
 import { detectGpus } from './services/jobs/HostBackend'
 import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
@@ -33,6 +36,8 @@ export interface CoreOptions {
   kernels?: KernelStackOptions
   /** Training jobs: Slurm CLI environment, poll intervals, local concurrency/GPUs (tests, bench). */
   jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
+  /** Every user and API-token change (for the audit trail). */
+  onAuthChange?: (change: AuthChange) => void
 }
 
 export interface Core {
@@ -47,11 +52,16 @@ export interface Core {
   /** Training jobs (local, SSH, Slurm) and sweeps; unfinished jobs are re-attached at start. */
   jobs: JobService
   router: Router
+  /** Users, sessions and API tokens (`serve`'s doors resolve every request to a principal here). */
+  auth: AuthService
+  /** The tracking-only token a door hands kernels and jobs (MLflow REST routes only, revocable). */
+  trackingToken: () => string
   /** HTTP routes a door serves beside the contract (the MLflow REST API), behind its token. */
   mounts: HttpMount[]
   events: {
     on<E extends EventName>(event: E, l: (payload: Events[E]) => void): () => void
     onAny(l: (event: EventName, payload: unknown) => void): () => void
+    emit<E extends EventName>(event: E, payload: Events[E]): void
   }
   dispose(): Promise<void>
 }
@@ -59,6 +69,9 @@ export interface Core {
 /** The composition root: every service built once and handed its dependencies. No Electron here. */
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const log = opts.log ?? createLogger('core')
+  // the data dir holds the database, secrets and artifacts: its owner's alone
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(opts.dataDir, 0o700)
   const db = openDatabase(join(opts.dataDir, 'atelier.db'))
   const emitter = new EventEmitter()
   emitter.setMaxListeners(100)
@@ -67,8 +80,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     emitter.emit('*', event, payload)
   }
   const settings = new SettingsService(db)
+  const auth = new AuthService({ db, onChange: opts.onAuthChange })
   const workspace = new WorkspaceService(db)
   const secrets = new SecretStore(join(opts.dataDir, 'secrets.json'), opts.secretCipher)
+  const trackingToken = trackingTokenSource(auth, secrets)
   const engine = await DuckEngine.create({
     scratchDir: join(opts.dataDir, 'scratch'),
     extensionRepository: opts.extensionRepository ?? process.env.ATELIER_DUCKDB_EXTENSION_REPOSITORY,
@@ -115,7 +130,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     lake,
     tracking,
     kernelStack: kernels,
-    jobs
+    jobs,
+    auth
   })
   const router = createRouter(handlers, log)
   return {
@@ -128,6 +144,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     kernels,
     jobs,
     router,
+    auth,
+    trackingToken,
     mounts: [createTrackingRest(tracking, log)],
     events: {
       on(event, l) {
@@ -137,7 +155,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       onAny(l) {
         emitter.on('*', l)
         return () => emitter.off('*', l)
-      }
+      },
+      emit
     },
     async dispose() {
       await jobs.dispose()

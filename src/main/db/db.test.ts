@@ -44,12 +44,14 @@ describe('app database', () => {
     const db = openDatabase(':memory:')
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name)
     expect(tables).toEqual([
+      'api_tokens',
       'job_sweeps',
       'job_targets',
       'jobs',
       'lake_sources',
       'query_history',
       'schema_migrations',
+      'sessions',
       'settings',
       'tracking_datasets',
       'tracking_experiment_tags',
@@ -61,6 +63,7 @@ describe('app database', () => {
       'tracking_params',
       'tracking_run_tags',
       'tracking_runs',
+      'users',
       'workspaces'
     ])
     // the time series is stored in its primary key, and the default experiment exists
