@@ -4,11 +4,22 @@ import type { JobDetail } from '../../../../shared/jobs'
 import { call } from '../../api/client'
 import { toUiError } from '../../lib/errors'
 import { PlotlyChart } from '../experiments/PlotlyChart'
+import { singleXRange } from '../experiments/logic'
 import { formatMetric, isActive } from './format'
 
 const MAX_CHARTS = 6
 const MAX_POINTS = 400
 const MIN_REFETCH_MS = 1500
+
+/** A step axis; one step alone is centred with that step as its only tick (not −1 to 1). */
+function jobChartLayout(steps: number[]): Record<string, unknown> {
+  const single = singleXRange([steps], 'step')
+  return {
+    showlegend: false,
+    margin: { l: 44, r: 10, t: 6, b: 28 },
+    xaxis: { title: { text: 'step' }, ...(single ? { range: single.range, tickvals: single.tickvals } : {}) }
+  }
+}
 
 /**
  * One line chart per metric of the job's tracking run, refreshed (at most every 1.5 s) as the job
@@ -74,12 +85,17 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
           <figure key={key} className="job-metric">
             <figcaption>
               <span className="mono">{key}</span> <span className="muted">latest {formatMetric(latest)}</span>
-              {s && <span className="muted"> · {s.total.toLocaleString()} points</span>}
+              {s && (
+                <span className="muted">
+                  {' '}
+                  · {s.total.toLocaleString()} point{s.total === 1 ? '' : 's'}
+                </span>
+              )}
             </figcaption>
             {s && s.total > 0 ? (
               <PlotlyChart
-                data={[{ type: 'scatter', mode: s.total <= 40 ? 'lines+markers' : 'lines', x: s.steps, y: s.values, name: key, line: { color: '#5b8def', width: 1.6 }, marker: { size: 4 } }]}
-                layout={{ showlegend: false, margin: { l: 44, r: 10, t: 6, b: 28 }, xaxis: { title: { text: 'step' } } }}
+                data={[{ type: 'scatter', mode: s.total <= 40 ? 'lines+markers' : 'lines', x: s.steps, y: s.values, name: key, line: { color: '#5b8def', width: 1.6 }, marker: { size: 6 } }]}
+                layout={jobChartLayout(s.steps)}
                 label={`${key} by step`}
                 description={`${key} of ${detail.name}: ${s.total} points${s.values.length ? `, last ${formatMetric(s.values[s.values.length - 1] ?? null)}` : ''}`}
                 height={150}
