@@ -87,6 +87,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.experiment.delete': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, true),
     'tracking.experiment.restore': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, false),
     'tracking.metrics.history': (p) => tracking.metricHistory(p),
+    'tracking.groups.summary': ({ viewType, ...req }) => tracking.groupSummary({ ...req, runViewType: viewType }),
+    'tracking.groups.series': (p) => tracking.groupSeries(p),
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
@@ -101,13 +103,14 @@ type JobMethod = Extract<Method, `jobs.${string}`>
 
 function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
   return {
-    'jobs.validate': ({ spec }) => ({ fieldErrors: jobs.validate(spec) }),
+    'jobs.validate': async ({ spec }) => ({ fieldErrors: [...jobs.validate(spec), ...(await jobs.targetProblems(spec))] }),
     'jobs.submit': ({ spec }) => jobs.submit(spec),
     'jobs.list': (filter) => jobs.list(filter),
     'jobs.get': ({ jobId }) => jobs.get(jobId),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
     'jobs.logs': ({ jobId, fromLine, maxLines }) => jobs.logs(jobId, fromLine, maxLines),
     'jobs.targets.list': () => jobs.targets.list(),
+    'jobs.targets.availability': async ({ refresh }) => ({ slurmHere: await jobs.slurmHere(refresh) }),
     'jobs.targets.save': ({ target }) => jobs.targets.save(target),
     'jobs.targets.remove': async ({ targetId }) => (await jobs.targets.remove(targetId), { ok: true as const }),
     'jobs.targets.test': ({ targetId }) => jobs.targets.test(targetId),

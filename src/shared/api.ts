@@ -8,6 +8,7 @@ import type { ErrorPayload } from './errors'
 import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
+import { trackingGroupRequests, type TrackingGroupResults } from './trackingGroups'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -121,7 +122,8 @@ export const requests = {
   ...kernelRequests(),
   ...jobRequests(),
   ...authRequests(),
-  ...registryRequests()
+  ...registryRequests(),
+  ...trackingGroupRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -281,7 +283,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults, RegistryResults {
+export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]

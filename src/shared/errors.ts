@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'SELF_APPROVAL'
   | 'ALREADY_REVIEWED'
   | 'INVALID_STATE'
+  | 'TARGET_UNAVAILABLE'
 
 export interface ErrorPayload {
   code: ErrorCode

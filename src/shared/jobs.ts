@@ -194,6 +194,8 @@ export function jobRequests() {
       })
       .strict(),
     'jobs.targets.list': z.object({}).strict(),
+    /** Whether the built-in targets work here (Slurm on this machine: sbatch present, controller up); cached, `refresh` asks again. */
+    'jobs.targets.availability': z.object({ refresh: z.boolean().optional() }).strict(),
     'jobs.targets.save': z.object({ target: JobTargetSchema }).strict(),
     'jobs.targets.remove': z.object({ targetId: id }).strict(),
     /** Connects and reports what the target has (python, sbatch, GPUs); host-key errors surface here. */
@@ -266,6 +268,15 @@ export interface JobTarget {
   tracking: TargetTracking
 }
 
+/** Whether a target can take jobs now (a cheap check, cached by the service). */
+export interface TargetAvailability {
+  ok: boolean
+  /** One sentence for the user; when not ok, it quotes the tool's own error. */
+  message: string
+  /** The check's whole output, verbatim. */
+  detail: string | null
+}
+
 export interface TargetTestResult {
   ok: boolean
   message: string
@@ -308,6 +319,7 @@ export interface JobResults {
   'jobs.cancel': JobInfo
   'jobs.logs': JobLogPage
   'jobs.targets.list': JobTarget[]
+  'jobs.targets.availability': { slurmHere: TargetAvailability }
   'jobs.targets.save': JobTarget
   'jobs.targets.remove': { ok: true }
   'jobs.targets.test': TargetTestResult

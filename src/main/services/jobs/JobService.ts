@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { EventName, Events } from '../../../shared/api'
 import { AppError } from '../../../shared/errors'
-import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec } from '../../../shared/jobs'
+import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec, type TargetAvailability } from '../../../shared/jobs'
 import type { AppDatabase } from '../../db'
 import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
@@ -25,6 +25,7 @@ import { shippedPythonFiles } from './shippedPython'
 import { checkSpec, gitCommit, q } from './spec'
 import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
 import { logRegexMetrics } from './metrics'
+import { SlurmBackend } from './SlurmBackend'
 import { SweepRunner } from './SweepRunner'
 import { JobTargets } from './targets'
 import { TrackingBridge } from './trackingBridge'
@@ -130,10 +131,37 @@ export class JobService {
     }
   }
 
+  /** Slurm on this machine: can it take jobs (sbatch installed, controller up)? Cached by the backend. */
+  async slurmHere(refresh = false): Promise<TargetAvailability> {
+    const b = await this.backends.get('slurm', null)
+    return b instanceof SlurmBackend ? b.available(refresh) : { ok: true, message: '', detail: null }
+  }
+
+  /** The target's problems as field errors (none when it can take the job). */
+  async targetProblems(spec: JobSpec): Promise<FieldError[]> {
+    if (spec.target.kind !== 'slurm' || spec.target.targetId) return []
+    const a = await this.slurmHere()
+    return a.ok ? [] : [{ field: 'target', message: a.message }]
+  }
+
+  /** Refuses, before anything is created, a job for a target that cannot take it (asking afresh). */
+  async assertTargetAvailable(spec: JobSpec): Promise<void> {
+    if (spec.target.kind !== 'slurm' || spec.target.targetId) return
+    const a = await this.slurmHere(true)
+    if (!a.ok) throw new AppError('TARGET_UNAVAILABLE', a.message, { target: 'slurm', detail: a.detail, fieldErrors: [{ field: 'target', message: a.message }] })
+  }
+
   async submit(spec: JobSpec): Promise<JobInfo> {
     this.assertValid(spec)
+    await this.assertTargetAvailable(spec)
     const [row] = await this.createRows(spec, [spec.hyperparameters ?? {}], null)
-    await this.launch([row])
+    try {
+      await this.launch([row])
+    } catch (err) {
+      // the job exists (failed, with the reason): say which, so that the caller can show it
+      if (err instanceof AppError) throw new AppError(err.code, err.message, { ...(err.details ?? {}), jobId: row.id })
+      throw err
+    }
     return toJobInfo(this.store.get(row.id)!)
   }
 

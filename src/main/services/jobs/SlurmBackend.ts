@@ -5,6 +5,7 @@
  * `squeue` call (plus one `sacct` for jobs that left the controller's memory, where accounting
  * exists). sbatch's rejection text reaches the user verbatim (SLURM_REJECTED).
  */
+import type { TargetAvailability } from '../../../shared/jobs'
 import { posix } from 'node:path'
 import { AppError } from '../../../shared/errors'
 import type { JobSpec, JobState } from '../../../shared/jobs'
@@ -120,10 +121,42 @@ export function torchrunCommand(spec: JobSpec, args: string[]): string {
   return `srun${cpus} ${launcher} --nnodes=$SLURM_NNODES --nproc_per_node=${nprocPerNode(spec)} --rdzv_id=$SLURM_JOB_ID --rdzv_backend=c10d --rdzv_endpoint=$MASTER_ADDR:$MASTER_PORT ${args.map(q).join(' ')}`
 }
 
+/** How long an availability answer is reused (a probe starts a process, or an SSH command). */
+const AVAILABILITY_TTL_MS = 30_000
+const PROBE_TIMEOUT_MS = 8_000
+
 export class SlurmBackend implements JobBackend {
   readonly kind = 'slurm' as const
+  private availability: { at: number; value: Promise<TargetAvailability> } | null = null
 
   constructor(private readonly o: SlurmBackendOptions) {}
+
+  /**
+   * Whether jobs can be submitted here: sbatch is installed and the controller answers
+   * (`scontrol ping`). Cached for a while; `refresh` asks again.
+   */
+  available(refresh = false): Promise<TargetAvailability> {
+    if (!refresh && this.availability && Date.now() - this.availability.at < AVAILABILITY_TTL_MS) return this.availability.value
+    // scontrol retries a missing config file for a minute: say so at once instead
+    const probe = [
+      `command -v sbatch >/dev/null 2>&1 || { echo 'sbatch: command not found (Slurm is not installed)' >&2; exit 127; }`,
+      `if [ -n "$SLURM_CONF" ] && [ ! -r "$SLURM_CONF" ]; then echo "slurm.conf not found: SLURM_CONF=$SLURM_CONF" >&2; exit 2; fi`,
+      'scontrol ping'
+    ].join('; ')
+    const value = this.o.runner
+      .sh(probe, { timeoutMs: PROBE_TIMEOUT_MS })
+      .then((r): TargetAvailability => {
+        const out = `${r.stdout}\n${r.stderr}`.trim()
+        if (r.code === 0 && /\bUP\b/.test(r.stdout)) return { ok: true, message: `Slurm answers on ${this.o.runner.label}.`, detail: r.stdout.trim() }
+        const lines = out.split('\n').map((l) => l.trim()).filter(Boolean)
+        const found = [/fatal/i, /DOWN/, /not found/i, /error/i].map((re) => lines.find((l) => re.test(l))).find(Boolean) ?? lines[0]
+        const why = found ?? (r.code >= 128 ? `scontrol ping did not answer within ${PROBE_TIMEOUT_MS / 1000} s` : `scontrol ping exited with code ${r.code}`)
+        return { ok: false, message: `Slurm is not usable on ${this.o.runner.label}: ${why}`, detail: out || null }
+      })
+      .catch((err: Error): TargetAvailability => ({ ok: false, message: `Slurm is not usable on ${this.o.runner.label}: ${err.message}`, detail: null }))
+    this.availability = { at: Date.now(), value }
+    return value
+  }
 
   get runner(): Runner {
     return this.o.runner

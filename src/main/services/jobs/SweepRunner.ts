@@ -36,6 +36,7 @@ export class SweepRunner {
   async submit(spec: JobSpec, config: SweepConfig): Promise<SweepDetail> {
     const extra = checkSweep(config).map((e) => e)
     this.jobs.assertValid(spec, extra)
+    await this.jobs.assertTargetAvailable(spec)
     const trials = trialsOf(config)
     if (trials.length === 0) throw new AppError('INVALID_SPEC', 'The sweep has no trials.', { fieldErrors: [{ field: 'sweep.space', message: 'no trials' }] })
     const id = randomUUID().replace(/-/g, '').slice(0, 16)

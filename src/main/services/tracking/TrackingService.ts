@@ -26,9 +26,13 @@ import { ExperimentStore } from './experiments'
 import { RunStore } from './runs'
 import { RunSearch, type SearchRunsRequest } from './search'
 import { readSeries } from './series'
+import { groupRuns, groupSeries } from './groups'
+import type { GroupSeries, GroupSummary } from '../../../shared/trackingGroups'
 import type { MlflowRun, RunRow } from './types'
 
 export const NOTE_TAG = 'mlflow.note.content'
+/** Runs grouped in one summary at most. */
+const MAX_GROUPED_RUNS = 200_000
 
 export interface TrackingDeps {
   db: AppDatabase
@@ -191,6 +195,29 @@ export class TrackingService {
       else this.experiments.restore(experimentId)
       this.changed(experimentId, null)
       return { ok: true as const }
+    })
+  }
+
+  /** Runs of the search grouped by param values, with n and mean ± 95 % CI of each metric's latest value. */
+  groupSummary(req: SearchRunsRequest & { groupBy: string[] }): Promise<GroupSummary> {
+    return ui(() => {
+      const runs: TrackingRun[] = []
+      let pageToken: string | undefined
+      do {
+        const page = this.searcher.search({ ...req, maxResults: 50_000, pageToken })
+        runs.push(...page.runs.map(toUiRun))
+        pageToken = page.next_page_token ?? undefined
+      } while (pageToken && runs.length < MAX_GROUPED_RUNS)
+      const groupable = runs.map((r) => ({ runId: r.runId, runName: r.runName, params: r.params, metrics: r.metrics.map((m) => ({ key: m.key, value: m.value })) }))
+      return { groupBy: req.groupBy, groups: groupRuns(groupable, req.groupBy), runCount: runs.length }
+    })
+  }
+
+  /** One metric over a group's runs, aligned by step, with its 95 % band. */
+  groupSeries(req: { runIds: string[]; key: string; maxPoints?: number }): Promise<GroupSeries> {
+    return ui(() => {
+      const ids = [...new Set(req.runIds)].map((id) => this.runs.require(id).id)
+      return { ...groupSeries(this.deps.db, ids, req.key, req.maxPoints ?? 1000), runs: ids.length }
     })
   }
 

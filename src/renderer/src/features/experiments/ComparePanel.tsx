@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { TrackingRun } from '../../../../shared/api'
 import { parallelCoordinates } from './parallel'
 import { PlotlyChart } from './PlotlyChart'
@@ -18,6 +18,9 @@ export function ComparePanel() {
   const selected = useExperimentsStore((s) => s.selected)
   const chartKey = useExperimentsStore((s) => s.chartKey)
   const [onlyDiff, setOnlyDiff] = useState(false)
+  const wrapRef = useRef<HTMLDivElement>(null)
+  /** How many run columns are (partly) hidden to the left and right of the table's pane. */
+  const [hidden, setHidden] = useState({ left: 0, right: 0 })
   const [kind, setKind] = useState<'parcoords' | 'scatter'>('parcoords')
   const runs = useMemo(() => selected.map((id) => allRuns.find((r) => r.runId === id)).filter((r): r is TrackingRun => !!r), [allRuns, selected])
 
@@ -58,6 +61,35 @@ export function ComparePanel() {
     }
   }, [kind, runs, paramKeys, metricKeys, xKey, yKey, logX])
 
+  useEffect(() => {
+    const el = wrapRef.current
+    if (!el) return
+    const measure = () => {
+      const box = el.getBoundingClientRect()
+      const first = el.querySelector('thead th')?.getBoundingClientRect().width ?? 0
+      let left = 0
+      let right = 0
+      el.querySelectorAll('thead th[data-run]').forEach((th) => {
+        const r = th.getBoundingClientRect()
+        if (r.left < box.left + first - 1) left++
+        else if (r.right > box.right + 1) right++
+      })
+      setHidden((h) => (h.left === left && h.right === right ? h : { left, right }))
+    }
+    measure()
+    const ro = new ResizeObserver(measure)
+    ro.observe(el)
+    const table = el.querySelector('table')
+    if (table) ro.observe(table)
+    el.addEventListener('scroll', measure, { passive: true })
+    return () => {
+      ro.disconnect()
+      el.removeEventListener('scroll', measure)
+    }
+  }, [runs.length])
+
+  const scrollBy = (dir: 1 | -1) => wrapRef.current?.scrollBy({ left: dir * Math.max(120, wrapRef.current.clientWidth * 0.8), behavior: 'smooth' })
+
   if (runs.length < 2) return <p className="empty-note muted">Select two or more runs to compare.</p>
 
   return (
@@ -68,14 +100,28 @@ export function ComparePanel() {
           <label className="check">
             <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
           </label>
+          <span className="spacer" />
+          <span className="muted" role="status" aria-label="Compared runs in view">
+            {runs.length} runs{hidden.left + hidden.right > 0 ? ` · ${hidden.left + hidden.right} out of view` : ''}
+          </span>
+          {hidden.left + hidden.right > 0 && (
+            <>
+              <button type="button" className="icon-btn small" aria-label="Scroll runs left" disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
+                ←
+              </button>
+              <button type="button" className="icon-btn small" aria-label="Scroll runs right" disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
+                →
+              </button>
+            </>
+          )}
         </div>
-        <div className="table-wrap">
+        <div ref={wrapRef} className="exp-diff-wrap" role="region" aria-label="Compared runs" tabIndex={0}>
           <table className="stats-table exp-diff" aria-label="Parameter comparison">
             <thead>
               <tr>
                 <th scope="col">Parameter</th>
                 {runs.map((r) => (
-                  <th key={r.runId} scope="col">
+                  <th key={r.runId} scope="col" data-run="" title={r.runName || r.runId}>
                     {r.runName || r.runId}
                   </th>
                 ))}
@@ -88,7 +134,7 @@ export function ComparePanel() {
                   <tr key={k} className={d ? 'diff' : ''} aria-label={d ? `${k} (differs)` : k}>
                     <th scope="row">{k}</th>
                     {runs.map((r) => (
-                      <td key={r.runId} className="mono">
+                      <td key={r.runId} className="mono" title={r.params[k] ?? ''}>
                         {r.params[k] ?? '—'}
                       </td>
                     ))}

@@ -3,6 +3,9 @@ import { onEvent } from '../../api/client'
 import { ColumnChooser } from './ColumnChooser'
 import { ComparePanel } from './ComparePanel'
 import { ExperimentList } from './ExperimentList'
+import { GroupByChooser } from './GroupBy'
+import { GroupChart } from './GroupChart'
+import { GroupsTable } from './GroupsTable'
 import { MetricChart } from './MetricChart'
 import { RunDetails } from './RunDetails'
 import { RunsTable } from './RunsTable'
@@ -45,10 +48,12 @@ export function ExperimentsRoom() {
   const runs = useExperimentsStore((s) => s.runs)
   const loading = useExperimentsStore((s) => s.loading)
   const filterError = useExperimentsStore((s) => s.filterError)
+  const filterNotice = useExperimentsStore((s) => s.filterNotice)
   const selected = useExperimentsStore((s) => s.selected)
   const view = useExperimentsStore((s) => s.view)
   const setView = useExperimentsStore((s) => s.setView)
   const setSelected = useExperimentsStore((s) => s.setSelected)
+  const grouped = useExperimentsStore((s) => s.groupBy.length > 0)
   const runsView = useExperimentsStore((s) => s.runsView)
   const setRunsView = useExperimentsStore((s) => s.setRunsView)
   const setRunsDeleted = useExperimentsStore((s) => s.setRunsDeleted)
@@ -88,6 +93,7 @@ export function ExperimentsRoom() {
         <div className="exp-toolbar exp-runbar">
           <FilterBox />
           <ColumnChooser />
+          <GroupByChooser />
           <label className="inline-field">
             <span>Show</span>
             <select aria-label="Show runs" value={runsView} onChange={(e) => setRunsView(e.target.value as typeof runsView)}>
@@ -123,7 +129,7 @@ export function ExperimentsRoom() {
               Restore selected runs
             </button>
           )}
-          <button type="button" className="btn small" aria-pressed={view === 'compare'} disabled={selected.length < 2} onClick={() => setView(view === 'compare' ? 'chart' : 'compare')}>
+          <button type="button" className="btn small" aria-pressed={view === 'compare'} disabled={selected.length < 2 || grouped} onClick={() => setView(view === 'compare' ? 'chart' : 'compare')}>
             Compare
           </button>
           <button type="button" className="btn small ghost" onClick={() => void refresh()}>
@@ -134,6 +140,11 @@ export function ExperimentsRoom() {
           <div role="alert" className="error-box exp-filter-error">
             {filterError}
           </div>
+        )}
+        {filterNotice && (
+          <p role="note" className="exp-filter-notice">
+            {filterNotice}
+          </p>
         )}
         {experiment?.lifecycleStage === 'deleted' && (
           <p className="muted exp-deleted-note">
@@ -146,14 +157,12 @@ export function ExperimentsRoom() {
           </div>
         )}
         <div className="exp-main">
-          <div className="exp-runs">
-            <RunsTable />
-          </div>
+          <div className="exp-runs">{grouped ? <GroupsTable /> : <RunsTable />}</div>
           <div className="exp-detail-pane">
             <RunDetails />
           </div>
         </div>
-        <div className="exp-bottom">{view === 'compare' && selected.length >= 2 ? <ComparePanel /> : <MetricChart />}</div>
+        <div className="exp-bottom">{grouped ? <GroupChart /> : view === 'compare' && selected.length >= 2 ? <ComparePanel /> : <MetricChart />}</div>
       </div>
     </div>
   )

@@ -2,13 +2,15 @@ import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { MetricSeries } from '../../../../shared/api'
 import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
-import { plotlyDateToMs, rangeToRequest, smooth, xValues, type XAxis } from './logic'
-import { useExperimentsStore } from './useExperimentsStore'
+import { loggedOncePerRun, plotlyDateToMs, rangeToRequest, singleXRange, smooth, traceMode, xValues, type XAxis } from './logic'
+import { formatValue, sortRuns, useExperimentsStore, type ChartKind } from './useExperimentsStore'
 import { plural } from '../../lib/format'
 
 const MAX_POINTS = 500
 /** Overlaying more lines than this is unreadable (and one request each). */
 const MAX_RUNS = 20
+/** Bars per run at most (a bar chart of more is a wall). */
+const MAX_BARS = 200
 const COLORS = ['#5b8def', '#ef6b73', '#5cc98f', '#f2b84b', '#b07cf0', '#4fc3d9', '#f08a4b', '#9aa4b2', '#e46fb3', '#8bc34a']
 
 interface Loaded {
@@ -38,6 +40,9 @@ export function MetricChart() {
   const revision = useExperimentsStore((s) => s.revision)
   const xAxis = useExperimentsStore((s) => s.xAxis)
   const setXAxis = useExperimentsStore((s) => s.setXAxis)
+  const sort = useExperimentsStore((s) => s.sort)
+  const chartKind = useExperimentsStore((s) => s.chartKind)
+  const setChartKind = useExperimentsStore((s) => s.setChartKind)
 
   const [range, setRange] = useState<[number, number] | null>(null)
   /** Bumped by "Reset zoom": a new uirevision makes plotly autorange again. */
@@ -98,7 +103,35 @@ export function MetricChart() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [chartKey, idsKey, range, revision, xAxis])
 
+  const oncePerRun = loggedOncePerRun(loaded.map((l) => l.series.total))
+  const bars = chartKind === 'bars' || (chartKind === 'auto' && oncePerRun)
+  // bars: the selected runs, or every run of the table when none is chosen
+  const barRuns = useMemo(() => {
+    if (!bars || !chartKey) return []
+    const ids = selected.length > 0 ? selected : detailRunId ? [detailRunId] : null
+    const byId = new Map(runs.map((r) => [r.runId, r]))
+    const list = ids ? ids.map((id) => byId.get(id)).filter((r) => r !== undefined) : runs
+    return sortRuns(list, sort)
+      .map((r) => ({ name: r.runName || r.runId, value: r.metrics.find((m) => m.key === chartKey)?.value ?? null }))
+      .filter((b): b is { name: string; value: number } => b.value !== null)
+      .slice(0, MAX_BARS)
+  }, [bars, chartKey, selected, detailRunId, runs, sort])
+
   const data = useMemo(() => {
+    if (bars) {
+      return [
+        {
+          type: 'bar',
+          x: barRuns.map((b) => b.name),
+          y: barRuns.map((b) => b.value),
+          text: barRuns.map((b) => formatValue(b.value, 'metrics')),
+          textposition: 'auto',
+          marker: { color: COLORS[0] },
+          hovertemplate: '%{x}: %{y}<extra></extra>',
+          name: chartKey ?? ''
+        }
+      ]
+    }
     const traces: Record<string, unknown>[] = []
     loaded.forEach((l, i) => {
       const color = COLORS[i % COLORS.length]
@@ -107,20 +140,22 @@ export function MetricChart() {
       if (smoothing > 0) {
         traces.push({ type: 'scatter', mode: 'lines', x, y, name: `${l.name} (raw)`, line: { color, width: 1 }, opacity: 0.25, showlegend: false, hoverinfo: 'skip' })
       }
-      traces.push({ type: 'scatter', mode: 'lines', x, y: smooth(y, smoothing), name: l.name, line: { color, width: 1.6 }, connectgaps: false })
+      traces.push({ type: 'scatter', mode: traceMode(x.length), x, y: smooth(y, smoothing), name: l.name, line: { color, width: 1.6 }, marker: { color, size: 7 }, connectgaps: false })
     })
     return traces
-  }, [loaded, smoothing, xAxis])
+  }, [bars, barRuns, chartKey, loaded, smoothing, xAxis])
 
-  const layout = useMemo(
-    () => ({
-      uirevision: `${chartKey}|${idsKey}|${logY}|${xAxis}|${zoomEpoch}`,
-      showlegend: true,
-      xaxis: { title: { text: AXIS_TITLE[xAxis] }, type: xAxis === 'wall' ? 'date' : 'linear' },
+  const layout = useMemo(() => {
+    const single = bars ? null : singleXRange(loaded.map((l) => xValues(l.series, xAxis, l.base)), xAxis)
+    return {
+      uirevision: `${chartKey}|${idsKey}|${logY}|${xAxis}|${zoomEpoch}|${bars}|${single ? single.range.join() : ''}`,
+      showlegend: !bars,
+      xaxis: bars
+        ? { type: 'category', automargin: true }
+        : { title: { text: AXIS_TITLE[xAxis] }, type: xAxis === 'wall' ? 'date' : 'linear', ...(single ? { range: single.range, ...(single.tickvals ? { tickvals: single.tickvals } : {}) } : {}) },
       yaxis: { type: logY ? 'log' : 'linear', title: { text: chartKey ?? '' } }
-    }),
-    [chartKey, idsKey, logY, xAxis, zoomEpoch]
-  )
+    }
+  }, [bars, loaded, chartKey, idsKey, logY, xAxis, zoomEpoch])
 
   const onRelayout = useCallback(
     (e: Record<string, unknown>) => {
@@ -151,6 +186,14 @@ export function MetricChart() {
                 {k}
               </option>
             ))}
+          </select>
+        </label>
+        <label className="inline-field">
+          <span>Plot</span>
+          <select aria-label="Plot kind" value={chartKind} onChange={(e) => setChartKind(e.target.value as ChartKind)}>
+            <option value="auto">Auto{chartKind === 'auto' ? (bars ? ' (bar per run)' : ' (curves)') : ''}</option>
+            <option value="lines">Curves</option>
+            <option value="bars">Bar per run</option>
           </select>
         </label>
         <label className="inline-field">
@@ -186,7 +229,9 @@ export function MetricChart() {
         )}
         <span className="spacer" />
         <span className="muted exp-note" role="status">
-          {busy ? 'Loading…' : loaded.length ? `${shown.toLocaleString()} of ${plural(total, 'point')}${downsampled ? ' (downsampled; zoom in for raw)' : ' (raw)'}` : ''}
+          {bars
+            ? `${plural(barRuns.length, 'run')}, latest value each`
+            : busy ? 'Loading…' : loaded.length ? `${shown.toLocaleString()} of ${plural(total, 'point')}${downsampled ? ' (downsampled; zoom in for raw)' : ' (raw)'}` : ''}
           {selected.length > MAX_RUNS ? ` · first ${MAX_RUNS} of ${selected.length} selected runs` : ''}
         </span>
       </div>
@@ -195,15 +240,17 @@ export function MetricChart() {
           {error}
         </div>
       )}
-      {runIds.length === 0 ? (
+      {bars && barRuns.length === 0 ? (
+        <div className="empty-note muted">No run has a value of {chartKey ?? 'this metric'}.</div>
+      ) : !bars && runIds.length === 0 ? (
         <div className="empty-note muted">Select runs to chart their metrics.</div>
       ) : (
         <PlotlyChart
           data={data}
           layout={layout}
-          label={`${chartKey ?? 'Metric'} by ${xAxis === 'step' ? 'step' : xAxis === 'wall' ? 'time' : 'relative time'}`}
-          description={`${chartKey ?? 'metric'} for ${loaded.map((l) => l.name).join(', ')}`}
-          onRelayout={onRelayout}
+          label={bars ? `${chartKey ?? 'Metric'} per run` : `${chartKey ?? 'Metric'} by ${xAxis === 'step' ? 'step' : xAxis === 'wall' ? 'time' : 'relative time'}`}
+          description={bars ? barRuns.map((b) => `${b.name}: ${formatValue(b.value, 'metrics')}`).join(', ') : `${chartKey ?? 'metric'} for ${loaded.map((l) => l.name).join(', ')}`}
+          onRelayout={bars ? undefined : onRelayout}
         />
       )}
     </section>

@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useState, type KeyboardEvent as ReactKeyboardEvent, type PointerEvent as ReactPointerEvent } from 'react'
+import { cellTitle, orderColumns } from './logic'
 import { cellValue, columnLabel, formatValue, sortRuns, useExperimentsStore, type ColumnId } from './useExperimentsStore'
 import { useScrollViewport } from '../../lib/useScrollViewport'
 
@@ -7,6 +8,55 @@ const OVERSCAN = 8
 const CHECK_W = 36
 const NAME_W = 180
 const COL_W = 120
+const MIN_W = 48
+const MAX_W = 800
+
+function defaultWidth(c: ColumnId): number {
+  // wide enough for the header's text (about 7 px a character at 12 px, plus padding and the sort arrow)
+  return c === 'run.name' ? NAME_W : c === 'run.start' ? 170 : c === 'run.status' ? 90 : Math.min(240, Math.max(COL_W, 30 + 7 * c.length))
+}
+
+/** A drag handle (and arrow keys) on a column header's right edge. */
+function ResizeHandle({ label, width, onResize }: { label: string; width: number; onResize(w: number): void }) {
+  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
+    e.preventDefault()
+    e.stopPropagation()
+    const x0 = e.clientX
+    const w0 = width
+    const el = e.currentTarget
+    el.setPointerCapture(e.pointerId)
+    const move = (ev: PointerEvent) => onResize(Math.max(MIN_W, Math.min(MAX_W, Math.round(w0 + ev.clientX - x0))))
+    const up = () => {
+      el.removeEventListener('pointermove', move)
+      el.removeEventListener('pointerup', up)
+      el.removeEventListener('pointercancel', up)
+    }
+    el.addEventListener('pointermove', move)
+    el.addEventListener('pointerup', up)
+    el.addEventListener('pointercancel', up)
+  }
+  const onKeyDown = (e: ReactKeyboardEvent<HTMLDivElement>) => {
+    const step = e.shiftKey ? 40 : 10
+    if (e.key === 'ArrowRight') onResize(Math.min(MAX_W, width + step))
+    else if (e.key === 'ArrowLeft') onResize(Math.max(MIN_W, width - step))
+    else return
+    e.preventDefault()
+  }
+  return (
+    <div
+      role="separator"
+      aria-orientation="vertical"
+      aria-label={`Resize column ${label}`}
+      aria-valuenow={width}
+      aria-valuemin={MIN_W}
+      aria-valuemax={MAX_W}
+      tabIndex={0}
+      className="exp-resize"
+      onPointerDown={onPointerDown}
+      onKeyDown={onKeyDown}
+    />
+  )
+}
 
 /** The runs of the selected experiment: a virtualized ARIA grid (only the visible rows are in the DOM). */
 export function RunsTable() {
@@ -21,8 +71,9 @@ export function RunsTable() {
   const showDetails = useExperimentsStore((s) => s.showDetails)
 
   const sorted = useMemo(() => sortRuns(runs, sort), [runs, sort])
-  const cols: ColumnId[] = useMemo(() => ['run.name', 'run.start', 'run.status', ...columns], [columns])
-  const widths = cols.map((c) => (c === 'run.name' ? NAME_W : c === 'run.start' ? 160 : c === 'run.status' ? 90 : COL_W))
+  const cols: ColumnId[] = useMemo(() => orderColumns(columns), [columns])
+  const [resized, setResized] = useState<Record<ColumnId, number>>({})
+  const widths = cols.map((c) => resized[c] ?? defaultWidth(c))
   const totalW = CHECK_W + widths.reduce((a, b) => a + b, 0)
 
   const { ref: scroller, view } = useScrollViewport()
@@ -50,7 +101,7 @@ export function RunsTable() {
       <div style={{ width: totalW, minWidth: '100%' }}>
         <div role="rowgroup" className="g-head-group">
           <div role="row" aria-rowindex={1} className="g-head exp-row" style={{ height: ROW_H + 4 }}>
-            <div role="columnheader" className="g-hcell exp-check" style={{ width: CHECK_W }}>
+            <div role="columnheader" className="g-hcell exp-check exp-pin" style={{ width: CHECK_W, left: 0 }}>
               <input
                 type="checkbox"
                 aria-label="Select all runs"
@@ -62,14 +113,16 @@ export function RunsTable() {
               <div
                 key={c}
                 role="columnheader"
-                className="g-hcell"
-                style={{ width: widths[i] }}
+                aria-label={columnLabel(c)}
+                className={`g-hcell ${c === 'run.name' ? 'exp-pin' : ''}`}
+                style={{ width: widths[i], ...(c === 'run.name' ? { left: CHECK_W } : {}) }}
                 aria-sort={sort.col === c ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
               >
-                <button type="button" className="exp-sort" onClick={() => setSort(c)} title={`Sort by ${columnLabel(c)}`}>
+                <button type="button" className="exp-sort" onClick={() => setSort(c)} title={`${columnLabel(c)} (click to sort)`}>
                   <span className="g-hname">{columnLabel(c)}</span>
                   <span aria-hidden="true">{sort.col === c ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}</span>
                 </button>
+                <ResizeHandle label={columnLabel(c)} width={widths[i]} onResize={(w) => setResized((r) => ({ ...r, [c]: w }))} />
               </div>
             ))}
           </div>
@@ -88,20 +141,25 @@ export function RunsTable() {
                 className={`g-row exp-row ${i % 2 ? 'odd' : ''} ${detailRunId === run.runId ? 'current' : ''} ${run.lifecycleStage === 'deleted' ? 'deleted' : ''}`}
                 style={{ transform: `translateY(${i * ROW_H}px)`, height: ROW_H }}
               >
-                <div role="gridcell" className="g-cell exp-check" style={{ width: CHECK_W }}>
+                <div role="gridcell" className="g-cell exp-check exp-pin" style={{ width: CHECK_W, left: 0 }}>
                   <input type="checkbox" aria-label={`Select run ${name}`} checked={checked} onChange={() => toggleSelected(run.runId)} />
                 </div>
-                {cols.map((c, j) => (
-                  <div key={c} role="gridcell" className="g-cell" style={{ width: widths[j] }}>
-                    {c === 'run.name' ? (
-                      <button type="button" className="link-btn exp-name" onClick={() => showDetails(run.runId)} aria-label={`Show details of ${name}`}>
-                        {name}
-                      </button>
-                    ) : (
-                      formatValue(cellValue(run, c), c)
-                    )}
-                  </div>
-                ))}
+                {cols.map((c, j) => {
+                  if (c === 'run.name')
+                    return (
+                      <div key={c} role="gridcell" className="g-cell exp-pin" style={{ width: widths[j], left: CHECK_W }}>
+                        <button type="button" className="link-btn exp-name" onClick={() => showDetails(run.runId)} aria-label={`Show details of ${name}`} title={name}>
+                          {name}
+                        </button>
+                      </div>
+                    )
+                  const v = cellValue(run, c)
+                  return (
+                    <div key={c} role="gridcell" className="g-cell" style={{ width: widths[j] }} title={cellTitle(v, c)}>
+                      {formatValue(v, c)}
+                    </div>
+                  )
+                })}
               </div>
             )
           })}

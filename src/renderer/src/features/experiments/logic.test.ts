@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TrackingRun } from '../../../../shared/api'
-import { cellValue, plotlyDateToMs, rangeToRequest, smooth, sortRuns, xValues } from './logic'
+import { cellTitle, cellValue, formatMeanCi, loggedOncePerRun, orderColumns, plotlyDateToMs, rangeToRequest, singleXRange, smooth, sortRuns, traceMode, xValues } from './logic'
 
 const run = (name: string, lr: string | undefined, loss: number | null): TrackingRun => ({
   runId: name,
@@ -58,5 +58,59 @@ describe('time axes', () => {
     expect(rangeToRequest([0.4, 2.2], 'step', 0)).toEqual({ xMin: 0, xMax: 3 })
     expect(rangeToRequest([1, 2.5], 'relative', 10_000)).toEqual({ xMin: 11_000, xMax: 12_500 })
     expect(rangeToRequest([10_500.2, 12_000.7], 'wall', 0)).toEqual({ xMin: 10_500, xMax: 12_001 })
+  })
+})
+
+describe('few points stay visible', () => {
+  it('draws markers on short series, lines alone on long ones', () => {
+    expect(traceMode(1)).toBe('lines+markers')
+    expect(traceMode(30)).toBe('lines+markers')
+    expect(traceMode(31)).toBe('lines')
+  })
+  it('centres a chart whose points share one step on that step', () => {
+    expect(singleXRange([[0], [0]], 'step')).toEqual({ range: [-0.5, 0.5], tickvals: [0] })
+    expect(singleXRange([[999]], 'step')).toEqual({ range: [998.5, 999.5], tickvals: [999] })
+    expect(singleXRange([[5_000]], 'wall')).toEqual({ range: [4_000, 6_000] })
+    expect(singleXRange([[0, 1]], 'step')).toBeNull()
+    expect(singleXRange([[0], [3]], 'step')).toBeNull()
+    expect(singleXRange([[]], 'step')).toBeNull()
+  })
+  it('recognises a metric logged once per run', () => {
+    expect(loggedOncePerRun([1, 1, 1])).toBe(true)
+    expect(loggedOncePerRun([1, 0])).toBe(true)
+    expect(loggedOncePerRun([1, 2])).toBe(false)
+    expect(loggedOncePerRun([0])).toBe(false)
+    expect(loggedOncePerRun([])).toBe(false)
+  })
+})
+
+describe('runs table columns', () => {
+  it('puts the chosen metrics next to the run name, before dates, status and params', () => {
+    expect(orderColumns(['params.a', 'params.b', 'metrics.acc', 'tags.t', 'metrics.auc'])).toEqual([
+      'run.name',
+      'metrics.acc',
+      'metrics.auc',
+      'run.start',
+      'run.status',
+      'params.a',
+      'params.b',
+      'tags.t'
+    ])
+  })
+  it('gives every cell its full text as a tooltip', () => {
+    expect(cellTitle('a-very-long-parameter-value', 'params.x')).toBe('a-very-long-parameter-value')
+    expect(cellTitle(0.123456789, 'metrics.acc')).toBe('0.123456789')
+    expect(cellTitle(Date.UTC(2026, 0, 2), 'run.start')).toContain('2026')
+    expect(cellTitle(null, 'params.x')).toBe('')
+  })
+})
+
+describe('group statistics as text', () => {
+  it('rounds the interval to two significant digits and the mean to match', () => {
+    expect(formatMeanCi({ n: 3, mean: 0.82, ci95: 0.0496824 })).toBe('0.820 ± 0.050')
+    expect(formatMeanCi({ n: 3, mean: 1234.5678, ci95: 12.3 })).toBe('1235 ± 12')
+    expect(formatMeanCi({ n: 3, mean: 2, ci95: 2.484138 })).toBe('2.0 ± 2.5')
+    expect(formatMeanCi({ n: 1, mean: 0.7, ci95: null })).toBe('0.7 (n = 1)')
+    expect(formatMeanCi({ n: 2, mean: 0.5, ci95: 0 })).toBe('0.5 ± 0')
   })
 })

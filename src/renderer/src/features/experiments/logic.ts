@@ -101,3 +101,58 @@ export function rangeToRequest(range: [number, number], axis: XAxis, base: numbe
   if (axis === 'wall') return { xMin: Math.floor(range[0]), xMax: Math.ceil(range[1]) }
   return { xMin: Math.floor(base + range[0] * 1000), xMax: Math.ceil(base + range[1] * 1000) }
 }
+
+/** Few points: draw markers too, so that one or two points are visible (a line needs two). */
+export const MARKERS_UP_TO = 30
+export function traceMode(points: number): 'lines' | 'lines+markers' {
+  return points <= MARKERS_UP_TO ? 'lines+markers' : 'lines'
+}
+
+/**
+ * The x range for a chart whose points all sit at one x (a metric logged once): centred on it, one
+ * unit wide on the step axis, so that the point is in the middle and the ticks are that step.
+ * Null when the points span a range (plotly's autorange is right then).
+ */
+export function singleXRange(xs: number[][], axis: XAxis): { range: [number, number]; tickvals?: number[] } | null {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const s of xs) for (const x of s) if (Number.isFinite(x)) (lo = Math.min(lo, x)), (hi = Math.max(hi, x))
+  if (!Number.isFinite(lo) || lo !== hi) return null
+  if (axis === 'step') return { range: [lo - 0.5, lo + 0.5], tickvals: [lo] }
+  // time axes: a second either side (ms for wall time, seconds for relative)
+  const half = axis === 'wall' ? 1000 : 1
+  return { range: [lo - half, lo + half] }
+}
+
+/** A metric logged once per run (every series has at most one point): a bar per run says more than a chart of dots. */
+export function loggedOncePerRun(totals: number[]): boolean {
+  return totals.length > 0 && totals.every((n) => n <= 1) && totals.some((n) => n === 1)
+}
+
+/**
+ * The runs table's columns in display order: the run name, then the chosen metrics (so that they show
+ * without scrolling), then start and status, then params and tags as chosen.
+ */
+export function orderColumns(chosen: ColumnId[]): ColumnId[] {
+  const metrics = chosen.filter((c) => c.startsWith('metrics.'))
+  const rest = chosen.filter((c) => !c.startsWith('metrics.'))
+  return ['run.name', ...metrics, 'run.start', 'run.status', ...rest]
+}
+
+/** The full text of a cell, for its tooltip (dates with the time zone). */
+export function cellTitle(v: string | number | null, col: ColumnId): string {
+  if (v === null) return ''
+  if (col === 'run.start' && typeof v === 'number') return new Date(v).toString()
+  return String(v)
+}
+
+/**
+ * `mean ± half-width` with the interval to two significant digits and the mean to the same
+ * decimals (`0.820 ± 0.050`); one value has no interval (`0.7 (n = 1)`).
+ */
+export function formatMeanCi(s: { n: number; mean: number; ci95: number | null }): string {
+  if (s.ci95 === null) return `${formatValue(s.mean, 'metrics')} (n = 1)`
+  if (s.ci95 === 0 || !Number.isFinite(s.ci95)) return `${formatValue(s.mean, 'metrics')} ± ${s.ci95}`
+  const d = Math.min(10, Math.max(0, 1 - Math.floor(Math.log10(Math.abs(s.ci95)))))
+  return `${s.mean.toFixed(d)} ± ${s.ci95.toFixed(d)}`
+}

@@ -12,10 +12,8 @@ import { KeyValueTable } from '../../components/KeyValueTable'
 
 async function openInExperiments(experimentId: string, runId: string) {
   const { useExperimentsStore } = await import('../experiments/useExperimentsStore')
-  const s = useExperimentsStore.getState()
-  s.selectExperiment(experimentId)
-  s.showDetails(runId)
   useCommandStore.getState().run('room.experiments')
+  await useExperimentsStore.getState().openRun(experimentId, runId)
 }
 
 function ConfirmCancel({ name, onConfirm, onClose }: { name: string; onConfirm(): void; onClose(): void }) {

@@ -1,5 +1,5 @@
 import type { InputHTMLAttributes } from 'react'
-import type { FieldError, JobTarget } from '../../../../shared/jobs'
+import type { FieldError, JobTarget, TargetAvailability } from '../../../../shared/jobs'
 import { isSlurmTarget, type EntryKind, type JobForm, type KeyValueRow, type MetricRow } from './form'
 import { RowsField } from './RowsField'
 import { FormField } from './widgets'
@@ -13,7 +13,8 @@ export interface FormBinding {
 }
 
 export const ENTRY_LABEL: Record<EntryKind, string> = { script: 'Script path', module: 'Module', command: 'Command', notebook: 'Notebook path' }
-const ENTRY_PLACEHOLDER: Record<EntryKind, string> = { script: 'train.py', module: 'package.train', command: 'python train.py --epochs 3', notebook: 'analysis.ipynb' }
+/** Examples, worded as examples (a placeholder must never pass for a value). */
+const ENTRY_PLACEHOLDER: Record<EntryKind, string> = { script: 'e.g. train.py', module: 'e.g. package.train', command: 'e.g. python train.py --epochs 3', notebook: 'e.g. analysis.ipynb' }
 
 /** Labels of the spec's fields, for the problem summary next to Submit. */
 export const FIELD_LABELS: [string, string][] = [
@@ -48,11 +49,14 @@ function TextInput({ value, onChange, ...rest }: { value: string; onChange(v: st
   return <input type="text" autoComplete="off" spellCheck={false} value={value} onChange={(e) => onChange(e.target.value)} {...rest} />
 }
 
-export function TargetOptions({ targets }: { targets: JobTarget[] }) {
+export function TargetOptions({ targets, slurmHere }: { targets: JobTarget[]; slurmHere?: TargetAvailability | null }) {
+  const noSlurm = slurmHere && !slurmHere.ok
   return (
     <>
       <option value="local">Local (this computer)</option>
-      <option value="slurm-local">Slurm on this machine</option>
+      <option value="slurm-local" title={noSlurm ? slurmHere.message : undefined}>
+        {noSlurm ? 'Slurm on this machine — not available here' : 'Slurm on this machine'}
+      </option>
       {targets.map((t) => (
         <option key={t.id} value={`target:${t.id}`}>
           {t.name} ({t.kind === 'ssh' ? 'SSH host' : t.ssh ? `Slurm via ${t.ssh.host}` : 'Slurm'})
@@ -63,18 +67,18 @@ export function TargetOptions({ targets }: { targets: JobTarget[] }) {
 }
 
 /** Name, target, entry point and environment. */
-export function BasicsFields({ b, targets, onManageTargets }: { b: FormBinding; targets: JobTarget[]; onManageTargets(): void }) {
+export function BasicsFields({ b, targets, slurmHere, onManageTargets }: { b: FormBinding; targets: JobTarget[]; slurmHere?: TargetAvailability | null; onManageTargets(): void }) {
   const { form, patch, errorsFor, touch } = b
   const argsApply = form.entryKind === 'script' || form.entryKind === 'module'
   return (
     <div className="job-grid">
       <FormField label="Name" errors={errorsFor('name')} onLeave={() => touch('name')}>
-        <TextInput value={form.name} onChange={(name) => patch({ name })} placeholder="train-resnet" autoFocus />
+        <TextInput value={form.name} onChange={(name) => patch({ name })} placeholder="e.g. train-resnet" autoFocus />
       </FormField>
       <div className="job-target">
         <FormField label="Target" errors={errorsFor('target')} onLeave={() => touch('target')} className="grow">
           <select value={form.target} onChange={(e) => patch({ target: e.target.value })}>
-            <TargetOptions targets={targets} />
+            <TargetOptions targets={targets} slurmHere={slurmHere} />
           </select>
         </FormField>
         <button type="button" className="btn small ghost" onClick={onManageTargets}>
@@ -100,14 +104,14 @@ export function BasicsFields({ b, targets, onManageTargets }: { b: FormBinding; 
       <FormField label="Source directory" errors={errorsFor('sourceDir')} onLeave={() => touch('sourceDir')} hint="Packaged and synced, honouring .gitignore. Empty: the workspace.">
         <TextInput className="mono" value={form.sourceDir} onChange={(sourceDir) => patch({ sourceDir })} />
       </FormField>
-      <FormField label="Python" errors={errorsFor('env.python')} onLeave={() => touch('env.python')} hint="Interpreter on the target. Empty: the default.">
-        <TextInput className="mono" value={form.python} onChange={(python) => patch({ python })} placeholder="python3" />
+      <FormField label="Python" errors={errorsFor('env.python')} onLeave={() => touch('env.python')} hint="Interpreter on the target. Empty: the selected interpreter here, python3 elsewhere.">
+        <TextInput className="mono" value={form.python} onChange={(python) => patch({ python })} placeholder="e.g. /opt/venv/bin/python" />
       </FormField>
       <FormField label="Experiment" errors={errorsFor('experimentName')} onLeave={() => touch('experimentName')}>
-        <TextInput value={form.experimentName} onChange={(experimentName) => patch({ experimentName })} placeholder="Jobs" />
+        <TextInput value={form.experimentName} onChange={(experimentName) => patch({ experimentName })} />
       </FormField>
       <FormField label="Modules (Slurm)" errors={errorsFor('env.modules')} onLeave={() => touch('env.modules')} hint={isSlurmTarget(form.target, targets) ? '`module load` lines, comma-separated' : 'Used on Slurm targets only'}>
-        <TextInput className="mono" value={form.modules} onChange={(modules) => patch({ modules })} placeholder="cuda/12.1, gcc" />
+        <TextInput className="mono" value={form.modules} onChange={(modules) => patch({ modules })} placeholder="e.g. cuda/12.1, gcc" />
       </FormField>
       <div className="span2">
         <RowsField<KeyValueRow>
@@ -116,8 +120,8 @@ export function BasicsFields({ b, targets, onManageTargets }: { b: FormBinding; 
           noun="environment variable"
           rows={form.envVars}
           columns={[
-            { key: 'key', label: 'Variable name', placeholder: 'NAME', className: 'job-key' },
-            { key: 'value', label: 'Variable value', placeholder: 'value' }
+            { key: 'key', label: 'Variable name', placeholder: 'e.g. NAME', className: 'job-key' },
+            { key: 'value', label: 'Variable value', placeholder: 'e.g. 1' }
           ]}
           blank={() => ({ key: '', value: '' })}
           onChange={(envVars) => patch({ envVars })}
@@ -133,9 +137,9 @@ export function BasicsFields({ b, targets, onManageTargets }: { b: FormBinding; 
 /** Hyperparameters, resources and metric definitions. */
 export function TrainingFields({ b }: { b: FormBinding }) {
   const { form, patch, errorsFor, touch } = b
-  const num = (label: string, field: string, key: 'cpus' | 'memoryMb' | 'gpus' | 'timeLimitMin' | 'nodes', placeholder?: string) => (
+  const num = (label: string, field: string, key: 'cpus' | 'memoryMb' | 'gpus' | 'timeLimitMin' | 'nodes') => (
     <FormField label={label} errors={errorsFor(field)} onLeave={() => touch(field)}>
-      <TextInput inputMode="numeric" value={form[key]} onChange={(v) => patch({ [key]: v })} placeholder={placeholder} />
+      <TextInput inputMode="numeric" value={form[key]} onChange={(v) => patch({ [key]: v })} />
     </FormField>
   )
   return (
@@ -146,8 +150,8 @@ export function TrainingFields({ b }: { b: FormBinding }) {
         noun="hyperparameter"
         rows={form.hyperparameters}
         columns={[
-          { key: 'key', label: 'Hyperparameter name', placeholder: 'lr', className: 'job-key' },
-          { key: 'value', label: 'Hyperparameter value', placeholder: '0.01' }
+          { key: 'key', label: 'Hyperparameter name', placeholder: 'e.g. lr', className: 'job-key' },
+          { key: 'value', label: 'Hyperparameter value', placeholder: 'e.g. 0.01' }
         ]}
         blank={() => ({ key: '', value: '' })}
         onChange={(hyperparameters) => patch({ hyperparameters })}
@@ -158,15 +162,16 @@ export function TrainingFields({ b }: { b: FormBinding }) {
       <fieldset className="job-rows">
         <legend>Resources</legend>
         <div className="job-grid job-grid-3">
-          {num('CPUs', 'resources.cpus', 'cpus', '1')}
-          {num('Memory (MB)', 'resources.memoryMb', 'memoryMb', '4096')}
-          {num('GPUs', 'resources.gpus', 'gpus', '0')}
-          {num('Time limit (min)', 'resources.timeLimitMin', 'timeLimitMin', '60')}
+          {num('CPUs', 'resources.cpus', 'cpus')}
+          {num('Memory (MB)', 'resources.memoryMb', 'memoryMb')}
+          {num('GPUs', 'resources.gpus', 'gpus')}
+          {num('Time limit (min)', 'resources.timeLimitMin', 'timeLimitMin')}
           <FormField label="Partition" errors={errorsFor('resources.partition')} onLeave={() => touch('resources.partition')}>
-            <TextInput value={form.partition} onChange={(partition) => patch({ partition })} placeholder="default" />
+            <TextInput value={form.partition} onChange={(partition) => patch({ partition })} />
           </FormField>
-          {num('Nodes', 'resources.nodes', 'nodes', '1')}
+          {num('Nodes', 'resources.nodes', 'nodes')}
         </div>
+        <p className="field-hint job-res-hint">Left empty, CPUs, memory, time limit and partition are the target's defaults (on this computer: no limit).</p>
         {errorsFor('resources').filter((e) => e.field === 'resources' || e.field === 'resources.torchrun').length > 0 && (
           <span className="field-error">{errorsFor('resources').filter((e) => e.field === 'resources' || e.field === 'resources.torchrun').map((e) => e.message).join('; ')}</span>
         )}
@@ -177,8 +182,8 @@ export function TrainingFields({ b }: { b: FormBinding }) {
         noun="metric definition"
         rows={form.metricDefinitions}
         columns={[
-          { key: 'name', label: 'Metric name', placeholder: 'loss', className: 'job-key' },
-          { key: 'regex', label: 'Metric regex', placeholder: 'loss=([0-9.eE+-]+)' }
+          { key: 'name', label: 'Metric name', placeholder: 'e.g. loss', className: 'job-key' },
+          { key: 'regex', label: 'Metric regex', placeholder: 'e.g. loss=([0-9.eE+-]+)' }
         ]}
         blank={() => ({ name: '', regex: '' })}
         onChange={(metricDefinitions) => patch({ metricDefinitions })}

@@ -4,6 +4,7 @@ import type { JobDetail } from '../../../../shared/jobs'
 import { call } from '../../api/client'
 import { toUiError } from '../../lib/errors'
 import { PlotlyChart } from '../experiments/PlotlyChart'
+import { singleXRange } from '../experiments/logic'
 import { formatMetric, isActive } from './format'
 import { plural } from '../../lib/format'
 
@@ -11,7 +12,21 @@ const MAX_CHARTS = 6
 const MAX_POINTS = 400
 const MIN_REFETCH_MS = 1500
 
-/** One line chart per metric of the job's tracking run, refreshed (at most every 1.5 s) as the job reports. */
+/** A step axis; one step alone is centred with that step as its only tick (not −1 to 1). */
+function jobChartLayout(steps: number[]): Record<string, unknown> {
+  const single = singleXRange([steps], 'step')
+  return {
+    showlegend: false,
+    margin: { l: 44, r: 10, t: 6, b: 28 },
+    xaxis: { title: { text: 'step' }, ...(single ? { range: single.range, tickvals: single.tickvals } : {}) }
+  }
+}
+
+/**
+ * One line chart per metric of the job's tracking run, refreshed (at most every 1.5 s) as the job
+ * reports: the store refetches the job when its run changes (`tracking.changed`), so its latest
+ * metrics, and with them these series, follow the points as they are logged.
+ */
 export function JobMetrics({ detail }: { detail: JobDetail }) {
   const keys = useMemo(() => {
     const k = new Set(Object.keys(detail.metrics))
@@ -19,7 +34,6 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
     return [...k].sort().slice(0, MAX_CHARTS)
   }, [detail.metrics, detail.spec.metricDefinitions])
   const keysKey = keys.join('\u0000')
-  const metricsKey = JSON.stringify(detail.metrics)
   const [series, setSeries] = useState<Record<string, MetricSeries>>({})
   const [error, setError] = useState<string | null>(null)
   const last = useRef(0)
@@ -46,9 +60,9 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
       alive = false
       clearTimeout(t)
     }
-    // metricsKey: the latest values changed, so the history grew
+    // detail: refetched when the run changed or the job moved on, so the history may have grown
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [detail.runId, keysKey, metricsKey, detail.state])
+  }, [detail, keysKey])
 
   if (!detail.runId) return <p className="muted empty-note">This job has no tracking run.</p>
   if (keys.length === 0)
@@ -76,8 +90,8 @@ export function JobMetrics({ detail }: { detail: JobDetail }) {
             </figcaption>
             {s && s.total > 0 ? (
               <PlotlyChart
-                data={[{ type: 'scatter', mode: s.total <= 40 ? 'lines+markers' : 'lines', x: s.steps, y: s.values, name: key, line: { color: '#5b8def', width: 1.6 }, marker: { size: 4 } }]}
-                layout={{ showlegend: false, margin: { l: 44, r: 10, t: 6, b: 28 }, xaxis: { title: { text: 'step' } } }}
+                data={[{ type: 'scatter', mode: s.total <= 40 ? 'lines+markers' : 'lines', x: s.steps, y: s.values, name: key, line: { color: '#5b8def', width: 1.6 }, marker: { size: 6 } }]}
+                layout={jobChartLayout(s.steps)}
                 label={`${key} by step`}
                 description={`${key} of ${detail.name}: ${plural(s.total, 'point')}${s.values.length ? `, last ${formatMetric(s.values[s.values.length - 1] ?? null)}` : ''}`}
                 height={150}

@@ -30,6 +30,8 @@ export function SubmitDialog({ draft }: { draft: SubmitDraft }) {
   const targets = useJobsStore((s) => s.targets)
   const close = useJobsStore((s) => s.closeSubmit)
   const submitted = useJobsStore((s) => s.submitted)
+  const submitFailed = useJobsStore((s) => s.submitFailed)
+  const slurmHere = useJobsStore((s) => s.slurmHere)
   const showTargets = useJobsStore((s) => s.showTargets)
   const [form, setForm] = useState<JobForm>(() => initialForm(draft))
   // a prefilled (cloned) form shows its problems at once; a fresh one as fields are left
@@ -99,6 +101,11 @@ export function SubmitDialog({ draft }: { draft: SubmitDraft }) {
       }
     } catch (e) {
       const err = toUiError(e)
+      // the job was created and failed at submission: it exists, as failed, so show it (one outcome)
+      if (typeof err.details?.jobId === 'string' && local.spec) {
+        submitFailed(err.details.jobId, local.spec.name, err.message)
+        return
+      }
       const fe = err.details?.fieldErrors
       if (Array.isArray(fe) && fe.length > 0) {
         setServer({ key: specKey ?? '', errors: fe as FieldError[] })
@@ -124,7 +131,7 @@ export function SubmitDialog({ draft }: { draft: SubmitDraft }) {
           void submit()
         }}
       >
-        <BasicsFields b={b} targets={targets} onManageTargets={() => showTargets(true)} />
+        <BasicsFields b={b} targets={targets} slurmHere={slurmHere} onManageTargets={() => showTargets(true)} />
         <TrainingFields b={b} />
         <SweepFields
           sweep={form.sweep}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { JobSpec, JobTarget } from '../../../../shared/jobs'
-import { cloneName, emptyForm, notebookEntry, emptySpaceRow, errorsUnder, formToSpec, formToSweep, gridSize, joinArgs, parseValue, specToForm, splitArgs } from './form'
+import { cloneName, emptyForm, resubmitName, notebookEntry, emptySpaceRow, errorsUnder, formToSpec, formToSweep, gridSize, joinArgs, parseValue, specToForm, splitArgs } from './form'
 
 const targets: JobTarget[] = [
   { id: 't1', name: 'gpu-box', kind: 'ssh', ssh: { host: 'h', port: 22, username: 'u', hasPassphrase: false }, workRoot: '~/.atelier/jobs', partition: null, tracking: 'direct' },
@@ -50,7 +50,7 @@ describe('job form', () => {
       entry: { kind: 'script', path: 'train.py', args: ['--epochs', '3'] },
       env: { python: '/usr/bin/python3', vars: { A: '1' }, modules: ['cuda/12.1', 'gcc'] },
       hyperparameters: { lr: 0.1, opt: 'adam' },
-      resources: { cpus: 2, memoryMb: 512, timeLimitMin: 5, partition: 'debug' },
+      resources: { cpus: 2, memoryMb: 512, gpus: 0, timeLimitMin: 5, partition: 'debug', nodes: 1 },
       metricDefinitions: [{ name: 'loss', regex: 'loss=([0-9.]+)' }],
       experimentName: 'E'
     })
@@ -110,7 +110,8 @@ describe('job form', () => {
     const f = specToForm(spec, sweep)
     expect(f.sweep.enabled).toBe(true)
     expect(formToSweep(f.sweep).sweep).toEqual(sweep)
-    expect(formToSpec(f, []).spec).toEqual(spec)
+    // the defaults the form shows come back as values
+    expect(formToSpec(f, []).spec).toEqual({ ...spec, resources: { gpus: 0, nodes: 1 }, experimentName: 'Jobs' })
   })
 
   it('names clones', () => {
@@ -124,5 +125,30 @@ describe('job form', () => {
     expect(notebookEntry('/elsewhere/a.ipynb', '/ws/')).toEqual({ name: 'a', entry: { kind: 'notebook', path: 'a.ipynb' }, sourceDir: '/elsewhere' })
     expect(notebookEntry('rel/b.ipynb', null)).toEqual({ name: 'b', entry: { kind: 'notebook', path: 'rel/b.ipynb' } })
     expect(notebookEntry('C:\\ws\\c.ipynb', 'C:\\ws').entry).toEqual({ kind: 'notebook', path: 'c.ipynb' })
+  })
+
+  it('sends the defaults it shows: no GPUs, one node, the Jobs experiment; leaves limits to the target', () => {
+    const f = { ...emptyForm(), name: 'a', entryValue: 'x.py' }
+    expect([f.gpus, f.nodes, f.experimentName, f.cpus, f.memoryMb, f.timeLimitMin, f.partition]).toEqual(['0', '1', 'Jobs', '', '', '', ''])
+    expect(formToSpec(f, targets).spec).toEqual({
+      name: 'a',
+      target: { kind: 'local' },
+      entry: { kind: 'script', path: 'x.py' },
+      resources: { gpus: 0, nodes: 1 },
+      experimentName: 'Jobs'
+    })
+    // a spec without them (an older job, cloned) gets the same defaults back
+    expect(specToForm({ name: 'a', target: { kind: 'local' }, entry: { kind: 'script', path: 'x.py' } })).toMatchObject({ gpus: '0', nodes: '1', experimentName: 'Jobs' })
+  })
+
+  it('numbers a resubmitted job instead of repeating its name', () => {
+    expect(resubmitName('train', ['train'])).toBe('train-2')
+    expect(resubmitName('train', ['train', 'train-2'])).toBe('train-3')
+    expect(resubmitName('train-2', ['train', 'train-2'])).toBe('train-3')
+    expect(resubmitName('train', ['train', 'train-2', 'train-7', 'other-9'])).toBe('train-8')
+    // a name that merely ends in a number is not a resubmission
+    expect(resubmitName('resnet-50', ['resnet-50'])).toBe('resnet-50-2')
+    expect(resubmitName('a.b (x)', ['a.b (x)', 'a.b (x)-2'])).toBe('a.b (x)-3')
+    expect(resubmitName('x'.repeat(120), ['x'.repeat(120)])).toHaveLength(120)
   })
 })

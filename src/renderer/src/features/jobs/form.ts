@@ -73,14 +73,15 @@ export function emptyForm(): JobForm {
     envVars: [],
     modules: '',
     hyperparameters: [],
+    // defaults that apply are values, sent with the job: no GPUs, one node, the "Jobs" experiment
     cpus: '',
     memoryMb: '',
-    gpus: '',
+    gpus: '0',
     timeLimitMin: '',
     partition: '',
-    nodes: '',
+    nodes: '1',
     metricDefinitions: [],
-    experimentName: '',
+    experimentName: 'Jobs',
     sweep: { enabled: false, strategy: 'grid', space: [], maxTrials: '', concurrency: '', objectiveMetric: '', goal: 'minimize' }
   }
 }
@@ -270,12 +271,12 @@ export function specToForm(spec: JobSpec, sweep?: SweepConfig): JobForm {
   const s = (n: number | undefined) => (n === undefined ? '' : String(n))
   f.cpus = s(r.cpus)
   f.memoryMb = s(r.memoryMb)
-  f.gpus = s(r.gpus)
+  f.gpus = r.gpus === undefined ? f.gpus : s(r.gpus)
   f.timeLimitMin = s(r.timeLimitMin)
   f.partition = r.partition ?? ''
-  f.nodes = s(r.nodes)
+  f.nodes = r.nodes === undefined ? f.nodes : s(r.nodes)
   f.metricDefinitions = (spec.metricDefinitions ?? []).map((m) => ({ ...m }))
-  f.experimentName = spec.experimentName ?? ''
+  f.experimentName = spec.experimentName ?? f.experimentName
   if (sweep) {
     f.sweep = {
       enabled: true,
@@ -376,4 +377,23 @@ export function notebookEntry(path: string, workspace: string | null): Pick<JobS
   if (!norm.startsWith('/') && !/^[A-Za-z]:\//.test(norm)) return { name, entry: { kind: 'notebook', path: norm } }
   if (ws && norm.startsWith(ws + '/')) return { name, entry: { kind: 'notebook', path: norm.slice(ws.length + 1) } }
   return { name, entry: { kind: 'notebook', path: base }, sourceDir: path.slice(0, cut) || '/' }
+}
+
+/**
+ * The name of a resubmitted job: `name-2`, `name-3`… (the next number not taken). A name that is
+ * itself a resubmission (`train-2` while `train` exists) continues its family: `train-3`.
+ */
+export function resubmitName(name: string, existing: Iterable<string>): string {
+  const names = new Set(existing)
+  const m = /^(.*)-(\d+)$/.exec(name)
+  const base = m && names.has(m[1]) ? m[1] : name
+  const esc = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const re = new RegExp(`^${esc}-(\\d+)$`)
+  let n = 1
+  for (const x of names) {
+    const k = re.exec(x)
+    if (k) n = Math.max(n, Number(k[1]))
+  }
+  const suffix = `-${n + 1}`
+  return base.slice(0, 120 - suffix.length) + suffix
 }

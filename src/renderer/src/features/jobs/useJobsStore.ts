@@ -1,8 +1,9 @@
 import { create } from 'zustand'
-import type { JobDetail, JobInfo, JobSpec, JobTarget, SweepConfig, SweepDetail, SweepInfo } from '../../../../shared/jobs'
+import type { JobDetail, JobInfo, JobSpec, JobTarget, SweepConfig, SweepDetail, SweepInfo, TargetAvailability } from '../../../../shared/jobs'
 import { call, onEvent } from '../../api/client'
 import { toUiError } from '../../lib/errors'
 import { plural } from '../../lib/format'
+import { resubmitName } from './form'
 
 export type JobsTab = 'jobs' | 'sweeps'
 
@@ -26,6 +27,8 @@ interface State {
   sweep: SweepDetail | null
   sweepError: string | null
   targets: JobTarget[]
+  /** Whether "Slurm on this machine" can take jobs (null: not known yet). */
+  slurmHere: TargetAvailability | null
   /** Open submit dialog (null: closed). */
   submit: SubmitDraft | null
   targetsOpen: boolean
@@ -51,6 +54,8 @@ interface State {
   stopSweep(id: string): Promise<void>
   /** Called by the dialog after a successful submit. */
   submitted(job: JobInfo | null, sweep: SweepDetail | null): void
+  /** Called by the dialog when the job was created but its submission failed: it exists, as failed. */
+  submitFailed(jobId: string, name: string, message: string): void
   subscribe(): () => void
 }
 
@@ -80,6 +85,7 @@ export const useJobsStore = create<State>()((set, get) => ({
   sweep: null,
   sweepError: null,
   targets: [],
+  slurmHere: null,
   submit: null,
   targetsOpen: false,
   notice: null,
@@ -112,6 +118,11 @@ export const useJobsStore = create<State>()((set, get) => ({
       set({ targets: await call('jobs.targets.list', {}) })
     } catch {
       // the form still offers Local and "Slurm on this machine"
+    }
+    try {
+      set({ slurmHere: (await call('jobs.targets.availability', {})).slurmHere })
+    } catch {
+      set({ slurmHere: null })
     }
   },
 
@@ -173,7 +184,7 @@ export const useJobsStore = create<State>()((set, get) => ({
     set({ busy: 'Submitting…', actionError: null })
     try {
       const d = get().detail?.id === id ? get().detail! : await call('jobs.get', { jobId: id })
-      const job = await call('jobs.submit', { spec: d.spec })
+      const job = await call('jobs.submit', { spec: { ...d.spec, name: resubmitName(d.spec.name, get().jobs.map((j) => j.name)) } })
       set({ jobs: upsert(get().jobs, job), notice: `Submitted ${job.name} again.`, busy: null, stateFilter: 'all' })
       get().selectJob(job.id)
     } catch (e) {
@@ -190,6 +201,12 @@ export const useJobsStore = create<State>()((set, get) => ({
     } catch (e) {
       set({ sweepError: message(e), busy: null })
     }
+  },
+
+  submitFailed(jobId, name, message) {
+    set({ submit: null, stateFilter: 'all', tab: 'jobs', notice: `${name} was not submitted: ${message}` })
+    void get().loadJobs()
+    get().selectJob(jobId)
   },
 
   submitted(job, sweep) {
@@ -238,7 +255,18 @@ export const useJobsStore = create<State>()((set, get) => ({
         }, 400)
       }
     })
+    // points logged to the selected job's run (regex metrics from its log, or MLflow from the script)
+    const offRun = onEvent('tracking.changed', (e) => {
+      const d = get().detail
+      if (d?.runId && e.runId === d.runId && d.id === get().selectedJobId && !detailTimer) {
+        detailTimer = setTimeout(() => {
+          detailTimer = undefined
+          void get().refreshDetail()
+        }, 400)
+      }
+    })
     return () => {
+      offRun()
       clearTimeout(detailTimer)
       clearTimeout(sweepTimer)
       offJob()

@@ -1,0 +1,226 @@
+import { test, expect, type Page } from '@playwright/test'
+import { startServe, type ServeHandle } from '../support'
+
+/**
+ * What a new user hit in the Experiments room: metrics logged once per run (a point at one step),
+ * metric columns off screen, a Compare table that hides runs, headers cut short, and a runs filter
+ * that followed the user into other experiments and hid everything when invalid.
+ */
+
+let s: ServeHandle
+test.beforeEach(async () => {
+  s = await startServe()
+})
+test.afterEach(async () => {
+  await s?.stop()
+})
+
+async function mlflow<T = any>(path: string, body: unknown): Promise<T> {
+  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body)
+  })
+  expect(r.status, `${path}: ${r.status}`).toBe(200)
+  return (await r.json()) as T
+}
+
+/** Runs with six params and one `accuracy` point each (step 0), as a scikit-learn notebook logs them. */
+async function logOnce(experiment: string, names: string[]): Promise<string> {
+  const { experiment_id } = await mlflow<{ experiment_id: string }>('experiments/create', { name: experiment })
+  const t0 = Date.now()
+  for (const [i, name] of names.entries()) {
+    const { run } = await mlflow('runs/create', { experiment_id, run_name: name, start_time: t0 + i })
+    await mlflow('runs/log-batch', {
+      run_id: run.info.run_id,
+      params: ['max_depth', 'n_estimators', 'min_samples_leaf', 'criterion', 'class_weight', 'random_state'].map((key, k) => ({ key, value: String(i * 10 + k) })),
+      metrics: [{ key: 'accuracy', value: 0.8 + i / 100, timestamp: t0, step: 0 }]
+    })
+  }
+  return experiment_id
+}
+
+async function openExperiment(page: Page, name: RegExp) {
+  await page.goto(s.url)
+  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Experiments' }).click()
+  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name }).click()
+}
+
+test('a metric logged once per run: a bar per run, visible markers on one step, its column in view', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await logOnce('churn-models', ['logreg', 'forest', 'boosting'])
+  await openExperiment(page, /churn-models/)
+  const grid = page.getByRole('grid', { name: 'Runs' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '4')
+
+  // the metric column sits next to the run name, inside the visible part of the table
+  const gridBox = (await grid.boundingBox())!
+  const accHead = (await grid.getByRole('columnheader', { name: 'metrics.accuracy' }).boundingBox())!
+  expect(accHead.x + accHead.width).toBeLessThanOrEqual(gridBox.x + gridBox.width)
+
+  await grid.getByRole('checkbox', { name: 'Select all runs' }).check()
+  await page.getByRole('combobox', { name: 'Metric' }).selectOption('accuracy')
+  // one point per run: the automatic plot is a bar per run, in the table's order (newest first)
+  const bars = page.getByRole('img', { name: 'accuracy per run' })
+  await expect(bars).toBeVisible()
+  await expect(bars.locator('.barlayer .point')).toHaveCount(3)
+  await expect(bars).toHaveAccessibleDescription('boosting: 0.82, forest: 0.81, logreg: 0.8')
+  await page.screenshot({ path: 'out/screenshots/exp-once-bars.png' })
+
+  // as curves: every point is a visible marker, and the x axis is that one step
+  await page.getByRole('combobox', { name: 'Plot kind' }).selectOption('lines')
+  const curves = page.getByRole('img', { name: 'accuracy by step' })
+  await expect(curves).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Metric chart' }).getByRole('status')).toHaveText(/3 of 3 points/)
+  await expect(curves.locator('.scatterlayer .trace .points path')).toHaveCount(3)
+  await expect(curves.locator('.xtick text')).toHaveText(['0'])
+  await page.screenshot({ path: 'out/screenshots/exp-once-markers.png' })
+})
+
+test('Compare shows every run (sideways scroll, parameter column kept); headers and dates are readable and resizable', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 })
+  const names = ['gradient-boosting-depth-3-lr-0.1', 'gradient-boosting-depth-5-lr-0.05', 'random-forest-500-trees-balanced', 'logistic-regression-l2-c-1.0']
+  await logOnce('wide-compare', names)
+  await openExperiment(page, /wide-compare/)
+  const grid = page.getByRole('grid', { name: 'Runs' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '5')
+
+  // headers and dates carry their full text; a column widens by dragging its edge or with the arrow keys
+  const head = grid.getByRole('columnheader', { name: 'params.min_samples_leaf' })
+  await expect(head.getByRole('button')).toHaveAttribute('title', /params\.min_samples_leaf/)
+  const started = grid.getByRole('row').nth(1).getByRole('gridcell').nth(3)
+  await expect(started).toHaveAttribute('title', /\d{4}.*GMT|\d{4}.*UTC/)
+  const date = grid.getByRole('columnheader', { name: 'Started' })
+  const handle = grid.getByRole('separator', { name: 'Resize column Started' })
+  const before = (await date.boundingBox())!.width
+  const hb = (await handle.boundingBox())!
+  await page.mouse.move(hb.x + 2, hb.y + hb.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(hb.x + 82, hb.y + hb.height / 2, { steps: 5 })
+  await page.mouse.up()
+  expect((await date.boundingBox())!.width).toBeGreaterThan(before + 60)
+  const dragged = Number(await handle.getAttribute('aria-valuenow'))
+  expect(dragged).toBe(Math.round(before) + 80)
+  await handle.focus()
+  await page.keyboard.press('ArrowRight')
+  await expect(handle).toHaveAttribute('aria-valuenow', String(dragged + 10))
+
+  await grid.getByRole('checkbox', { name: 'Select all runs' }).check()
+  await page.getByRole('button', { name: 'Compare', exact: true }).click()
+  const wrap = page.getByRole('region', { name: 'Compared runs' })
+  const table = wrap.getByRole('table', { name: 'Parameter comparison' })
+  for (const n of names) await expect(table.getByRole('columnheader', { name: n })).toHaveCount(1)
+  // the table is wider than its pane, and says so: how many runs are out of view, with buttons to scroll
+  const dims = await wrap.evaluate((el: HTMLElement) => ({ sw: el.scrollWidth, cw: el.clientWidth, bottom: el.getBoundingClientRect().bottom }))
+  expect(dims.sw).toBeGreaterThan(dims.cw)
+  expect(dims.bottom).toBeLessThanOrEqual(800)
+  const inView = page.getByRole('status', { name: 'Compared runs in view' })
+  await expect(inView).toHaveText(/4 runs · [1-3] out of view/)
+  await expect(page.getByRole('button', { name: 'Scroll runs left' })).toBeDisabled()
+  await page.screenshot({ path: 'out/screenshots/exp-compare-wide.png' })
+  // scrolled to the end, the last run is inside the pane and the parameter names stay at its left
+  for (let i = 0; i < 4 && (await page.getByRole('button', { name: 'Scroll runs right' }).isEnabled()); i++) {
+    await page.getByRole('button', { name: 'Scroll runs right' }).click()
+    await page.waitForTimeout(400)
+  }
+  await expect(page.getByRole('button', { name: 'Scroll runs right' })).toBeDisabled()
+  const w = (await wrap.boundingBox())!
+  const last = (await table.getByRole('columnheader').last().boundingBox())!
+  expect(last.x).toBeGreaterThanOrEqual(w.x)
+  expect(last.x + last.width).toBeLessThanOrEqual(w.x + w.width + 1)
+  const param = (await table.getByRole('columnheader', { name: 'Parameter' }).boundingBox())!
+  expect(Math.abs(param.x - w.x)).toBeLessThan(2)
+  await page.screenshot({ path: 'out/screenshots/exp-compare-wide-end.png' })
+})
+
+test('filters belong to their experiment; an invalid one shows its error and the unfiltered runs', async ({ page }) => {
+  await logOnce('exp-a', ['a-1', 'a-2', 'a-3'])
+  await logOnce('exp-b', ['b-1', 'b-2'])
+  await openExperiment(page, /exp-a/)
+  const grid = page.getByRole('grid', { name: 'Runs' })
+  const filter = page.getByRole('searchbox', { name: 'Filter runs' })
+  await expect(grid).toHaveAttribute('aria-rowcount', '4')
+
+  await filter.fill('params.max_depth ~~ 3')
+  await filter.press('Enter')
+  await expect(page.getByRole('alert')).toContainText('Invalid filter')
+  await expect(page.getByRole('note')).toHaveText('The filter is not applied; showing all runs.')
+  await expect(grid).toHaveAttribute('aria-rowcount', '4')
+
+  // another experiment has its own (empty) filter
+  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name: /exp-b/ }).click()
+  await expect(filter).toHaveValue('')
+  await expect(grid).toHaveAttribute('aria-rowcount', '3')
+  await expect(page.getByRole('alert')).toBeHidden()
+  await filter.fill("params.max_depth = '10'")
+  await filter.press('Enter')
+  await expect(grid).toHaveAttribute('aria-rowcount', '2')
+
+  // back in the first, its filter is still there; after a valid one, an invalid edit keeps the valid result
+  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name: /exp-a/ }).click()
+  await expect(filter).toHaveValue('params.max_depth ~~ 3')
+  await filter.fill("params.max_depth = '20'")
+  await filter.press('Enter')
+  await expect(grid).toHaveAttribute('aria-rowcount', '2')
+  await expect(page.getByRole('note')).toBeHidden()
+  await filter.fill("params.max_depth = '20' and")
+  await filter.press('Enter')
+  await expect(page.getByRole('alert')).toBeVisible()
+  await expect(page.getByRole('note')).toContainText("showing the runs of the last valid filter: params.max_depth = '20'")
+  await expect(grid).toHaveAttribute('aria-rowcount', '2')
+  await page.screenshot({ path: 'out/screenshots/exp-filter-invalid.png' })
+})
+
+test('seeds grouped: n and mean ± 95 % CI per group, mean curves with bands, the runs on demand', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 })
+  const { experiment_id } = await mlflow<{ experiment_id: string }>('experiments/create', { name: 'seeds' })
+  const t0 = Date.now()
+  for (const lr of [0.1, 0.01])
+    for (const seed of [1, 2, 3]) {
+      const { run } = await mlflow('runs/create', { experiment_id, run_name: `lr${lr}-seed${seed}`, start_time: t0 })
+      const loss = Array.from({ length: 50 }, (_, step) => ({ key: 'loss', value: Math.exp((-lr * 10 * step) / 10) + 0.05 * seed, timestamp: t0 + step, step }))
+      await mlflow('runs/log-batch', {
+        run_id: run.info.run_id,
+        params: [
+          { key: 'lr', value: String(lr) },
+          { key: 'seed', value: String(seed) },
+          { key: 'model', value: 'mlp' }
+        ],
+        metrics: [...loss, { key: 'accuracy', value: (lr === 0.1 ? 0.85 : 0.8) + seed / 100, timestamp: t0, step: 49 }]
+      })
+    }
+  await openExperiment(page, /seeds/)
+  await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+
+  await page.getByRole('button', { name: 'Group by' }).click()
+  await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'All but seed' }).click()
+  await page.keyboard.press('Escape')
+  const table = page.getByRole('table', { name: 'Run groups' })
+  // accuracy 0.86, 0.87, 0.88: mean 0.87, s = 0.01, t(2) · 0.01 / √3 = 0.0248 → 0.870 ± 0.025
+  const fast = table.getByRole('row', { name: 'lr=0.1, model=mlp' })
+  const slow = table.getByRole('row', { name: 'lr=0.01, model=mlp' })
+  await expect(fast.getByRole('cell').nth(1)).toHaveText('3')
+  await expect(fast).toContainText('0.870 ± 0.025')
+  await expect(slow).toContainText('0.820 ± 0.025')
+
+  await page.getByRole('combobox', { name: 'Metric' }).selectOption('loss')
+  const chart = page.getByRole('img', { name: 'loss mean by step per group' })
+  await expect(chart).toBeVisible()
+  await expect(page.getByRole('region', { name: 'Group chart' }).getByRole('status')).toHaveText(/2 groups: mean by step, band = 95 % CI/)
+  await expect(chart).toHaveAccessibleDescription('lr=0.01, model=mlp: 3 runs; lr=0.1, model=mlp: 3 runs')
+  // per group: band upper, band lower (filled to it), mean
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(6)
+  await expect(chart.locator('.scatterlayer .js-fill')).toHaveCount(2)
+  await page.screenshot({ path: 'out/screenshots/exp-groups-bands.png' })
+
+  await page.getByRole('checkbox', { name: 'Show runs' }).check()
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(12)
+  await page.screenshot({ path: 'out/screenshots/exp-groups-runs.png' })
+
+  // one group only, then back to the runs
+  await table.getByRole('checkbox', { name: 'Draw group lr=0.01, model=mlp' }).uncheck()
+  await expect(chart).toHaveAccessibleDescription('lr=0.1, model=mlp: 3 runs')
+  await page.getByRole('button', { name: 'Grouped by 2 params' }).click()
+  await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'No grouping' }).click()
+  await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+})
