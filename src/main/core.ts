@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
 import { atelierPythonEnv } from './pythonPath'
+import { DomainEventBus } from './domainEvents'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
@@ -20,6 +21,7 @@ import type { HttpMount } from './serve/server'
 import { WorkspaceService } from './services/workspace/WorkspaceService'
 import { AuditLog } from './services/audit/AuditLog'
 import { RegistryService } from './services/registry/RegistryService'
+import { createRegistryRest } from './services/registry/rest'
 
 export interface CoreOptions {
   dataDir: string
@@ -49,6 +51,11 @@ export interface Core {
   kernels: KernelStack
   /** Training jobs (local, SSH, Slurm) and sweeps; unfinished jobs are re-attached at start. */
   jobs: JobService
+  /** Model registry, reviews and the audit trail. */
+  registry: RegistryService
+  audit: AuditLog
+  /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
+  domain: DomainEventBus
   router: Router
   /** HTTP routes a door serves beside the contract (the MLflow REST API), behind its token. */
   mounts: HttpMount[]
@@ -115,7 +122,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   jobs.start()
   // ---------- model registry, reviews, audit trail ----------
   const audit = new AuditLog(db)
-  const registry = new RegistryService()
+  const domain = new DomainEventBus(log)
+  const registry = new RegistryService({
+    db,
+    audit,
+    tracking,
+    domain,
+    emit,
+    log,
+    policyDirs: () => RegistryService.policyDirs(workspace.path, opts.dataDir)
+  })
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -137,8 +153,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernels,
     jobs,
+    registry,
+    audit,
+    domain,
     router,
-    mounts: [createTrackingRest(tracking, log)],
+    // the registry's routes first: its prefixes are inside the tracking API's
+    mounts: [createRegistryRest(registry, log), createTrackingRest(tracking, log)],
     events: {
       on(event, l) {
         emitter.on(event, l)

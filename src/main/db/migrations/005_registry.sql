@@ -9,7 +9,9 @@ CREATE TABLE registered_models (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   created_by_id TEXT NOT NULL,
-  created_by_name TEXT NOT NULL
+  created_by_name TEXT NOT NULL,
+  -- version numbers are never reused, even after a version is deleted
+  next_version INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX registered_models_by_updated ON registered_models (updated_at DESC, name);
 CREATE INDEX registered_models_by_created ON registered_models (created_at DESC, name);

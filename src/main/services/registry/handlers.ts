@@ -41,7 +41,10 @@ export function registryHandlers(registry: RegistryService, audit: AuditLog): Pi
     'registry.checklist.set': ({ name, version, itemId, checked }, { principal }) =>
       registry.checklist.set(name, version, itemId, checked, principal),
     'registry.checklist.configure': ({ items }, { principal }) => registry.checklist.configure(items, principal),
-    'registry.policies.list': () => registry.policies.list(),
+    'registry.policies.list': () => {
+      const { rules, errors, sources } = registry.policies.list()
+      return { rules, errors, sources }
+    },
     'registry.policies.evaluate': ({ name, version }) => registry.reviews.evaluate(name, version),
     'registry.lineage': ({ name, version }) => registry.lineage(name, version),
     'registry.lineage.export': ({ name, version }) => registry.openLineage(name, version),
