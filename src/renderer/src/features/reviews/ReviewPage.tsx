@@ -120,7 +120,7 @@ function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
       setBusy(false)
     }
   }
-  const reasons = [...(blocked ? page.policies.blocking.map((m) => `Blocked by policy: ${m}`) : []), ...(page.canReview.ok ? [] : page.canReview.reasons)]
+  const reasons = [...new Set([...page.policies.blocking.map((m) => `Blocked by policy: ${m}`), ...(page.canReview.ok ? [] : page.canReview.reasons)])]
   return (
     <section className="kv-section rev-decision" aria-label="Decision">
       <h3>Decision</h3>
