@@ -63,7 +63,7 @@ function ExportButtons({ v, draft }: { v: ModelVersion; draft: boolean }) {
  * The model card: Markdown fields with a preview while the version is not approved; after approval
  * the published snapshot, read-only, with its content hash.
  */
-export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: () => void }) {
+export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: (revision: number) => void }) {
   const [card, setCard] = useState<ModelCard | null>(null)
   const [draft, setDraft] = useState<Draft | null>(null)
   const [mode, setMode] = useState<'edit' | 'preview'>('edit')
@@ -82,7 +82,7 @@ export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: () => void }
     return () => {
       alive = false
     }
-  }, [v.name, v.version, reload])
+  }, [v.name, v.version, v.approvalStatus, reload])
 
   if (loadError)
     return (
@@ -128,7 +128,7 @@ export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: () => void }
       setCard(next)
       setDraft(draftOf(next))
       setSaved(true)
-      onSaved()
+      onSaved(next.revision)
     } catch (e) {
       setSaveError(e)
     } finally {

@@ -268,7 +268,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
         ))}
         {v && (
           <>
-            <span className="muted">Risk</span> <RiskBadge tier={v.riskTier} /> <PolicyBadge state={v.policyState} />
+            <span className="muted">Risk tier</span> <RiskBadge tier={v.riskTier} /> <span className="muted">Policies</span> <PolicyBadge state={v.policyState} />
           </>
         )}
         <span className="spacer" />
@@ -290,7 +290,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
         ) : tab === 'overview' ? (
           <Overview v={v} />
         ) : tab === 'card' ? (
-          <CardTab v={v} onSaved={bump} />
+          <CardTab v={v} onSaved={(revision) => (setV({ ...v, revision }), bump())} />
         ) : tab === 'lineage' ? (
           <LineageTab v={v} />
         ) : tab === 'reviews' ? (

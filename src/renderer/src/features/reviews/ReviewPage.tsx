@@ -49,12 +49,16 @@ function Checklist({ page, onChanged }: { page: Page; onChanged: () => void }) {
   const [error, setError] = useState<string | null>(null)
   useEffect(() => setItems(page.checklist.items), [page.checklist.items])
   const toggle = async (itemId: string, checked: boolean) => {
+    // shown at once; the server's answer (who ticked it, when) replaces it, an error reverts it
+    const before = items
+    setItems(items.map((i) => (i.id === itemId ? { ...i, checked } : i)))
     try {
       const c = await call('registry.checklist.set', { name: page.version.name, version: page.version.version, itemId, checked })
       setItems(c.items)
       setError(null)
       onChanged()
     } catch (e) {
+      setItems(before)
       setError(errorText(e))
     }
   }
@@ -205,8 +209,8 @@ export function ReviewPage({ name, version }: { name: string; version: number })
         {page && (
           <>
             <ApprovalBadge status={page.version.approvalStatus} />
-            <span className="muted">Risk</span> <RiskBadge tier={page.version.riskTier} />
-            <PolicyBadge state={page.policies.state} />
+            <span className="muted">Risk tier</span> <RiskBadge tier={page.version.riskTier} />
+            <span className="muted">Policies</span> <PolicyBadge state={page.policies.state} />
             <span className="muted">
               {page.approvals} of {page.requiredApprovals} approvals
             </span>
