@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import type { VersionComparison } from '../../../../shared/registry'
 import { call } from '../../api/client'
 import { useModelsStore } from './useModelsStore'
-import { ApprovalBadge, MetricDeltaTable, errorText } from './widgets'
+import { ApprovalBadge, Markdown, MetricDeltaTable, errorText } from './widgets'
 
 /** Two versions side by side: parameters, metrics (delta = b − a, coloured by direction) and card fields. */
 export function CompareView({ a, b }: { a: number; b: number }) {
@@ -98,8 +98,11 @@ export function CompareView({ a, b }: { a: number; b: number }) {
                       {f.label}
                       {!f.same && <span className="sr-only"> (differs)</span>}
                     </th>
-                    <td className="reg-wrap">{f.a || <span className="muted">—</span>}</td>
-                    <td className="reg-wrap">{f.b || <span className="muted">—</span>}</td>
+                    {[f.a, f.b].map((text, i) => (
+                      <td key={i} className="reg-wrap">
+                        {!text ? <span className="muted">—</span> : f.field === 'riskTier' || f.field === 'owner' ? text : <Markdown source={text} />}
+                      </td>
+                    ))}
                   </tr>
                 ))}
               </tbody>

@@ -71,7 +71,60 @@ function RequestReviewDialog({ v, onClose, onDone }: { v: ModelVersion; onClose:
   )
 }
 
-function Overview({ v }: { v: ModelVersion }) {
+/** The version's aliases (`champion`, `challenger`…): an alias set here moves from whichever version held it. */
+function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
+  const [alias, setAlias] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const run = async (f: () => Promise<unknown>) => {
+    try {
+      await f()
+      setError(null)
+      setAlias('')
+      onChanged()
+    } catch (e) {
+      setError(errorText(e))
+    }
+  }
+  return (
+    <section className="kv-section reg-kv" aria-label="Aliases">
+      <h3>Aliases</h3>
+      <div className="reg-alias-row">
+        {v.aliases.length === 0 && <span className="muted">None</span>}
+        {v.aliases.map((a) => (
+          <span key={a} className="reg-alias">
+            @{a}{' '}
+            <button type="button" className="icon-btn small" aria-label={`Remove alias ${a}`} onClick={() => void run(() => call('registry.alias.delete', { name: v.name, alias: a }))}>
+              ×
+            </button>
+          </span>
+        ))}
+        <form
+          className="reg-alias-form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (alias.trim()) void run(() => call('registry.alias.set', { name: v.name, version: v.version, alias: alias.trim() }))
+          }}
+        >
+          <input type="text" aria-label="New alias" placeholder="champion" value={alias} list="reg-alias-suggestions" onChange={(e) => setAlias(e.target.value)} />
+          <datalist id="reg-alias-suggestions">
+            <option value="champion" />
+            <option value="challenger" />
+          </datalist>
+          <button type="submit" className="btn small" disabled={!alias.trim()}>
+            Set alias
+          </button>
+        </form>
+      </div>
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+    </section>
+  )
+}
+
+function Overview({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
   const [run, setRun] = useState<TrackingRun | null>(null)
   useEffect(() => {
     if (!v.runId) return setRun(null)
@@ -100,7 +153,6 @@ function Overview({ v }: { v: ModelVersion }) {
           entries={[
             ['Status', v.approvalStatus === 'PendingManualApproval' ? 'Pending' : v.approvalStatus === 'None' ? 'Not requested' : v.approvalStatus],
             ['Risk tier', v.riskTier ?? 'not set'],
-            ['Aliases', v.aliases.map((a) => '@' + a).join(', ') || '—'],
             ['Created by', v.createdBy.name],
             ['Created', formatTime(v.createdAt)],
             ['Source', v.source],
@@ -115,6 +167,7 @@ function Overview({ v }: { v: ModelVersion }) {
         )}
       </div>
       {v.description && <p className="reg-desc">{v.description}</p>}
+      <Aliases v={v} onChanged={onChanged} />
       <KeyValueTable className="reg-kv" title="Metrics" entries={Object.entries(v.metrics).sort().map(([k, x]) => [k, formatMetric(x)] as [string, string])} />
       <KeyValueTable className="reg-kv" title="Parameters" entries={run ? Object.entries(run.params).sort() : []} />
       <KeyValueTable className="reg-kv" title="Tags" entries={Object.entries(v.tags).sort()} />
@@ -288,7 +341,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
         {!v ? (
           <p className="muted">Loading…</p>
         ) : tab === 'overview' ? (
-          <Overview v={v} />
+          <Overview v={v} onChanged={bump} />
         ) : tab === 'card' ? (
           <CardTab v={v} onSaved={(revision) => (setV({ ...v, revision }), bump())} />
         ) : tab === 'lineage' ? (

@@ -46,11 +46,11 @@ export function keyMetrics(versions: ModelVersion[], n = 3): string[] {
     .map(([k]) => k)
 }
 
-export function formatTime(ms: number | null | undefined): string {
+export function formatTime(ms: number | null | undefined, seconds = false): string {
   if (!ms) return '—'
   const d = new Date(ms)
   const pad = (x: number) => String(x).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? ':' + pad(d.getSeconds()) : ''}`
 }
 
 /** "3 h ago"-style age for a queue sorted oldest first. */
@@ -105,7 +105,7 @@ export interface LineageLayout {
 export function layoutLineage(g: LineageGraph, opts: { nodeWidth?: number; nodeHeight?: number; gapX?: number; gapY?: number; pad?: number } = {}): LineageLayout {
   const nodeWidth = opts.nodeWidth ?? 190
   const nodeHeight = opts.nodeHeight ?? 46
-  const gapX = opts.gapX ?? 70
+  const gapX = opts.gapX ?? 110
   const gapY = opts.gapY ?? 18
   const pad = opts.pad ?? 12
   const used = [...new Set(g.nodes.map((n) => COLUMN[n.kind] ?? 0))].sort((a, b) => a - b)

@@ -6,6 +6,21 @@ import { download, errorText } from '../models/widgets'
 
 const PAGE = 200
 
+/** Before and after of an event, folded away until asked for. */
+function Change({ e }: { e: AuditEvent }) {
+  if (e.before == null && e.after == null) return null
+  const show = (x: unknown) => (x == null ? '—' : JSON.stringify(x, null, 1))
+  return (
+    <details className="rev-change">
+      <summary>Before / after</summary>
+      <div className="rev-change-body">
+        <pre className="mono">{show(e.before)}</pre>
+        <pre className="mono">{show(e.after)}</pre>
+      </div>
+    </details>
+  )
+}
+
 /** The audit trail: newest first, filterable by actor and entity; verification and export. */
 export function AuditView() {
   const [events, setEvents] = useState<AuditEvent[]>([])
@@ -105,17 +120,21 @@ export function AuditView() {
               <th scope="col">Action</th>
               <th scope="col">Entity</th>
               <th scope="col">Comment</th>
+              <th scope="col">Change</th>
             </tr>
           </thead>
           <tbody>
             {events.map((e) => (
               <tr key={e.seq} className={verify?.firstBroken?.seq === e.seq ? 'rev-broken' : ''}>
                 <td className="num mono">{e.seq}</td>
-                <td>{formatTime(e.time)}</td>
+                <td>{formatTime(e.time, true)}</td>
                 <td>{e.actor.name}</td>
                 <td className="mono">{e.action}</td>
                 <td className="mono">{e.entity}</td>
                 <td className="reg-wrap">{e.comment}</td>
+                <td>
+                  <Change e={e} />
+                </td>
               </tr>
             ))}
           </tbody>

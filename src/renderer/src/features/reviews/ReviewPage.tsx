@@ -246,7 +246,7 @@ export function ReviewPage({ name, version }: { name: string; version: number })
             </section>
             <section className="kv-section" aria-label="Model card">
               <h3>Model card</h3>
-              {card && <CardView fields={card.fields} riskTier={card.riskTier} />}
+              <div className="rev-card">{card && <CardView fields={card.fields} riskTier={card.riskTier} />}</div>
             </section>
           </div>
           <div className="rev-side">
