@@ -51,6 +51,8 @@ CREATE TABLE model_versions (
   -- the last policy evaluation: worst state and the full result (JSON)
   policy_state TEXT CHECK (policy_state IN ('pass', 'warn', 'block', 'error')),
   policy_result TEXT,
+  -- an alias a reviewer asked to move here once the approval completes (high risk: after the second)
+  pending_alias TEXT,
   UNIQUE (model_id, version)
 );
 -- the review queue: pending versions, oldest request first

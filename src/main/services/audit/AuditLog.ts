@@ -4,7 +4,7 @@
  * an event exists exactly when the change it records does. `verify` recomputes the chain and names
  * the first event whose content, link or sequence does not match.
  */
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { PrincipalRef } from '../../../shared/registry'
 import type { AuditEvent, AuditExport, AuditPage, AuditVerification } from '../../../shared/registry'
 import type { AppDatabase } from '../../db'
@@ -57,15 +57,25 @@ function sortKeys(v: unknown): unknown {
   return v
 }
 
-/** sha256(prev_hash ‖ canonical JSON of the row's fields, in a fixed order). */
-export function eventHash(prevHash: string, r: Omit<Row, 'prev_hash' | 'hash'>): string {
-  const body = JSON.stringify([r.seq, r.time, r.actor_id, r.actor_name, r.action, r.entity_type, r.entity, r.before, r.after, r.comment])
-  return createHash('sha256').update(prevHash).update(body).digest('hex')
-}
+/** Hex SHA-256 of a string: the one-shot `crypto.hash` where Node has it (several times faster per call). */
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash
+export const sha256hex: (s: string) => string = oneShot
+  ? (s) => oneShot('sha256', s, 'hex')
+  : (s) => crypto.createHash('sha256').update(s).digest('hex')
+
+/**
+ * The hashed body of an event: SQLite's `json_array` over its ten fields in a fixed order, as stored
+ * (so verification reads one string per row; append renders it with the same SQL).
+ */
+const BODY_SQL = 'json_array(seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment)'
+
+/** sha256(prev_hash ‖ body). */
+export const eventHash = (prevHash: string, body: string): string => sha256hex(prevHash + body)
 
 export class AuditLog {
   private readonly insert
   private readonly head
+  private readonly body
 
   constructor(
     private readonly db: AppDatabase,
@@ -76,6 +86,12 @@ export class AuditLog {
        VALUES (@seq, @time, @actor_id, @actor_name, @action, @entity_type, @entity, @before, @after, @comment, @prev_hash, @hash)`
     )
     this.head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1')
+    this.body = db
+      .prepare(
+        `SELECT ${BODY_SQL} FROM (SELECT CAST(@seq AS INTEGER) AS seq, CAST(@time AS INTEGER) AS time, @actor_id AS actor_id, @actor_name AS actor_name,
+           @action AS action, @entity_type AS entity_type, @entity AS entity, @before AS before, @after AS after, @comment AS comment)`
+      )
+      .pluck()
   }
 
   /** Appends one event. Call it inside the transaction that makes the change. */
@@ -95,7 +111,8 @@ export class AuditLog {
         comment: e.comment ?? '',
         prev_hash: last?.hash ?? GENESIS_HASH
       }
-      const full: Row = { ...row, hash: eventHash(row.prev_hash, row) }
+      const { prev_hash: _p, ...fields } = row
+      const full: Row = { ...row, hash: eventHash(row.prev_hash, this.body.get(fields) as string) }
       this.insert.run(full)
       return toEvent(full)
     })()
@@ -109,10 +126,10 @@ export class AuditLog {
       binds.push(req.entityType)
     }
     if (req.entity) {
-      // a model's own events and those of its versions and aliases
-      where.push("(entity = ? OR entity GLOB ? OR entity GLOB ?)")
+      // a model's own events and those of its versions, aliases and tags (`m/3`, `m@champion`, `m#team`)
+      where.push('(entity = ? OR entity GLOB ? OR entity GLOB ? OR entity GLOB ?)')
       const g = req.entity.replace(/[*?[]/g, (c) => `[${c}]`)
-      binds.push(req.entity, `${g}/*`, `${g}@*`)
+      binds.push(req.entity, `${g}/*`, `${g}@*`, `${g}#*`)
     }
     if (req.actor) {
       where.push('(actor_id = ? OR actor_name = ?)')
@@ -132,20 +149,17 @@ export class AuditLog {
 
   /** Recomputes every hash and link in order; the first mismatch (or gap in seq) is reported. */
   verify(): AuditVerification {
-    const stmt = this.db.prepare('SELECT seq, time, actor_id, actor_name, action, entity_type, entity, before, after, comment, prev_hash, hash FROM audit_events ORDER BY seq')
+    const stmt = this.db.prepare(`SELECT seq, prev_hash, hash, ${BODY_SQL} FROM audit_events ORDER BY seq`).raw(true)
     let prev = GENESIS_HASH
     let expectedSeq = 1
     let checked = 0
-    for (const r of stmt.iterate() as IterableIterator<Row>) {
-      if (r.seq !== expectedSeq) {
-        return broken(checked, r.seq, `events ${expectedSeq}–${r.seq - 1} are missing before event ${r.seq}`, prev)
-      }
-      if (r.prev_hash !== prev) {
-        return broken(checked, r.seq, `event ${r.seq} links to ${short(r.prev_hash)} but the event before it hashes to ${short(prev)}`, prev)
-      }
-      const h = eventHash(prev, r)
-      if (h !== r.hash) return broken(checked, r.seq, `event ${r.seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(r.hash)})`, prev)
-      prev = r.hash
+    for (const r of stmt.iterate() as IterableIterator<[number, string, string, string]>) {
+      const seq = r[0]
+      if (seq !== expectedSeq) return broken(checked, seq, `events ${expectedSeq}–${seq - 1} are missing before event ${seq}`, prev)
+      if (r[1] !== prev) return broken(checked, seq, `event ${seq} links to ${short(r[1])} but the event before it hashes to ${short(prev)}`, prev)
+      const h = sha256hex(prev + r[3])
+      if (h !== r[2]) return broken(checked, seq, `event ${seq} was changed after it was written (its content hashes to ${short(h)}, recorded ${short(r[2])})`, prev)
+      prev = r[2]
       expectedSeq++
       checked++
     }

@@ -160,7 +160,7 @@ export function compileFile(file: string, text: string): { rules: Compiled[]; er
   const lineOf = (node: YamlNode | null | undefined, fallback = 1) => (node?.range ? lc.linePos(node.range[0]).line : fallback)
   if (doc.errors.length) {
     const e = doc.errors[0]
-    return { rules: [], errors: [{ file, line: e.linePos?.[0]?.line ?? 1, reason: e.message.split('\n')[0] }] }
+    return { rules: [], errors: [{ file, line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line, reason: `YAML: ${e.message.split('\n')[0]}` }] }
   }
   const root = doc.contents
   let list: YamlNode | null | undefined = root as YamlNode
@@ -172,7 +172,11 @@ export function compileFile(file: string, text: string): { rules: Compiled[]; er
   list.items.forEach((item, i) => {
     const line = lineOf(item as YamlNode)
     const node = isMap(item) ? (item as YAMLMap) : null
-    const get = (k: string) => node?.get(k)
+    // `expr: true` reads as a YAML bool: an expression is its source text whatever the scalar type
+    const get = (k: string) => {
+      const val = node?.get(k)
+      return k === 'expr' && (typeof val === 'boolean' || typeof val === 'number') ? String(val) : val
+    }
     const name = typeof get('name') === 'string' && get('name') ? String(get('name')) : `rule ${i + 1}`
     const rule: PolicyRule = {
       id: `${file}#${name}`,

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { atelierPythonDir, atelierPythonEnv } from '../../pythonPath'
-import { createTrackingHarness, type TrackingHarness } from '../tracking/testing'
+import { createRegistryHarness, type RegistryHarness } from './testing'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
@@ -81,10 +81,44 @@ print(list(loaded.predict(X)) == list(model.predict(X)))
     await expect(py(`${TRAIN}\nimport atelier.models as am\nam.save_model(model, ${JSON.stringify(dir)})`)).rejects.toThrow(/already exists/)
   })
 
+  it('an XGBoost model gets the xgboost flavor (booster file) and pyfunc through mlflow.xgboost', async (ctx) => {
+    if (missing) return ctx.skip()
+    // xgboost is not installed here: a stand-in module with the scikit-learn wrapper's surface
+    const fake = join(tmp, 'fakexgb')
+    await py(`
+import os
+os.makedirs(${JSON.stringify(join(tmp, 'fakexgb', 'xgboost'))}, exist_ok=True)
+open(${JSON.stringify(join(tmp, 'fakexgb', 'xgboost', '__init__.py'))}, "w").write("""
+from xgboost.sklearn import XGBClassifier
+""")
+open(${JSON.stringify(join(tmp, 'fakexgb', 'xgboost', 'sklearn.py'))}, "w").write("""
+class XGBClassifier:
+    def get_params(self):
+        return {}
+    def predict(self, X):
+        return [0] * len(X)
+    def save_model(self, path):
+        open(path, "w").write("booster")
+""")
+`)
+    const dir = join(tmp, 'xgb')
+    await py(`
+import sys
+sys.path.insert(0, ${JSON.stringify(fake)})
+import pandas as pd, xgboost, atelier.models as am
+am.save_model(xgboost.XGBClassifier(), ${JSON.stringify(dir)}, input_example=pd.DataFrame({"a": [1.0]}))
+`)
+    expect(readdirSync(dir)).toContain('model.xgb')
+    const mlmodel = parseYaml(readFileSync(join(dir, 'MLmodel'), 'utf8'))
+    expect(mlmodel.flavors.python_function).toMatchObject({ loader_module: 'mlflow.xgboost', data: 'model.xgb' })
+    expect(mlmodel.flavors.xgboost).toMatchObject({ data: 'model.xgb', model_class: 'xgboost.sklearn.XGBClassifier', model_format: 'xgb' })
+    expect(mlmodel.flavors.sklearn).toMatchObject({ pickled_model: 'model.pkl' })
+  })
+
   describe('log_model to a run of the tracking server', () => {
-    let h: TrackingHarness
+    let h: RegistryHarness
     beforeAll(async () => {
-      h = await createTrackingHarness()
+      h = await createRegistryHarness()
     })
     afterAll(async () => h?.cleanup())
 
@@ -109,6 +143,44 @@ print(json.dumps(am.log_model(model, artifact_path="clf", input_example=X.head(2
       expect(history).toHaveLength(1)
       expect(history[0]).toMatchObject({ artifact_path: 'clf', run_id: runId })
       expect(Object.keys(history[0].flavors).sort()).toEqual(['python_function', 'sklearn'])
+    })
+
+    it('registered_model_name registers the logged model as a new version (creating the model once)', async (ctx) => {
+      if (missing) return ctx.skip()
+      const runs: string[] = []
+      for (let i = 0; i < 2; i++) runs.push((await h.api('POST', 'runs/create', { experiment_id: '0' })).body.run.info.run_id)
+      for (const [i, runId] of runs.entries()) {
+        const { stdout } = await py(`${TRAIN}
+import json, atelier.models as am
+print(json.dumps(am.log_model(model, artifact_path="model", input_example=X.head(2), registered_model_name="fraud-detector")))
+`, { ...h.tracking.trackingEnv(), MLFLOW_RUN_ID: runId })
+        expect(JSON.parse(stdout).version).toBe(i + 1)
+      }
+      const v2 = h.registry.getVersion('fraud-detector', 2)
+      expect(v2).toMatchObject({ runId: runs[1], artifactPath: 'model', approvalStatus: 'None' })
+      // the registered version resolves to the uploaded MLflow model folder
+      const { artifactUri } = h.registry.resolveModelUri('models:/fraud-detector/2')
+      const r = await fetch(`${h.server.url}/api/2.0/mlflow-artifacts/artifacts/${artifactUri.slice('mlflow-artifacts:/'.length)}/MLmodel`, { headers: { Authorization: `Bearer ${h.server.token}` } })
+      expect(parseYaml(await r.text()).flavors.sklearn.pickled_model).toBe('model.pkl')
+    })
+
+    it('atelier.tracking starts a run, logs params and metrics, and log_model uses the active run', async (ctx) => {
+      if (missing) return ctx.skip()
+      const { stdout } = await py(`${TRAIN}
+import json, atelier.models as am, atelier.tracking as at
+with at.start_run(experiment_name="fraud-exp", run_name="lr-1") as run:
+    at.log_params({"C": 1.0})
+    at.log_metrics({"accuracy": 0.93})
+    info = am.log_model(model, "model", input_example=X.head(2), registered_model_name="fraud-tracked")
+print(json.dumps({"run": run.run_id, **info}))
+`, { ...h.tracking.trackingEnv(), MLFLOW_RUN_ID: '' })
+      const out = JSON.parse(stdout)
+      expect(out).toMatchObject({ run_id: out.run, artifact_path: 'model', version: 1 })
+      const run = (await h.api('GET', 'runs/get', { run_id: out.run })).body.run
+      expect(run.info).toMatchObject({ run_name: 'lr-1', status: 'FINISHED' })
+      expect(run.data.params).toEqual([{ key: 'C', value: '1.0' }])
+      expect(run.data.metrics[0]).toMatchObject({ key: 'accuracy', value: 0.93 })
+      expect(h.registry.getVersion('fraud-tracked', 1).metrics).toEqual({ accuracy: 0.93 })
     })
 
     it('a run that does not exist is a clear error from the server', async (ctx) => {

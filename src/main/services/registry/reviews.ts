@@ -164,7 +164,7 @@ export class ReviewService {
       this.db
         .prepare(
           `UPDATE model_versions SET approval_status = 'PendingManualApproval', risk_tier = ?, review_round = ?, review_requested_at = ?,
-             review_requested_by_id = ?, review_requested_by_name = ? WHERE id = ?`
+             review_requested_by_id = ?, review_requested_by_name = ?, pending_alias = NULL WHERE id = ?`
         )
         .run(tier, round, now, actor.id, actor.name, v.id)
       const pending = this.r.store.versionById(v.id)
@@ -241,15 +241,21 @@ export class ReviewService {
         entityType: 'review',
         entity: this.r.versionEntity(v),
         before: { approvals: approvers.length },
-        after: { approvals: now.length, required, policyState: evaluation.state },
+        after: { approvals: now.length, required, policyState: evaluation.state, ...(o.moveAlias ? { moveAlias: o.moveAlias } : {}) },
         comment
       })
+      // an alias asked for by an earlier approval of this round is moved when the last one comes in
+      const alias = o.moveAlias ?? v.pending_alias ?? undefined
       if (now.length >= required) {
-        const done = this.completeApproval(v, ref(actor), comment, now, o.moveAlias)
-        approved = { v, approvers: now, moveAlias: o.moveAlias, movedFrom: done.movedFrom }
+        const done = this.completeApproval(v, ref(actor), comment, now, alias)
+        this.db.prepare('UPDATE model_versions SET pending_alias = NULL WHERE id = ?').run(v.id)
+        approved = { v, approvers: now, moveAlias: alias, movedFrom: done.movedFrom }
         changed({ kind: 'review', name, version, action: 'version.approved' })
-        if (o.moveAlias) changed({ kind: 'alias', name, version, action: 'alias.set' })
-      } else changed({ kind: 'review', name, version, action: 'review.approve' })
+        if (alias) changed({ kind: 'alias', name, version, action: 'alias.set' })
+      } else {
+        if (o.moveAlias) this.db.prepare('UPDATE model_versions SET pending_alias = ? WHERE id = ?').run(o.moveAlias, v.id)
+        changed({ kind: 'review', name, version, action: 'review.approve' })
+      }
       return this.outcome(v.id, review, evaluation)
     })
     if (approved) {

@@ -49,11 +49,12 @@ export interface VersionRow {
   review_requested_by_name: string | null
   policy_state: PolicyState | null
   policy_result: string | null
+  pending_alias: string | null
 }
 
 export const VERSION_COLUMNS = `v.id, v.model_id, m.name, v.version, v.description, v.created_at, v.updated_at, v.created_by_id,
   v.created_by_name, v.run_id, v.artifact_path, v.source, v.status, v.approval_status, v.revision, v.risk_tier, v.review_round,
-  v.review_requested_at, v.review_requested_by_id, v.review_requested_by_name, v.policy_state, v.policy_result`
+  v.review_requested_at, v.review_requested_by_id, v.review_requested_by_name, v.policy_state, v.policy_result, v.pending_alias`
 
 export const ref = (p: { id: string; name: string }): PrincipalRef => ({ id: p.id, name: p.name })
 
