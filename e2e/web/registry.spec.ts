@@ -303,6 +303,15 @@ test('register from a run, fill the card, request review, review in the Reviews 
     await expect(first).toBeChecked()
   }
   await review.getByRole('textbox', { name: 'Review comment' }).fill('Metrics and card look right.')
+  // the card is edited elsewhere while the reviewer reads: a notice, not a silent swap; reload keeps the comment
+  await s.rpc('registry.card.save', { name: 'credit-risk', version: 1, card: { limitations: 'Trained on eight rows; a demo only.' } })
+  const stale = review.getByRole('alert').filter({ hasText: 'was changed since you opened it' })
+  await expect(stale).toBeVisible()
+  await expect(review.getByRole('region', { name: 'Limitations' })).not.toContainText('a demo only')
+  await stale.getByRole('button', { name: 'Reload review' }).click()
+  await expect(review.getByRole('region', { name: 'Limitations' })).toContainText('a demo only')
+  await expect(stale).toHaveCount(0)
+  await expect(review.getByRole('textbox', { name: 'Review comment' })).toHaveValue('Metrics and card look right.')
   await expect(review.getByRole('combobox', { name: 'Move alias' })).toBeVisible()
   await expect(approve).toBeDisabled()
   await expect(review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Review requested')

@@ -174,7 +174,12 @@ export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: (revision: n
         <div className="reg-card-edit">
           <div className="reg-card-row">
             <Field label="Risk tier">
-              <select value={draft.riskTier} onChange={(e) => set('riskTier', e.target.value)}>
+              <select
+                value={draft.riskTier}
+                disabled={v.approvalStatus === 'PendingManualApproval'}
+                title={v.approvalStatus === 'PendingManualApproval' ? 'The risk tier decides how many reviewers approve; it cannot change during a review.' : undefined}
+                onChange={(e) => set('riskTier', e.target.value)}
+              >
                 <option value="">Not set</option>
                 {RISK_TIERS.map((t) => (
                   <option key={t} value={t}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { LineageGraph, ModelVersion } from '../../../../shared/registry'
-import { approvalLabel, deltaTone, findModelFolders, formatDelta, formatMetric, keyMetrics, layoutLineage, suggestModelName } from './logic'
+import type { LineageGraph, ModelVersion, ReviewPage } from '../../../../shared/registry'
+import { approvalLabel, deltaTone, findModelFolders, formatDelta, formatMetric, keyMetrics, layoutLineage, reviewGate, suggestModelName } from './logic'
 
 describe('labels and numbers', () => {
   it('shows SageMaker statuses in short words', () => {
@@ -107,5 +107,36 @@ describe('findModelFolders', () => {
 
   it('stops at the depth limit', async () => {
     expect(await findModelFolders(async (d) => tree[d] ?? [], 2)).toEqual(['model'])
+  })
+})
+
+describe('reviewGate', () => {
+  const page = (over: { status?: ModelVersion['approvalStatus']; blocking?: string[]; ok?: boolean; reasons?: string[] } = {}) =>
+    ({
+      version: { approvalStatus: over.status ?? 'PendingManualApproval' },
+      policies: { blocking: over.blocking ?? [] },
+      canReview: { ok: over.ok ?? true, reasons: over.reasons ?? [] }
+    }) as unknown as Pick<ReviewPage, 'version' | 'policies' | 'canReview'>
+
+  it('needs a non-blank comment for both decisions', () => {
+    expect(reviewGate(page(), '')).toMatchObject({ canApprove: false, canReject: false })
+    expect(reviewGate(page(), '   \n')).toMatchObject({ canApprove: false, canReject: false })
+    expect(reviewGate(page(), 'looks fine')).toMatchObject({ canApprove: true, canReject: true, reasons: [] })
+  })
+
+  it('a blocking policy disables Approve only, with its reason listed once', () => {
+    const g = reviewGate(page({ blocking: ['min-accuracy: Accuracy must be at least 0.9'], ok: false, reasons: ['Blocked by policy: min-accuracy: Accuracy must be at least 0.9'] }), 'no')
+    expect(g.canApprove).toBe(false)
+    expect(g.canReject).toBe(true)
+    expect(g.reasons).toEqual(['Blocked by policy: min-accuracy: Accuracy must be at least 0.9'])
+  })
+
+  it('a caller who may not review (own version) can do neither', () => {
+    const g = reviewGate(page({ ok: false, reasons: ['You registered this version; another reviewer must review it.'] }), 'ok')
+    expect(g).toMatchObject({ canApprove: false, canReject: false, reasons: ['You registered this version; another reviewer must review it.'] })
+  })
+
+  it('nothing to decide once the version is not pending', () => {
+    expect(reviewGate(page({ status: 'Approved' }), 'ok')).toMatchObject({ pending: false, canApprove: false, canReject: false })
   })
 })

@@ -1,5 +1,5 @@
 /** Pure helpers of the Models and Reviews rooms: labels, metric deltas, lineage layout, model folders. */
-import type { ApprovalStatus, LineageGraph, LineageNode, ModelVersion } from '../../../../shared/registry'
+import type { ApprovalStatus, LineageGraph, LineageNode, ModelVersion, ReviewPage } from '../../../../shared/registry'
 
 const STATUS_LABEL: Record<ApprovalStatus, string> = {
   None: 'Not requested',
@@ -171,4 +171,30 @@ export function suggestModelName(s: string): string {
     .replace(/[ ]+$/, '')
     .slice(0, 100)
   return cleaned || 'model'
+}
+
+// ---------- review decision ----------
+
+export interface ReviewGate {
+  pending: boolean
+  canApprove: boolean
+  canReject: boolean
+  /** Why the caller cannot approve (blocking policies first), each once. */
+  reasons: string[]
+}
+
+/**
+ * What the Approve and Reject buttons allow: both need a non-blank comment and a caller who may
+ * review; Approve also needs no blocking policy. The service checks the same again.
+ */
+export function reviewGate(page: Pick<ReviewPage, 'version' | 'policies' | 'canReview'>, comment: string): ReviewGate {
+  const pending = page.version.approvalStatus === 'PendingManualApproval'
+  const hasComment = comment.trim().length > 0
+  const blocked = page.policies.blocking.length > 0
+  const policyReasons = page.policies.blocking.map((m) => `Blocked by policy: ${m}`)
+  // canReview also lists the blocking policies; they stop approving, not rejecting
+  const personal = page.canReview.ok ? [] : page.canReview.reasons.filter((r) => !policyReasons.includes(r))
+  const reasons = [...new Set([...policyReasons, ...personal])]
+  const may = pending && personal.length === 0
+  return { pending, canApprove: may && hasComment && !blocked, canReject: may && hasComment, reasons }
 }

@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { ArtifactPreview as Preview } from '../../../../shared/api'
 import type { EvaluationArtifact, ReviewOutcome, ReviewPage as Page } from '../../../../shared/registry'
 import { call } from '../../api/client'
 import { ArtifactPreview } from '../../components/ArtifactPreview'
 import { Field } from '../../components/Field'
 import { CardView } from '../models/CardTab'
-import { approvalLabel, formatTime } from '../models/logic'
+import { approvalLabel, formatTime, reviewGate } from '../models/logic'
 import { useModelsStore } from '../models/useModelsStore'
 import { ActionError, ApprovalBadge, MetricDeltaTable, PolicyBadge, RiskBadge, errorText } from '../models/widgets'
 import { PolicyResults, ReviewHistory } from './parts'
@@ -102,8 +102,7 @@ function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
   const [error, setError] = useState<unknown>(null)
   const [outcome, setOutcome] = useState<string | null>(null)
   const v = page.version
-  const pending = v.approvalStatus === 'PendingManualApproval'
-  const blocked = page.policies.blocking.length > 0
+  const { pending, canApprove, canReject, reasons } = reviewGate(page, comment)
   const hasComment = comment.trim().length > 0
   const aliases = [...new Set(['champion', 'challenger', ...Object.keys(page.model.aliases)])]
   const act = async (kind: 'approve' | 'reject') => {
@@ -124,7 +123,6 @@ function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
       setBusy(false)
     }
   }
-  const reasons = [...new Set([...page.policies.blocking.map((m) => `Blocked by policy: ${m}`), ...(page.canReview.ok ? [] : page.canReview.reasons)])]
   return (
     <section className="kv-section rev-decision" aria-label="Decision">
       <h3>Decision</h3>
@@ -159,10 +157,10 @@ function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
               </select>
             </Field>
             <span className="spacer" />
-            <button type="button" className="btn danger" disabled={busy || !hasComment || !page.canReview.ok} onClick={() => void act('reject')}>
+            <button type="button" className="btn danger" disabled={busy || !canReject} onClick={() => void act('reject')}>
               Reject
             </button>
-            <button type="button" className="btn primary" disabled={busy || !hasComment || blocked || !page.canReview.ok} onClick={() => void act('approve')}>
+            <button type="button" className="btn primary" disabled={busy || !canApprove} onClick={() => void act('approve')}>
               Approve
             </button>
           </div>
@@ -182,16 +180,38 @@ export function ReviewPage({ name, version }: { name: string; version: number })
   const [page, setPage] = useState<Page | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
+  const [stale, setStale] = useState(false)
+  const lastChange = useReviewsStore((s) => s.lastChange)
+  const shownRevision = useRef<number | null>(null)
   useEffect(() => {
     let alive = true
     call('registry.review.page', { name, version }).then(
-      (p) => alive && (setPage(p), setError(null)),
+      (p) => {
+        if (!alive) return
+        shownRevision.current = p.version.revision
+        setPage(p)
+        setError(null)
+        setStale(false)
+      },
       (e: unknown) => alive && setError(errorText(e))
     )
     return () => {
       alive = false
     }
   }, [name, version, revision, reload])
+  // Someone (another reviewer, another door) changed this version: say so rather than swap what the
+  // reviewer is reading under them; deciding on the old state gets a conflict error from the service.
+  useEffect(() => {
+    if (!lastChange || lastChange.name !== name || (lastChange.version !== null && lastChange.version !== version)) return
+    let alive = true
+    call('registry.versions.get', { name, version }).then(
+      (v) => alive && shownRevision.current !== null && v.revision !== shownRevision.current && setStale(true),
+      () => undefined
+    )
+    return () => {
+      alive = false
+    }
+  }, [lastChange, name, version])
   const done = () => {
     setReload((n) => n + 1)
     void refresh()
@@ -224,6 +244,14 @@ export function ReviewPage({ name, version }: { name: string; version: number })
       {error && (
         <div role="alert" className="error-box small">
           {error}
+        </div>
+      )}
+      {stale && (
+        <div role="alert" className="notice-box rev-stale">
+          This version was changed since you opened it (by another reviewer or an edit to its card).
+          <button type="button" className="btn small" onClick={() => setReload((n) => n + 1)}>
+            Reload review
+          </button>
         </div>
       )}
       {!page ? (

@@ -80,20 +80,22 @@ export function ReviewsRoom() {
   const setTab = useReviewsStore((s) => s.setTab)
   const open = useReviewsStore((s) => s.open)
   const loadQueue = useReviewsStore((s) => s.loadQueue)
-  const refresh = useReviewsStore((s) => s.refresh)
+  const noteChange = useReviewsStore((s) => s.noteChange)
 
   useEffect(() => {
     void loadQueue()
     let timer: ReturnType<typeof setTimeout> | undefined
-    const off = onEvent('registry.changed', () => {
+    const off = onEvent('registry.changed', (e) => {
+      // the queue follows at once; an open review page only learns that its version changed
+      noteChange(e)
       clearTimeout(timer)
-      timer = setTimeout(() => void refresh(), 300)
+      timer = setTimeout(() => void loadQueue(), 300)
     })
     return () => {
       clearTimeout(timer)
       off()
     }
-  }, [loadQueue, refresh])
+  }, [loadQueue, noteChange])
 
   return (
     <div className="reg-room rev-room">

@@ -1,5 +1,5 @@
 import { create } from 'zustand'
-import type { ReviewQueueItem } from '../../../../shared/registry'
+import type { RegistryChangedEvent, ReviewQueueItem } from '../../../../shared/registry'
 import { call } from '../../api/client'
 import { useCommandStore } from '../commands/useCommandStore'
 import { errorText } from '../models/widgets'
@@ -13,13 +13,16 @@ interface State {
   loading: boolean
   /** The version whose review page is open. */
   open: { name: string; version: number } | null
-  /** Bumped on registry changes so that the open review page refetches. */
+  /** Bumped by refresh() so that the open review page refetches. */
   revision: number
+  /** The latest registry change (any door, any user); the open review page checks whether it is about it. */
+  lastChange: (RegistryChangedEvent & { seq: number }) | null
   setTab(t: ReviewsTab): void
   loadQueue(): Promise<void>
   openReview(name: string, version: number): void
   closeReview(): void
   refresh(): Promise<void>
+  noteChange(e: RegistryChangedEvent): void
   /** Switches to the Reviews room on a version's review page (from another room). */
   reveal(name: string, version: number): void
 }
@@ -33,6 +36,7 @@ export const useReviewsStore = create<State>()((set, get) => ({
   loading: false,
   open: null,
   revision: 0,
+  lastChange: null,
   setTab: (tab) => set({ tab }),
   async loadQueue() {
     const my = ++seq
@@ -50,6 +54,7 @@ export const useReviewsStore = create<State>()((set, get) => ({
     await get().loadQueue()
     set({ revision: get().revision + 1 })
   },
+  noteChange: (e) => set({ lastChange: { ...e, seq: (get().lastChange?.seq ?? 0) + 1 } }),
   reveal(name, version) {
     get().openReview(name, version)
     useCommandStore.getState().run('room.reviews')
