@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
 import { ROOT, startServe, type ServeHandle } from '../support'
 
 const PYTHON = '/usr/bin/python3'
@@ -331,5 +332,16 @@ test('register from a run, fill the card, request review, review in the Reviews 
   expect(csv.name).toMatch(/\.csv$/)
   expect(csv.text.split('\n')[0]).toMatch(/seq/)
   await page.screenshot({ path: join(SHOTS, 'registry-audit.png') })
+
+  // someone edits one event in SQLite (past the append-only trigger): verification names it
+  const db = new Database(join(s.dataDir, 'atelier.db'))
+  try {
+    db.exec("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET comment = 'looks fine' WHERE seq = 5")
+  } finally {
+    db.close()
+  }
+  await page.getByRole('button', { name: 'Verify audit trail' }).click()
+  await expect(page.getByRole('status', { name: 'Verification result' })).toContainText('Broken at event #5')
+  await expect(audit.getByRole('row', { name: /^5 / })).toHaveClass(/rev-broken/)
   expect(dialogs).toEqual([])
 })
