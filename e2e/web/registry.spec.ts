@@ -185,6 +185,10 @@ test('register from a run, fill the card, request review, review in the Reviews 
 
   await page.getByRole('tab', { name: 'Overview' }).click()
   await page.screenshot({ path: join(SHOTS, 'registry-version.png') })
+  // the source run is one click away, and back
+  await v1.getByRole('button', { name: 'Open source run' }).click()
+  await expect(page.getByRole('region', { name: 'Run rf-baseline' })).toBeVisible()
+  await nav(page, 'Models')
   await v1.getByRole('button', { name: 'Request review' }).click()
   await page.getByRole('dialog', { name: /Request review of credit-risk version 1/ }).getByRole('button', { name: 'Request review' }).click()
   await expect(status(v1)).toHaveText(/Pending/)
@@ -207,6 +211,9 @@ test('register from a run, fill the card, request review, review in the Reviews 
   const html = await downloadText(page, () => page.getByRole('button', { name: 'Export HTML' }).click())
   expect(html.text).toMatch(/<html/i)
   expect(html.text).not.toContain('<script>alert(1)')
+  await page.getByRole('tab', { name: 'Reviews' }).click()
+  await expect(page.getByRole('list', { name: 'Earlier reviews' })).toContainText('Approved by policy')
+  await expect(page.getByRole('table', { name: 'Policy results' }).getByRole('row', { name: /min-accuracy/ })).toContainText('pass')
   // the approved version becomes the champion
   await page.getByRole('tab', { name: 'Overview' }).click()
   await page.getByRole('combobox', { name: 'New alias' }).fill('champion')

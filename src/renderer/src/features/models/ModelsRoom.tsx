@@ -43,6 +43,11 @@ function ModelList() {
                 if (e.key === 'Enter' || e.key === ' ') {
                   e.preventDefault()
                   selectModel(m.name)
+                } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                  e.preventDefault()
+                  const li = e.currentTarget
+                  const next = (e.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling) as HTMLElement | null
+                  next?.focus()
                 }
               }}
             >
