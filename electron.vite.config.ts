@@ -14,6 +14,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           serve: resolve(__dirname, 'src/main/serve.ts'),
+          users: resolve(__dirname, 'src/main/users.ts'),
           'bench-lake': resolve(__dirname, 'bench/lake.ts'),
           'bench-tracking': resolve(__dirname, 'bench/tracking.ts'),
           'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts'),

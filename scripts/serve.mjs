@@ -1,4 +1,4 @@
-// `npm run serve -- [--host H] [--port P] [--token T] [--data-dir D] [--workspace W]`
+// `npm run serve -- [--host H] [--port P] [--token T | --token-file F] [--allowed-host N]… [--data-dir D] [--workspace W]`
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { ensureBuild, ensureDeps, root } from './lib.mjs'

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
@@ -7,6 +8,8 @@ import { DomainEventBus } from './domainEvents'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
+import { AuthService, type AuthChange } from './services/auth/AuthService'
+import { trackingTokenSource } from './services/auth/trackingToken'
 import { detectGpus } from './services/jobs/HostBackend'
 import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
@@ -20,6 +23,7 @@ import { TrackingService } from './services/tracking/TrackingService'
 import type { HttpMount } from './serve/server'
 import { WorkspaceService } from './services/workspace/WorkspaceService'
 import { AuditLog } from './services/audit/AuditLog'
+import { auditAuthChanges } from './services/audit/authEvents'
 import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
 
@@ -38,6 +42,8 @@ export interface CoreOptions {
   kernels?: KernelStackOptions
   /** Training jobs: Slurm CLI environment, poll intervals, local concurrency/GPUs (tests, bench). */
   jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
+  /** Every user and API-token change (for the audit trail). */
+  onAuthChange?: (change: AuthChange) => void
 }
 
 export interface Core {
@@ -57,11 +63,16 @@ export interface Core {
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
   router: Router
+  /** Users, sessions and API tokens (`serve`'s doors resolve every request to a principal here). */
+  auth: AuthService
+  /** The tracking-only token a door hands kernels and jobs (MLflow REST routes only, revocable). */
+  trackingToken: () => string
   /** HTTP routes a door serves beside the contract (the MLflow REST API), behind its token. */
   mounts: HttpMount[]
   events: {
     on<E extends EventName>(event: E, l: (payload: Events[E]) => void): () => void
     onAny(l: (event: EventName, payload: unknown) => void): () => void
+    emit<E extends EventName>(event: E, payload: Events[E]): void
   }
   dispose(): Promise<void>
 }
@@ -69,6 +80,9 @@ export interface Core {
 /** The composition root: every service built once and handed its dependencies. No Electron here. */
 export async function createCore(opts: CoreOptions): Promise<Core> {
   const log = opts.log ?? createLogger('core')
+  // the data dir holds the database, secrets and artifacts: its owner's alone
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(opts.dataDir, 0o700)
   const db = openDatabase(join(opts.dataDir, 'atelier.db'))
   const emitter = new EventEmitter()
   emitter.setMaxListeners(100)
@@ -77,8 +91,19 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     emitter.emit('*', event, payload)
   }
   const settings = new SettingsService(db)
+  // users and tokens are in the audit trail with the registry's changes
+  const audit = new AuditLog(db)
+  const auditAuth = auditAuthChanges(audit)
+  const auth = new AuthService({
+    db,
+    onChange: (c) => {
+      auditAuth(c)
+      opts.onAuthChange?.(c)
+    }
+  })
   const workspace = new WorkspaceService(db)
   const secrets = new SecretStore(join(opts.dataDir, 'secrets.json'), opts.secretCipher)
+  const trackingToken = trackingTokenSource(auth, secrets)
   const engine = await DuckEngine.create({
     scratchDir: join(opts.dataDir, 'scratch'),
     extensionRepository: opts.extensionRepository ?? process.env.ATELIER_DUCKDB_EXTENSION_REPOSITORY,
@@ -121,7 +146,6 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   })
   jobs.start()
   // ---------- model registry, reviews, audit trail ----------
-  const audit = new AuditLog(db)
   const domain = new DomainEventBus(log)
   const registry = new RegistryService({
     db,
@@ -140,6 +164,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernelStack: kernels,
     jobs,
+    auth,
     registry,
     audit
   })
@@ -157,6 +182,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     audit,
     domain,
     router,
+    auth,
+    trackingToken,
     // the registry's routes first: its prefixes are inside the tracking API's
     mounts: [createRegistryRest(registry, log), createTrackingRest(tracking, log)],
     events: {
@@ -167,7 +194,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       onAny(l) {
         emitter.on('*', l)
         return () => emitter.off('*', l)
-      }
+      },
+      emit
     },
     async dispose() {
       await jobs.dispose()

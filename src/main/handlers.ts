@@ -1,5 +1,8 @@
 import type { AppInfo, Method, QueryTab } from '../shared/api'
+import type { CallContext } from '../shared/auth'
 import type { Handlers } from './rpc/router'
+import { authHandlers } from './services/auth/handlers'
+import type { AuthService } from './services/auth/AuthService'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
@@ -20,14 +23,17 @@ interface Deps {
   tracking: TrackingService
   /** Training jobs (issue 5). */
   jobs: JobService
-  /** Model registry, reviews and the audit trail (issue 9). */
+  auth: AuthService
+  /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, registry, audit }: Deps): Handlers {
-  const tabsKey = () => `tabs:${workspace.id ?? 'none'}`
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit }: Deps): Handlers {
+  // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
+  const tabsKey = ({ principal }: CallContext) =>
+    principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
   return {
     'app.info': () => ({ name: 'Atelier', ...info, workspace: workspace.path }),
     'workspace.open': async ({ path }) => {
@@ -39,12 +45,12 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'fs.list': ({ path, showHidden }) => workspace.list(path, showHidden),
     'settings.get': ({ key }) => ({ value: settings.get(key) ?? null }),
     'settings.set': ({ key, value }) => {
-      settings.set(key, value)
+      settings.setFromCaller(key, value)
       return { ok: true }
     },
-    'tabs.load': () => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey()) ?? { tabs: [], activeId: null },
-    'tabs.save': ({ tabs, activeId }) => {
-      settings.set(tabsKey(), { tabs, activeId: activeId ?? null })
+    'tabs.load': (_p, ctx) => settings.get<{ tabs: QueryTab[]; activeId: string | null }>(tabsKey(ctx)) ?? { tabs: [], activeId: null },
+    'tabs.save': ({ tabs, activeId }, ctx) => {
+      settings.set(tabsKey(ctx), { tabs, activeId: activeId ?? null })
       return { ok: true }
     },
     'lake.sources.list': () => lake.listSources(),
@@ -84,6 +90,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
+    ...authHandlers(auth),
     ...registryHandlers(registry, audit)
   }
 }

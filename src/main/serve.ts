@@ -48,6 +48,7 @@ async function main() {
     host: args.host,
     port: args.port,
     token: args.token,
+    allowedHosts: args.allowedHosts,
     rendererDir: process.env.ATELIER_RENDERER_DIR || join(__dirname, '../renderer'),
     log
   })

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { ErrorPayload } from './errors'
+import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 
@@ -117,6 +118,7 @@ export const requests = {
   ...trackingRequests(),
   ...kernelRequests(),
   ...jobRequests(),
+  ...authRequests(),
   ...registryRequests()
 } as const
 
@@ -268,7 +270,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, RegistryResults {
+export interface Results extends JobResults, AuthResults, RegistryResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -334,6 +336,7 @@ export type ServerMessage =
 
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
+export * from './authApi'
 export * from './registry'
 
 // =====================================================================================

@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'INVALID_REQUEST'
   | 'UNKNOWN_METHOD'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'TOO_LARGE'
   | 'NOT_FOUND'
   | 'FILE_ERROR'
   | 'SQL_ERROR'

@@ -9,7 +9,6 @@
  * blocking policies, risk-tier routing, optimistic concurrency) hold for every caller.
  */
 import { z } from 'zod'
-import type { Role } from './auth'
 
 // ---------- vocabulary ----------
 
@@ -198,44 +197,6 @@ export function registryRequests() {
 }
 
 export type RegistryMethod = keyof ReturnType<typeof registryRequests>
-
-/** The least role each registry method needs (viewer < scientist < reviewer < admin). */
-export const REGISTRY_MIN_ROLE: Record<RegistryMethod, Role> = {
-  'registry.models.list': 'viewer',
-  'registry.models.get': 'viewer',
-  'registry.models.create': 'scientist',
-  'registry.models.update': 'scientist',
-  'registry.models.rename': 'scientist',
-  'registry.models.delete': 'scientist',
-  'registry.versions.list': 'viewer',
-  'registry.versions.get': 'viewer',
-  'registry.versions.create': 'scientist',
-  'registry.versions.update': 'scientist',
-  'registry.versions.delete': 'scientist',
-  'registry.alias.set': 'scientist',
-  'registry.alias.delete': 'scientist',
-  'registry.tags.set': 'scientist',
-  'registry.tags.delete': 'scientist',
-  'registry.card.get': 'viewer',
-  'registry.card.save': 'scientist',
-  'registry.card.export': 'viewer',
-  'registry.review.request': 'scientist',
-  'registry.review.approve': 'reviewer',
-  'registry.review.reject': 'reviewer',
-  'registry.reviews.queue': 'viewer',
-  'registry.review.page': 'viewer',
-  'registry.checklist.get': 'viewer',
-  'registry.checklist.set': 'reviewer',
-  'registry.checklist.configure': 'admin',
-  'registry.policies.list': 'viewer',
-  'registry.policies.evaluate': 'viewer',
-  'registry.lineage': 'viewer',
-  'registry.lineage.export': 'viewer',
-  'registry.compare': 'viewer',
-  'audit.list': 'viewer',
-  'audit.verify': 'viewer',
-  'audit.export': 'admin'
-}
 
 // ---------- results ----------
 

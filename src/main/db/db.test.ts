@@ -44,6 +44,7 @@ describe('app database', () => {
     const db = openDatabase(':memory:')
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name)
     expect(tables).toEqual([
+      'api_tokens',
       'audit_events',
       'job_sweeps',
       'job_targets',
@@ -61,6 +62,7 @@ describe('app database', () => {
       'review_checklist_items',
       'review_checklist_ticks',
       'schema_migrations',
+      'sessions',
       'settings',
       'tracking_datasets',
       'tracking_experiment_tags',
@@ -72,6 +74,7 @@ describe('app database', () => {
       'tracking_params',
       'tracking_run_tags',
       'tracking_runs',
+      'users',
       'workspaces'
     ])
     // the time series is stored in its primary key, and the default experiment exists

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { sqliteOptions } from './native'
 
@@ -56,8 +56,25 @@ export function runMigrations(db: AppDatabase, migrations: Migration[] = bundled
   return ran
 }
 
+/**
+ * The database holds tokens' hashes, tracking data and settings: only its owner may read it. The file is
+ * created 0600 before SQLite opens it (SQLite gives its -wal/-shm files the main file's mode), and an
+ * older, wider file is narrowed.
+ */
+function privateFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
+}
+
 export function openDatabase(file: string): AppDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+  if (file !== ':memory:') privateFile(file)
   const db = new Database(file, sqliteOptions({}))
   db.pragma('journal_mode = WAL')
   db.pragma('foreign_keys = ON')

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { requests, type Method, type Result } from '../../shared/api'
 import { LOCAL_CONTEXT, type CallContext } from '../../shared/auth'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../shared/errors'
+import { methodPermissions, roleCan } from '../../shared/permissions'
 import type { Logger } from '../log'
 
 export type Handlers = {
@@ -17,13 +18,22 @@ function isMethod(name: string): name is Method {
 }
 
 /**
- * The one handler table behind every door. Validates the method name and params with the
- * contract's schemas before a handler runs, and turns every failure into `{code, message, details}`.
+ * The one handler table behind every door. Checks the caller's permission for the method
+ * (FORBIDDEN), validates the params with the contract's schemas before a handler runs, and turns
+ * every failure into `{code, message, details}`.
  */
 export function createRouter(handlers: Handlers, log: Logger) {
   async function dispatch(method: string, params: unknown, ctx: CallContext = LOCAL_CONTEXT): Promise<unknown> {
     if (typeof method !== 'string' || !isMethod(method)) {
       throw new AppError('UNKNOWN_METHOD', `Unknown method: ${String(method).slice(0, 100)}`)
+    }
+    const needed = methodPermissions[method]
+    if (!roleCan(ctx.principal.role, needed)) {
+      throw new AppError('FORBIDDEN', `${method} needs the '${needed}' permission, which the role '${ctx.principal.role}' does not have`, {
+        method,
+        permission: needed,
+        role: ctx.principal.role
+      })
     }
     const parsed = requests[method].safeParse(params ?? {})
     if (!parsed.success) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
@@ -8,6 +9,8 @@ export interface ServeArgs {
   token: string
   dataDir: string
   workspace?: string
+  /** Extra Host names (besides the bound name and loopback) that may reach the server. */
+  allowedHosts: string[]
 }
 
 export function defaultDataDir(): string {
@@ -15,13 +18,30 @@ export function defaultDataDir(): string {
   return join(base, 'atelier')
 }
 
-/** `--host --port --token --data-dir --workspace`, all optional: loopback, a free port, a random token. */
-export function parseServeArgs(argv: string[]): ServeArgs {
+/** Reads a token file: its first line, trimmed; an empty file is refused. */
+export function readTokenFile(path: string): string {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`--token-file ${path}: ${(err as Error).message}`)
+  }
+  const token = text.split(/\r?\n/)[0].trim()
+  if (!token) throw new Error(`--token-file ${path} is empty`)
+  return token
+}
+
+/**
+ * `--host --port --token --token-file --allowed-host --data-dir --workspace`, all optional: loopback, a
+ * free port, and the token from `--token`, `--token-file`, `ATELIER_TOKEN` or else a random one.
+ */
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   const out: ServeArgs = {
     host: '127.0.0.1',
     port: 0,
-    token: randomBytes(24).toString('hex'),
-    dataDir: process.env.ATELIER_DATA_DIR || defaultDataDir()
+    token: env.ATELIER_TOKEN || randomBytes(24).toString('hex'),
+    dataDir: env.ATELIER_DATA_DIR || defaultDataDir(),
+    allowedHosts: []
   }
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]
@@ -47,6 +67,15 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         out.token = t
         break
       }
+      case '--token-file':
+        out.token = readTokenFile(value())
+        break
+      case '--allowed-host': {
+        const h = value().toLowerCase()
+        if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)) throw new Error(`--allowed-host takes a host name without port: ${h}`)
+        out.allowedHosts.push(h)
+        break
+      }
       case '--data-dir':
         out.dataDir = value()
         break
@@ -54,7 +83,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         out.workspace = value()
         break
       default:
-        throw new Error(`Unknown option ${raw}. Options: --host --port --token --data-dir --workspace`)
+        throw new Error(`Unknown option ${raw}. Options: --host --port --token --token-file --allowed-host --data-dir --workspace`)
     }
   }
   return out

@@ -139,7 +139,8 @@ describe('serve arguments', () => {
       port: 8080,
       token: 't',
       dataDir: '/d',
-      workspace: '/w'
+      workspace: '/w',
+      allowedHosts: []
     })
     expect(() => parseServeArgs(['--port', 'x'])).toThrow(/port/)
     expect(() => parseServeArgs(['--bogus'])).toThrow(/Unknown option/)

@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
+import type { CallContext } from '../../shared/auth'
 import type { Core } from '../core'
 import type { Logger } from '../log'
-import { readBody } from './http'
+import { createAuthenticator, type Authenticated } from './authn'
+import { isDroppable, sendEvent, type SocketFlow } from './backpressure'
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
 
 export const CSP = [
   "default-src 'self'",
@@ -42,9 +45,10 @@ const MIME: Record<string, string> = {
  */
 export interface HttpMount {
   prefixes: readonly string[]
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void
-  /** Told where the server listens (loopback origin) and its token, once it does. */
-  onListening?(info: { origin: string; token: string }): void
+  /** `ctx` says who calls (the mount checks what its routes need, e.g. 'write' for MLflow writes). */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, ctx: CallContext): Promise<void> | void
+  /** Told where the server listens (loopback origin) and the token kernels and jobs should use there. */
+  onListening?(info: { origin: string; token: string | (() => string) }): void
   /** The body of a 401/403 refusal in the mount's own error format. */
   refusal?(status: 401 | 403, message: string): unknown
 }
@@ -56,6 +60,10 @@ export interface ServeOptions {
   token: string
   rendererDir: string
   log: Logger
+  /** How often open WebSockets' sign-ins are checked again (ms; default 5 s). */
+  recheckMs?: number
+  /** Host names besides the bound one and loopback that may reach the server (`--allowed-host`). */
+  allowedHosts?: readonly string[]
   /** Default: the core's own mounts (`core.mounts`). */
   mounts?: readonly HttpMount[]
 }
@@ -66,23 +74,43 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-function tokenMatches(given: string | null | undefined, token: string): boolean {
-  if (!given) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(token)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
+export { requestToken } from './authn'
 
-/** The token from `Authorization: Bearer`, `X-Atelier-Token` or `?token=`. */
-function requestToken(req: IncomingMessage, url: URL): string | null {
-  const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
-  const header = req.headers['x-atelier-token']
-  if (typeof header === 'string') return header
-  return url.searchParams.get('token')
-}
+/** Largest `/api/rpc` body. */
+export const RPC_BODY_LIMIT = 32 * 1024 * 1024
 
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
+/** This machine's own interface addresses, as they appear in a Host header. */
+function interfaceHosts(): Set<string> {
+  const out = new Set<string>()
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) out.add(a.family === 'IPv6' ? `[${a.address.split('%')[0]}]` : a.address)
+  }
+  return out
+}
+
+/**
+ * Guards against DNS rebinding: a Host header must name the bound address, loopback, or a name the
+ * operator allowed. Bound to every interface (`0.0.0.0`/`::`), the machine's own addresses are also
+ * accepted (an IP literal cannot be rebound), and any other name must be given with `--allowed-host`.
+ */
+export function hostChecker(boundHost: string, allowedHosts: readonly string[] = []) {
+  const wildcard = boundHost === '0.0.0.0' || boundHost === '::'
+  const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()))
+  const bound = boundHost.includes(':') ? `[${boundHost}]` : boundHost
+  let ifaces: Set<string> | null = null
+  return (hostHeader: string | undefined, port: number): boolean => {
+    if (!hostHeader) return false
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader)
+    if (!m || (m[2] && Number(m[2]) !== port)) return false
+    const name = m[1].toLowerCase()
+    if (name === boundHost.toLowerCase() || name === bound.toLowerCase() || LOOPBACK_NAMES.has(name) || allowed.has(name)) return true
+    if (!wildcard) return false
+    ifaces ??= interfaceHosts()
+    return ifaces.has(name)
+  }
+}
 
 /**
  * Headless door: serves the built renderer over HTTP and the contract over a token-protected
@@ -92,12 +120,17 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const rendererRoot = resolve(o.rendererDir)
   const mounts = o.mounts ?? o.core.mounts ?? []
   let origin = ''
-  const hostAllowed = (hostHeader: string | undefined, port: number) => {
-    if (!hostHeader) return false
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader)
-    if (!m || (m[2] && Number(m[2]) !== port)) return false
-    // Guard against DNS rebinding: only the bound name or a loopback name.
-    return m[1] === o.host || LOOPBACK_NAMES.has(m[1]) || o.host === '0.0.0.0' || o.host === '::'
+  const hostAllowed = hostChecker(o.host, o.allowedHosts)
+  const authn = createAuthenticator({ startupToken: o.token, auth: o.core.auth, port: () => (server.address() as AddressInfo).port })
+  /** Browsers always send Origin on WebSocket upgrades and POSTs: when present it must be this server. */
+  const originAllowed = (reqOrigin: string | undefined, port: number) => {
+    if (reqOrigin === undefined) return true
+    try {
+      const u = new URL(reqOrigin)
+      return (u.protocol === 'http:' || u.protocol === 'https:') && hostAllowed(u.host, port) && Number(u.port || 80) === port
+    } catch {
+      return false
+    }
   }
 
   const server = createServer((req, res) => {
@@ -123,35 +156,48 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const mount = mounts.find((m) => m.prefixes.some((p) => url.pathname.startsWith(p)))
     if (mount) {
-      const given = requestToken(req, url)
-      const refuse = (status: 401 | 403, message: string) =>
-        sendJson(res, status, mount.refusal?.(status, message) ?? { code: 'UNAUTHORIZED', message })
-      if (!given) return refuse(401, 'Missing token')
-      if (!tokenMatches(given, o.token)) return refuse(403, 'Wrong token')
-      return mount.handle(req, res, url)
+      const a = authn.authenticate(req, url)
+      if (!a.ok) return sendJson(res, a.status, mount.refusal?.(a.status, a.message) ?? { code: 'UNAUTHORIZED', message: a.message })
+      return mount.handle(req, res, url, { principal: a.who.principal })
     }
     if (url.pathname.startsWith('/api/')) {
-      const given = requestToken(req, url)
-      if (!given) return sendJson(res, 401, { code: 'UNAUTHORIZED', message: 'Missing token' })
-      if (!tokenMatches(given, o.token)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Wrong token' })
-      if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res)
+      if (url.pathname === '/api/login' && req.method === 'POST') {
+        if (!originAllowed(req.headers.origin, port)) return sendJson(res, 403, { code: 'UNAUTHORIZED', message: 'Origin not allowed' })
+        return authn.login(req, res)
+      }
+      const a = authn.authenticate(req, url)
+      if (!a.ok) return sendJson(res, a.status, { code: 'UNAUTHORIZED', message: a.message })
+      if (a.who.scope !== 'full') return sendJson(res, 403, { code: 'FORBIDDEN', message: 'This token works on the MLflow REST API only' })
+      if (url.pathname === '/api/rpc' && req.method === 'POST') return handleRpc(req, res, a.who)
       if (url.pathname === '/api/health') return sendJson(res, 200, { ok: true })
+      if (url.pathname === '/api/session' && req.method === 'GET') return authn.session(a.who, res)
+      if (url.pathname === '/api/logout' && req.method === 'POST') return authn.logout(a.who, res)
       return sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such endpoint' })
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'INVALID_REQUEST', message: 'Method not allowed' })
     return serveStatic(url.pathname, res)
   }
 
-  async function handleRpc(req: IncomingMessage, res: ServerResponse) {
+  async function handleRpc(req: IncomingMessage, res: ServerResponse, who: Authenticated) {
     let body: { method?: unknown; params?: unknown }
     try {
-      body = JSON.parse(await readBody(req, 32 * 1024 * 1024))
+      body = parseJson(await readBody(req, RPC_BODY_LIMIT)) as typeof body
     } catch (err) {
-      return sendJson(res, 400, { code: 'INVALID_REQUEST', message: (err as Error).message || 'Body is not JSON' })
+      if (err instanceof BodyTooLargeError) {
+        res.setHeader('Connection', 'close')
+        return sendJson(res, 413, { error: { code: 'TOO_LARGE', message: err.message } })
+      }
+      const message = err instanceof JsonTooDeepError ? err.message : 'Body is not JSON'
+      return sendJson(res, 400, { error: { code: 'INVALID_REQUEST', message } })
     }
-    const out = await o.core.router.handle(String(body?.method ?? ''), body?.params)
+    const out = await o.core.router.handle(String(body?.method ?? ''), body?.params, { principal: who.principal })
     if (out.ok) return sendJson(res, 200, { result: out.result })
-    const status = out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400 : out.error.code === 'NOT_FOUND' ? 404 : 422
+    const status =
+      out.error.code === 'INVALID_REQUEST' || out.error.code === 'UNKNOWN_METHOD' ? 400
+      : out.error.code === 'NOT_FOUND' ? 404
+      : out.error.code === 'TOO_LARGE' ? 413
+      : out.error.code === 'FORBIDDEN' ? 403
+      : 422
     return sendJson(res, out.error.code === 'INTERNAL' ? 500 : status, { error: out.error })
   }
 
@@ -181,7 +227,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 })
-  const clients = new Set<WebSocket>()
+  const clients = new Map<WebSocket, SocketFlow & { who: Authenticated }>()
+  // sockets whose sign-in ended (sign-out, expiry, a disabled user, a revoked token) are closed, even idle ones
+  const recheck = setInterval(() => {
+    for (const [ws, c] of clients) {
+      if (c.who.credential.kind !== 'startup' && !authn.resolveCredential(c.who.credential)) ws.close(4001, 'signed out')
+    }
+  }, o.recheckMs ?? 5000)
+  recheck.unref()
 
   server.on('upgrade', (req, socket, head) => {
     const port = (server.address() as AddressInfo).port
@@ -192,40 +245,42 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     if (url.pathname !== '/api/ws') return reject(404, 'Not Found')
     if (!hostAllowed(req.headers.host, port)) return reject(403, 'Forbidden')
-    const given = requestToken(req, url)
-    if (!given) return reject(401, 'Unauthorized')
-    if (!tokenMatches(given, o.token)) return reject(403, 'Forbidden')
+    // the upgrade is a GET: a session cookie needs no CSRF token here, the Origin check below guards it
+    const a = authn.authenticate(req, url, { csrf: false })
+    if (!a.ok) return reject(a.status, a.status === 401 ? 'Unauthorized' : 'Forbidden')
+    if (a.who.scope !== 'full') return reject(403, 'Forbidden')
     // Browsers always send Origin: it must be this server. Non-browser clients send none.
-    const reqOrigin = req.headers.origin
-    if (reqOrigin !== undefined) {
-      let ok = false
-      try {
-        const u = new URL(reqOrigin)
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && hostAllowed(u.host, port) && Number(u.port || 80) === port
-      } catch {
-        ok = false
-      }
-      if (!ok) return reject(403, 'Forbidden')
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws))
+    if (!originAllowed(req.headers.origin, port)) return reject(403, 'Forbidden')
+    wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, a.who))
   })
 
-  function onSocket(ws: WebSocket) {
-    clients.add(ws)
-    ws.on('close', () => clients.delete(ws))
+  function onSocket(ws: WebSocket, who: Authenticated) {
+    clients.set(ws, { dropped: 0, who })
+    ws.on('close', () => {
+      const flow = clients.get(ws)
+      if (flow?.dropped) o.log.info(`a slow WebSocket client missed ${flow.dropped} re-fetchable events`)
+      clients.delete(ws)
+    })
     ws.on('error', () => clients.delete(ws))
     ws.on('message', (data) => {
       let msg: { id?: unknown; method?: unknown; params?: unknown }
       try {
-        msg = JSON.parse(String(data))
-      } catch {
-        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Message is not JSON' } }))
+        msg = parseJson(String(data)) as typeof msg
+      } catch (err) {
+        const message = err instanceof JsonTooDeepError ? err.message : 'Message is not JSON'
+        return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message } }))
       }
       if (typeof msg !== 'object' || msg === null || typeof msg.id !== 'number' || typeof msg.method !== 'string') {
         return ws.send(JSON.stringify({ id: null, error: { code: 'INVALID_REQUEST', message: 'Expected {id, method, params}' } }))
       }
       const id = msg.id
-      void o.core.router.handle(msg.method, msg.params).then((out) => {
+      // sign-out, expiry, revocation, disabling and role changes apply to an open socket at its next call
+      const now = authn.resolveCredential(who.credential)
+      if (!now) {
+        ws.send(JSON.stringify({ id, error: { code: 'UNAUTHORIZED', message: 'Signed out or credential revoked' } }))
+        return ws.close(4001, 'signed out')
+      }
+      void o.core.router.handle(msg.method, msg.params, { principal: now.principal }).then((out) => {
         if (ws.readyState !== ws.OPEN) return
         ws.send(JSON.stringify(out.ok ? { id, result: out.result } : { id, error: out.error }))
       })
@@ -234,7 +289,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const offEvents = o.core.events.onAny((event, payload) => {
     const text = JSON.stringify({ event, payload })
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text)
+    const droppable = isDroppable(event, payload)
+    for (const [ws, flow] of clients) {
+      if (sendEvent(ws, text, droppable, flow) === 'closed') clients.delete(ws)
+    }
   })
 
   await new Promise<void>((res, rej) => {
@@ -246,13 +304,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   origin = `http://${hostForUrl}:${port}`
   // What a local script should call: the loopback name when bound to every interface.
   const local = o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '[::1]' : hostForUrl
-  for (const m of mounts) m.onListening?.({ origin: `http://${local}:${port}`, token: o.token })
+  // kernels and jobs get the tracking-only token, never the start-up token
+  for (const m of mounts) m.onListening?.({ origin: `http://${local}:${port}`, token: o.core.trackingToken })
   return {
     url: `${origin}/?token=${encodeURIComponent(o.token)}`,
     port,
     async close() {
       offEvents()
-      for (const ws of clients) ws.close(1001, 'server shutting down')
+      clearInterval(recheck)
+      for (const ws of clients.keys()) ws.close(1001, 'server shutting down')
       wss.close()
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))

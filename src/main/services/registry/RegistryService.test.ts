@@ -125,6 +125,16 @@ describe('reviews', () => {
     expect(h.audit.verify().ok).toBe(true)
   })
 
+  it('whoever asked for the review cannot approve it either (a version registered with the shared tracking token names no person)', async () => {
+    const kernel = { id: 'app:tracking', name: 'tracking', role: 'scientist', via: 'api-token' } as const
+    const admin = { id: 'u-ada', name: 'ada', role: 'admin', via: 'session' } as const
+    const { version } = await h.register('fraud', { actor: kernel, riskTier: 'medium' })
+    await h.registry.reviews.request('fraud', version, admin, {})
+    expect(await codeOf(() => h.registry.reviews.approve('fraud', version, admin, { comment: 'mine' }))).toBe('SELF_APPROVAL')
+    expect((await h.registry.reviews.page('fraud', version, admin)).canReview.reasons).toEqual(['You asked for this review; another reviewer must review it.'])
+    expect((await h.registry.reviews.approve('fraud', version, bob, { comment: 'ok' })).version.approvalStatus).toBe('Approved')
+  })
+
   it('two reviewers on the same revision: the second gets REGISTRY_CONFLICT and nothing of theirs is written', async () => {
     const { version, revision } = await h.register('fraud', { riskTier: 'high' })
     const pending = await h.registry.reviews.request('fraud', version, alice, { expectedRevision: revision })
@@ -288,7 +298,7 @@ describe('cards, checklist, review page, lineage, compare', () => {
     expect(page.params).toEqual({ depth: '5' })
     expect(page.canReview).toEqual({ ok: true, reasons: [] })
     expect((await h.registry.reviews.page('fraud', v.version, alice)).canReview.reasons).toEqual([
-      'Reviewing needs the reviewer or admin role.',
+      'Reviewing needs the review permission (reviewer or admin role).',
       'You registered this version; another reviewer must review it.'
     ])
     expect(page.reviews.map((r) => r.decision)).toEqual(['requested'])

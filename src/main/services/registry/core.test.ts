@@ -68,4 +68,45 @@ describe('registry in the core', () => {
       await server.close()
     }
   })
+
+  it('in serve, each user acts as themselves over REST: roles gate the routes, nobody approves their own version, users are audited', async () => {
+    const rendererDir = join(core.dataDir, 'renderer')
+    mkdirSync(rendererDir, { recursive: true })
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
+    const admin = { id: 'cli', name: 'admin', role: 'admin', via: 'local' } as const
+    const token: Record<string, string> = {}
+    for (const [name, role] of [['sam', 'scientist'], ['rita', 'reviewer'], ['vic', 'viewer']] as const) {
+      await core.auth.createUser(name, role, 'correct horse battery staple', admin)
+      token[name] = core.auth.createToken(name, 'cli', admin).token
+    }
+    const server = await startServer({ core, host: '127.0.0.1', port: 0, token: 'reg-token-2', rendererDir, log: silentLogger })
+    try {
+      const base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`
+      const call = async (who: string, method: string, endpoint: string, body?: unknown) => {
+        const r = await fetch(`${base}/${endpoint}`, { method, headers: { Authorization: `Bearer ${token[who]}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+        return { status: r.status, body: await r.json() }
+      }
+      expect(await call('vic', 'POST', 'registered-models/create', { name: 'gated' })).toMatchObject({ status: 403, body: { error_code: 'PERMISSION_DENIED' } })
+      expect((await call('sam', 'POST', 'registered-models/create', { name: 'gated' })).status).toBe(200)
+      expect((await call('vic', 'GET', 'registered-models/get?name=gated')).body.registered_model.user_id).toBe('sam')
+      const runId = (await call('sam', 'POST', 'runs/create', { experiment_id: '0' })).body.run.info.run_id
+      expect((await call('sam', 'POST', 'model-versions/create', { name: 'gated', source: `runs:/${runId}/model`, run_id: runId })).status).toBe(200)
+      expect((await call('sam', 'POST', 'model-versions/request-review', { name: 'gated', version: '1' })).body.approval_status).toBe('PendingManualApproval')
+      // sam may write but not review; vic may do neither; rita reviews
+      expect(await call('sam', 'POST', 'model-versions/approve', { name: 'gated', version: '1', comment: 'mine' })).toMatchObject({ status: 403, body: { error_code: 'PERMISSION_DENIED' } })
+      expect(await call('vic', 'POST', 'model-versions/approve', { name: 'gated', version: '1', comment: 'x' })).toMatchObject({ status: 403 })
+      expect(await call('rita', 'POST', 'registered-models/create', { name: 'nope' })).toMatchObject({ status: 403 })
+      const ok = await call('rita', 'POST', 'model-versions/approve', { name: 'gated', version: '1', comment: 'reviewed' })
+      expect(ok).toMatchObject({ status: 200, body: { approval_status: 'Approved' } })
+      // through the contract the same roles hold
+      await expect(core.router.dispatch('registry.review.approve', { name: 'gated', version: 1, comment: 'x' }, as('vic', 'scientist'))).rejects.toMatchObject({ code: 'FORBIDDEN' })
+      const events = (await core.router.dispatch('audit.list', { limit: 100 }, as('vic', 'scientist'))) as { events: { action: string; actor: { name: string }; entity: string }[] }
+      const seen = events.events.map((e) => `${e.actor.name}:${e.action}:${e.entity}`)
+      expect(seen).toContain('admin:user.create:rita')
+      expect(seen).toContain('sam:version.create:gated/1')
+      expect(seen).toContain('rita:version.approved:gated/1')
+    } finally {
+      await server.close()
+    }
+  })
 })

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse as parseYaml } from 'yaml'
-import { atelierPythonDir, atelierPythonEnv } from '../../pythonPath'
+import { atelierPythonDir, atelierPythonEnv, findPythonDir, pythonDirsAbove } from '../../pythonPath'
 import { createRegistryHarness, type RegistryHarness } from './testing'
 
 const run = promisify(execFile)
@@ -42,6 +42,9 @@ describe('atelier.models (Python, shipped with the app)', () => {
   it('is found in the repository resources and put first on PYTHONPATH', () => {
     expect(atelierPythonDir()).toBe(resolve(process.cwd(), 'resources/python'))
     expect(atelierPythonEnv('/x:/y').PYTHONPATH).toBe(`${atelierPythonDir()}:/x:/y`)
+    // the built code runs from out/main/chunks: the nearest resources/python above it
+    expect(findPythonDir(pythonDirsAbove(resolve('out/main/chunks')))).toBe(resolve('resources/python'))
+    expect(pythonDirsAbove('/a/b')).toEqual(['/a/b/resources/python', '/a/resources/python', '/resources/python'])
   })
 
   it('save_model writes an MLflow model directory: MLmodel flavors, signature, input example, environment files', async (ctx) => {

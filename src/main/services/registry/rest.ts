@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { LOCAL_CONTEXT, type CallContext } from '../../../shared/auth'
 import { AppError, type ErrorCode } from '../../../shared/errors'
+import { roleCan, type Permission } from '../../../shared/permissions'
 import type { ModelVersion, RegisteredModel } from '../../../shared/registry'
 import type { Logger } from '../../log'
 import { readBody } from '../../serve/http'
@@ -162,9 +163,10 @@ export function createRegistryRest(r: RegistryService, log: Logger): HttpMountLi
   const done = {}
   const latestOf = (m: RegisteredModel) => (m.latestVersion === null ? [] : [r.getVersion(m.name, m.latestVersion)])
   const model = (m: RegisteredModel) => ({ registered_model: toMlflowModel(m, latestOf(m)) })
-  const R = (methods: readonly string[], handler: Handler) => ({ methods, handler })
+  /** A route; reads need 'read', writes 'write' unless another permission is named. */
+  const R = (methods: readonly string[], handler: Handler, permission?: Permission) => ({ methods, handler, permission: permission ?? (methods.includes('GET') ? 'read' : 'write') })
 
-  const routes: Record<string, Record<string, { methods: readonly string[]; handler: Handler }>> = {
+  const routes: Record<string, Record<string, { methods: readonly string[]; handler: Handler; permission: Permission }>> = {
     'registered-models/create': {
       POST: R(POST, (p, { principal }) => model(r.createModel({ name: str(p, 'name'), description: str(p, 'description', false), tags: tagsParam(p) }, principal)))
     },
@@ -241,12 +243,14 @@ export function createRegistryRest(r: RegistryService, log: Logger): HttpMountLi
     },
     'model-versions/approve': {
       POST: R(POST, async (p, { principal }) =>
-        reviewReply(await r.reviews.approve(str(p, 'name'), versionOf(p), principal, { comment: str(p, 'comment', false), moveAlias: str(p, 'alias', false) || undefined, expectedRevision: intOrUndefined(p.expected_revision) }))
+        reviewReply(await r.reviews.approve(str(p, 'name'), versionOf(p), principal, { comment: str(p, 'comment', false), moveAlias: str(p, 'alias', false) || undefined, expectedRevision: intOrUndefined(p.expected_revision) })),
+        'review'
       )
     },
     'model-versions/reject': {
       POST: R(POST, async (p, { principal }) =>
-        reviewReply(await r.reviews.reject(str(p, 'name'), versionOf(p), principal, { comment: str(p, 'comment', false), expectedRevision: intOrUndefined(p.expected_revision) }))
+        reviewReply(await r.reviews.reject(str(p, 'name'), versionOf(p), principal, { comment: str(p, 'comment', false), expectedRevision: intOrUndefined(p.expected_revision) })),
+        'review'
       )
     }
   }
@@ -260,6 +264,9 @@ export function createRegistryRest(r: RegistryService, log: Logger): HttpMountLi
       const allowed = [...new Set(Object.values(byMethod).flatMap((x) => x.methods))]
       res.setHeader('Allow', allowed.join(', '))
       return send(res, 405, { error_code: 'BAD_REQUEST', message: `Method ${method} is not allowed for ${url.pathname}` })
+    }
+    if (!roleCan(ctx.principal.role, route.permission)) {
+      throw new RestError('PERMISSION_DENIED', `${url.pathname} needs the '${route.permission}' permission, which the role '${ctx.principal.role}' does not have`)
     }
     let params: Params = {}
     for (const [k, v] of url.searchParams) {

@@ -8,6 +8,7 @@
  */
 import type { Principal } from '../../../shared/auth'
 import { AppError } from '../../../shared/errors'
+import { roleCan } from '../../../shared/permissions'
 import {
   REQUIRED_APPROVALS,
   type EvaluationArtifact,
@@ -28,7 +29,6 @@ import { ref, VERSION_COLUMNS, type VersionRow } from './store'
 /** Who acts when the policies approve a low-risk version. */
 export const POLICY_ACTOR: PrincipalRef = Object.freeze({ id: 'policy', name: 'policy' })
 
-const REVIEWER_ROLES = new Set(['reviewer', 'admin'])
 const LOWER_IS_BETTER = /loss|error|err$|rmse|mse|mae|mape|perplexity|latency|duration|time|fpr|fnr|brier|wer|cer/i
 
 export const higherIsBetter = (key: string) => !LOWER_IS_BETTER.test(key)
@@ -213,6 +213,11 @@ export class ReviewService {
     if (v.created_by_id === actor.id) {
       throw new AppError('SELF_APPROVAL', `You registered version ${v.version} of '${v.name}'; another reviewer must ${verb} it.`, { registeredBy: v.created_by_name })
     }
+    // the one who asked for the review is an author too (a version registered with the kernels' shared
+    // tracking token names no person, so the request is what ties it to one)
+    if (v.review_requested_by_id === actor.id) {
+      throw new AppError('SELF_APPROVAL', `You asked for the review of version ${v.version} of '${v.name}'; another reviewer must ${verb} it.`, { requestedBy: v.review_requested_by_name })
+    }
   }
 
   async approve(name: string, version: number, actor: Principal, o: { comment: string; moveAlias?: string; expectedRevision?: number }): Promise<ReviewOutcome> {
@@ -353,9 +358,10 @@ export class ReviewService {
     const approvers = this.approversInRound(v)
     const policies = this.evaluateRow(v, approvers.length + (v.approval_status === 'PendingManualApproval' ? 1 : 0))
     const reasons: string[] = []
-    if (!REVIEWER_ROLES.has(actor.role)) reasons.push('Reviewing needs the reviewer or admin role.')
+    if (!roleCan(actor.role, 'review')) reasons.push('Reviewing needs the review permission (reviewer or admin role).')
     if (v.approval_status !== 'PendingManualApproval') reasons.push(`The version is not pending review (status ${v.approval_status}).`)
     if (v.created_by_id === actor.id) reasons.push('You registered this version; another reviewer must review it.')
+    else if (v.approval_status === 'PendingManualApproval' && v.review_requested_by_id === actor.id) reasons.push('You asked for this review; another reviewer must review it.')
     if (approvers.some((p) => p.id === actor.id)) reasons.push('You already approved this version; a different reviewer must give the next approval.')
     for (const b of policies.blocking) reasons.push(`Blocked by policy: ${b}`)
     return {

@@ -50,8 +50,11 @@ describe('tracking in serve', () => {
     expect((await fetch(`${base}/api/health`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200)
     expect((await fetch(`${base}/api/other`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(404)
 
-    expect(core.tracking.trackingEnv()).toEqual({ MLFLOW_TRACKING_URI: base, MLFLOW_TRACKING_TOKEN: TOKEN })
-    expect(await core.router.dispatch('tracking.connection', {})).toEqual({ uri: base, env: { MLFLOW_TRACKING_URI: base, MLFLOW_TRACKING_TOKEN: TOKEN } })
+    // scripts get a tracking-only token, never the serve token
+    const env = core.tracking.trackingEnv()
+    expect(env).toEqual({ MLFLOW_TRACKING_URI: base, MLFLOW_TRACKING_TOKEN: expect.stringMatching(/^atl_/) })
+    expect(env.MLFLOW_TRACKING_TOKEN).not.toBe(TOKEN)
+    expect(await core.router.dispatch('tracking.connection', {})).toEqual({ uri: base, env })
   })
 
   it('answers the contract methods from what scripts logged', async () => {

@@ -59,7 +59,7 @@ export class TrackingService {
   readonly runs: RunStore
   readonly searcher: RunSearch
   readonly artifacts: ArtifactStore
-  private endpoint: { uri: string; token: string } | null = null
+  private endpoint: { uri: string; token: () => string } | null = null
   private readonly throttleMs: number
   private readonly pending = new Map<string, { dirty: boolean; timer: NodeJS.Timeout | null }>()
 
@@ -74,14 +74,14 @@ export class TrackingService {
   // ---------- where scripts send their runs ----------
 
   /** Called by the HTTP door that serves the REST API once it listens. */
-  setEndpoint(uri: string, token: string): void {
-    this.endpoint = { uri: uri.replace(/\/+$/, ''), token }
+  setEndpoint(uri: string, token: string | (() => string)): void {
+    this.endpoint = { uri: uri.replace(/\/+$/, ''), token: typeof token === 'string' ? () => token : token }
   }
 
   /** MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN for kernels and jobs ({} until a door listens). */
   trackingEnv(): Record<string, string> {
     if (!this.endpoint) return {}
-    return { MLFLOW_TRACKING_URI: this.endpoint.uri, MLFLOW_TRACKING_TOKEN: this.endpoint.token }
+    return { MLFLOW_TRACKING_URI: this.endpoint.uri, MLFLOW_TRACKING_TOKEN: this.endpoint.token() }
   }
 
   connection(): TrackingConnection {

@@ -5,17 +5,19 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../../log'
+import { LOCAL_CONTEXT, type CallContext } from '../../../shared/auth'
+import { roleCan } from '../../../shared/permissions'
 import { safeSegments } from './artifacts'
 import { invalid, MlflowError } from './errors'
 import { parseRequest, queryToObject, requireRunId, type Endpoint } from './restSchemas'
 import type { TrackingService } from './TrackingService'
 import { DEFAULT_EXPERIMENT_ID } from './types'
-import { readBody } from '../../serve/http'
+import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from '../../serve/http'
 
 export interface HttpMountLike {
   prefixes: readonly string[]
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
-  onListening?(info: { origin: string; token: string }): void
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, ctx?: CallContext): Promise<void>
+  onListening?(info: { origin: string; token: string | (() => string) }): void
   refusal?(status: 401 | 403, message: string): unknown
 }
 
@@ -142,7 +144,7 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     })
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL, rest: string) {
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL, rest: string, ctx: CallContext) {
     const route = Object.prototype.hasOwnProperty.call(routes, rest) ? routes[rest as Endpoint] : undefined
     if (!route) throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint found for ${url.pathname}`)
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET')
@@ -150,13 +152,16 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
       res.setHeader('Allow', route.methods.join(', '))
       return send(res, 405, { error_code: 'BAD_REQUEST', message: `Method ${method} is not allowed for ${url.pathname}` })
     }
+    // endpoints that answer GET only read (searches also take POST); the others write
+    if (!route.methods.includes('GET')) requireWrite(ctx)
     let body: unknown
     if (method === 'GET') body = queryToObject(url.searchParams)
     else {
       const text = await readBody(req, MAX_JSON_BODY)
       try {
-        body = text.trim() === '' ? {} : JSON.parse(text)
-      } catch {
+        body = text.trim() === '' ? {} : parseJson(text)
+      } catch (err) {
+        if (err instanceof JsonTooDeepError) throw new MlflowError('INVALID_PARAMETER_VALUE', err.message)
         throw new MlflowError('BAD_REQUEST', 'Malformed JSON in the request body')
       }
     }
@@ -165,7 +170,8 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
   }
 
   /** `/api/2.0/mlflow-artifacts/artifacts[/<path>]`: PUT upload, GET download or list, DELETE. */
-  async function artifacts(req: IncomingMessage, res: ServerResponse, url: URL, rest: string) {
+  async function artifacts(req: IncomingMessage, res: ServerResponse, url: URL, rest: string, ctx: CallContext) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') requireWrite(ctx)
     if (rest !== 'artifacts' && !rest.startsWith('artifacts/')) throw new MlflowError('ENDPOINT_NOT_FOUND', `No API endpoint found for ${url.pathname}`)
     const rel = decodePath(rest.slice('artifacts'.length))
     if (rel === '') {
@@ -210,16 +216,19 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
 
   return {
     prefixes: [...API_PREFIXES, ...ARTIFACT_PREFIXES],
-    async handle(req, res, url) {
+    async handle(req, res, url, ctx = LOCAL_CONTEXT) {
       try {
         const api2 = API_PREFIXES.find((p) => url.pathname.startsWith(p))
-        if (api2) return await api(req, res, url, url.pathname.slice(api2.length).replace(/\/+$/, ''))
+        if (api2) return await api(req, res, url, url.pathname.slice(api2.length).replace(/\/+$/, ''), ctx)
         const art = ARTIFACT_PREFIXES.find((p) => url.pathname.startsWith(p))!
-        return await artifacts(req, res, url, url.pathname.slice(art.length))
+        return await artifacts(req, res, url, url.pathname.slice(art.length), ctx)
       } catch (err) {
         if (res.headersSent) return void res.destroy()
         if (err instanceof MlflowError) return send(res, err.status, err.toJSON())
-        if ((err as Error)?.message === 'Request body too large') return send(res, 413, { error_code: 'INVALID_PARAMETER_VALUE', message: 'Request body too large' })
+        if (err instanceof BodyTooLargeError) {
+          res.setHeader('Connection', 'close')
+          return send(res, 413, { error_code: 'INVALID_PARAMETER_VALUE', message: err.message })
+        }
         log.error(`tracking ${req.method} ${url.pathname} failed`, err)
         return send(res, 500, { error_code: 'INTERNAL_ERROR', message: 'Internal error; see the Atelier log for details.' })
       }
@@ -230,6 +239,13 @@ export function createTrackingRest(t: TrackingService, log: Logger): HttpMountLi
     refusal(status, message) {
       return { error_code: status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message }
     }
+  }
+}
+
+/** Tracking writes through REST need the 'write' permission (MLflow's PERMISSION_DENIED, 403). */
+function requireWrite(ctx: CallContext): void {
+  if (!roleCan(ctx.principal.role, 'write')) {
+    throw new MlflowError('PERMISSION_DENIED', `Writing to the tracking store needs the 'write' permission, which the role '${ctx.principal.role}' does not have`)
   }
 }
 

@@ -3,6 +3,7 @@
  * connection (better-sqlite3 is synchronous, so writers are serialised in-process and never see
  * SQLITE_BUSY); a batch is validated whole before the transaction and re-checked inside it.
  */
+import { JsonTooDeepError, parseJson } from '../../serve/http'
 import { randomInt, randomUUID } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
 import type { AppDatabase } from '../../db'
@@ -211,8 +212,9 @@ export class RunStore {
   appendModelHistory(runUuid: string, modelJson: string): RunRow {
     let model: unknown
     try {
-      model = JSON.parse(modelJson)
-    } catch {
+      model = parseJson(modelJson)
+    } catch (err) {
+      if (err instanceof JsonTooDeepError) throw invalid(`Invalid value for parameter 'model_json': ${err.message}`)
       throw invalid(`Invalid value for parameter 'model_json': it is not JSON`)
     }
     if (typeof model !== 'object' || model === null || Array.isArray(model)) throw invalid("Invalid value for parameter 'model_json': expected a JSON object")

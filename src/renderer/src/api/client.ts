@@ -72,6 +72,10 @@ function socketApi(url: string): WorkbenchApi & { ready: Promise<void> } {
       for (const [, p] of pending) p.reject(new RemoteError({ code: 'INTERNAL', message: 'Connection to Atelier lost' }))
       pending.clear()
       emitter.emit('connection', { connected: false })
+      // a page on a login session whose session ended (sign-out elsewhere, expiry): back to the sign-in form
+      if (!url.includes('?token=')) {
+        void fetch('/api/session', { credentials: 'same-origin' }).then((r) => r.status === 401 && location.reload(), () => {})
+      }
       setTimeout(connect, Math.min(5000, 250 * 2 ** retry++))
     }
   }
@@ -109,7 +113,9 @@ function tokenFromLocation(): string {
 function createApi(): WorkbenchApi {
   if (window.workbench) return bridgeApi(window.workbench)
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return socketApi(`${scheme}://${location.host}/api/ws?token=${encodeURIComponent(tokenFromLocation())}`)
+  // without a token the browser's session cookie goes with the upgrade
+  const token = tokenFromLocation()
+  return socketApi(`${scheme}://${location.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`)
 }
 
 export const api: WorkbenchApi = createApi()
