@@ -1,11 +1,11 @@
 /**
  * Models and Reviews rooms in Chromium against `serve`: a script logs runs with models through the
- * shipped `atelier.models` module (Debian's /usr/bin/python3, no mlflow), the user registers one from
- * the run page, fills its card, asks for review, and follows it through the Reviews room and the
- * audit trail. Single principal (the start-up token's user), so a medium-risk version the user
- * registered shows why that user cannot approve it; a low-risk one is approved by policy.
+ * shipped `atelier.models` module (Debian's /usr/bin/python3, no mlflow); a scientist registers one
+ * from the run page, fills its card and asks for review; a reviewer in a second browser approves it
+ * in the Reviews room (after a conflict with a concurrent change) and rejects a version a policy
+ * blocks; the admin's audit trail lists the steps, verifies, exports, and names an edited event.
  */
-import { test, expect, type Download, type Locator, type Page } from '@playwright/test'
+import { test, expect, type Browser, type Download, type Locator, type Page } from '@playwright/test'
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -89,6 +89,25 @@ async function runPython(script: string): Promise<Record<string, string>> {
   return JSON.parse(stdout.trim().split('\n').pop()!)
 }
 
+/** `npm run users -- …` against the serve's data dir; the password goes in on standard input. */
+function users(args: string[], stdin = '') {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/users.mjs'), ...args, '--data-dir', s.dataDir], { input: stdin, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`users ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** A browser context of its own, signed in with the password form. */
+async function signIn(browser: Browser, name: string, password: string) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(s.origin + '/')
+  await page.getByRole('textbox', { name: 'User name' }).fill(name)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByRole('group', { name: 'Signed in user' })).toContainText(name)
+  return { context, page }
+}
+
 async function downloadText(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
   const [d] = await Promise.all([page.waitForEvent('download'), click()]) as [Download, void]
   return { name: d.suggestedFilename(), text: readFileSync((await d.path())!, 'utf8') }
@@ -134,9 +153,9 @@ async function fillCard(page: Page, tier: 'low' | 'medium' | 'high') {
   await expect(card.getByRole('status')).toHaveText('Saved')
 }
 
-test('register from a run, fill the card, request review, review in the Reviews room, audit trail verifies', async ({ page }) => {
+test('a scientist registers from a run, fills the card and asks for review; a reviewer approves in the Reviews room; the audit trail verifies', async ({ browser, page: admin }) => {
   test.skip(missing !== null, missing ?? '')
-  test.setTimeout(240_000)
+  test.setTimeout(300_000)
   mkdirSync(SHOTS, { recursive: true })
   // a blocking policy over every model
   mkdirSync(join(s.dataDir, 'policies'), { recursive: true })
@@ -146,9 +165,12 @@ test('register from a run, fill the card, request review, review in the Reviews 
   )
   const runs = await runPython(SCRIPT)
   expect(Object.keys(runs)).toEqual(['rf-baseline', 'rf-tuned', 'rf-weak'])
+  users(['add', 'sam', '--role', 'scientist'], 'sam-password-1\n')
+  users(['add', 'rita', '--role', 'reviewer'], 'rita-password-1\n')
   const dialogs: string[] = []
+  const sam = await signIn(browser, 'sam', 'sam-password-1')
+  const page = sam.page
   page.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()))
-  await page.goto(s.url)
 
   // ---- version 1: medium risk, registered from the run page ----
   await registerFromRun(page, 'rf-baseline', { newName: 'credit-risk' })
@@ -278,19 +300,33 @@ test('register from a run, fill the card, request review, review in the Reviews 
   await expect(queue.getByRole('row').nth(2)).toContainText('credit-risk version 3')
   await expect(queue.getByRole('row').nth(2)).toContainText('Blocked')
 
-  // the weak one: the blocking policy is named and Approve stays disabled
-  await queue.getByRole('button', { name: 'credit-risk version 3' }).click()
-  const review3 = page.getByRole('region', { name: 'Review of credit-risk version 3' })
-  await expect(review3.getByRole('list', { name: 'Why approval is not possible' })).toContainText('Accuracy must be at least 0.9')
-  await expect(review3.getByRole('table', { name: 'Policy results' }).getByRole('row', { name: /min-accuracy/ })).toContainText('fail')
-  await expect(review3.getByRole('table', { name: 'Metrics against the champion' })).toContainText('0.8')
-  await review3.getByRole('textbox', { name: 'Review comment' }).fill('Too weak')
-  await expect(review3.getByRole('button', { name: 'Approve' })).toBeDisabled()
-  await review3.getByRole('button', { name: '← Queue' }).click()
-
-  // version 1: everything a reviewer needs; the one who registered it cannot decide on it
+  // the scientist who registered it sees everything but cannot decide
   await queue.getByRole('button', { name: 'credit-risk version 1' }).click()
-  const review = page.getByRole('region', { name: 'Review of credit-risk version 1' })
+  const mine = page.getByRole('region', { name: 'Review of credit-risk version 1' })
+  await expect(mine.getByRole('list', { name: 'Why approval is not possible' })).toContainText('You registered this version')
+  await mine.getByRole('textbox', { name: 'Review comment' }).fill('Metrics and card look right.')
+  await expect(mine.getByRole('button', { name: 'Approve' })).toBeDisabled()
+  await expect(mine.getByRole('button', { name: 'Reject' })).toBeDisabled()
+  await expect(mine.getByRole('list', { name: 'Checklist' }).getByRole('checkbox').first()).toBeDisabled()
+  // the card is edited elsewhere while the page is open: a notice, not a silent swap; reload keeps the comment
+  await s.rpc('registry.card.save', { name: 'credit-risk', version: 1, card: { limitations: 'Trained on eight rows; a demo only.' } })
+  const stale = mine.getByRole('alert').filter({ hasText: 'was changed since you opened it' })
+  await expect(stale).toBeVisible()
+  await expect(mine.getByRole('region', { name: 'Limitations' })).not.toContainText('a demo only')
+  await stale.getByRole('button', { name: 'Reload review' }).click()
+  await expect(mine.getByRole('region', { name: 'Limitations' })).toContainText('a demo only')
+  await expect(stale).toHaveCount(0)
+  await expect(mine.getByRole('textbox', { name: 'Review comment' })).toHaveValue('Metrics and card look right.')
+  await page.screenshot({ path: join(SHOTS, 'registry-review-scientist.png') })
+
+  // ---- the reviewer, in another browser ----
+  const rita = await signIn(browser, 'rita', 'rita-password-1')
+  const rp = rita.page
+  rp.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()))
+  await nav(rp, 'Reviews')
+  const rq = rp.getByRole('table', { name: 'Pending versions' })
+  await rq.getByRole('button', { name: 'credit-risk version 1' }).click()
+  const review = rp.getByRole('region', { name: 'Review of credit-risk version 1' })
   await expect(review.getByRole('region', { name: 'Model card' }).getByRole('region', { name: 'Intended use' })).toContainText('consumer loan')
   await expect(review.getByRole('heading', { name: 'Metrics vs champion (version 2)' })).toBeVisible()
   const accVsChampion = review.getByRole('table', { name: 'Metrics against the champion' }).getByRole('row', { name: /^accuracy/ })
@@ -299,46 +335,91 @@ test('register from a run, fill the card, request review, review in the Reviews 
   await expect(accVsChampion).toContainText('−0.02')
   await expect(accVsChampion.locator('.reg-delta')).toHaveClass(/worse/)
   await expect(review.getByRole('table', { name: 'Preview of eval/confusion_matrix.csv' })).toContainText('predicted_1')
+  await expect(review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Review requested')
   const approve = review.getByRole('button', { name: 'Approve' })
   const reject = review.getByRole('button', { name: 'Reject' })
+  // both need a comment
   await expect(approve).toBeDisabled()
   await expect(reject).toBeDisabled()
-  await expect(review.getByRole('list', { name: 'Why approval is not possible' })).toContainText('You registered this version')
-  const checklist = review.getByRole('list', { name: 'Checklist' })
-  if ((await checklist.count()) > 0) {
-    const first = checklist.getByRole('checkbox').first()
-    await first.check()
-    await expect(first).toBeChecked()
-  }
-  await review.getByRole('textbox', { name: 'Review comment' }).fill('Metrics and card look right.')
-  // the card is edited elsewhere while the reviewer reads: a notice, not a silent swap; reload keeps the comment
-  await s.rpc('registry.card.save', { name: 'credit-risk', version: 1, card: { limitations: 'Trained on eight rows; a demo only.' } })
-  const stale = review.getByRole('alert').filter({ hasText: 'was changed since you opened it' })
-  await expect(stale).toBeVisible()
-  await expect(review.getByRole('region', { name: 'Limitations' })).not.toContainText('a demo only')
-  await stale.getByRole('button', { name: 'Reload review' }).click()
-  await expect(review.getByRole('region', { name: 'Limitations' })).toContainText('a demo only')
-  await expect(stale).toHaveCount(0)
-  await expect(review.getByRole('textbox', { name: 'Review comment' })).toHaveValue('Metrics and card look right.')
-  await expect(review.getByRole('combobox', { name: 'Move alias' })).toBeVisible()
-  await expect(approve).toBeDisabled()
-  await expect(review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Review requested')
-  await page.screenshot({ path: join(SHOTS, 'registry-review.png'), fullPage: true })
+  const first = review.getByRole('list', { name: 'Checklist' }).getByRole('checkbox').first()
+  await first.check()
+  await expect(first).toBeChecked()
+  await review.getByRole('textbox', { name: 'Review comment' }).fill('Better than the data it replaces; card complete.')
+  await expect(approve).toBeEnabled()
+  await expect(reject).toBeEnabled()
+  await review.getByRole('combobox', { name: 'Move alias' }).selectOption('champion')
+  await rp.screenshot({ path: join(SHOTS, 'registry-review.png') })
 
-  // ---- audit trail: lists the steps, verifies, exports ----
-  await page.getByRole('tab', { name: 'Audit trail' }).click()
-  const audit = page.getByRole('table', { name: 'Audit events' })
-  for (const action of ['model.create', 'version.create', 'card.save', 'review.request']) await expect(audit.getByRole('row', { name: new RegExp(action.replace('.', '\\.')) }).first()).toBeVisible()
-  await expect(audit).toContainText('credit-risk/2')
-  await page.getByRole('button', { name: 'Verify audit trail' }).click()
-  await expect(page.getByRole('status', { name: 'Verification result' })).toContainText('OK')
-  const jsonl = await downloadText(page, () => page.getByRole('button', { name: 'Export JSON Lines' }).click())
+  // someone else acts on the version meanwhile: Approve answers with a clear conflict, nothing lost
+  await s.rpc('registry.tags.set', { name: 'credit-risk', version: 1, key: 'ticket', value: 'RISK-1' })
+  await expect(review.getByRole('alert').filter({ hasText: 'was changed since you opened it' })).toBeVisible()
+  await approve.click()
+  const approveConflict = review.getByRole('alert').filter({ hasText: 'Someone else changed this version' })
+  await expect(approveConflict).toBeVisible()
+  await approveConflict.getByRole('button', { name: 'Reload' }).click()
+  await expect(approveConflict).toHaveCount(0)
+  await expect(review.getByRole('textbox', { name: 'Review comment' })).toHaveValue('Better than the data it replaces; card complete.')
+  await approve.click()
+  await expect(review.getByRole('status').filter({ hasText: 'is now Approved' })).toBeVisible()
+  await expect(review.locator('.reg-head .reg-status')).toHaveText(/Approved/)
+  await expect(review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Better than the data it replaces')
+
+  // the weak version: blocked by policy, so only Reject, which the reviewer uses
+  await review.getByRole('button', { name: '← Queue' }).click()
+  await expect(rq.getByRole('row')).toHaveCount(2)
+  await rq.getByRole('button', { name: 'credit-risk version 3' }).click()
+  const review3 = rp.getByRole('region', { name: 'Review of credit-risk version 3' })
+  await expect(review3.getByRole('list', { name: 'Why approval is not possible' })).toContainText('Accuracy must be at least 0.9')
+  await expect(review3.getByRole('table', { name: 'Policy results' }).getByRole('row', { name: /min-accuracy/ })).toContainText('fail')
+  await review3.getByRole('textbox', { name: 'Review comment' }).fill('Too weak: accuracy 0.8.')
+  await expect(review3.getByRole('button', { name: 'Approve' })).toBeDisabled()
+  await review3.getByRole('button', { name: 'Reject' }).click()
+  await expect(review3.getByRole('status').filter({ hasText: 'is now Rejected' })).toBeVisible()
+  // reviewers read the audit trail but do not export it
+  await rp.getByRole('tab', { name: 'Audit trail' }).click()
+  await expect(rp.getByRole('table', { name: 'Audit events' })).toContainText('review.approve')
+  await expect(rp.getByRole('button', { name: 'Export CSV' })).toHaveCount(0)
+
+  // ---- back with the scientist: the outcome in the Models room, the card frozen ----
+  await nav(page, 'Models')
+  await page.getByRole('button', { name: '← All versions' }).click()
+  const after = page.getByRole('table', { name: 'Versions' })
+  await expect(after.getByRole('row', { name: /Version 1/ })).toContainText('Approved')
+  await expect(after.getByRole('row', { name: /Version 1/ })).toContainText('@champion')
+  await expect(after.getByRole('row', { name: /Version 2/ })).not.toContainText('@champion')
+  await expect(after.getByRole('row', { name: /Version 3/ })).toContainText('Rejected')
+  await after.getByRole('button', { name: 'Version 1' }).click()
+  await page.getByRole('tab', { name: 'Model card' }).click()
+  await expect(page.getByText('Published', { exact: true })).toBeVisible()
+  await expect(page.getByLabel('Content hash')).toHaveText(/^[0-9a-f]{64}$/)
+  await expect(page.getByRole('region', { name: 'Limitations' })).toContainText('a demo only')
+
+  // ---- audit trail (the admin): lists the steps, verifies, exports ----
+  admin.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()))
+  await admin.goto(s.url)
+  await nav(admin, 'Reviews')
+  await admin.getByRole('tab', { name: 'Audit trail' }).click()
+  const audit = admin.getByRole('table', { name: 'Audit events' })
+  for (const [action, who] of [
+    ['model.create', 'sam'],
+    ['version.create', 'sam'],
+    ['card.save', 'sam'],
+    ['review.request', 'sam'],
+    ['review.approve', 'rita'],
+    ['version.approved', 'rita'],
+    ['review.reject', 'rita']
+  ])
+    await expect(audit.getByRole('row', { name: new RegExp(`${who} ${action.replace('.', '\\.')}`) }).first()).toBeVisible()
+  await expect(audit.getByRole('row', { name: /review\.approve/ })).toContainText('Better than the data it replaces')
+  await admin.getByRole('button', { name: 'Verify audit trail' }).click()
+  await expect(admin.getByRole('status', { name: 'Verification result' })).toContainText('OK')
+  const jsonl = await downloadText(admin, () => admin.getByRole('button', { name: 'Export JSON Lines' }).click())
   const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l) as { action: string })
-  expect(lines.some((l) => l.action === 'review.request')).toBe(true)
-  const csv = await downloadText(page, () => page.getByRole('button', { name: 'Export CSV' }).click())
+  expect(lines.some((l) => l.action === 'review.approve')).toBe(true)
+  const csv = await downloadText(admin, () => admin.getByRole('button', { name: 'Export CSV' }).click())
   expect(csv.name).toMatch(/\.csv$/)
   expect(csv.text.split('\n')[0]).toMatch(/seq/)
-  await page.screenshot({ path: join(SHOTS, 'registry-audit.png') })
+  await admin.screenshot({ path: join(SHOTS, 'registry-audit.png') })
 
   // someone edits one event in SQLite (past the append-only trigger): verification names it
   const db = new Database(join(s.dataDir, 'atelier.db'))
@@ -347,8 +428,10 @@ test('register from a run, fill the card, request review, review in the Reviews 
   } finally {
     db.close()
   }
-  await page.getByRole('button', { name: 'Verify audit trail' }).click()
-  await expect(page.getByRole('status', { name: 'Verification result' })).toContainText('Broken at event #5')
+  await admin.getByRole('button', { name: 'Verify audit trail' }).click()
+  await expect(admin.getByRole('status', { name: 'Verification result' })).toContainText('Broken at event #5')
   await expect(audit.getByRole('row', { name: /^5 / })).toHaveClass(/rev-broken/)
   expect(dialogs).toEqual([])
+  await sam.context.close()
+  await rita.context.close()
 })

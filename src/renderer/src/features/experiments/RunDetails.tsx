@@ -6,6 +6,7 @@ import { formatValue, useExperimentsStore } from './useExperimentsStore'
 import { KeyValueTable } from '../../components/KeyValueTable'
 import { ArtifactPreview } from '../../components/ArtifactPreview'
 import { RegisterModelDialog } from '../models/RegisterModelDialog'
+import { useCan } from '../models/widgets'
 
 /** Params, latest metrics, tags and artifacts of one run. */
 export function RunDetails() {
@@ -20,6 +21,7 @@ export function RunDetails() {
   const [preview, setPreview] = useState<Preview | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [registering, setRegistering] = useState(false)
+  const canWrite = useCan('write')
   const previewBox = useRef<HTMLDivElement>(null)
   // a preview opens below the file list: scroll the details pane (only it, not the page) to its top
   useEffect(() => {
@@ -85,7 +87,7 @@ export function RunDetails() {
         <span className="badge">{run.status}</span>
         {run.lifecycleStage === 'deleted' && <span className="badge exp-deleted-badge">deleted</span>}
         <span className="spacer" />
-        {run.lifecycleStage === 'active' && (
+        {run.lifecycleStage === 'active' && canWrite && (
           <button type="button" className="btn small" onClick={() => setRegistering(true)}>
             Register model
           </button>

@@ -3,7 +3,7 @@ import { MODEL_CARD_FIELDS, MODEL_CARD_LABELS, RISK_TIERS, type ModelCard, type 
 import { call } from '../../api/client'
 import { Field } from '../../components/Field'
 import { formatTime } from './logic'
-import { ActionError, Markdown, RiskBadge, download, errorText } from './widgets'
+import { ActionError, Markdown, RiskBadge, download, errorText, useCan } from './widgets'
 
 type Draft = Record<ModelCardField, string> & { riskTier: RiskTier | '' }
 
@@ -72,6 +72,7 @@ export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: (revision: n
   const [saved, setSaved] = useState(false)
   const [busy, setBusy] = useState(false)
   const [reload, setReload] = useState(0)
+  const canWrite = useCan('write')
 
   useEffect(() => {
     let alive = true
@@ -108,6 +109,18 @@ export function CardTab({ v, onSaved }: { v: ModelVersion; onSaved: (revision: n
       </div>
     )
   }
+
+  if (!canWrite)
+    return (
+      <div className="reg-card">
+        <div className="reg-card-bar">
+          <span className="muted">{card.updatedBy ? `Saved by ${card.updatedBy.name}, ${formatTime(card.updatedAt)}` : 'Not filled in yet'} · read-only for your role</span>
+          <span className="spacer" />
+          <ExportButtons v={v} draft={true} />
+        </div>
+        <CardView fields={card.fields} riskTier={card.riskTier} />
+      </div>
+    )
 
   const set = (k: keyof Draft, value: string) => {
     setSaved(false)

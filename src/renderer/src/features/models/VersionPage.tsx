@@ -13,7 +13,7 @@ import { CardTab } from './CardTab'
 import { LineageTab } from './LineageTab'
 import { formatMetric, formatTime } from './logic'
 import { useModelsStore, type VersionTab } from './useModelsStore'
-import { ActionError, ApprovalBadge, PolicyBadge, RiskBadge, Tabs, errorText } from './widgets'
+import { ActionError, ApprovalBadge, PolicyBadge, RiskBadge, Tabs, errorText, useCan } from './widgets'
 import { PolicyResults, ReviewHistory } from '../reviews/parts'
 
 const TABS: { id: VersionTab; label: string }[] = [
@@ -75,6 +75,7 @@ function RequestReviewDialog({ v, onClose, onDone }: { v: ModelVersion; onClose:
 function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
   const [alias, setAlias] = useState('')
   const [error, setError] = useState<string | null>(null)
+  const canWrite = useCan('write')
   const run = async (f: () => Promise<unknown>) => {
     try {
       await f()
@@ -93,27 +94,31 @@ function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
         {v.aliases.map((a) => (
           <span key={a} className="reg-alias">
             @{a}{' '}
-            <button type="button" className="icon-btn small" aria-label={`Remove alias ${a}`} onClick={() => void run(() => call('registry.alias.delete', { name: v.name, alias: a }))}>
-              ×
-            </button>
+            {canWrite && (
+              <button type="button" className="icon-btn small" aria-label={`Remove alias ${a}`} onClick={() => void run(() => call('registry.alias.delete', { name: v.name, alias: a }))}>
+                ×
+              </button>
+            )}
           </span>
         ))}
-        <form
-          className="reg-alias-form"
-          onSubmit={(e) => {
-            e.preventDefault()
-            if (alias.trim()) void run(() => call('registry.alias.set', { name: v.name, version: v.version, alias: alias.trim() }))
-          }}
-        >
-          <input type="text" aria-label="New alias" placeholder="champion" value={alias} list="reg-alias-suggestions" onChange={(e) => setAlias(e.target.value)} />
-          <datalist id="reg-alias-suggestions">
-            <option value="champion" />
-            <option value="challenger" />
-          </datalist>
-          <button type="submit" className="btn small" disabled={!alias.trim()}>
-            Set alias
-          </button>
-        </form>
+        {canWrite && (
+          <form
+            className="reg-alias-form"
+            onSubmit={(e) => {
+              e.preventDefault()
+              if (alias.trim()) void run(() => call('registry.alias.set', { name: v.name, version: v.version, alias: alias.trim() }))
+            }}
+          >
+            <input type="text" aria-label="New alias" placeholder="champion" value={alias} list="reg-alias-suggestions" onChange={(e) => setAlias(e.target.value)} />
+            <datalist id="reg-alias-suggestions">
+              <option value="champion" />
+              <option value="challenger" />
+            </datalist>
+            <button type="submit" className="btn small" disabled={!alias.trim()}>
+              Set alias
+            </button>
+          </form>
+        )}
       </div>
       {error && (
         <div role="alert" className="error-box small">
@@ -291,6 +296,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
   const [error, setError] = useState<string | null>(null)
   const [asking, setAsking] = useState(false)
   const [reload, setReload] = useState(0)
+  const canWrite = useCan('write')
 
   const bump = useCallback(() => setReload((n) => n + 1), [])
   useEffect(() => {
@@ -325,7 +331,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
           </>
         )}
         <span className="spacer" />
-        {v && (v.approvalStatus === 'None' || v.approvalStatus === 'Rejected') && (
+        {v && canWrite && (v.approvalStatus === 'None' || v.approvalStatus === 'Rejected') && (
           <button type="button" className="btn small primary" onClick={() => setAsking(true)}>
             Request review
           </button>

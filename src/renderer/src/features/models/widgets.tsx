@@ -2,8 +2,16 @@
 import { useMemo, type KeyboardEvent } from 'react'
 import type { ApprovalStatus, MetricComparison, PolicyState, RiskTier } from '../../../../shared/registry'
 import { RemoteError } from '../../../../shared/errors'
+import { roleCan, type Permission } from '../../../../shared/permissions'
+import { useSessionStore } from '../auth/session'
 import { renderMarkdown } from '../notebooks/markdown'
 import { approvalLabel, deltaTone, formatDelta, formatMetric } from './logic'
+
+/** Whether the signed-in user's role allows `permission` (always on the desktop, where nobody signs in). */
+export function useCan(permission: Permission): boolean {
+  const principal = useSessionStore((s) => s.principal)
+  return !principal || roleCan(principal.role, permission)
+}
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e)

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react'
 import type { AuditEvent, AuditVerification } from '../../../../shared/registry'
 import { call } from '../../api/client'
 import { formatTime } from '../models/logic'
-import { download, errorText } from '../models/widgets'
+import { download, errorText, useCan } from '../models/widgets'
 
 const PAGE = 200
 
@@ -31,6 +31,7 @@ export function AuditView() {
   const [error, setError] = useState<string | null>(null)
   const [verify, setVerify] = useState<AuditVerification | null>(null)
   const [verifying, setVerifying] = useState(false)
+  const canExport = useCan('admin')
 
   const load = useCallback(
     async (before?: number) => {
@@ -83,12 +84,16 @@ export function AuditView() {
         <button type="button" className="btn small" onClick={() => void runVerify()} disabled={verifying}>
           Verify audit trail
         </button>
-        <button type="button" className="btn small" onClick={() => void exportAs('jsonl')}>
-          Export JSON Lines
-        </button>
-        <button type="button" className="btn small" onClick={() => void exportAs('csv')}>
-          Export CSV
-        </button>
+        {canExport && (
+          <>
+            <button type="button" className="btn small" onClick={() => void exportAs('jsonl')}>
+              Export JSON Lines
+            </button>
+            <button type="button" className="btn small" onClick={() => void exportAs('csv')}>
+              Export CSV
+            </button>
+          </>
+        )}
       </header>
       {verify && (
         <div role="status" aria-label="Verification result" className={verify.ok ? 'success-box rev-verify' : 'error-box rev-verify'}>

@@ -7,7 +7,7 @@ import { Field } from '../../components/Field'
 import { CardView } from '../models/CardTab'
 import { approvalLabel, formatTime, reviewGate } from '../models/logic'
 import { useModelsStore } from '../models/useModelsStore'
-import { ActionError, ApprovalBadge, MetricDeltaTable, PolicyBadge, RiskBadge, errorText } from '../models/widgets'
+import { ActionError, ApprovalBadge, MetricDeltaTable, PolicyBadge, RiskBadge, errorText, useCan } from '../models/widgets'
 import { PolicyResults, ReviewHistory } from './parts'
 import { useReviewsStore } from './useReviewsStore'
 
@@ -46,6 +46,7 @@ function Artifacts({ runId, items }: { runId: string | null; items: EvaluationAr
 
 function Checklist({ page, onChanged }: { page: Page; onChanged: () => void }) {
   const [items, setItems] = useState(page.checklist.items)
+  const canReview = useCan('review')
   const [error, setError] = useState<string | null>(null)
   useEffect(() => setItems(page.checklist.items), [page.checklist.items])
   const toggle = async (itemId: string, checked: boolean) => {
@@ -69,7 +70,7 @@ function Checklist({ page, onChanged }: { page: Page; onChanged: () => void }) {
         {items.map((i) => (
           <li key={i.id}>
             <label>
-              <input type="checkbox" checked={i.checked} onChange={(e) => void toggle(i.id, e.target.checked)} /> {i.label}
+              <input type="checkbox" checked={i.checked} disabled={!canReview} onChange={(e) => void toggle(i.id, e.target.checked)} /> {i.label}
             </label>
             {i.checkedBy && (
               <span className="muted">
