@@ -435,3 +435,41 @@ test('a scientist registers from a run, fills the card and asks for review; a re
   await sam.context.close()
   await rita.context.close()
 })
+
+test('high risk: the first reviewer’s approval leaves it pending, the same reviewer cannot approve twice, a second reviewer completes it', async ({ browser }) => {
+  test.skip(missing !== null, missing ?? '')
+  test.setTimeout(180_000)
+  const runs = await runPython(SCRIPT)
+  users(['add', 'rita', '--role', 'reviewer'], 'rita-password-1\n')
+  users(['add', 'rob', '--role', 'reviewer'], 'rob-password-1\n')
+  // registered, carded and submitted by the admin (start-up token) over the contract
+  await s.rpc('registry.versions.create', { name: 'fraud', runId: runs['rf-tuned'], artifactPath: 'model', createModel: true })
+  await s.rpc('registry.card.save', { name: 'fraud', version: 1, card: { riskTier: 'high', intendedUse: 'Flags card fraud.' } })
+  await s.rpc('registry.review.request', { name: 'fraud', version: 1 })
+
+  const approveAs = async (name: string, password: string, comment: string) => {
+    const who = await signIn(browser, name, password)
+    await nav(who.page, 'Reviews')
+    await who.page.getByRole('table', { name: 'Pending versions' }).getByRole('button', { name: 'fraud version 1' }).click()
+    const review = who.page.getByRole('region', { name: 'Review of fraud version 1' })
+    await expect(review.getByRole('region', { name: 'Risk tier' })).toContainText('high')
+    await review.getByRole('textbox', { name: 'Review comment' }).fill(comment)
+    await review.getByRole('button', { name: 'Approve' }).click()
+    return { ...who, review }
+  }
+  const a = await approveAs('rita', 'rita-password-1', 'First look: fine.')
+  await expect(a.review.getByRole('status').filter({ hasText: '1 of 2' })).toContainText('stays Pending')
+  await expect(a.review.locator('.reg-head')).toContainText('1 of 2 approvals')
+  await expect(a.review.getByRole('list', { name: 'Why approval is not possible' })).toContainText('You already approved')
+  await a.review.getByRole('textbox', { name: 'Review comment' }).fill('Again')
+  await expect(a.review.getByRole('button', { name: 'Approve' })).toBeDisabled()
+
+  const b = await approveAs('rob', 'rob-password-1', 'Second look: fine.')
+  await expect(b.review.getByRole('status').filter({ hasText: 'is now Approved' })).toBeVisible()
+  await expect(b.review.getByRole('list', { name: 'Earlier reviews' })).toContainText('First look: fine.')
+  await expect(b.review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Second look: fine.')
+  await b.review.getByRole('button', { name: '← Queue' }).click()
+  await expect(b.page.getByText('Nothing is waiting for review.')).toBeVisible()
+  await a.context.close()
+  await b.context.close()
+})
