@@ -349,6 +349,9 @@ test('a scientist registers from a run, fills the card and asks for review; a re
   await expect(reject).toBeEnabled()
   await review.getByRole('combobox', { name: 'Move alias' }).selectOption('champion')
   await rp.screenshot({ path: join(SHOTS, 'registry-review.png') })
+  await rp.emulateMedia({ colorScheme: 'dark' })
+  await rp.screenshot({ path: join(SHOTS, 'registry-review-dark.png') })
+  await rp.emulateMedia({ colorScheme: 'light' })
 
   // someone else acts on the version meanwhile: Approve answers with a clear conflict, nothing lost
   await s.rpc('registry.tags.set', { name: 'credit-risk', version: 1, key: 'ticket', value: 'RISK-1' })
