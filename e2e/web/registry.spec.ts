@@ -473,6 +473,21 @@ test('high risk: the first reviewer’s approval leaves it pending, the same rev
   await expect(b.review.getByRole('list', { name: 'Earlier reviews' })).toContainText('Second look: fine.')
   await b.review.getByRole('button', { name: '← Queue' }).click()
   await expect(b.page.getByText('Nothing is waiting for review.')).toBeVisible()
+
+  // policies: a file that does not parse and an expression that does not type-check are named with file and line
+  mkdirSync(join(s.dataDir, 'policies'), { recursive: true })
+  writeFileSync(join(s.dataDir, 'policies', 'broken.yaml'), 'rules:\n  - name: bad\n    expr: [unclosed\n')
+  writeFileSync(
+    join(s.dataDir, 'policies', 'typed.yaml'),
+    'rules:\n  - name: min-auc\n    expr: metrics.auc >= "high"\n    severity: block\n    message: AUC too low\n'
+  )
+  await b.page.getByRole('tab', { name: 'Policies' }).click()
+  const policies = b.page.getByRole('region', { name: 'Policies' })
+  await expect(policies.getByRole('alert').filter({ hasText: 'broken.yaml' })).toContainText(/line \d+/)
+  const typed = policies.getByRole('table', { name: 'Policy rules' }).getByRole('row', { name: /min-auc/ })
+  await expect(typed).toContainText('Broken:')
+  await expect(typed).toContainText('typed.yaml:3')
+  await b.page.screenshot({ path: join(SHOTS, 'registry-policies.png') })
   await a.context.close()
   await b.context.close()
 })

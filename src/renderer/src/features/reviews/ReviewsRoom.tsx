@@ -3,12 +3,14 @@ import { onEvent } from '../../api/client'
 import { formatAge, formatTime } from '../models/logic'
 import { PolicyBadge, RiskBadge, Tabs } from '../models/widgets'
 import { AuditView } from './AuditView'
+import { PoliciesView } from './PoliciesView'
 import { ReviewPage } from './ReviewPage'
 import { useReviewsStore, type ReviewsTab } from './useReviewsStore'
 import '../models/models.css'
 
 const TABS: { id: ReviewsTab; label: string }[] = [
   { id: 'queue', label: 'Queue' },
+  { id: 'policies', label: 'Policies' },
   { id: 'audit', label: 'Audit trail' }
 ]
 
@@ -104,7 +106,7 @@ export function ReviewsRoom() {
           <Tabs tabs={TABS} value={tab} onChange={setTab} label="Reviews views" idPrefix="rev" />
         </div>
         <div className="reg-panel" role="tabpanel" id={`rev-panel-${tab}`} aria-labelledby={`rev-tab-${tab}`}>
-          {tab === 'audit' ? <AuditView /> : open ? <ReviewPage key={`${open.name}/${open.version}`} name={open.name} version={open.version} /> : <Queue />}
+          {tab === 'audit' ? <AuditView /> : tab === 'policies' ? <PoliciesView /> : open ? <ReviewPage key={`${open.name}/${open.version}`} name={open.name} version={open.version} /> : <Queue />}
         </div>
       </div>
     </div>

@@ -4,7 +4,7 @@ import { call } from '../../api/client'
 import { useCommandStore } from '../commands/useCommandStore'
 import { errorText } from '../models/widgets'
 
-export type ReviewsTab = 'queue' | 'audit'
+export type ReviewsTab = 'queue' | 'policies' | 'audit'
 
 interface State {
   tab: ReviewsTab
