@@ -1,30 +1,12 @@
 import { useEffect, useRef, useState } from 'react'
-import type { ArtifactPreview, TrackingArtifact, TrackingRun } from '../../../../shared/api'
+import type { ArtifactPreview as Preview, TrackingArtifact, TrackingRun } from '../../../../shared/api'
 import { call } from '../../api/client'
 import { NOTE_TAG, RunNotes } from './RunNotes'
 import { formatValue, useExperimentsStore } from './useExperimentsStore'
 import { KeyValueTable } from '../../components/KeyValueTable'
-import { plural } from '../../lib/format'
-
-function Preview({ p }: { p: ArtifactPreview }) {
-  if (p.kind === 'image' && p.base64) return <img className="exp-img" alt={p.path} src={`data:${p.mime};base64,${p.base64}`} />
-  if (p.kind === 'csv' && p.rows)
-    return (
-      <div className="table-wrap exp-preview">
-        <table className="stats-table" aria-label={`Preview of ${p.path}`}>
-          <tbody>
-            {p.rows.map((row, i) => (
-              <tr key={i}>
-                {row.map((c, j) => (i === 0 ? <th key={j}>{c}</th> : <td key={j}>{c}</td>))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    )
-  if (p.kind === 'text') return <pre className="exp-preview mono" aria-label={`Preview of ${p.path}`}>{p.text}</pre>
-  return <p className="muted">No preview for this file ({p.mime}, {plural(p.size, 'byte')}).</p>
-}
+import { ArtifactPreview } from '../../components/ArtifactPreview'
+import { RegisterModelDialog } from '../models/RegisterModelDialog'
+import { useCan } from '../models/widgets'
 
 /** Params, latest metrics, tags and artifacts of one run. */
 export function RunDetails() {
@@ -36,8 +18,10 @@ export function RunDetails() {
   const [run, setRun] = useState<TrackingRun | null>(null)
   const [dir, setDir] = useState('')
   const [files, setFiles] = useState<TrackingArtifact[]>([])
-  const [preview, setPreview] = useState<ArtifactPreview | null>(null)
+  const [preview, setPreview] = useState<Preview | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [registering, setRegistering] = useState(false)
+  const canWrite = useCan('write')
   const previewBox = useRef<HTMLDivElement>(null)
   // a preview opens below the file list: scroll the details pane (only it, not the page) to its top
   useEffect(() => {
@@ -103,6 +87,11 @@ export function RunDetails() {
         <span className="badge">{run.status}</span>
         {run.lifecycleStage === 'deleted' && <span className="badge exp-deleted-badge">deleted</span>}
         <span className="spacer" />
+        {run.lifecycleStage === 'active' && canWrite && (
+          <button type="button" className="btn small" onClick={() => setRegistering(true)}>
+            Register model
+          </button>
+        )}
         <button type="button" className="btn small ghost" onClick={() => void toggleDeleted()}>
           {run.lifecycleStage === 'deleted' ? 'Restore run' : 'Delete run'}
         </button>
@@ -147,10 +136,11 @@ export function RunDetails() {
               {preview.path}
               {preview.truncated ? ' (truncated)' : ''}
             </div>
-            <Preview p={preview} />
+            <ArtifactPreview p={preview} />
           </div>
         )}
       </section>
+      {registering && <RegisterModelDialog runId={run.runId} runName={run.runName} onClose={() => setRegistering(false)} />}
     </section>
   )
 }

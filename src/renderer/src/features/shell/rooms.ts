@@ -37,5 +37,17 @@ export const rooms: Room[] = [
     title: 'Jobs',
     glyph: 'J',
     component: lazy(() => import('../jobs/JobsRoom').then((m) => ({ default: m.JobsRoom })))
+  },
+  {
+    id: 'models',
+    title: 'Models',
+    glyph: 'M',
+    component: lazy(() => import('../models/ModelsRoom').then((m) => ({ default: m.ModelsRoom })))
+  },
+  {
+    id: 'reviews',
+    title: 'Reviews',
+    glyph: 'R',
+    component: lazy(() => import('../reviews/ReviewsRoom').then((m) => ({ default: m.ReviewsRoom })))
   }
 ]
