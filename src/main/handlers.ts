@@ -58,8 +58,10 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
       return { ok: true }
     },
     'lake.catalog': () => lake.catalog(),
-    'lake.query': ({ queryId, sql, pageSize }) => lake.runQuery(queryId, sql, pageSize),
-    'lake.page': ({ queryId, offset, limit }) => lake.queries.page(queryId, offset, limit),
+    'lake.query': ({ queryId, sql, pageSize, format }, ctx) =>
+      lake.runQuery(queryId, sql, pageSize, format === 'arrow' && ctx.binary ? 'arrow' : 'json'),
+    'lake.page': ({ queryId, offset, limit, format }, ctx) =>
+      lake.queries.page(queryId, offset, limit, format === 'arrow' && ctx.binary ? 'arrow' : 'json'),
     'lake.cancel': ({ queryId }) => ({ cancelled: lake.queries.cancel(queryId) }),
     'lake.close': async ({ queryId }) => {
       await lake.queries.close(queryId)

@@ -57,6 +57,12 @@ export const QueryTab = z
 export type QueryTab = z.infer<typeof QueryTab>
 
 /** Request schemas, by method name (`domain.verb`). */
+/**
+ * `arrow`: the page comes as an Arrow IPC stream (`RowPage.arrow`) on the doors that carry bytes (the
+ * WebSocket, Electron IPC); `POST /api/rpc` always answers JSON.
+ */
+const PageFormatSchema = z.enum(['json', 'arrow'])
+
 export const requests = {
   'app.info': z.object({}).strict(),
   'workspace.open': z.object({ path }).strict(),
@@ -75,11 +81,17 @@ export const requests = {
     .object({
       queryId: id,
       sql,
-      pageSize: z.number().int().min(1).max(10_000).optional()
+      pageSize: z.number().int().min(1).max(10_000).optional(),
+      format: PageFormatSchema.optional()
     })
     .strict(),
   'lake.page': z
-    .object({ queryId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(10_000) })
+    .object({
+      queryId: id,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(10_000),
+      format: PageFormatSchema.optional()
+    })
     .strict(),
   'lake.cancel': z.object({ queryId: id }).strict(),
   'lake.close': z.object({ queryId: id }).strict(),
@@ -173,8 +185,11 @@ export interface CatalogSource extends SourceInfo {
 /** Column-major page of rows. Values are JSON-safe: big integers and decimals as strings, times as ISO strings. */
 export interface RowPage {
   offset: number
+  /** Empty when the page came as `arrow`. */
   columns: unknown[][]
   rowCount: number
+  /** The page as an Arrow IPC stream, when asked for with `format: 'arrow'` on a binary door. */
+  arrow?: Uint8Array
 }
 
 export interface QueryStarted {

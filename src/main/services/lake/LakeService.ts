@@ -18,7 +18,7 @@ import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
 import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { DuckEngine, SCRATCH, toSqlError } from './engine'
-import { QueryManager } from './QueryManager'
+import { QueryManager, type PageFormat } from './QueryManager'
 import { readerSql, resolveSource, type ResolvedSource } from './sources'
 import { importSqlite } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
@@ -378,8 +378,8 @@ export class LakeService {
 
   // ---------- queries ----------
 
-  runQuery(queryId: string, sql: string, pageSize?: number) {
-    return this.loading.then(() => this.queries.run(queryId, sql, pageSize))
+  runQuery(queryId: string, sql: string, pageSize?: number, format?: PageFormat) {
+    return this.loading.then(() => this.queries.run(queryId, sql, pageSize, format))
   }
 
   async complete(sql: string, position: number): Promise<Completion[]> {
