@@ -13,6 +13,8 @@ import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
 import { DuckEngine } from './services/lake/engine'
 import { LakeService } from './services/lake/LakeService'
+import { jobProvider, kernelProvider, serverProvider, tunnelProvider } from './services/running/providers'
+import { RunningService, type RunningServiceDeps } from './services/running/RunningService'
 import { SecretStore, type SecretCipher } from './services/secrets/SecretStore'
 import { SettingsService } from './services/settings/SettingsService'
 import { knownHostsIn } from './services/ssh/connect'
@@ -38,6 +40,8 @@ export interface CoreOptions {
   jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
   /** Every user and API-token change (for the audit trail). */
   onAuthChange?: (change: AuthChange) => void
+  /** Running panel: how often idle policies are checked (tests). */
+  running?: Pick<RunningServiceDeps, 'tickMs'>
 }
 
 export interface Core {
@@ -51,6 +55,8 @@ export interface Core {
   kernels: KernelStack
   /** Training jobs (local, SSH, Slurm) and sweeps; unfinished jobs are re-attached at start. */
   jobs: JobService
+  /** Everything live (servers, kernels, jobs, tunnels; services register providers) and idle policies. */
+  running: RunningService
   router: Router
   /** Users, sessions and API tokens (`serve`'s doors resolve every request to a principal here). */
   auth: AuthService
@@ -123,6 +129,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     localGpus
   })
   jobs.start()
+  const running = new RunningService({ settings, emit, log, ...opts.running })
+  running.register(serverProvider(kernels))
+  running.register(kernelProvider(kernels))
+  running.register(jobProvider(jobs))
+  running.register(tunnelProvider(kernels))
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -131,7 +142,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernelStack: kernels,
     jobs,
-    auth
+    auth,
+    running
   })
   const router = createRouter(handlers, log)
   return {
@@ -143,6 +155,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernels,
     jobs,
+    running,
     router,
     auth,
     trackingToken,
@@ -159,6 +172,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       emit
     },
     async dispose() {
+      running.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

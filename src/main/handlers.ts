@@ -6,6 +6,8 @@ import type { AuthService } from './services/auth/AuthService'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
+import { runningHandlers } from './services/running/handlers'
+import type { RunningService } from './services/running/RunningService'
 import type { SettingsService } from './services/settings/SettingsService'
 import type { TrackingService } from './services/tracking/TrackingService'
 import type { WorkspaceService } from './services/workspace/WorkspaceService'
@@ -21,10 +23,12 @@ interface Deps {
   /** Training jobs (issue 5). */
   jobs: JobService
   auth: AuthService
+  /** The Running panel: live servers, kernels, jobs, tunnels; stops and idle policies. */
+  running: RunningService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, running }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -86,7 +90,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
-    ...authHandlers(auth)
+    ...authHandlers(auth),
+    ...runningHandlers(running)
   }
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { ErrorPayload } from './errors'
 import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
+import { runningEventNames, runningRequests, type RunningEvents, type RunningResults } from './running'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -129,7 +130,8 @@ export const requests = {
   ...trackingRequests(),
   ...kernelRequests(),
   ...jobRequests(),
-  ...authRequests()
+  ...authRequests(),
+  ...runningRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -283,7 +285,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults {
+export interface Results extends JobResults, AuthResults, RunningResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -324,7 +326,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents {
+export interface Events extends JobEvents, RunningEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -332,7 +334,7 @@ export interface Events extends JobEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...runningEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -350,6 +352,7 @@ export type ServerMessage =
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
 export * from './authApi'
+export * from './running'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------
