@@ -59,7 +59,7 @@ describe('serve: result pages as Arrow in binary WebSocket frames', () => {
   it('answers format arrow with a binary frame whose rows equal the JSON reply, for the first page and later pages', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?token=${TOKEN}`)
     await new Promise((r) => ws.on('open', r))
-    const sql = 'select origin, destination, delay, distance, date from flights order by date, origin limit 5000'
+    const sql = 'select origin, destination, delay, distance, date from flights order by all limit 5000'
     const j = await rpc(ws, 1, 'lake.query', { queryId: 'j', sql, pageSize: 1000 })
     const a = await rpc(ws, 2, 'lake.query', { queryId: 'a', sql, pageSize: 1000, format: 'arrow' })
     expect(j.binary).toBe(false)
