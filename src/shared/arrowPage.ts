@@ -40,11 +40,37 @@ function isValid(d: Data, i: number): boolean {
 
 type CellReader = (d: Data, i: number) => unknown
 
+/** Per record batch: its UTF-8 buffer as one string when it is all ASCII (byte offsets are then string offsets), else null. */
+const asciiText = new WeakMap<Data, string | null>()
+/** Per record batch: its 64-bit integers as 32-bit halves, read without BigInt while they fit a double exactly. */
+const halves = new WeakMap<Data, Int32Array>()
+
+function int64Text(d: Data, i: number, signed: boolean): string {
+  let h = halves.get(d)
+  if (!h) {
+    const v = d.values as BigInt64Array
+    halves.set(d, (h = new Int32Array(v.buffer, v.byteOffset, v.length * 2)))
+  }
+  const j = 2 * (d.offset + i)
+  const hi = h[j + 1]
+  const lo = h[j] >>> 0
+  if (signed ? hi >= -0x200000 && hi < 0x200000 : hi >= 0 && hi < 0x200000) return String(hi * 4294967296 + lo)
+  return String((d.values as BigInt64Array)[d.offset + i])
+}
+
 function cellReader(type: DataType): CellReader {
   if (DataType.isUtf8(type))
     return (d, i) => {
       const o = d.valueOffsets as Int32Array
-      return decoder.decode((d.values as Uint8Array).subarray(o[d.offset + i], o[d.offset + i + 1]))
+      const bytes = d.values as Uint8Array
+      let whole = asciiText.get(d)
+      if (whole === undefined) {
+        const text = decoder.decode(bytes)
+        asciiText.set(d, (whole = text.length === bytes.length ? text : null))
+      }
+      const a = o[d.offset + i]
+      const b = o[d.offset + i + 1]
+      return whole !== null ? whole.slice(a, b) : decoder.decode(bytes.subarray(a, b))
     }
   if (DataType.isBool(type))
     return (d, i) => {
@@ -54,7 +80,10 @@ function cellReader(type: DataType): CellReader {
   if (DataType.isDate(type)) return (d, i) => formatDay((d.values as Int32Array)[d.offset + i])
   if (DataType.isTimestamp(type)) return (d, i) => formatMicros((d.values as BigInt64Array)[d.offset + i])
   // 64-bit integers travel as strings on the JSON path; the grid formats both the same way
-  if (DataType.isInt(type) && type.bitWidth === 64) return (d, i) => String((d.values as BigInt64Array)[d.offset + i])
+  if (DataType.isInt(type) && type.bitWidth === 64) {
+    const signed = type.isSigned
+    return (d, i) => int64Text(d, i, signed)
+  }
   // as on the JSON path, NaN and ±Infinity (which JSON cannot hold) read as text
   if (DataType.isFloat(type))
     return (d, i) => {

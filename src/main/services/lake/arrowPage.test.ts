@@ -85,6 +85,14 @@ describe('Arrow pages: encode from DuckDB chunks, decode as the grid reads them'
     expect(r.decoded[1][2044]).toBeNull()
   })
 
+  it('64-bit integers read exactly on both sides of 2^32 and 2^53, negative ones too', async () => {
+    const r = await roundTrip(`SELECT * FROM (VALUES (-1::BIGINT, 0::UBIGINT), (-4294967296, 4294967295), (-4294967297, 4294967296),
+      (9007199254740991, 9007199254740991), (-9007199254740991, 9007199254740992), (-9007199254740993, 18446744073709551614),
+      (4294967295, 1), (NULL, NULL)) t(s, u)`)
+    expect(r.decoded).toEqual(r.json)
+    expect(r.decoded[0]).toEqual(['-1', '-4294967296', '-4294967297', '9007199254740991', '-9007199254740991', '-9007199254740993', '4294967295', null])
+  })
+
   it('encodes an empty page with its column names', async () => {
     const page = decodeArrowPage(encodeArrowPage(['a', 'b'], []))
     expect(page.rowCount).toBe(0)
