@@ -26,10 +26,18 @@ describe.skipIf(!python)('Running: a real local Jupyter kernel under an idle pol
     throw new Error(`timed out waiting for ${what}`)
   }
 
+  const stateOf = async (id: string) => ((await core.call('running.list')) as RunningItem[]).find((i) => i.id === id)?.state
+  async function waitState(id: string, state: string) {
+    const deadline = Date.now() + 20_000
+    while ((await stateOf(id)) !== state && Date.now() < deadline) await sleep(200)
+    expect(await stateOf(id)).toBe(state)
+  }
+
   beforeAll(async () => {
     core = await createKernelTestCore()
     await core.call('kernels.startLocal', {})
     kernelId = (await core.call('kernels.start', {})).kernelId
+    await waitState(kernelId, 'idle')
   }, 120_000)
   afterAll(async () => core?.cleanup())
 
@@ -81,7 +89,9 @@ describe.skipIf(!python)('Running: a real local Jupyter kernel under an idle pol
     const busy = (await core.call('kernels.start', {})).kernelId
     const idle = (await core.call('kernels.start', {})).kernelId
     await core.call('kernels.execute', { kernelId: busy, cellId: 'c', code: 'import time; time.sleep(30)' })
-    await sleep(1000)
+    // Jupyter says busy once the kernel has taken the request
+    await waitState(busy, 'busy')
+    await waitState(idle, 'idle')
     const { stopped } = await core.call('running.stopIdle')
     expect(stopped).toContainEqual({ kind: 'kernel', id: idle })
     expect(stopped).not.toContainEqual({ kind: 'kernel', id: busy })

@@ -36,7 +36,8 @@ export function kernelProvider(stack: KernelStack): RunningProvider {
       const pids = localKernelPids(stack, proc)
       return kernels.map((k): ProvidedItem => {
         const model = models.get(k.kernelId)
-        const state = model?.execution_state ?? k.status
+        // Jupyter says 'starting' until it relays the kernel's first status; our own connection knows by then
+        const state = !model?.execution_state || model.execution_state === 'starting' ? k.status : model.execution_state
         const pid = k.serverId === LOCAL_SERVER_ID ? pids.get(k.kernelId) : undefined
         const lastActivity = model?.last_activity ? Date.parse(model.last_activity) : NaN
         return {
