@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path'
 import { DuckDBInstance, JsonDuckDBValueConverter } from '@duckdb/node-api'
 import WebSocket from 'ws'
 import { spawnServe } from '../src/main/testing/serveProcess'
+import { unpackReply } from '../src/shared/binaryFrame'
+import { decodeArrowPage } from '../src/shared/arrowPage'
 
 const ROOT = resolve(__dirname, '../..')
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
@@ -23,6 +25,14 @@ function median(xs: number[]): number {
 }
 const fmt = (ms: number) => ms.toFixed(1)
 const line = (name: string, value: string | number) => console.log(`${name}: ${value}`)
+
+/** Decodes an Arrow page and reads every cell, as a client showing all of it would; returns its row count. */
+function readPage(page: { arrow?: Uint8Array; rowCount: number }): number {
+  if (!page.arrow) return page.rowCount
+  const d = decodeArrowPage(page.arrow)
+  for (const c of d.columns) for (let i = 0; i < d.rowCount; i++) c.get(i)
+  return d.rowCount
+}
 
 async function ensureBigFile(): Promise<void> {
   if (existsSync(BIG)) return
@@ -41,8 +51,9 @@ class Client {
   private next = 1
   private pending = new Map<number, (m: any) => void>()
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      const m = JSON.parse(String(d))
+    ws.on('message', (d, isBinary) => {
+      // pages asked for as Arrow come back as binary frames
+      const m: any = isBinary ? unpackReply(d as Buffer) : JSON.parse(String(d))
       if (typeof m.id === 'number') {
         this.pending.get(m.id)?.(m)
         this.pending.delete(m.id)
@@ -88,10 +99,11 @@ async function main() {
   const viaService = async (sql: string) => {
     const id = `b${++qn}`
     const t = performance.now()
-    const r = await client.call('lake.query', { queryId: id, sql, pageSize: 10_000 })
+    const r = await client.call('lake.query', { queryId: id, sql, pageSize: 10_000, format: 'arrow' })
+    const rows = readPage(r.first)
     const ms = performance.now() - t
     await client.call('lake.close', { queryId: id })
-    return { ms, rows: r.first.rowCount as number }
+    return { ms, rows }
   }
   const viaDirect = async (sql: string) => {
     const t = performance.now()
@@ -140,9 +152,10 @@ async function main() {
   const firstService = async () => {
     const id = `f${++qn}`
     const t = performance.now()
-    const r = await client.call('lake.query', { queryId: id, sql: 'SELECT * FROM flights30m', pageSize: 1000 })
+    const r = await client.call('lake.query', { queryId: id, sql: 'SELECT * FROM flights30m', pageSize: 1000, format: 'arrow' })
+    const rows = readPage(r.first)
     const ms = performance.now() - t
-    if (r.first.rowCount !== 1000) throw new Error('expected 1000 rows')
+    if (rows !== 1000) throw new Error('expected 1000 rows')
     await client.call('lake.cancel', { queryId: id })
     await client.call('lake.close', { queryId: id })
     return ms
@@ -163,14 +176,15 @@ async function main() {
   if (process.env.BENCH_SKIP_PAGING) return shutdown()
   const rssBefore = procStatus(proc.pid!, 'VmRSS')
   const t0 = performance.now()
-  const started = await client.call('lake.query', { queryId: 'all', sql: 'SELECT * FROM flights30m', pageSize: 1000 })
+  const started = await client.call('lake.query', { queryId: 'all', sql: 'SELECT * FROM flights30m', pageSize: 1000, format: 'arrow' })
   const PAGE = 10_000
   let offset = 0
   let total: number | null = null
   let pages = 0
   let checksum = 0
   while (total === null || offset < total) {
-    const p = await client.call('lake.page', { queryId: 'all', offset, limit: PAGE })
+    const p = await client.call('lake.page', { queryId: 'all', offset, limit: PAGE, format: 'arrow' })
+    readPage(p)
     if (p.rowCount === 0 && p.totalRows !== null && offset >= p.totalRows) break
     checksum += p.rowCount
     offset += p.rowCount

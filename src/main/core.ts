@@ -15,6 +15,8 @@ import { JobService, type JobServiceDeps } from './services/jobs/JobService'
 import { createKernelStack, type KernelStack, type KernelStackOptions } from './services/kernels'
 import { DuckEngine } from './services/lake/engine'
 import { LakeService } from './services/lake/LakeService'
+import { jobProvider, kernelProvider, serverProvider, tunnelProvider } from './services/running/providers'
+import { RunningService, type RunningServiceDeps } from './services/running/RunningService'
 import { SecretStore, type SecretCipher } from './services/secrets/SecretStore'
 import { SettingsService } from './services/settings/SettingsService'
 import { knownHostsIn } from './services/ssh/connect'
@@ -44,6 +46,8 @@ export interface CoreOptions {
   jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
   /** Every user and API-token change (for the audit trail). */
   onAuthChange?: (change: AuthChange) => void
+  /** Running panel: how often idle policies are checked (tests). */
+  running?: Pick<RunningServiceDeps, 'tickMs'>
 }
 
 export interface Core {
@@ -62,6 +66,8 @@ export interface Core {
   audit: AuditLog
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
+  /** Everything live (servers, kernels, jobs, tunnels; services register providers) and idle policies. */
+  running: RunningService
   router: Router
   /** Users, sessions and API tokens (`serve`'s doors resolve every request to a principal here). */
   auth: AuthService
@@ -166,6 +172,11 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     log,
     policyDirs: () => RegistryService.policyDirs(workspace.path, opts.dataDir)
   })
+  const running = new RunningService({ settings, emit, log, ...opts.running })
+  running.register(serverProvider(kernels))
+  running.register(kernelProvider(kernels))
+  running.register(jobProvider(jobs))
+  running.register(tunnelProvider(kernels))
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -176,7 +187,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     auth,
     registry,
-    audit
+    audit,
+    running
   })
   const router = createRouter(handlers, log)
   return {
@@ -191,6 +203,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registry,
     audit,
     domain,
+    running,
     router,
     auth,
     trackingToken,
@@ -208,6 +221,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       emit
     },
     async dispose() {
+      running.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

@@ -9,6 +9,8 @@ import type { LakeService } from './services/lake/LakeService'
 import type { AuditLog } from './services/audit/AuditLog'
 import { registryHandlers } from './services/registry/handlers'
 import type { RegistryService } from './services/registry/RegistryService'
+import { runningHandlers } from './services/running/handlers'
+import type { RunningService } from './services/running/RunningService'
 import type { SettingsService } from './services/settings/SettingsService'
 import type { TrackingService } from './services/tracking/TrackingService'
 import type { WorkspaceService } from './services/workspace/WorkspaceService'
@@ -28,10 +30,12 @@ interface Deps {
   /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
+  /** The Running panel: live servers, kernels, jobs, tunnels; stops and idle policies. */
+  running: RunningService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, running }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -65,8 +69,9 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
       return { ok: true }
     },
     'lake.catalog': () => lake.catalog(),
-    'lake.query': ({ queryId, sql, pageSize }, ctx) => lake.runQuery(queryId, sql, pageSize, ctx.principal),
-    'lake.page': ({ queryId, offset, limit }) => lake.page(queryId, offset, limit),
+    'lake.query': ({ queryId, sql, pageSize, format }, ctx) =>
+      lake.runQuery(queryId, sql, pageSize, ctx.principal, format === 'arrow' && ctx.binary ? 'arrow' : 'json'),
+    'lake.page': ({ queryId, offset, limit, format }, ctx) => lake.page(queryId, offset, limit, format === 'arrow' && ctx.binary ? 'arrow' : 'json'),
     'lake.cancel': ({ queryId }) => ({ cancelled: lake.cancel(queryId) }),
     'lake.close': async ({ queryId }) => {
       await lake.close(queryId)
@@ -94,7 +99,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
     ...authHandlers(auth),
-    ...registryHandlers(registry, audit)
+    ...registryHandlers(registry, audit),
+    ...runningHandlers(running)
   }
 }
 

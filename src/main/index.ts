@@ -13,6 +13,7 @@ import { APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isSafeExternalUrl, isTrust
 import { CSP } from './serve/server'
 import { TrackingHttpServer } from './services/tracking/TrackingHttpServer'
 import { createRegistryRest } from './services/registry/rest'
+import { LOCAL_CONTEXT } from '../shared/auth'
 
 const log = createLogger('electron')
 const rendererDir = join(__dirname, '../renderer')
@@ -88,7 +89,8 @@ async function main() {
       log.warn(`rejected IPC from ${frame?.url ?? 'unknown frame'}`)
       return { ok: false, error: { code: 'UNAUTHORIZED', message: 'Sender not allowed' } }
     }
-    return core!.router.handle(String(method), params)
+    // IPC carries bytes: Arrow pages cross as ArrayBuffers (structured clone), not JSON
+    return core!.router.handle(String(method), params, { ...LOCAL_CONTEXT, binary: true })
   })
   core.events.onAny((event, payload) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT_CHANNEL, event, payload)

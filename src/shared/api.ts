@@ -9,6 +9,7 @@ import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 import { trackingGroupRequests, type TrackingGroupResults } from './trackingGroups'
+import { runningEventNames, runningRequests, type RunningEvents, type RunningResults } from './running'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -59,6 +60,12 @@ export const QueryTab = z
 export type QueryTab = z.infer<typeof QueryTab>
 
 /** Request schemas, by method name (`domain.verb`). */
+/**
+ * `arrow`: the page comes as an Arrow IPC stream (`RowPage.arrow`) on the doors that carry bytes (the
+ * WebSocket, Electron IPC); `POST /api/rpc` always answers JSON.
+ */
+const PageFormatSchema = z.enum(['json', 'arrow'])
+
 export const requests = {
   'app.info': z.object({}).strict(),
   'workspace.open': z.object({ path }).strict(),
@@ -77,11 +84,17 @@ export const requests = {
     .object({
       queryId: id,
       sql,
-      pageSize: z.number().int().min(1).max(10_000).optional()
+      pageSize: z.number().int().min(1).max(10_000).optional(),
+      format: PageFormatSchema.optional()
     })
     .strict(),
   'lake.page': z
-    .object({ queryId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(10_000) })
+    .object({
+      queryId: id,
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(10_000),
+      format: PageFormatSchema.optional()
+    })
     .strict(),
   'lake.cancel': z.object({ queryId: id }).strict(),
   'lake.close': z.object({ queryId: id }).strict(),
@@ -123,7 +136,8 @@ export const requests = {
   ...jobRequests(),
   ...authRequests(),
   ...registryRequests(),
-  ...trackingGroupRequests()
+  ...trackingGroupRequests(),
+  ...runningRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -182,8 +196,11 @@ export interface CatalogSource extends SourceInfo {
 /** Column-major page of rows. Values are JSON-safe: big integers and decimals as strings, times as ISO strings. */
 export interface RowPage {
   offset: number
+  /** Empty when the page came as `arrow`. */
   columns: unknown[][]
   rowCount: number
+  /** The page as an Arrow IPC stream, when asked for with `format: 'arrow'` on a binary door. */
+  arrow?: Uint8Array
 }
 
 export interface QueryStarted {
@@ -283,7 +300,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults {
+export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults, RunningResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -324,7 +341,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents, RegistryEvents {
+export interface Events extends JobEvents, RegistryEvents, RunningEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -332,7 +349,7 @@ export interface Events extends JobEvents, RegistryEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...runningEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -351,6 +368,7 @@ export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
 export * from './authApi'
 export * from './registry'
+export * from './running'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

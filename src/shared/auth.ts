@@ -18,6 +18,8 @@ export interface Principal {
 
 export interface CallContext {
   principal: Principal
+  /** The door carries bytes (WebSocket binary frames, Electron IPC): results may hold Uint8Arrays. */
+  binary?: boolean
 }
 
 /** The desktop's single user and direct calls from tests: full power. */

@@ -26,6 +26,11 @@ export function roleCan(role: Role, permission: Permission): boolean {
 }
 
 export const methodPermissions: Record<Method, Permission> = {
+  'running.list': 'read',
+  'running.stop': 'write',
+  'running.stopIdle': 'write',
+  'running.policies.get': 'read',
+  'running.policies.set': 'write',
   'app.info': 'read',
   'workspace.open': 'write',
   'workspace.recent': 'read',

@@ -11,6 +11,7 @@ import { createExportDownloads, EXPORT_DOWNLOAD_PREFIX } from '../services/lake/
 import { createAuthenticator, type Authenticated } from './authn'
 import { isDroppable, sendEvent, type SocketFlow } from './backpressure'
 import { BodyTooLargeError, JsonTooDeepError, parseJson, readBody } from './http'
+import { packReply } from '../../shared/binaryFrame'
 
 export const CSP = [
   "default-src 'self'",
@@ -283,9 +284,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         ws.send(JSON.stringify({ id, error: { code: 'UNAUTHORIZED', message: 'Signed out or credential revoked' } }))
         return ws.close(4001, 'signed out')
       }
-      void o.core.router.handle(msg.method, msg.params, { principal: now.principal }).then((out) => {
+      void o.core.router.handle(msg.method, msg.params, { principal: now.principal, binary: true }).then((out) => {
         if (ws.readyState !== ws.OPEN) return
-        ws.send(JSON.stringify(out.ok ? { id, result: out.result } : { id, error: out.error }))
+        // a result holding bytes (an Arrow page the client asked for) goes as one binary frame
+        const frame = out.ok ? packReply(id, out.result) : null
+        ws.send(frame ?? JSON.stringify(out.ok ? { id, result: out.result } : { id, error: out.error }))
       })
     })
   }

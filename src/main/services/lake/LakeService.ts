@@ -19,7 +19,7 @@ import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
 import type { WorkspaceService } from '../workspace/WorkspaceService'
 import { DuckEngine, SCRATCH, toSqlError } from './engine'
-import { QueryManager } from './QueryManager'
+import { QueryManager, type PageFormat } from './QueryManager'
 import { readerSql, resolveSource, type ResolvedSource } from './sources'
 import { importSqlite, type SqliteImportJob } from './sqliteImport'
 import { deriveName, quoteIdent, quoteLiteral } from './sql'
@@ -507,9 +507,9 @@ export class LakeService {
   // ---------- queries ----------
 
   /** Runs SQL; a caller whose role may not write gets the read-only lake. */
-  runQuery(queryId: string, sql: string, pageSize?: number, principal: Principal = LOCAL_PRINCIPAL) {
-    if (isReadOnlyRole(principal.role)) return this.loading.then(() => this.reader.run(queryId, sql, pageSize))
-    return this.loading.then(() => this.queries.run(queryId, sql, pageSize))
+  runQuery(queryId: string, sql: string, pageSize?: number, principal: Principal = LOCAL_PRINCIPAL, format?: PageFormat) {
+    if (isReadOnlyRole(principal.role)) return this.loading.then(() => this.reader.run(queryId, sql, pageSize, format))
+    return this.loading.then(() => this.queries.run(queryId, sql, pageSize, format))
   }
 
   /** The engine and result manager that ran a query. */
@@ -517,8 +517,8 @@ export class LakeService {
     return this.reader.owner(queryId) ?? { engine: this.o.engine, queries: this.queries }
   }
 
-  page(queryId: string, offset: number, limit: number) {
-    return this.ownerOf(queryId).queries.page(queryId, offset, limit)
+  page(queryId: string, offset: number, limit: number, format?: PageFormat) {
+    return this.ownerOf(queryId).queries.page(queryId, offset, limit, format)
   }
 
   cancel(queryId: string): boolean {

@@ -10,6 +10,10 @@ import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/err
 import type { ColumnInfo, PageResult, QueryProgressEvent, QueryStarted, RowPage } from '../../../shared/api'
 import { SCRATCH, isInterrupt, toSqlError, type DuckEngine } from './engine'
 import { isSingleStatement, quoteIdent, statementStarts } from './sql'
+import { encodeArrowPage, type ChunkSlice } from './arrowPage'
+
+/** How a page travels: JSON values, or an Arrow IPC stream for the doors that carry bytes. */
+export type PageFormat = 'json' | 'arrow'
 
 type Phase = QueryProgressEvent['phase']
 
@@ -88,7 +92,7 @@ export class QueryManager {
     private readonly opts: QueryManagerOptions
   ) {}
 
-  async run(queryId: string, sqlText: string, pageSize = 1000): Promise<QueryStarted> {
+  async run(queryId: string, sqlText: string, pageSize = 1000, format: PageFormat = 'json'): Promise<QueryStarted> {
     if (this.queries.has(queryId)) throw new AppError('INVALID_REQUEST', `Query id already in use: ${queryId}`)
     const conn = await this.engine.acquire()
     let finish!: () => void
@@ -112,7 +116,7 @@ export class QueryManager {
     this.evictOld()
     const timer = setInterval(() => this.emitProgress(q), this.opts.progressIntervalMs ?? 250)
     const first = new Promise<QueryStarted>((resolve, reject) => {
-      this.execute(q, pageSize, resolve)
+      this.execute(q, pageSize, format, resolve)
         .catch((err) => {
           const stmtStart = statementStarts(sqlText)[q.statement] ?? 0
           q.error = toErrorPayload(
@@ -142,7 +146,7 @@ export class QueryManager {
     return first
   }
 
-  private async execute(q: LiveQuery, pageSize: number, started: (s: QueryStarted) => void): Promise<void> {
+  private async execute(q: LiveQuery, pageSize: number, format: PageFormat, started: (s: QueryStarted) => void): Promise<void> {
     const result = isSingleStatement(q.sql) ? await q.conn.stream(q.sql) : await this.runLeadingStatements(q)
     const names = result.deduplicatedColumnNames()
     const types = result.columnTypes()
@@ -164,7 +168,9 @@ export class QueryManager {
     // result never touches the scratch database unless profile, chart or export asks for it.
     let appender: DuckDBAppender | null = null
     let held: DuckDBDataChunk[] | null = []
+    // The first page: JSON values, or (Arrow) the chunks it is made of, encoded when it goes back.
     let pending: unknown[][] | null = q.columns.map(() => [])
+    const firstSlices: ChunkSlice[] = []
     let pendingRows = 0
     let read = 0
     let unflushed = 0
@@ -172,7 +178,11 @@ export class QueryManager {
     const deliverFirst = () => {
       if (!pending) return
       if (q.phase === 'running') q.phase = 'reading'
-      started(this.startedPayload(q, { offset: 0, columns: pending, rowCount: pendingRows }))
+      const first: RowPage =
+        format === 'arrow'
+          ? { offset: 0, columns: [], rowCount: pendingRows, arrow: encodeArrowPage(q.columns.map((c) => c.name), firstSlices) }
+          : { offset: 0, columns: pending, rowCount: pendingRows }
+      started(this.startedPayload(q, first))
       pending = null
     }
     for (;;) {
@@ -181,9 +191,13 @@ export class QueryManager {
       if (!chunk || chunk.rowCount === 0) break
       read += chunk.rowCount
       if (pending) {
-        const cols = chunk.convertColumns(JsonDuckDBValueConverter)
         const take = Math.min(chunk.rowCount, pageSize - pendingRows)
-        appendColumns(pending, take === chunk.rowCount ? cols : cols.map((c) => c.slice(0, take)))
+        if (format === 'arrow') {
+          if (take > 0) firstSlices.push({ chunk, rows: take })
+        } else {
+          const cols = chunk.convertColumns(JsonDuckDBValueConverter)
+          appendColumns(pending, take === chunk.rowCount ? cols : cols.map((c) => c.slice(0, take)))
+        }
         pendingRows += take
         // The first page goes back before anything else is done with the chunk.
         if (pendingRows >= pageSize && read > pageSize) deliverFirst()
@@ -221,9 +235,9 @@ export class QueryManager {
       this.closeSpoolConn(q)
     }
     if (held) {
-      // The whole result fitted in the first page.
+      // The whole result fitted in the first page (kept as chunks; JSON values made only if a page asks).
       q.held = held
-      q.memory = pending ?? q.columns.map(() => [])
+      if (format === 'json') q.memory = pending ?? q.columns.map(() => [])
     }
     q.available = appender || held ? read : Math.min(read, this.memoryCap)
     q.totalRows = read
@@ -337,7 +351,7 @@ export class QueryManager {
     return q
   }
 
-  async page(queryId: string, offset: number, limit: number): Promise<PageResult> {
+  async page(queryId: string, offset: number, limit: number, format: PageFormat = 'json'): Promise<PageResult> {
     const q = this.get(queryId)
     // Wait until the requested rows are spooled or the query stops reading.
     while (q.available < offset + limit && q.phase !== 'done' && q.phase !== 'error' && q.phase !== 'cancelled') {
@@ -347,13 +361,28 @@ export class QueryManager {
     const base = { offset, available: q.available, totalRows: q.totalRows }
     if (end <= offset) return { ...base, columns: q.columns.map(() => []), rowCount: 0 }
     if (!q.table) {
+      if (!q.memory && q.held) {
+        q.memory = q.columns.map(() => [])
+        for (const h of q.held) appendColumns(q.memory, h.convertColumns(JsonDuckDBValueConverter))
+      }
       const cols = (q.memory ?? []).map((c) => c.slice(offset, end))
       return { ...base, columns: cols, rowCount: end - offset }
     }
+    const sql = `SELECT * FROM ${SCRATCH}.${q.table} WHERE rowid >= ${offset} AND rowid < ${end} ORDER BY rowid`
+    if (format === 'arrow') {
+      const arrow = await this.withReader(async (conn) => {
+        const result = await conn.run(sql)
+        const slices: ChunkSlice[] = []
+        for (let k = 0; k < result.chunkCount; k++) {
+          const chunk = result.getChunk(k)
+          slices.push({ chunk, rows: chunk.rowCount })
+        }
+        return encodeArrowPage(q.columns.map((c) => c.name), slices)
+      })
+      return { ...base, columns: [], rowCount: end - offset, arrow }
+    }
     const columns = await this.withReader(async (conn) => {
-      const reader = await conn.runAndReadAll(
-        `SELECT * FROM ${SCRATCH}.${q.table} WHERE rowid >= ${offset} AND rowid < ${end} ORDER BY rowid`
-      )
+      const reader = await conn.runAndReadAll(sql)
       return reader.getColumnsJson() as unknown[][]
     })
     return { ...base, columns, rowCount: end - offset }

@@ -2,7 +2,7 @@ import { StatementType, type DuckDBConnection } from '@duckdb/node-api'
 import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import { DuckEngine, toSqlError } from './engine'
-import { QueryManager, type QueryManagerOptions } from './QueryManager'
+import { QueryManager, type PageFormat, type QueryManagerOptions } from './QueryManager'
 import { quoteIdent, quoteLiteral, statementStarts } from './sql'
 
 /** A source as the read-only lake shows it: a view over files, or an attached database file. */
@@ -62,7 +62,7 @@ export class ReadOnlyLake {
     return this.current?.queries.has(queryId) ? this.current : null
   }
 
-  async run(queryId: string, sql: string, pageSize?: number) {
+  async run(queryId: string, sql: string, pageSize?: number, format?: PageFormat) {
     const lake = await this.get()
     const conn = await lake.engine.acquire()
     try {
@@ -70,7 +70,7 @@ export class ReadOnlyLake {
     } finally {
       lake.engine.release(conn)
     }
-    return lake.queries.run(queryId, sql, pageSize)
+    return lake.queries.run(queryId, sql, pageSize, format)
   }
 
   async dispose(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { EventName, Events, Method, Params, Result, ServerMessage, WorkbenchApi } from '../../../shared/api'
 import { RemoteError, type ErrorPayload } from '../../../shared/errors'
+import { unpackReply } from '../../../shared/binaryFrame'
 
 type Listener = (payload: unknown) => void
 
@@ -54,13 +55,15 @@ function socketApi(url: string): WorkbenchApi & { ready: Promise<void> } {
 
   const connect = () => {
     ws = new WebSocket(url)
+    ws.binaryType = 'arraybuffer'
     ws.onopen = () => {
       retry = 0
       readyResolve()
       for (const m of queue.splice(0)) ws.send(m)
     }
     ws.onmessage = (ev) => {
-      const msg = JSON.parse(String(ev.data)) as ServerMessage
+      // binary frames are replies holding bytes (Arrow pages)
+      const msg = (ev.data instanceof ArrayBuffer ? unpackReply(ev.data) : JSON.parse(String(ev.data))) as ServerMessage
       if ('event' in msg) return emitter.emit(msg.event, msg.payload)
       const p = pending.get(msg.id)
       if (!p) return

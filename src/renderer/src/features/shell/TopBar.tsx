@@ -3,6 +3,7 @@ import { UserBadge } from '../auth/UserBadge'
 import { useSessionStore } from '../auth/session'
 import { useCommandStore, modKey } from '../commands/useCommandStore'
 import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
+import { RunningIndicator } from '../running/RunningPanel'
 
 export function TopBar() {
   const path = useWorkspaceStore((s) => s.path)
@@ -23,6 +24,7 @@ export function TopBar() {
         </button>
       )}
       <span className="spacer" />
+      <RunningIndicator />
       <button type="button" className="btn small ghost" onClick={() => openPalette()} aria-keyshortcuts="Control+Shift+P Control+K">
         Commands <kbd>{modKey}+K</kbd>
       </button>

@@ -1,15 +1,32 @@
 import type { RowPage } from '../../../../../shared/api'
+import { decodeArrowPage, type ColumnReader } from '../../../../../shared/arrowPage'
 import { call } from '../../../api/client'
 
 export const PAGE_SIZE = 1000
 const MAX_PAGES = 20
+
+/** A page as the grid reads it: one reader per column, over the Arrow buffers as received (or JSON values). */
+interface GridPage {
+  offset: number
+  rowCount: number
+  columns: ColumnReader[]
+}
+
+/** Pages arrive as Arrow IPC bytes where the door carries bytes; JSON columns otherwise. */
+export function toGridPage(page: RowPage): GridPage {
+  if (page.arrow) {
+    const d = decodeArrowPage(page.arrow)
+    return { offset: page.offset, rowCount: Math.min(page.rowCount, d.rowCount), columns: d.columns }
+  }
+  return { offset: page.offset, rowCount: page.rowCount, columns: page.columns.map((c) => ({ get: (i: number) => c[i] })) }
+}
 
 /**
  * Pages of one result, fetched on demand with `lake.page` and kept in a small LRU
  * (at most MAX_PAGES pages) so huge results scroll without being held in memory.
  */
 export class PageCache {
-  private pages = new Map<number, RowPage>()
+  private pages = new Map<number, GridPage>()
   private inflight = new Set<number>()
   private failed = new Map<number, number>()
   private listeners = new Set<() => void>()
@@ -19,7 +36,7 @@ export class PageCache {
   constructor(readonly queryId: string) {}
 
   seed(page: RowPage) {
-    if (page.offset % PAGE_SIZE === 0 && page.rowCount > 0) this.put(page.offset / PAGE_SIZE, page)
+    if (page.offset % PAGE_SIZE === 0 && page.rowCount > 0) this.put(page.offset / PAGE_SIZE, toGridPage(page))
   }
 
   subscribe(fn: () => void): () => void {
@@ -35,7 +52,7 @@ export class PageCache {
       // touch for LRU
       this.pages.delete(p)
       this.pages.set(p, page)
-      return page.columns.map((c) => c[index - page.offset])
+      return page.columns.map((c) => c.get(index - page.offset))
     }
     if (index < known) this.fetch(p)
     return undefined
@@ -46,10 +63,10 @@ export class PageCache {
     const failedAt = this.failed.get(p)
     if (failedAt && performance.now() - failedAt < 2000) return
     this.inflight.add(p)
-    call('lake.page', { queryId: this.queryId, offset: p * PAGE_SIZE, limit: PAGE_SIZE })
+    call('lake.page', { queryId: this.queryId, offset: p * PAGE_SIZE, limit: PAGE_SIZE, format: 'arrow' })
       .then((res) => {
         this.failed.delete(p)
-        if (res.rowCount > 0) this.put(p, res)
+        if (res.rowCount > 0) this.put(p, toGridPage(res))
       })
       .catch(() => this.failed.set(p, performance.now()))
       .finally(() => {
@@ -59,7 +76,7 @@ export class PageCache {
       })
   }
 
-  private put(p: number, page: RowPage) {
+  private put(p: number, page: GridPage) {
     this.pages.delete(p)
     this.pages.set(p, page)
     while (this.pages.size > MAX_PAGES) {

@@ -121,7 +121,7 @@ export const useQueryStore = create<QueryStoreState>((set, get) => {
       set((s) => ({ byTab: { ...s.byTab, [tabId]: state }, view: 'results' }))
       let r: QueryStarted
       try {
-        r = await call('lake.query', { queryId, sql, pageSize: PAGE_SIZE })
+        r = await call('lake.query', { queryId, sql, pageSize: PAGE_SIZE, format: 'arrow' })
       } catch (err) {
         const e = toUiError(err)
         update(queryId, (s) => (e.code === 'CANCELLED' ? terminal(s, 'cancelled') : terminal(s, 'error', e)))

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import { createTestCore, FLIGHTS, type TestCore } from '../testing/core'
+import { silentLogger } from '../log'
+import { startServer, type RunningServer } from './server'
+import { packReply, unpackReply } from '../../shared/binaryFrame'
+import { decodeArrowPage } from '../../shared/arrowPage'
+
+let core: TestCore
+let server: RunningServer
+const TOKEN = 'arrow-token'
+
+beforeAll(async () => {
+  core = await createTestCore()
+  const rendererDir = join(core.dataDir, 'renderer')
+  mkdirSync(rendererDir, { recursive: true })
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
+  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  await core.router.dispatch('lake.sources.add', { kind: 'file', location: FLIGHTS, name: 'flights' })
+})
+afterAll(async () => {
+  await server?.close()
+  await core?.cleanup()
+})
+
+/** Calls over the WebSocket; says whether the reply came as a binary frame. */
+function rpc(ws: WebSocket, id: number, method: string, params: unknown): Promise<{ binary: boolean; msg: any }> {
+  return new Promise((res) => {
+    const onMsg = (data: WebSocket.RawData, isBinary: boolean) => {
+      const msg = isBinary ? unpackReply(data as Buffer) : JSON.parse(String(data))
+      if (msg.id !== id) return
+      ws.off('message', onMsg)
+      res({ binary: isBinary, msg })
+    }
+    ws.on('message', onMsg)
+    ws.send(JSON.stringify({ id, method, params }))
+  })
+}
+
+const rows = (page: { rowCount: number; columns: { get(i: number): unknown }[] }) =>
+  page.columns.map((c) => Array.from({ length: page.rowCount }, (_, i) => c.get(i)))
+
+describe('serve: result pages as Arrow in binary WebSocket frames', () => {
+  it('packs and unpacks a reply with nested bytes, aligned, other fields untouched', () => {
+    const bytes = new Uint8Array([1, 2, 3, 4, 5])
+    const frame = packReply(7, { a: 1, first: { arrow: bytes, offset: 3 }, list: [1, 2] })!
+    const out = unpackReply(frame.slice().buffer) as { id: number; result: any }
+    expect(out.id).toBe(7)
+    expect(out.result.a).toBe(1)
+    expect(out.result.list).toEqual([1, 2])
+    expect(out.result.first.offset).toBe(3)
+    expect(Array.from(out.result.first.arrow)).toEqual([1, 2, 3, 4, 5])
+    expect(out.result.first.arrow.byteOffset % 8).toBe(0)
+    expect(packReply(1, { columns: [[1]] })).toBeNull()
+  })
+
+  it('answers format arrow with a binary frame whose rows equal the JSON reply, for the first page and later pages', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?token=${TOKEN}`)
+    await new Promise((r) => ws.on('open', r))
+    const sql = 'select origin, destination, delay, distance, date from flights order by all limit 5000'
+    const j = await rpc(ws, 1, 'lake.query', { queryId: 'j', sql, pageSize: 1000 })
+    const a = await rpc(ws, 2, 'lake.query', { queryId: 'a', sql, pageSize: 1000, format: 'arrow' })
+    expect(j.binary).toBe(false)
+    expect(a.binary).toBe(true)
+    expect(a.msg.result.first.columns).toEqual([])
+    expect(a.msg.result.columns).toEqual(j.msg.result.columns)
+    const first = decodeArrowPage(a.msg.result.first.arrow)
+    expect(first.rowCount).toBe(1000)
+    expect(rows(first)).toEqual(j.msg.result.first.columns)
+
+    const jp = await rpc(ws, 3, 'lake.page', { queryId: 'j', offset: 3000, limit: 1500 })
+    const ap = await rpc(ws, 4, 'lake.page', { queryId: 'a', offset: 3000, limit: 1500, format: 'arrow' })
+    expect(ap.binary).toBe(true)
+    expect(ap.msg.result.totalRows).toBe(5000)
+    const page = decodeArrowPage(ap.msg.result.arrow)
+    expect(page.rowCount).toBe(1500)
+    expect(rows(page)).toEqual(jp.msg.result.columns)
+    ws.close()
+  })
+
+  it('keeps JSON for POST /api/rpc even when a script asks for arrow', async () => {
+    const r = await fetch(`http://127.0.0.1:${server.port}/api/rpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'lake.query', params: { queryId: 'r', sql: 'select 42 as x', format: 'arrow' } })
+    })
+    const body = await r.json()
+    expect(body.result.first.columns).toEqual([[42]])
+    expect(body.result.first.arrow).toBeUndefined()
+  })
+})
