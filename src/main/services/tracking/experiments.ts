@@ -142,7 +142,10 @@ export class ExperimentStore {
     this.db.transaction(() => {
       const e = this.require(id)
       if (e.lifecycle_stage === 'deleted') return
-      const now = Date.now()
+      // Restore brings back the runs deleted at this instant or later, so the instant must come after
+      // every run deleted on its own before (one in the same millisecond would otherwise come back too).
+      const lastRunDeleted = (this.db.prepare('SELECT max(deleted_time) AS t FROM tracking_runs WHERE experiment_id = ?').get(e.experiment_id) as { t: number | bigint | null }).t
+      const now = Math.max(Date.now(), lastRunDeleted === null ? 0 : Number(lastRunDeleted) + 1)
       this.db.prepare("UPDATE tracking_experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?").run(now, e.experiment_id)
       this.db
         .prepare("UPDATE tracking_runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'")

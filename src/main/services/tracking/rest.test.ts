@@ -2,7 +2,7 @@
  * Conformance with MLflow's REST API 2.0 (mlflow/protos/service.proto, mlflow/server/handlers.py):
  * request and response shapes, error codes and statuses, over real HTTP and a real SQLite file.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import Database from 'better-sqlite3'
 import { createTrackingHarness, type TrackingHarness } from './testing'
 
@@ -129,6 +129,21 @@ describe('MLflow REST: experiments', () => {
 
     expect((await h.api('POST', 'experiments/delete', { experiment_id: '0' })).body.error_code).toBe('INVALID_PARAMETER_VALUE')
     expect((await h.api('POST', 'experiments/delete', { experiment_id: '55555' })).status).toBe(404)
+  })
+  it('a run deleted on its own in the same millisecond as its experiment stays deleted on restore', async () => {
+    const id = (await h.api('POST', 'experiments/create', { name: 'same-ms' })).body.experiment_id
+    const alone = await newRun(id)
+    const withExp = await newRun(id)
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(1_900_000_000_000)
+    try {
+      await h.api('POST', 'runs/delete', { run_id: alone.info.run_id })
+      expect((await h.api('POST', 'experiments/delete', { experiment_id: id })).status).toBe(200)
+    } finally {
+      clock.mockRestore()
+    }
+    expect((await h.api('POST', 'experiments/restore', { experiment_id: id })).status).toBe(200)
+    expect((await h.api('GET', 'runs/get', { run_id: withExp.info.run_id })).body.run.info.lifecycle_stage).toBe('active')
+    expect((await h.api('GET', 'runs/get', { run_id: alone.info.run_id })).body.run.info.lifecycle_stage).toBe('deleted')
   })
 })
 
