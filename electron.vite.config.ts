@@ -19,7 +19,8 @@ export default defineConfig({
           'bench-tracking': resolve(__dirname, 'bench/tracking.ts'),
           'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts'),
           'bench-notebooks-ui': resolve(__dirname, 'bench/notebooks-ui.ts'),
-          'bench-jobs': resolve(__dirname, 'bench/jobs.ts')
+          'bench-jobs': resolve(__dirname, 'bench/jobs.ts'),
+          'bench-registry': resolve(__dirname, 'bench/registry.ts')
         }
       }
     }

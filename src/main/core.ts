@@ -3,6 +3,8 @@ import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, Events } from '../shared/api'
 import { openDatabase, type AppDatabase } from './db'
+import { atelierPythonEnv } from './pythonPath'
+import { DomainEventBus } from './domainEvents'
 import { createHandlers } from './handlers'
 import { createLogger, type Logger } from './log'
 import { createRouter, type Router } from './rpc/router'
@@ -20,6 +22,10 @@ import { createTrackingRest } from './services/tracking/rest'
 import { TrackingService } from './services/tracking/TrackingService'
 import type { HttpMount } from './serve/server'
 import { WorkspaceService } from './services/workspace/WorkspaceService'
+import { AuditLog } from './services/audit/AuditLog'
+import { auditAuthChanges } from './services/audit/authEvents'
+import { RegistryService } from './services/registry/RegistryService'
+import { createRegistryRest } from './services/registry/rest'
 
 export interface CoreOptions {
   dataDir: string
@@ -51,6 +57,11 @@ export interface Core {
   kernels: KernelStack
   /** Training jobs (local, SSH, Slurm) and sweeps; unfinished jobs are re-attached at start. */
   jobs: JobService
+  /** Model registry, reviews and the audit trail. */
+  registry: RegistryService
+  audit: AuditLog
+  /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
+  domain: DomainEventBus
   router: Router
   /** Users, sessions and API tokens (`serve`'s doors resolve every request to a principal here). */
   auth: AuthService
@@ -80,7 +91,16 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     emitter.emit('*', event, payload)
   }
   const settings = new SettingsService(db)
-  const auth = new AuthService({ db, onChange: opts.onAuthChange })
+  // users and tokens are in the audit trail with the registry's changes
+  const audit = new AuditLog(db)
+  const auditAuth = auditAuthChanges(audit)
+  const auth = new AuthService({
+    db,
+    onChange: (c) => {
+      auditAuth(c)
+      opts.onAuthChange?.(c)
+    }
+  })
   const workspace = new WorkspaceService(db)
   const secrets = new SecretStore(join(opts.dataDir, 'secrets.json'), opts.secretCipher)
   const trackingToken = trackingTokenSource(auth, secrets)
@@ -96,6 +116,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const kernels = createKernelStack({ store: settings, secrets, workspace, emit, log, options: opts.kernels })
   // local kernels log to this app's tracking store (the URI is known once an HTTP door listens)
   kernels.envProviders.push(() => tracking.trackingEnv())
+  // and import the shipped `atelier` package (saving models in MLflow's format)
+  kernels.envProviders.push(() => atelierPythonEnv())
   const start = opts.workspace ?? workspace.lastOpened()
   if (start) {
     try {
@@ -123,6 +145,17 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     localGpus
   })
   jobs.start()
+  // ---------- model registry, reviews, audit trail ----------
+  const domain = new DomainEventBus(log)
+  const registry = new RegistryService({
+    db,
+    audit,
+    tracking,
+    domain,
+    emit,
+    log,
+    policyDirs: () => RegistryService.policyDirs(workspace.path, opts.dataDir)
+  })
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -131,7 +164,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernelStack: kernels,
     jobs,
-    auth
+    auth,
+    registry,
+    audit
   })
   const router = createRouter(handlers, log)
   return {
@@ -143,10 +178,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     tracking,
     kernels,
     jobs,
+    registry,
+    audit,
+    domain,
     router,
     auth,
     trackingToken,
-    mounts: [createTrackingRest(tracking, log)],
+    // the registry's routes first: its prefixes are inside the tracking API's
+    mounts: [createRegistryRest(registry, log), createTrackingRest(tracking, log)],
     events: {
       on(event, l) {
         emitter.on(event, l)

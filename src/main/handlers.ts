@@ -6,6 +6,9 @@ import type { AuthService } from './services/auth/AuthService'
 import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
+import type { AuditLog } from './services/audit/AuditLog'
+import { registryHandlers } from './services/registry/handlers'
+import type { RegistryService } from './services/registry/RegistryService'
 import type { SettingsService } from './services/settings/SettingsService'
 import type { TrackingService } from './services/tracking/TrackingService'
 import type { WorkspaceService } from './services/workspace/WorkspaceService'
@@ -22,10 +25,13 @@ interface Deps {
   /** Training jobs (issue 5). */
   jobs: JobService
   auth: AuthService
+  /** Model registry, reviews and the audit trail. */
+  registry: RegistryService
+  audit: AuditLog
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -85,7 +91,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
-    ...authHandlers(auth)
+    ...authHandlers(auth),
+    ...registryHandlers(registry, audit)
   }
 }
 

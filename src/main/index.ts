@@ -12,6 +12,7 @@ import { setSqliteNativeBinding } from './db/native'
 import { APP_ORIGIN, APP_SCHEME, isAllowedNavigation, isSafeExternalUrl, isTrustedSender, resolveAppPath } from './electron/policy'
 import { CSP } from './serve/server'
 import { TrackingHttpServer } from './services/tracking/TrackingHttpServer'
+import { createRegistryRest } from './services/registry/rest'
 
 const log = createLogger('electron')
 const rendererDir = join(__dirname, '../renderer')
@@ -79,7 +80,7 @@ async function main() {
   })
 
   // The MLflow REST API on a loopback port, so `mlflow` clients and kernels can log into the app.
-  trackingServer = await TrackingHttpServer.start({ tracking: core.tracking, log })
+  trackingServer = await TrackingHttpServer.start({ tracking: core.tracking, log, mounts: [createRegistryRest(core.registry, log)] })
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, method: unknown, params: unknown) => {
     const frame = event.senderFrame

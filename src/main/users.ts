@@ -20,6 +20,8 @@ import { AppError } from '../shared/errors'
 import { openDatabase } from './db'
 import { defaultDataDir } from './serve/args'
 import { AuthService } from './services/auth/AuthService'
+import { AuditLog } from './services/audit/AuditLog'
+import { auditAuthChanges } from './services/audit/authEvents'
 
 const USAGE = `Usage: npm run users -- <command> [--data-dir <dir>]
   add <name> --role <${ROLES.join('|')}>   (password on standard input)
@@ -87,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   chmodSync(dataDir, 0o700)
   const db = openDatabase(join(dataDir, 'atelier.db'))
-  const auth = new AuthService({ db })
+  const auth = new AuthService({ db, onChange: auditAuthChanges(new AuditLog(db)) })
   const actor: Principal = { id: 'cli', name: userInfo().username, role: 'admin', via: 'local' }
   try {
     switch (command) {

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { ErrorPayload } from './errors'
 import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
+import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -119,7 +120,8 @@ export const requests = {
   ...trackingRequests(),
   ...kernelRequests(),
   ...jobRequests(),
-  ...authRequests()
+  ...authRequests(),
+  ...registryRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -273,7 +275,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults {
+export interface Results extends JobResults, AuthResults, RegistryResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -314,7 +316,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents {
+export interface Events extends JobEvents, RegistryEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -322,7 +324,7 @@ export interface Events extends JobEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -340,6 +342,7 @@ export type ServerMessage =
 export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
 export * from './authApi'
+export * from './registry'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

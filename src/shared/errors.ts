@@ -34,6 +34,14 @@ export type ErrorCode =
   | 'SLURM_REJECTED'
   | 'SLURM_ERROR'
   | 'JOB_ERROR'
+  // model registry and reviews
+  | 'ALREADY_EXISTS'
+  | 'REGISTRY_CONFLICT'
+  | 'POLICY_BLOCKED'
+  | 'COMMENT_REQUIRED'
+  | 'SELF_APPROVAL'
+  | 'ALREADY_REVIEWED'
+  | 'INVALID_STATE'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -45,11 +45,22 @@ describe('app database', () => {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name)
     expect(tables).toEqual([
       'api_tokens',
+      'audit_events',
       'job_sweeps',
       'job_targets',
       'jobs',
       'lake_sources',
+      'model_aliases',
+      'model_card_snapshots',
+      'model_cards',
+      'model_reviews',
+      'model_version_tags',
+      'model_versions',
       'query_history',
+      'registered_model_tags',
+      'registered_models',
+      'review_checklist_items',
+      'review_checklist_ticks',
       'schema_migrations',
       'sessions',
       'settings',
@@ -70,5 +81,9 @@ describe('app database', () => {
     const metrics = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'tracking_metrics'").get() as { sql: string }
     expect(metrics.sql).toMatch(/WITHOUT ROWID/)
     expect(db.prepare('SELECT experiment_id, name FROM tracking_experiments').all()).toEqual([{ experiment_id: 0, name: 'Default' }])
+    // the audit trail refuses edits through the app's connection
+    db.prepare("INSERT INTO audit_events (time, actor_id, actor_name, action, entity_type, entity, prev_hash, hash) VALUES (1, 'a', 'a', 'x', 'model', 'm', '', 'h')").run()
+    expect(() => db.prepare("UPDATE audit_events SET comment = 'x'").run()).toThrow(/append-only/)
+    expect(() => db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/)
   })
 })

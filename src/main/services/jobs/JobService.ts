@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, Events } from '../../../shared/api'
+import { atelierPythonEnv } from '../../pythonPath'
 import { AppError } from '../../../shared/errors'
 import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec } from '../../../shared/jobs'
 import type { AppDatabase } from '../../db'
@@ -223,7 +224,13 @@ export class JobService {
     return prepareJob(rows, spec, {
       sourceDir: this.sourceDirOf(spec),
       python: spec.target.kind === 'local' ? (this.d.localPython?.() ?? 'python3') : 'python3',
-      env: { PYTHONUNBUFFERED: '1', ...(await this.bridge.envFor(backend)), ...(spec.env?.vars ?? {}) },
+      env: {
+        PYTHONUNBUFFERED: '1',
+        // local jobs import the shipped `atelier` package (remote hosts do not have the app's files)
+        ...(spec.target.kind === 'local' ? atelierPythonEnv() : {}),
+        ...(await this.bridge.envFor(backend)),
+        ...(spec.env?.vars ?? {})
+      },
       concurrency: rows.length > 1 ? this.sweeps.concurrencyOf(rows[0].sweep_id) : undefined
     })
   }

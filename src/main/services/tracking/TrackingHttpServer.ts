@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from '../../log'
-import { createTrackingRest } from './rest'
+import { createTrackingRest, type HttpMountLike } from './rest'
 import type { TrackingService } from './TrackingService'
 
 export interface TrackingHttpOptions {
@@ -19,6 +19,8 @@ export interface TrackingHttpOptions {
   port?: number
   /** Default: 24 random bytes, hex. */
   token?: string
+  /** More routes behind the same checks, tried before the tracking API (e.g. the model registry's). */
+  mounts?: readonly HttpMountLike[]
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
@@ -53,14 +55,15 @@ export class TrackingHttpServer {
       if (!m || !(LOOPBACK.has(m[1]) || m[1] === host) || (m[2] !== undefined && Number(m[2]) !== port)) {
         return json(res, 403, mount.refusal!(403, 'Host not allowed'))
       }
-      if (!mount.prefixes.some((p) => url.pathname.startsWith(p))) {
+      const target = [...(o.mounts ?? []), mount].find((m) => m.prefixes.some((p) => url.pathname.startsWith(p)))
+      if (!target) {
         return json(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API endpoint found for ${url.pathname}` })
       }
       const given = bearer(req)
       if (!given) return json(res, 401, mount.refusal!(401, 'Missing token: set MLFLOW_TRACKING_TOKEN'))
       const g = Buffer.from(given)
       if (g.length !== expected.length || !timingSafeEqual(g, expected)) return json(res, 403, mount.refusal!(403, 'Wrong token'))
-      void mount.handle(req, res, url)
+      void target.handle(req, res, url)
     })
     server.keepAliveTimeout = 30_000
     await new Promise<void>((resolve, reject) => {
