@@ -26,6 +26,8 @@ import { AuditLog } from './services/audit/AuditLog'
 import { auditAuthChanges } from './services/audit/authEvents'
 import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
+import { EndpointService } from './services/endpoints/EndpointService'
+import { LocalBackend, type LocalBackendOptions } from './services/endpoints/LocalBackend'
 
 export interface CoreOptions {
   dataDir: string
@@ -44,6 +46,8 @@ export interface CoreOptions {
   jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds'>>
   /** Every user and API-token change (for the audit trail). */
   onAuthChange?: (change: AuthChange) => void
+  /** Endpoints: the proxy's first port (0: any), scoring-server supervision (tests). */
+  endpoints?: { port?: number; captureFlushMs?: number; backend?: Partial<LocalBackendOptions> }
 }
 
 export interface Core {
@@ -60,6 +64,8 @@ export interface Core {
   /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
+  /** Model endpoints: scoring servers behind one loopback proxy, re-attached at start. */
+  endpoints: EndpointService
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
   router: Router
@@ -156,6 +162,25 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     log,
     policyDirs: () => RegistryService.policyDirs(workspace.path, opts.dataDir)
   })
+  // ---------- endpoints ----------
+  const endpoints = new EndpointService({
+    dataDir: opts.dataDir,
+    registry,
+    domain,
+    secrets,
+    lake,
+    backend: new LocalBackend({ runDir: join(opts.dataDir, 'endpoints', 'run'), ...opts.endpoints?.backend }),
+    emit,
+    log,
+    port: opts.endpoints?.port ?? Number(process.env.ATELIER_ENDPOINTS_PORT ?? 0),
+    captureFlushMs: opts.endpoints?.captureFlushMs,
+    defaultInterpreter: () =>
+      kernels.interpreters
+        .selected()
+        .then((i) => i.path)
+        .catch(() => '/usr/bin/python3')
+  })
+  await endpoints.init()
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -166,7 +191,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     auth,
     registry,
-    audit
+    audit,
+    endpoints
   })
   const router = createRouter(handlers, log)
   return {
@@ -180,6 +206,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     registry,
     audit,
+    endpoints,
     domain,
     router,
     auth,
@@ -198,6 +225,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       emit
     },
     async dispose() {
+      await endpoints.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

@@ -42,6 +42,9 @@ export type ErrorCode =
   | 'SELF_APPROVAL'
   | 'ALREADY_REVIEWED'
   | 'INVALID_STATE'
+  // endpoints
+  | 'ENDPOINT_ERROR'
+  | 'IN_USE'
 
 export interface ErrorPayload {
   code: ErrorCode
