@@ -131,7 +131,12 @@ export class EndpointService {
         for (const l of this.live.values()) for (const v of l.def.variants) if (l.def.model === e.name && v.alias) void this.followAlias(e.name, v.alias)
       })
     )
-    this.d.registry.deleteGuards.push((name, version) => this.guardDelete(name, version))
+    const guard = (name: string, version: number | null) => this.guardDelete(name, version)
+    this.d.registry.deleteGuards.push(guard)
+    this.unsubscribe.push(() => {
+      const i = this.d.registry.deleteGuards.indexOf(guard)
+      if (i >= 0) this.d.registry.deleteGuards.splice(i, 1)
+    })
   }
 
   get url(): string {
