@@ -35,5 +35,11 @@ export const rooms: Room[] = [
     title: 'Jobs',
     glyph: 'J',
     component: lazy(() => import('../jobs/JobsRoom').then((m) => ({ default: m.JobsRoom })))
+  },
+  {
+    id: 'endpoints',
+    title: 'Endpoints',
+    glyph: 'Ep',
+    component: lazy(() => import('../endpoints/EndpointsRoom').then((m) => ({ default: m.EndpointsRoom })))
   }
 ]
