@@ -474,6 +474,8 @@ function MetricsPanel({ metrics }: { metrics: EndpointMetrics | null }) {
   if (!metrics) return <section className="endpoint-section" aria-label="Metrics" />
   const latency = metrics.variants.map((v) => ({ type: 'scatter' as const, mode: 'lines+markers', name: `${v.variant} p50`, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.p50) }))
   const p99 = metrics.variants.map((v) => ({ type: 'scatter' as const, mode: 'lines', line: { dash: 'dot' }, name: `${v.variant} p99`, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.p99) }))
+  const now = Date.now()
+  const xaxis = { type: 'date', range: [new Date(now - 15 * 60_000), new Date(now)] }
   const rate = metrics.variants.map((v) => ({ type: 'bar' as const, name: v.variant, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.requests / (metrics.bucketMs / 1000)) }))
   return (
     <section className="endpoint-section" aria-label="Metrics">
@@ -504,8 +506,8 @@ function MetricsPanel({ metrics }: { metrics: EndpointMetrics | null }) {
           ))}
         </tbody>
       </table>
-      <Plot label="Latency per variant" data={[...latency, ...p99]} height={200} layout={{ yaxis: { title: { text: 'ms' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
-      <Plot label="Requests per second per variant" data={rate} height={160} layout={{ barmode: 'stack', yaxis: { title: { text: 'req/s' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+      <Plot label="Latency per variant" data={[...latency, ...p99]} height={200} layout={{ xaxis, yaxis: { title: { text: 'ms' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+      <Plot label="Requests per second per variant" data={rate} height={160} layout={{ xaxis, barmode: 'stack', yaxis: { title: { text: 'req/s' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
     </section>
   )
 }
