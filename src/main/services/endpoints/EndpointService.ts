@@ -490,7 +490,7 @@ export class EndpointService {
         record: (ms, error) => this.recorder(live, a.spec.name).record(ms, error)
       })),
       samplingPercent: live.def.capture.enabled ? live.def.capture.samplingPercent : 0,
-      capture: (row) => live.capture.add({ ...row, inputs: JSON.stringify(requestRecords(row.request, row.content_type)) })
+      capture: (row) => live.capture.add(row)
     }
   }
 

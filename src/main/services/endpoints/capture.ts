@@ -86,7 +86,8 @@ export class CaptureWriter {
     const stamp = new Date(rows[0].ts).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
     const base = `capture-${stamp}-${process.pid}-${String(this.seq++).padStart(6, '0')}`
     const tmp = join(this.dir, `.${base}.jsonl`)
-    writeFileSync(tmp, rows.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    // the request's rows as records are worked out here, off the request path
+    writeFileSync(tmp, rows.map((r) => JSON.stringify(r.inputs === null ? { ...r, inputs: JSON.stringify(requestRecords(r.request, r.content_type)) } : r)).join('\n') + '\n')
     try {
       await conn.run(
         `COPY (SELECT make_timestamp(ts * 1000) AS time, variant, shadow, status, latency_ms, content_type, inputs, request, response

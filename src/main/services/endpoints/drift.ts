@@ -123,11 +123,43 @@ async function columns(conn: DuckDBConnection, sql: string): Promise<{ name: str
   return r.map((c) => ({ name: String(c.column_name), type: String(c.column_type) }))
 }
 
-/** Bucket index of `col` against interior edges, as SQL. */
-function bucketExpr(col: string, edges: number[]): string {
-  const inner = edges.slice(1, -1)
-  if (inner.length === 0) return '0'
-  return `CASE ${inner.map((e, i) => `WHEN ${col} < ${e} THEN ${i}`).join(' ')} ELSE ${inner.length} END`
+/**
+ * counts[i] = how many values of `x` in `table` are <= qs[i] (qs sorted): one sort-based ASOF join
+ * of the values against the points, not one scan per point.
+ */
+async function cdfCounts(conn: DuckDBConnection, table: string, x: string, qs: number[]): Promise<number[]> {
+  if (qs.length === 0) return []
+  await conn.run(`CREATE OR REPLACE TEMP TABLE __points AS SELECT * FROM (VALUES ${qs.map((q, i) => `(${i}, ${q}::DOUBLE)`).join(', ')}) t(i, q)`)
+  // a value matches the smallest point >= it; equal points: the last of them takes it
+  const got = await rows(conn, `SELECT p.i, count(*) AS n FROM (SELECT ${x} AS x FROM ${table} WHERE ${x} IS NOT NULL) s ASOF JOIN __points p ON s.x <= p.q GROUP BY p.i`)
+  const per = new Array<number>(qs.length).fill(0)
+  for (const g of got) per[num(g.i)] += num(g.n)
+  const out: number[] = []
+  let acc = 0
+  for (let i = 0; i < qs.length; i++) {
+    acc += per[i]
+    out.push(acc)
+  }
+  // ties: every point equal to qs[i] has the same count (the largest)
+  for (let i = qs.length - 2; i >= 0; i--) if (qs[i] === qs[i + 1]) out[i] = out[i + 1]
+  return out
+}
+
+/** Counts in the decile buckets (lower, upper] from counts at the 101 quantile points. */
+function bucketCounts(quantiles: number[], counts: number[], present: number): { lower_bound: number; upper_bound: number; count: number }[] {
+  const idx = [...new Set([10, 20, 30, 40, 50, 60, 70, 80, 90].map((p) => quantiles[p]))]
+    .sort((a, b) => a - b)
+    .map((v) => quantiles.lastIndexOf(v))
+  const out = []
+  let prev = 0
+  let lower = quantiles[0] ?? 0
+  for (const i of idx) {
+    out.push({ lower_bound: lower, upper_bound: quantiles[i], count: counts[i] - prev })
+    prev = counts[i]
+    lower = quantiles[i]
+  }
+  out.push({ lower_bound: lower, upper_bound: quantiles[quantiles.length - 1] ?? lower, count: present - prev })
+  return out
 }
 
 /** Statistics and constraints of `sql`'s result (every column is a feature). */
@@ -146,7 +178,7 @@ export async function computeBaseline(conn: DuckDBConnection, sql: string): Prom
         `coalesce(stddev_samp(${x}), 0) AS sd${i}`,
         `min(${x}) AS min${i}`,
         `max(${x}) AS max${i}`,
-        `quantile_disc(${x}, [${PROBS.join(', ')}]) AS q${i}`
+        `approx_quantile(${x}, [${PROBS.join(', ')}]) AS q${i}`
       )
     })
     const strings = cols.filter((c) => !NUMERIC.test(c.type))
@@ -158,17 +190,14 @@ export async function computeBaseline(conn: DuckDBConnection, sql: string): Prom
     // the CDF at each quantile and the decile bucket counts: one pass per numeric feature
     for (const [i, c] of numeric.entries()) {
       const present = num(a[`p${i}`])
-      const q = (a[`q${i}`] as unknown[] | null)?.map(num) ?? []
+      const q = ((a[`q${i}`] as unknown[] | null)?.map(num) ?? []).sort((x1, x2) => x1 - x2)
       const x = `${ident(c.name)}::DOUBLE`
       let cdf: number[] = []
       let buckets: NumericStats['distribution']['kll']['buckets'] = []
       if (present > 0) {
-        const [r] = await rows(conn, `SELECT [${q.map((v) => `count(*) FILTER (WHERE ${x} <= ${v})`).join(', ')}] AS cdf FROM __baseline`)
-        cdf = (r.cdf as unknown[]).map((v) => num(v) / present)
-        const edges = decileEdges(q)
-        const counts = await rows(conn, `SELECT ${bucketExpr(x, edges)} AS b, count(*) AS c FROM __baseline WHERE ${x} IS NOT NULL GROUP BY b`)
-        const byB = new Map(counts.map((r2) => [num(r2.b), num(r2.c)]))
-        buckets = edges.slice(0, -1).map((lo, b) => ({ lower_bound: lo, upper_bound: edges[b + 1], count: byB.get(b) ?? 0 }))
+        const counts = await cdfCounts(conn, '__baseline', x, q)
+        cdf = counts.map((v) => v / present)
+        buckets = bucketCounts(q, counts, present)
       }
       const integral = INTEGRAL.test(c.type)
       features.push({
@@ -216,14 +245,9 @@ export async function computeBaseline(conn: DuckDBConnection, sql: string): Prom
       }
     }
   } finally {
+    await conn.run('DROP TABLE IF EXISTS __points')
     await conn.run('DROP TABLE IF EXISTS __baseline')
   }
-}
-
-/** Distinct decile edges from 101 quantiles (ties merge buckets); -inf/+inf outside. */
-function decileEdges(q: number[]): number[] {
-  const inner = [...new Set([10, 20, 30, 40, 50, 60, 70, 80, 90].map((p) => q[p]))].sort((x, y) => x - y)
-  return [-Infinity, ...inner, Infinity].map((e) => (Number.isFinite(e) ? e : e > 0 ? 1e308 : -1e308))
 }
 
 export function psi(expected: number[], actual: number[]): number {
@@ -327,23 +351,18 @@ export async function checkWindow(conn: DuckDBConnection, baseline: Baseline, sq
       if (f.numerical_statistics) {
         const s = f.numerical_statistics
         const x = `TRY_CAST(${col} AS DOUBLE)`
-        const edges = [s.distribution.kll.buckets[0]?.lower_bound ?? -1e308, ...s.distribution.kll.buckets.map((b) => b.upper_bound)]
-        const [r] = await rows(
-          conn,
-          `SELECT count(${x}) AS present, count(*) FILTER (WHERE ${col} IS NOT NULL AND ${x} IS NULL) AS bad,
-             [${s.distribution.quantiles.map((v) => `count(*) FILTER (WHERE ${x} <= ${v})`).join(', ')}] AS cdf,
-             [${edges.slice(0, -1).map((_, b) => `count(*) FILTER (WHERE ${bucketExpr(x, edges)} = ${b} AND ${x} IS NOT NULL)`).join(', ')}] AS buckets
-           FROM __window`
-        )
+        const [r] = await rows(conn, `SELECT count(${x}) AS present, count(*) FILTER (WHERE ${col} IS NOT NULL AND ${x} IS NULL) AS bad FROM __window`)
         const present = num(r.present)
-        const cdf = (r.cdf as unknown[]).map((v) => (present ? num(v) / present : 0))
+        const counts = present ? await cdfCounts(conn, '__window', x, s.distribution.quantiles) : s.distribution.quantiles.map(() => 0)
+        const cdf = counts.map((v) => (present ? v / present : 0))
+        const windowBuckets = bucketCounts(s.distribution.quantiles, counts, present).map((b) => b.count)
         const ks = present ? Math.max(...cdf.map((v, i) => Math.abs(v - s.distribution.cdf[i]))) : 0
         const completeness = n ? present / n : 1
         out.push({
           name: f.name,
           kind: 'numeric',
           n: present,
-          psi: present ? psi(s.distribution.kll.buckets.map((b) => b.count), (r.buckets as unknown[]).map(num)) : 0,
+          psi: present ? psi(s.distribution.kll.buckets.map((b) => b.count), windowBuckets) : 0,
           ks,
           pValue: ksPValue(ks, s.common.num_present, present),
           completeness,
@@ -403,6 +422,7 @@ export async function checkWindow(conn: DuckDBConnection, baseline: Baseline, sq
     })
     return { rows: n, features, drifted: violations.length > 0, violations }
   } finally {
+    await conn.run('DROP TABLE IF EXISTS __points')
     await conn.run('DROP TABLE IF EXISTS __window')
   }
 }
