@@ -80,7 +80,8 @@ export class CaptureWriter {
   }
 
   private async write(rows: CaptureRow[]): Promise<void> {
-    if (!this.db) this.db = DuckDBInstance.create(':memory:').then(async (instance) => ({ instance, conn: await instance.connect() }))
+    // one thread: capture must not take CPU from the scoring servers it records
+    if (!this.db) this.db = DuckDBInstance.create(':memory:', { threads: '1' }).then(async (instance) => ({ instance, conn: await instance.connect() }))
     const { conn } = await this.db
     mkdirSync(this.dir, { recursive: true })
     const stamp = new Date(rows[0].ts).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
