@@ -174,6 +174,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     log,
     port: opts.endpoints?.port ?? Number(process.env.ATELIER_ENDPOINTS_PORT ?? 0),
     captureFlushMs: opts.endpoints?.captureFlushMs,
+    sql: () => engine.connect(),
     defaultInterpreter: () =>
       kernels.interpreters
         .selected()

@@ -99,6 +99,38 @@ export interface VariantMetrics {
   series: MetricPoint[]
 }
 
+export interface DriftWindow {
+  from: number
+  to: number
+  rows: number
+  drifted: boolean
+  /** 'fired' on the window that raised the alarm (N consecutive drifted windows), 'cleared' on the one that cleared it. */
+  alarm: 'fired' | 'cleared' | null
+  features: { name: string; psi: number; ks: number | null; cohenW: number | null; pValue: number; qValue: number; drifted: boolean; typeViolations: number; completeness: number }[]
+  violations: string[]
+}
+
+export interface DriftThresholdsInfo {
+  psi: number
+  ks: number
+  cohenW: number
+  alpha: number
+  completenessSlack: number
+}
+
+export interface MonitorInfo {
+  /** The Data room table the baseline was computed from. */
+  table: string | null
+  baselineRows: number | null
+  features: { name: string; type: string }[]
+  windowMinutes: number
+  consecutive: number
+  webhookUrl: string | null
+  thresholds: DriftThresholdsInfo
+  alarmFiring: boolean
+  history: DriftWindow[]
+}
+
 export interface EndpointMetrics {
   name: string
   bucketMs: number
@@ -141,7 +173,25 @@ export function endpointRequests() {
     'endpoints.signature': z.object({ name: endpointName }).strict(),
     'endpoints.start': z.object({ name: endpointName }).strict(),
     'endpoints.stop': z.object({ name: endpointName }).strict(),
-    'endpoints.delete': z.object({ name: endpointName }).strict()
+    'endpoints.delete': z.object({ name: endpointName }).strict(),
+    /** Drift baseline from a Data room table (`source.table`), as statistics.json/constraints.json. */
+    'endpoints.drift.baseline': z.object({ name: endpointName, table: z.string().min(1).max(300) }).strict(),
+    'endpoints.drift.configure': z
+      .object({
+        name: endpointName,
+        windowMinutes: z.number().min(1).max(10_080).optional(),
+        consecutive: z.number().int().min(1).max(100).optional(),
+        webhookUrl: z.string().url().max(2000).nullable().optional(),
+        thresholds: z
+          .object({ psi: z.number().positive(), ks: z.number().positive().max(1), cohenW: z.number().positive(), alpha: z.number().positive().max(1), completenessSlack: z.number().min(0).max(1) })
+          .partial()
+          .strict()
+          .optional()
+      })
+      .strict(),
+    /** Checks the requests captured since the last check now (the schedule does it every window). */
+    'endpoints.drift.check': z.object({ name: endpointName }).strict(),
+    'endpoints.drift.get': z.object({ name: endpointName }).strict()
   }
 }
 
@@ -165,13 +215,19 @@ export interface EndpointResults {
   'endpoints.start': { endpoint: EndpointInfo }
   'endpoints.stop': { endpoint: EndpointInfo }
   'endpoints.delete': { ok: true }
+  'endpoints.drift.baseline': MonitorInfo
+  'endpoints.drift.configure': MonitorInfo
+  'endpoints.drift.check': { window: DriftWindow | null; monitor: MonitorInfo }
+  'endpoints.drift.get': MonitorInfo
 }
 
 export interface EndpointEvents {
   /** Any change of an endpoint's state or variants. */
   'endpoint.changed': EndpointInfo
+  /** A drift alarm fired (N consecutive drifted windows). */
+  'endpoint.alarm': { name: string; window: DriftWindow }
 }
 
 export function endpointEventNames() {
-  return ['endpoint.changed'] as const
+  return ['endpoint.changed', 'endpoint.alarm'] as const
 }

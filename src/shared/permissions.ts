@@ -155,5 +155,9 @@ export const methodPermissions: Record<Method, Permission> = {
   'endpoints.signature': 'read',
   'endpoints.start': 'write',
   'endpoints.stop': 'write',
-  'endpoints.delete': 'write'
+  'endpoints.delete': 'write',
+  'endpoints.drift.baseline': 'write',
+  'endpoints.drift.configure': 'write',
+  'endpoints.drift.check': 'write',
+  'endpoints.drift.get': 'read'
 }

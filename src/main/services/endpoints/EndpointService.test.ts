@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -44,6 +45,7 @@ save_model(DecisionTreeClassifier(max_depth=2).fit(X, y), ${JSON.stringify(dir)}
 }
 
 let h: RegistryHarness
+let duck: DuckDBInstance
 let secrets: SecretStore
 let svc: EndpointService
 const services: EndpointService[] = []
@@ -58,7 +60,8 @@ function makeService(): EndpointService {
     emit: () => undefined,
     log: silentLogger,
     defaultInterpreter: async () => PYTHON,
-    captureFlushMs: 100
+    captureFlushMs: 100,
+    sql: () => duck.connect()
   })
   services.push(s)
   return s
@@ -103,6 +106,11 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
   let v2: number
   beforeAll(async () => {
     h = await createRegistryHarness()
+    duck = await DuckDBInstance.create(':memory:')
+    const c = await duck.connect()
+    // the training data: amount evenly over [0, 20), count 0–2
+    await c.run('CREATE TABLE train AS SELECT (i % 2000) / 100.0 AS amount, (i % 3)::BIGINT AS count FROM range(20000) t(i)')
+    c.closeSync()
     secrets = new SecretStore(join(h.dataDir, 'secrets.json'))
     v1 = await registerTrained('churn', 5) // amount 10 → 1
     v2 = await registerTrained('churn', 15) // amount 10 → 0
@@ -115,6 +123,7 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
       await s.dispose().catch(() => undefined)
     }
     await h?.cleanup()
+    duck?.closeSync()
   })
 
   it('deploys a version, answers with the token only, and passes MLflow errors through', async () => {
@@ -259,6 +268,63 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
     await new Promise((r) => setTimeout(r, 300))
     expect(svc.get('champ').endpoint.variants[0].pid).toBe(pid2)
     await svc.delete('champ')
+  }, 120_000)
+
+  it('drift: baseline from a table; shifted traffic fires the alarm exactly once after N windows, POSTed to the webhook', async () => {
+    const hooks: unknown[] = []
+    const hook = createHttpServer((req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        hooks.push(JSON.parse(body))
+        res.end('ok')
+      })
+    })
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()))
+    try {
+      svc.setCapture('churn', true, 100)
+      const m = svc.monitor('churn')
+      m.configure({ consecutive: 2, webhookUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/alarm` })
+      const info = await m.setBaseline('train')
+      expect(info.baselineRows).toBe(20000)
+      const stats = JSON.parse(readFileSync(join(h.dataDir, 'endpoints', 'churn', 'monitor', 'statistics.json'), 'utf8'))
+      expect(stats.features.map((f: { name: string; inferred_type: string }) => [f.name, f.inferred_type])).toEqual([
+        ['amount', 'Fractional'],
+        ['count', 'Integral']
+      ])
+      expect(existsSync(join(h.dataDir, 'endpoints', 'churn', 'monitor', 'constraints.json'))).toBe(true)
+      const e = svc.get('churn').endpoint
+      const window = async (shift: number) => {
+        for (let r = 0; r < 20; r++) {
+          const data = Array.from({ length: 10 }, (_, i) => [((r * 10 + i) % 200) / 10 + shift, (r * 10 + i) % 3])
+          expect((await call(e.url, e.token, { dataframe_split: { columns: ['amount', 'count'], data } })).status).toBe(200)
+        }
+        return m.check()
+      }
+      const windows = [await window(0), await window(0), await window(12), await window(12), await window(12)]
+      expect(windows.map((w) => [w!.rows, w!.drifted, w!.alarm])).toEqual([
+        [200, false, null],
+        [200, false, null],
+        [200, true, null],
+        [200, true, 'fired'],
+        [200, true, null]
+      ])
+      const amount = windows[3]!.features.find((f) => f.name === 'amount')!
+      expect(amount.drifted).toBe(true)
+      expect(amount.ks!).toBeGreaterThan(0.5)
+      expect(windows[3]!.features.find((f) => f.name === 'count')!.drifted).toBe(false)
+      await until('webhook', () => hooks.length, (n) => n >= 1, 5000)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(hooks).toHaveLength(1)
+      expect(hooks[0]).toMatchObject({ endpoint: 'churn', alarm: 'drift' })
+      expect(m.info().alarmFiring).toBe(true)
+      expect(m.info().history).toHaveLength(5)
+      // no new traffic: no window
+      expect(await m.check()).toBeNull()
+    } finally {
+      svc.setCapture('churn', false, 0)
+      hook.close()
+    }
   }, 120_000)
 
   it('after an app restart: re-attached to the same server at the same URL; a taken proxy port moves', async () => {

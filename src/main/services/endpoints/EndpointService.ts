@@ -38,6 +38,8 @@ import type { EndpointBackend, VariantRuntime } from './backend'
 import { CaptureWriter, requestRecords } from './capture'
 import { BUCKET_MS, VariantRecorder } from './metrics'
 import { EndpointProxy, hashToken, type Route } from './proxy'
+import { EndpointMonitor } from './monitor'
+import type { DuckDBConnection } from '@duckdb/node-api'
 
 interface StoredVariant {
   name: string
@@ -66,6 +68,7 @@ interface Active {
 }
 
 interface Live {
+  monitor?: EndpointMonitor
   def: StoredEndpoint
   active: Active[]
   recorders: Map<string, VariantRecorder>
@@ -90,6 +93,8 @@ export interface EndpointServiceDeps {
   /** The proxy's port when none was used before (0: any free port). */
   port?: number
   captureFlushMs?: number
+  /** A connection to the Data room's DuckDB (drift baselines read its tables). */
+  sql?: () => Promise<DuckDBConnection>
 }
 
 const PRIMARY = 'primary'
@@ -124,6 +129,7 @@ export class EndpointService {
       if (!def) continue
       const live = this.makeLive(def)
       if (def.desired === 'running') void this.startAll(live)
+      if (this.d.sql && existsSync(join(this.root, def.name, 'monitor', 'statistics.json'))) this.monitor(def.name)
     }
     this.unsubscribe.push(
       this.d.domain.on('alias.moved', (e) => void this.followAlias(e.name, e.alias)),
@@ -174,6 +180,22 @@ export class EndpointService {
     }
     this.live.set(def.name, live)
     return live
+  }
+
+  /** The endpoint's drift monitor (baseline, schedule, alarm). */
+  monitor(name: string): EndpointMonitor {
+    const live = this.require(name)
+    if (!live.monitor) {
+      const sql = this.d.sql
+      if (!sql) throw new AppError('UNSUPPORTED', 'Drift monitoring needs the Data room here')
+      live.monitor = new EndpointMonitor(name, join(this.root, name, 'monitor'), this.captureDir(name), {
+        connect: sql,
+        flushCapture: () => live.capture.flush(),
+        onAlarm: (window) => this.d.emit('endpoint.alarm', { name, window }),
+        log: this.d.log
+      })
+    }
+    return live.monitor
   }
 
   captureDir(name: string): string {
@@ -374,6 +396,7 @@ export class EndpointService {
   async delete(name: string): Promise<{ ok: true }> {
     const live = this.require(name)
     await this.stop(name)
+    live.monitor?.dispose()
     await live.capture.close()
     this.live.delete(name)
     this.d.secrets.delete(secretKey(name))
@@ -591,6 +614,7 @@ export class EndpointService {
     for (const u of this.unsubscribe) u()
     for (const l of this.live.values()) {
       for (const a of l.active) a.runtime.detach()
+      l.monitor?.dispose()
       await l.capture.close()
     }
     await this.proxy.close()

@@ -432,11 +432,16 @@ export async function checkWindow(conn: DuckDBConnection, baseline: Baseline, sq
  * until `n` consecutive clean windows clear it, so one noisy window neither fires nor clears it.
  */
 export class DriftAlarm {
-  private streak = 0
-  private cleanStreak = 0
+  streak = 0
+  cleanStreak = 0
   firing = false
 
-  constructor(readonly n: number) {}
+  constructor(
+    readonly n: number,
+    state?: { streak: number; cleanStreak: number; firing: boolean }
+  ) {
+    if (state) Object.assign(this, { streak: state.streak, cleanStreak: state.cleanStreak, firing: state.firing })
+  }
 
   /** 'fired' on the window that raises the alarm, 'cleared' on the one that clears it, else null. */
   observe(drifted: boolean): 'fired' | 'cleared' | null {

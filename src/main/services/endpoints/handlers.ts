@@ -17,6 +17,13 @@ export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, End
     'endpoints.signature': ({ name }) => endpoints.signature(name),
     'endpoints.start': ({ name }) => endpoints.start(name),
     'endpoints.stop': ({ name }) => endpoints.stop(name),
-    'endpoints.delete': ({ name }) => endpoints.delete(name)
+    'endpoints.delete': ({ name }) => endpoints.delete(name),
+    'endpoints.drift.baseline': ({ name, table }) => endpoints.monitor(name).setBaseline(table),
+    'endpoints.drift.configure': ({ name, ...p }) => endpoints.monitor(name).configure(p),
+    'endpoints.drift.check': async ({ name }) => {
+      const m = endpoints.monitor(name)
+      return { window: await m.check(), monitor: m.info() }
+    },
+    'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info()
   }
 }
