@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test'
 import { execFile, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -105,6 +105,30 @@ test.describe('endpoints', () => {
       await variants.getByRole('button', { name: 'Rollback' }).click()
       await expect(vtable.getByRole('row')).toHaveCount(2, { timeout: 30_000 })
       await expect(vtable).toContainText('100%')
+
+      // drift: baseline from a Data room table, shifted traffic fires the alarm once after 2 windows
+      writeFileSync(join(dirs.workspace, 'train.csv'), 'tenure,calls\n' + Array.from({ length: 2000 }, (_, i) => `${(i % 200) / 10},${i % 4}`).join('\n') + '\n')
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'train.csv'), name: 'train' })
+      await s.rpc('endpoints.capture', { name: 'churn', enabled: true, samplingPercent: 100 })
+      const drift = ep.getByRole('region', { name: 'Drift' })
+      await drift.getByRole('textbox', { name: 'Baseline table' }).fill('train')
+      await drift.getByRole('button', { name: 'Compute baseline' }).click()
+      await expect(drift).toContainText('2,000 rows')
+      await drift.getByRole('spinbutton', { name: 'Alarm after N windows' }).fill('2')
+      await drift.getByRole('button', { name: 'Save alarm' }).click()
+      const windows = drift.getByRole('table', { name: 'Drift windows' })
+      for (const [i, shift] of [0, 0, 12, 12, 12].entries()) {
+        // a clean window covers the training range evenly (tenure 0–19.9); a shifted one moves it by 12
+        for (let r = 0; r < 20; r++) {
+          const data = Array.from({ length: 10 }, (_, k) => [((r * 10 + k) % 200) / 10 + shift, k % 4])
+          await s.rpc('endpoints.invoke', { name: 'churn', body: JSON.stringify({ dataframe_split: { columns: ['tenure', 'calls'], data } }) })
+        }
+        await drift.getByRole('button', { name: 'Check now' }).click()
+        await expect(windows.getByRole('row')).toHaveCount(i + 2)
+        await expect(drift.getByRole('alert', { name: 'Drift alarm' })).toHaveCount(i >= 3 ? 1 : 0)
+      }
+      await expect(windows.getByRole('cell', { name: 'fired', exact: true })).toHaveCount(1)
+      await page.screenshot({ path: join(shots, 'endpoints-drift.png'), fullPage: true })
 
       // restart serve on the same data dir: re-attached, same URL, same token
       const before = (await s.rpc('endpoints.get', { name: 'churn' })).endpoint

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import type { EndpointInfo, EndpointMetrics, InvokeResult, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
+import type { EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
 import type { ModelVersion } from '../../../../shared/registry'
 import { call, onEvent } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
@@ -274,6 +274,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
         <MetricsPanel metrics={metrics} />
       </div>
       <CapturePanel endpoint={e} act={act} />
+      <DriftPanel endpoint={e} />
     </section>
   )
 }
@@ -543,6 +544,139 @@ function CapturePanel({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: (
         Open captured data
       </button>
       {opened && <span role="status"> Added to the Data room as {opened}</span>}
+    </section>
+  )
+}
+
+function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [m, setM] = useState<MonitorInfo | null>(null)
+  const [table, setTable] = useState('')
+  const [consecutive, setConsecutive] = useState(3)
+  const [webhook, setWebhook] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [note, setNote] = useState<string | null>(null)
+  const load = useCallback(() => {
+    void call('endpoints.drift.get', { name: e.name }).then(
+      (x) => {
+        setM(x)
+        if (x.table) setTable((t) => t || x.table!)
+        setConsecutive(x.consecutive)
+        setWebhook((w) => w || (x.webhookUrl ?? ''))
+      },
+      (err) => setError(msg(err))
+    )
+  }, [e.name])
+  useEffect(() => {
+    load()
+    const off = onEvent('endpoint.alarm', (a) => a.name === e.name && load())
+    return off
+  }, [e.name, load])
+  const run = async (f: () => Promise<MonitorInfo>) => {
+    setError(null)
+    try {
+      setM(await f())
+    } catch (err) {
+      setError(msg(err))
+    }
+  }
+  const history = m?.history ?? []
+  const names = m?.features.map((f) => f.name) ?? []
+  const psiTraces = names.map((n) => ({
+    type: 'scatter' as const,
+    mode: 'lines+markers',
+    name: n,
+    x: history.map((w) => new Date(w.to)),
+    y: history.map((w) => w.features.find((f) => f.name === n)?.psi ?? null)
+  }))
+  return (
+    <section className="endpoint-section drift-panel" aria-label="Drift">
+      <h3>Drift monitoring</h3>
+      {m?.alarmFiring && (
+        <div role="alert" aria-label="Drift alarm" className="error-box small">
+          Drift alarm: {m.consecutive} consecutive windows drifted from the baseline ({m.table}).
+        </div>
+      )}
+      <div className="variant-controls">
+        <label>
+          Training table
+          <input value={table} onChange={(ev) => setTable(ev.target.value)} aria-label="Baseline table" placeholder="a Data room table" />
+        </label>
+        <button type="button" className="btn small" disabled={!table} onClick={() => void run(() => call('endpoints.drift.baseline', { name: e.name, table }))}>
+          Compute baseline
+        </button>
+        <label>
+          Alarm after N windows
+          <input type="number" min={1} max={100} value={consecutive} onChange={(ev) => setConsecutive(Number(ev.target.value))} aria-label="Alarm after N windows" />
+        </label>
+        <label>
+          Webhook URL
+          <input value={webhook} onChange={(ev) => setWebhook(ev.target.value)} aria-label="Webhook URL" placeholder="optional" />
+        </label>
+        <button
+          type="button"
+          className="btn small"
+          onClick={() => void run(() => call('endpoints.drift.configure', { name: e.name, consecutive, webhookUrl: webhook.trim() ? webhook.trim() : null }))}
+        >
+          Save alarm
+        </button>
+        <button
+          type="button"
+          className="btn small"
+          disabled={!m?.baselineRows}
+          onClick={() =>
+            void run(async () => {
+              const r = await call('endpoints.drift.check', { name: e.name })
+              setNote(r.window ? null : 'No new captured requests since the last check (turn capture on).')
+              return r.monitor
+            })
+          }
+        >
+          Check now
+        </button>
+      </div>
+      {m?.baselineRows ? (
+        <p className="muted">
+          Baseline: {m.table}, {m.baselineRows.toLocaleString()} rows, features {names.join(', ')}; checked every {m.windowMinutes} min.
+        </p>
+      ) : (
+        <p className="muted">No baseline yet: name the table the model was trained on.</p>
+      )}
+      {note && <p role="status">{note}</p>}
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+      {history.length > 0 && (
+        <>
+          <table className="endpoints-table" aria-label="Drift windows">
+            <thead>
+              <tr>
+                <th>Window end</th>
+                <th>Rows</th>
+                <th>Drifted features</th>
+                <th>Alarm</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...history].reverse().slice(0, 10).map((w) => (
+                <tr key={w.to}>
+                  <td>{new Date(w.to).toLocaleTimeString()}</td>
+                  <td>{w.rows}</td>
+                  <td>
+                    {w.features
+                      .filter((f) => f.drifted)
+                      .map((f) => `${f.name} (PSI ${f.psi.toFixed(2)}${f.ks !== null ? `, KS ${f.ks.toFixed(2)}` : ''}, q ${f.qValue.toExponential(1)})`)
+                      .join('; ') || (w.violations.length ? w.violations.join('; ') : '—')}
+                  </td>
+                  <td>{w.alarm ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Plot label="PSI per feature over windows" data={psiTraces} height={180} layout={{ yaxis: { title: { text: 'PSI' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+        </>
+      )}
     </section>
   )
 }
