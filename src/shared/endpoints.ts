@@ -131,6 +131,17 @@ export interface MonitorInfo {
   history: DriftWindow[]
 }
 
+export interface BatchStatus {
+  batchId: string
+  endpoint: string
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled'
+  rowsDone: number
+  rowsTotal: number
+  /** The Data room table holding the rows and their predictions, once done. */
+  table: string | null
+  error?: string
+}
+
 export interface EndpointMetrics {
   name: string
   bucketMs: number
@@ -191,7 +202,13 @@ export function endpointRequests() {
       .strict(),
     /** Checks the requests captured since the last check now (the schedule does it every window). */
     'endpoints.drift.check': z.object({ name: endpointName }).strict(),
-    'endpoints.drift.get': z.object({ name: endpointName }).strict()
+    'endpoints.drift.get': z.object({ name: endpointName }).strict(),
+    /** Runs a Data room table through the endpoint; the result becomes a new Data room table. */
+    'endpoints.batch.start': z
+      .object({ name: endpointName, table: z.string().min(1).max(300), output: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional() })
+      .strict(),
+    'endpoints.batch.get': z.object({ batchId: z.string().min(1).max(100) }).strict(),
+    'endpoints.batch.cancel': z.object({ batchId: z.string().min(1).max(100) }).strict()
   }
 }
 
@@ -219,6 +236,9 @@ export interface EndpointResults {
   'endpoints.drift.configure': MonitorInfo
   'endpoints.drift.check': { window: DriftWindow | null; monitor: MonitorInfo }
   'endpoints.drift.get': MonitorInfo
+  'endpoints.batch.start': BatchStatus
+  'endpoints.batch.get': BatchStatus
+  'endpoints.batch.cancel': BatchStatus
 }
 
 export interface EndpointEvents {
@@ -226,8 +246,10 @@ export interface EndpointEvents {
   'endpoint.changed': EndpointInfo
   /** A drift alarm fired (N consecutive drifted windows). */
   'endpoint.alarm': { name: string; window: DriftWindow }
+  /** Progress of a batch prediction. */
+  'endpoint.batch': BatchStatus
 }
 
 export function endpointEventNames() {
-  return ['endpoint.changed', 'endpoint.alarm'] as const
+  return ['endpoint.changed', 'endpoint.alarm', 'endpoint.batch'] as const
 }

@@ -159,5 +159,8 @@ export const methodPermissions: Record<Method, Permission> = {
   'endpoints.drift.baseline': 'write',
   'endpoints.drift.configure': 'write',
   'endpoints.drift.check': 'write',
-  'endpoints.drift.get': 'read'
+  'endpoints.drift.get': 'read',
+  'endpoints.batch.start': 'write',
+  'endpoints.batch.get': 'read',
+  'endpoints.batch.cancel': 'write'
 }

@@ -110,6 +110,7 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
     const c = await duck.connect()
     // the training data: amount evenly over [0, 20), count 0–2
     await c.run('CREATE TABLE train AS SELECT (i % 2000) / 100.0 AS amount, (i % 3)::BIGINT AS count FROM range(20000) t(i)')
+    await c.run('CREATE TABLE customers AS SELECT i AS id, (i % 20)::DOUBLE AS amount, (i % 3)::BIGINT AS count FROM range(1200) t(i)')
     c.closeSync()
     secrets = new SecretStore(join(h.dataDir, 'secrets.json'))
     v1 = await registerTrained('churn', 5) // amount 10 → 1
@@ -326,6 +327,23 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
       hook.close()
     }
   }, 120_000)
+
+  it('batch prediction: a table through the endpoint in chunks, into a Parquet table with the predictions', async () => {
+    const started = svc.startBatch('churn', 'customers')
+    expect(started).toMatchObject({ state: 'running', endpoint: 'churn' })
+    const done = await until('batch', () => ({ ...svc.batch(started.batchId).status }), (b) => b.state !== 'running', 60_000)
+    expect(done, done.error).toMatchObject({ state: 'succeeded', rowsDone: 1200, rowsTotal: 1200 })
+    const file = join(h.dataDir, 'endpoints', 'churn', 'batch', 'customers_churn_predictions.parquet')
+    const c = await duck.connect()
+    const r = (await c.runAndReadAll(`SELECT count(*) AS n, sum(prediction) AS ones, bool_and(prediction = (amount > 5)::INT) AS right FROM read_parquet('${file}')`)).getRowObjectsJson()
+    c.closeSync()
+    expect(r[0]).toEqual({ n: '1200', ones: 840, right: true })
+    // a table that does not exist: failed with the reason
+    const bad = svc.startBatch('churn', 'nope')
+    const failed = await until('batch', () => ({ ...svc.batch(bad.batchId).status }), (b) => b.state !== 'running', 10_000)
+    expect(failed.state).toBe('failed')
+    expect(failed.error).toContain('Could not read table nope')
+  }, 60_000)
 
   it('after an app restart: re-attached to the same server at the same URL; a taken proxy port moves', async () => {
     const before = svc.get('churn').endpoint

@@ -20,6 +20,7 @@ import { parse as parseYaml } from 'yaml'
 import type { EventName, Events } from '../../../shared/api'
 import { LOCAL_PRINCIPAL, type Principal } from '../../../shared/auth'
 import type {
+  BatchStatus,
   EndpointInfo,
   EndpointMetrics,
   EndpointState,
@@ -39,6 +40,7 @@ import { CaptureWriter, requestRecords } from './capture'
 import { BUCKET_MS, VariantRecorder } from './metrics'
 import { EndpointProxy, hashToken, type Route } from './proxy'
 import { EndpointMonitor } from './monitor'
+import { BatchRun } from './batch'
 import type { DuckDBConnection } from '@duckdb/node-api'
 
 interface StoredVariant {
@@ -180,6 +182,44 @@ export class EndpointService {
     }
     this.live.set(def.name, live)
     return live
+  }
+
+  private readonly batches = new Map<string, BatchRun>()
+
+  /** Starts a batch prediction of a Data room table; progress comes as `endpoint.batch` events. */
+  startBatch(name: string, table: string, output?: string): BatchStatus {
+    this.require(name)
+    const sql = this.d.sql
+    if (!sql) throw new AppError('UNSUPPORTED', 'Batch prediction needs the Data room here')
+    const out = output ?? `${table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_')}_${name.replace(/-/g, '_')}_predictions`
+    let columns: string[] = []
+    try {
+      columns = this.signature(name).inputs.map((c) => c.name)
+    } catch {
+      columns = []
+    }
+    const run = new BatchRun(name, table, join(this.root, name, 'batch'), out, {
+      connect: sql,
+      invoke: (body) => this.invoke(name, body),
+      publish: async (file, tableName) => {
+        if (!this.d.lake) return file
+        const existing = (await this.d.lake.listSources()).find((s) => s.name === tableName)
+        if (existing) await this.d.lake.removeSource(existing.id)
+        // the result file is the app's own: added as the app
+        await this.d.lake.addSource({ kind: 'file', location: file, name: tableName }, LOCAL_PRINCIPAL)
+        return tableName
+      },
+      onStatus: (s) => this.d.emit('endpoint.batch', s)
+    })
+    this.batches.set(run.status.batchId, run)
+    void run.run(columns)
+    return { ...run.status }
+  }
+
+  batch(batchId: string): BatchRun {
+    const b = this.batches.get(batchId)
+    if (!b) throw new AppError('NOT_FOUND', `No batch prediction ${batchId}`)
+    return b
   }
 
   /** The endpoint's drift monitor (baseline, schedule, alarm). */

@@ -24,6 +24,9 @@ export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, End
       const m = endpoints.monitor(name)
       return { window: await m.check(), monitor: m.info() }
     },
-    'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info()
+    'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info(),
+    'endpoints.batch.start': ({ name, table, output }) => endpoints.startBatch(name, table, output),
+    'endpoints.batch.get': ({ batchId }) => endpoints.batch(batchId).status,
+    'endpoints.batch.cancel': ({ batchId }) => endpoints.batch(batchId).cancel()
   }
 }
