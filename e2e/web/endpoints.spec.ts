@@ -106,6 +106,17 @@ test.describe('endpoints', () => {
       await expect(vtable.getByRole('row')).toHaveCount(2, { timeout: 30_000 })
       await expect(vtable).toContainText('100%')
 
+      // batch prediction of a Data room table into a new one
+      writeFileSync(join(dirs.workspace, 'customers.csv'), 'tenure,calls\n' + Array.from({ length: 700 }, (_, i) => `${i % 20},${i % 4}`).join('\n') + '\n')
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'customers.csv'), name: 'customers' })
+      const batch = ep.getByRole('region', { name: 'Batch prediction' })
+      await batch.getByRole('textbox', { name: 'Batch table' }).fill('customers')
+      await batch.getByRole('button', { name: 'Run batch' }).click()
+      await expect(batch.getByRole('status', { name: 'Batch status' })).toContainText('700 / 700 rows · succeeded · result in the Data room as customers_churn_predictions', { timeout: 60_000 })
+      const sources = await s.rpc('lake.sources.list', {})
+      expect(sources.map((x: { name: string }) => x.name)).toContain('customers_churn_predictions')
+      await page.screenshot({ path: join(shots, 'endpoints-batch.png'), fullPage: true })
+
       // drift: baseline from a Data room table, shifted traffic fires the alarm once after 2 windows
       writeFileSync(join(dirs.workspace, 'train.csv'), 'tenure,calls\n' + Array.from({ length: 2000 }, (_, i) => `${(i % 200) / 10},${i % 4}`).join('\n') + '\n')
       await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'train.csv'), name: 'train' })

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import type { EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
+import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
 import type { ModelVersion } from '../../../../shared/registry'
 import { call, onEvent } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
@@ -273,6 +273,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
         <TestPanel endpoint={e} />
         <MetricsPanel metrics={metrics} />
       </div>
+      <BatchPanel endpoint={e} />
       <CapturePanel endpoint={e} act={act} />
       <DriftPanel endpoint={e} />
     </section>
@@ -676,6 +677,54 @@ function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
           </table>
           <Plot label="PSI per feature over windows" data={psiTraces} height={180} layout={{ yaxis: { title: { text: 'PSI' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
         </>
+      )}
+    </section>
+  )
+}
+
+function BatchPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [table, setTable] = useState('')
+  const [status, setStatus] = useState<BatchStatus | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => onEvent('endpoint.batch', (b) => setStatus((s) => (s && s.batchId === b.batchId ? b : s))), [])
+  const start = async () => {
+    setError(null)
+    try {
+      setStatus(await call('endpoints.batch.start', { name: e.name, table }))
+    } catch (err) {
+      setError(msg(err))
+    }
+  }
+  const running = status?.state === 'running'
+  return (
+    <section className="endpoint-section" aria-label="Batch prediction">
+      <h3>Batch prediction</h3>
+      <div className="variant-controls">
+        <label>
+          Data room table
+          <input value={table} onChange={(ev) => setTable(ev.target.value)} aria-label="Batch table" placeholder="table name" />
+        </label>
+        <button type="button" className="btn small" disabled={!table || running || e.state !== 'running'} onClick={() => void start()}>
+          Run batch
+        </button>
+        {running && (
+          <button type="button" className="btn small" onClick={() => void call('endpoints.batch.cancel', { batchId: status!.batchId })}>
+            Cancel batch
+          </button>
+        )}
+      </div>
+      {status && (
+        <div role="status" aria-label="Batch status" className="batch-status">
+          <progress max={Math.max(1, status.rowsTotal)} value={status.rowsDone} aria-label="Batch progress" /> {status.rowsDone.toLocaleString()} / {status.rowsTotal.toLocaleString()} rows ·{' '}
+          {status.state}
+          {status.table ? ` · result in the Data room as ${status.table}` : ''}
+          {status.error ? ` · ${status.error}` : ''}
+        </div>
+      )}
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
       )}
     </section>
   )
