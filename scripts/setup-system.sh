@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the tests need, from Debian: Chromium for the browser e2e tests, Python with Jupyter
-# and sshd for the kernel integration tests, Slurm (slurmctld, slurmd, CLI) and munge for the jobs tests.
+# and sshd for the kernel integration tests, uvicorn for the shipped scoring server (endpoints), Slurm (slurmctld, slurmd, CLI) and munge for the jobs tests.
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 need=()
@@ -8,7 +8,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 # python3-torch (CPU): the distributed-training job test (torchrun with gloo on the test Slurm).
 # Kernels & notebooks: Debian's Python with Jupyter (the app discovers it; tests start real servers) and sshd for the tunnel tests.
-for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn openssh-server openssh-client slurm-wlm munge python3-torch; do
+for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn python3-uvicorn python3-yaml openssh-server openssh-client slurm-wlm munge python3-torch; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then

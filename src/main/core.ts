@@ -28,6 +28,8 @@ import { AuditLog } from './services/audit/AuditLog'
 import { auditAuthChanges } from './services/audit/authEvents'
 import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
+import { EndpointService } from './services/endpoints/EndpointService'
+import { LocalBackend, type LocalBackendOptions } from './services/endpoints/LocalBackend'
 
 export interface CoreOptions {
   dataDir: string
@@ -48,6 +50,8 @@ export interface CoreOptions {
   onAuthChange?: (change: AuthChange) => void
   /** Running panel: how often idle policies are checked (tests). */
   running?: Pick<RunningServiceDeps, 'tickMs'>
+  /** Endpoints: the proxy's first port (0: any), scoring-server supervision (tests). */
+  endpoints?: { port?: number; captureFlushMs?: number; backend?: Partial<LocalBackendOptions> }
 }
 
 export interface Core {
@@ -64,6 +68,8 @@ export interface Core {
   /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
+  /** Model endpoints: scoring servers behind one loopback proxy, re-attached at start. */
+  endpoints: EndpointService
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
   /** Everything live (servers, kernels, jobs, tunnels; services register providers) and idle policies. */
@@ -177,6 +183,26 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   running.register(kernelProvider(kernels))
   running.register(jobProvider(jobs))
   running.register(tunnelProvider(kernels))
+  // ---------- endpoints ----------
+  const endpoints = new EndpointService({
+    dataDir: opts.dataDir,
+    registry,
+    domain,
+    secrets,
+    lake,
+    backend: new LocalBackend({ runDir: join(opts.dataDir, 'endpoints', 'run'), ...opts.endpoints?.backend }),
+    emit,
+    log,
+    port: opts.endpoints?.port ?? Number(process.env.ATELIER_ENDPOINTS_PORT ?? 0),
+    captureFlushMs: opts.endpoints?.captureFlushMs,
+    sql: () => engine.connect(),
+    defaultInterpreter: () =>
+      kernels.interpreters
+        .selected()
+        .then((i) => i.path)
+        .catch(() => '/usr/bin/python3')
+  })
+  await endpoints.init()
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -188,7 +214,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     auth,
     registry,
     audit,
-    running
+    running,
+    endpoints
   })
   const router = createRouter(handlers, log)
   return {
@@ -202,6 +229,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     registry,
     audit,
+    endpoints,
     domain,
     running,
     router,
@@ -222,6 +250,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     },
     async dispose() {
       running.dispose()
+      await endpoints.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

@@ -8,6 +8,8 @@ import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
 import type { AuditLog } from './services/audit/AuditLog'
 import { registryHandlers } from './services/registry/handlers'
+import { endpointHandlers } from './services/endpoints/handlers'
+import type { EndpointService } from './services/endpoints/EndpointService'
 import type { RegistryService } from './services/registry/RegistryService'
 import { runningHandlers } from './services/running/handlers'
 import type { RunningService } from './services/running/RunningService'
@@ -32,10 +34,12 @@ interface Deps {
   audit: AuditLog
   /** The Running panel: live servers, kernels, jobs, tunnels; stops and idle policies. */
   running: RunningService
+  /** Model endpoints (scoring servers behind the proxy). */
+  endpoints: EndpointService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, running }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, running, endpoints }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -100,7 +104,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     ...jobHandlers(jobs),
     ...authHandlers(auth),
     ...registryHandlers(registry, audit),
-    ...runningHandlers(running)
+    ...runningHandlers(running),
+    ...endpointHandlers(endpoints)
   }
 }
 

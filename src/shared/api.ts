@@ -10,6 +10,7 @@ import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type J
 import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
 import { trackingGroupRequests, type TrackingGroupResults } from './trackingGroups'
 import { runningEventNames, runningRequests, type RunningEvents, type RunningResults } from './running'
+import { endpointEventNames, endpointRequests, type EndpointEvents, type EndpointResults } from './endpoints'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -137,7 +138,8 @@ export const requests = {
   ...authRequests(),
   ...registryRequests(),
   ...trackingGroupRequests(),
-  ...runningRequests()
+  ...runningRequests(),
+  ...endpointRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -300,7 +302,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults, RunningResults {
+export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults, RunningResults, EndpointResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -341,7 +343,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents, RegistryEvents, RunningEvents {
+export interface Events extends JobEvents, RegistryEvents, RunningEvents, EndpointEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -349,7 +351,7 @@ export interface Events extends JobEvents, RegistryEvents, RunningEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...runningEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...runningEventNames(), ...endpointEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -369,6 +371,7 @@ export * from './jobs'
 export * from './authApi'
 export * from './registry'
 export * from './running'
+export * from './endpoints'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

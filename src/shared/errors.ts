@@ -43,6 +43,9 @@ export type ErrorCode =
   | 'ALREADY_REVIEWED'
   | 'INVALID_STATE'
   | 'TARGET_UNAVAILABLE'
+  // endpoints
+  | 'ENDPOINT_ERROR'
+  | 'IN_USE'
 
 export interface ErrorPayload {
   code: ErrorCode

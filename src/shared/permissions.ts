@@ -155,5 +155,25 @@ export const methodPermissions: Record<Method, Permission> = {
   'registry.compare': 'read',
   'audit.list': 'read',
   'audit.verify': 'read',
-  'audit.export': 'admin'
+  'audit.export': 'admin',
+  'endpoints.deploy': 'write',
+  'endpoints.list': 'read',
+  // the answer carries each endpoint's token, which lets its holder call the model
+  'endpoints.get': 'read',
+  'endpoints.invoke': 'read',
+  'endpoints.update': 'write',
+  'endpoints.capture': 'write',
+  'endpoints.openCapture': 'write',
+  'endpoints.metrics': 'read',
+  'endpoints.signature': 'read',
+  'endpoints.start': 'write',
+  'endpoints.stop': 'write',
+  'endpoints.delete': 'write',
+  'endpoints.drift.baseline': 'write',
+  'endpoints.drift.configure': 'write',
+  'endpoints.drift.check': 'write',
+  'endpoints.drift.get': 'read',
+  'endpoints.batch.start': 'write',
+  'endpoints.batch.get': 'read',
+  'endpoints.batch.cancel': 'write'
 }

@@ -99,6 +99,9 @@ export class RegistryService {
   readonly reviews: ReviewService
   readonly now: () => number
 
+  /** Called before a version (or, with null, a whole model) is deleted; one that throws refuses it (an endpoint serving it). */
+  readonly deleteGuards: ((name: string, version: number | null) => void)[] = []
+
   constructor(readonly d: RegistryDeps) {
     this.store = new RegistryStore(d.db)
     this.now = d.now ?? Date.now
@@ -262,6 +265,7 @@ export class RegistryService {
 
   /** Deletes the model with its versions, aliases, cards and reviews (the audit trail keeps what they were). */
   deleteModel(name: string, actor: Principal): void {
+    for (const guard of this.deleteGuards) guard(name, null)
     this.tx((changed) => {
       const m = this.store.model(name)
       const before = this.getModel(name)
@@ -427,6 +431,7 @@ export class RegistryService {
 
   /** As in MLflow, an Approved or aliased version can be deleted; the audit trail records what it was. */
   deleteVersion(name: string, version: number, actor: Principal): void {
+    for (const guard of this.deleteGuards) guard(name, version)
     this.tx((changed) => {
       const v = this.store.version(name, version)
       const before = this.getVersion(name, version)

@@ -53,5 +53,37 @@ export const roomIcons: Record<string, ReactNode> = {
       <path d="M7 10l3 2.5L7 15" />
       <path d="M12.5 15.5H17" />
     </Icon>
+  ),
+  // a cube (a packaged model)
+  models: (
+    <Icon>
+      <path d="M12 3l8 4.5v9L12 21l-8-4.5v-9z" />
+      <path d="M4 7.5l8 4.5 8-4.5" />
+      <path d="M12 12v9" />
+    </Icon>
+  ),
+  // a clipboard with a check mark
+  reviews: (
+    <Icon>
+      <rect x="5" y="4.5" width="14" height="16.5" rx="1.5" />
+      <path d="M9 3h6v3H9z" />
+      <path d="M8.5 13l2.5 2.5 4.5-5" />
+    </Icon>
+  ),
+  // a plug
+  endpoints: (
+    <Icon>
+      <path d="M9 3v4M15 3v4" />
+      <path d="M6.5 7h11v4a5.5 5.5 0 0 1-11 0z" />
+      <path d="M12 16.5V21" />
+    </Icon>
+  ),
+  // a wand with a spark
+  builder: (
+    <Icon>
+      <path d="M4 20l11-11" />
+      <path d="M13 7l2 2" />
+      <path d="M18 3v3M16.5 4.5h3M19.5 10v2M18.5 11h2M9 3.5v2M8 4.5h2" />
+    </Icon>
   )
 }

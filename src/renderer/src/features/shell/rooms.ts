@@ -49,5 +49,11 @@ export const rooms: Room[] = [
     title: 'Reviews',
     glyph: 'R',
     component: lazy(() => import('../reviews/ReviewsRoom').then((m) => ({ default: m.ReviewsRoom })))
+  },
+  {
+    id: 'endpoints',
+    title: 'Endpoints',
+    glyph: 'Ep',
+    component: lazy(() => import('../endpoints/EndpointsRoom').then((m) => ({ default: m.EndpointsRoom })))
   }
 ]

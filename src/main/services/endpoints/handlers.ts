@@ -1,0 +1,32 @@
+import type { Method } from '../../../shared/api'
+import type { Handlers } from '../../rpc/router'
+import type { EndpointService } from './EndpointService'
+
+type EndpointMethod = Extract<Method, `endpoints.${string}`>
+
+export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, EndpointMethod> {
+  return {
+    'endpoints.deploy': (p) => endpoints.deploy(p),
+    'endpoints.list': () => endpoints.list(),
+    'endpoints.get': ({ name }) => endpoints.get(name),
+    'endpoints.invoke': ({ name, body, contentType }) => endpoints.invoke(name, body, contentType),
+    'endpoints.update': (p) => endpoints.update(p),
+    'endpoints.capture': ({ name, enabled, samplingPercent }) => endpoints.setCapture(name, enabled, samplingPercent),
+    'endpoints.openCapture': ({ name }, ctx) => endpoints.openCapture(name, ctx.principal),
+    'endpoints.metrics': ({ name }) => endpoints.metrics(name),
+    'endpoints.signature': ({ name }) => endpoints.signature(name),
+    'endpoints.start': ({ name }) => endpoints.start(name),
+    'endpoints.stop': ({ name }) => endpoints.stop(name),
+    'endpoints.delete': ({ name }) => endpoints.delete(name),
+    'endpoints.drift.baseline': ({ name, table }) => endpoints.monitor(name).setBaseline(table),
+    'endpoints.drift.configure': ({ name, ...p }) => endpoints.monitor(name).configure(p),
+    'endpoints.drift.check': async ({ name }) => {
+      const m = endpoints.monitor(name)
+      return { window: await m.check(), monitor: m.info() }
+    },
+    'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info(),
+    'endpoints.batch.start': ({ name, table, output }) => endpoints.startBatch(name, table, output),
+    'endpoints.batch.get': ({ batchId }) => endpoints.batch(batchId).status,
+    'endpoints.batch.cancel': ({ batchId }) => endpoints.batch(batchId).cancel()
+  }
+}

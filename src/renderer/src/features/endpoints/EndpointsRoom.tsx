@@ -1,0 +1,731 @@
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
+import type { ModelVersion } from '../../../../shared/registry'
+import { call, onEvent } from '../../api/client'
+import { Dialog } from '../../components/Dialog'
+import { Plot } from '../../components/Plot'
+import './endpoints.css'
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e))
+const fmtMs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`)
+
+export function EndpointsRoom() {
+  const [list, setList] = useState<EndpointInfo[]>([])
+  const [metrics, setMetrics] = useState<Record<string, EndpointMetrics>>({})
+  const [selected, setSelected] = useState<string | null>(null)
+  const [deploying, setDeploying] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+
+  const refresh = useCallback(async () => {
+    try {
+      const l = await call('endpoints.list', {})
+      setList(l)
+      const ms = await Promise.all(l.map((e) => call('endpoints.metrics', { name: e.name }).catch(() => null)))
+      setMetrics(Object.fromEntries(ms.filter((m): m is EndpointMetrics => m !== null).map((m) => [m.name, m])))
+    } catch (e) {
+      setError(msg(e))
+    }
+  }, [])
+
+  useEffect(() => {
+    void refresh()
+    const off = onEvent('endpoint.changed', (e) => setList((l) => (l.some((x) => x.name === e.name) ? l.map((x) => (x.name === e.name ? e : x)) : [...l, e])))
+    const t = setInterval(() => void refresh(), 3000)
+    return () => {
+      off()
+      clearInterval(t)
+    }
+  }, [refresh])
+
+  const current = list.find((e) => e.name === selected) ?? null
+  return (
+    <div className="endpoints-room">
+      <section className="endpoints-list" aria-label="Endpoints list">
+        <div className="endpoints-bar">
+          <h2>Endpoints</h2>
+          <button type="button" className="btn primary small" onClick={() => setDeploying(true)}>
+            Deploy
+          </button>
+        </div>
+        {error && (
+          <div role="alert" className="error-box small">
+            {error}
+          </div>
+        )}
+        {list.length === 0 ? (
+          <p className="muted">No endpoints yet. Deploy a registered model version to serve it.</p>
+        ) : (
+          <table className="endpoints-table" aria-label="Endpoints">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>State</th>
+                <th>Versions</th>
+                <th>Traffic</th>
+                <th>p50</th>
+                <th>Req/s</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((e) => {
+                const m = metrics[e.name]?.variants ?? []
+                const req = m.filter((v) => !v.shadow).reduce((a, v) => a + v.rps, 0)
+                const p50 = m.find((v) => v.variant === e.variants.find((x) => !x.shadow)?.name)?.p50 ?? null
+                return (
+                  <tr key={e.name} aria-selected={e.name === selected} className={e.name === selected ? 'selected' : ''}>
+                    <td>
+                      <button type="button" className="link" onClick={() => setSelected(e.name)} aria-label={`Open endpoint ${e.name}`}>
+                        {e.name}
+                      </button>
+                    </td>
+                    <td>
+                      <span className={`state state-${e.state}`}>{e.state}</span>
+                    </td>
+                    <td>{e.variants.map((v) => `${e.model} v${v.version}`).join(', ')}</td>
+                    <td>{e.variants.map((v) => (v.shadow ? `${v.name}: shadow` : `${v.name}: ${v.weight}%`)).join(' · ')}</td>
+                    <td>{fmtMs(p50)}</td>
+                    <td>{req.toFixed(2)}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {current && <EndpointPage key={current.name} endpoint={current} metrics={metrics[current.name] ?? null} onChanged={refresh} onDeleted={() => setSelected(null)} />}
+      {deploying && (
+        <DeployDialog
+          onClose={() => setDeploying(false)}
+          onDeployed={(name) => {
+            setDeploying(false)
+            setSelected(name)
+            void refresh()
+          }}
+        />
+      )}
+    </div>
+  )
+}
+
+function useVersions(model: string | null) {
+  const [versions, setVersions] = useState<ModelVersion[]>([])
+  useEffect(() => {
+    if (!model) return
+    void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
+  }, [model])
+  return versions
+}
+
+function DeployDialog({ onClose, onDeployed }: { onClose: () => void; onDeployed: (name: string) => void }) {
+  const [models, setModels] = useState<string[]>([])
+  const [model, setModel] = useState('')
+  const [target, setTarget] = useState('')
+  const [name, setName] = useState('')
+  const [interpreter, setInterpreter] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const versions = useVersions(model || null)
+  useEffect(() => {
+    void call('registry.models.list', {}).then((p) => {
+      setModels(p.models.map((m) => m.name))
+      if (p.models[0]) setModel(p.models[0].name)
+    })
+  }, [])
+  const aliases = useMemo(() => [...new Set(versions.flatMap((v) => v.aliases))], [versions])
+  useEffect(() => {
+    if (versions[0]) setTarget(`v:${versions[0].version}`)
+    if (model && !name) setName(model.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60))
+  }, [versions, model, name])
+  const submit = async () => {
+    setBusy(true)
+    setError(null)
+    try {
+      const sel = target.startsWith('a:') ? { alias: target.slice(2) } : { version: Number(target.slice(2)) }
+      await call('endpoints.deploy', { name, model, ...sel, ...(interpreter ? { interpreter } : {}) })
+      onDeployed(name)
+    } catch (e) {
+      setError(msg(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
+        <label>
+          Model
+          <select value={model} onChange={(e) => setModel(e.target.value)} aria-label="Model">
+            {models.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Version or alias
+          <select value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Version or alias">
+            {versions.map((v) => (
+              <option key={v.version} value={`v:${v.version}`}>
+                Version {v.version} ({v.approvalStatus})
+              </option>
+            ))}
+            {aliases.map((a) => (
+              <option key={a} value={`a:${a}`}>
+                Follow @{a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Endpoint name
+          <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
+        </label>
+        <label>
+          Python interpreter (optional)
+          <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
+        </label>
+        {error && (
+          <div role="alert" className="error-box small">
+            {error}
+          </div>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="btn primary" disabled={busy || !model || !target || !name} onClick={() => void submit()}>
+            {busy ? 'Deploying…' : 'Deploy'}
+          </button>
+        </div>
+    </Dialog>
+  )
+}
+
+function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint: EndpointInfo; metrics: EndpointMetrics | null; onChanged: () => void; onDeleted: () => void }) {
+  const [error, setError] = useState<string | null>(null)
+  const [showToken, setShowToken] = useState(false)
+  const act = async (f: () => Promise<unknown>) => {
+    setError(null)
+    try {
+      await f()
+      onChanged()
+    } catch (err) {
+      setError(msg(err))
+    }
+  }
+  return (
+    <section className="endpoint-page" aria-label={`Endpoint ${e.name}`}>
+      <header className="endpoint-head">
+        <h2>{e.name}</h2>
+        <span className={`state state-${e.state}`} aria-label="State">
+          {e.state}
+        </span>
+        <div className="spacer" />
+        {e.state === 'stopped' ? (
+          <button type="button" className="btn small" onClick={() => void act(() => call('endpoints.start', { name: e.name }))}>
+            Start
+          </button>
+        ) : (
+          <button type="button" className="btn small" onClick={() => void act(() => call('endpoints.stop', { name: e.name }))}>
+            Stop
+          </button>
+        )}
+        <button
+          type="button"
+          className="btn small"
+          onClick={() =>
+            void act(async () => {
+              if (!window.confirm(`Delete endpoint ${e.name}?`)) return
+              await call('endpoints.delete', { name: e.name })
+              onDeleted()
+            })
+          }
+        >
+          Delete
+        </button>
+      </header>
+      <dl className="endpoint-facts">
+        <dt>URL</dt>
+        <dd>
+          <code aria-label="Endpoint URL">{e.url}</code>
+        </dd>
+        <dt>Token</dt>
+        <dd>
+          <code aria-label="Token">{showToken ? e.token : '•'.repeat(16)}</code>{' '}
+          <button type="button" className="btn ghost small" onClick={() => setShowToken((s) => !s)}>
+            {showToken ? 'Hide token' : 'Show token'}
+          </button>
+          <button type="button" className="btn ghost small" onClick={() => void navigator.clipboard?.writeText(`curl -H 'Authorization: Bearer ${e.token}' -H 'Content-Type: application/json' ${e.url} -d @request.json`)}>
+            Copy curl
+          </button>
+        </dd>
+        <dt>Model</dt>
+        <dd>
+          {e.model}
+          {e.alias ? ` (follows @${e.alias})` : ''} · Python {e.interpreter}
+        </dd>
+      </dl>
+      {(e.error || error) && (
+        <pre role="alert" className="error-box small endpoint-error">
+          {error ?? e.error}
+        </pre>
+      )}
+      <Variants endpoint={e} act={act} />
+      <div className="endpoint-columns">
+        <TestPanel endpoint={e} />
+        <MetricsPanel metrics={metrics} />
+      </div>
+      <BatchPanel endpoint={e} />
+      <CapturePanel endpoint={e} act={act} />
+      <DriftPanel endpoint={e} />
+    </section>
+  )
+}
+
+function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () => Promise<unknown>) => Promise<void> }) {
+  const versions = useVersions(e.model)
+  const [version, setVersion] = useState<number | ''>('')
+  const [weight, setWeight] = useState(10)
+  const [mode, setMode] = useState<'canary' | 'shadow'>('canary')
+  const primary = e.variants.find((v) => !v.shadow)
+  const addVariant = () => {
+    if (version === '' || !primary) return
+    const keep: VariantSpec[] = e.variants
+      .filter((v) => v.name !== mode)
+      .map((v) => ({ name: v.name, weight: v.shadow ? 0 : v.name === primary.name && mode === 'canary' ? 100 - weight : v.weight, shadow: v.shadow }))
+    const next: VariantSpec[] = [...keep, { name: mode, version, weight: mode === 'shadow' ? 0 : weight, shadow: mode === 'shadow' }]
+    if (mode === 'canary') {
+      const others = next.filter((v) => !v.shadow && v.name !== primary.name && v.name !== 'canary').reduce((a, v) => a + v.weight, 0)
+      next.forEach((v) => {
+        if (v.name === primary.name) v.weight = 100 - weight - others
+      })
+    }
+    void act(() => call('endpoints.update', { name: e.name, variants: next }))
+  }
+  return (
+    <section className="endpoint-section" aria-label="Variants">
+      <h3>Variants</h3>
+      <table className="endpoints-table" aria-label="Variants table">
+        <thead>
+          <tr>
+            <th>Variant</th>
+            <th>Version</th>
+            <th>Traffic</th>
+            <th>State</th>
+            <th>Server</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {e.variants.map((v) => (
+            <tr key={v.name}>
+              <td>{v.name}</td>
+              <td>
+                v{v.version}
+                {v.alias ? ` @${v.alias}` : ''}
+              </td>
+              <td>{v.shadow ? 'shadow (copy)' : `${v.weight}%`}</td>
+              <td>
+                <span className={`state state-${v.state}`}>{v.state}</span>
+                {v.restarts > 0 ? ` (${v.restarts} restarts)` : ''}
+              </td>
+              <td>
+                {v.server}
+                {v.port ? ` :${v.port}` : ''}
+              </td>
+              <td>
+                {e.variants.length > 1 && (
+                  <button type="button" className="btn small" onClick={() => void act(() => call('endpoints.update', { name: e.name, promote: v.name }))} aria-label={`Promote ${v.name}`}>
+                    Promote
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="variant-controls">
+        <label>
+          Roll out
+          <select value={mode} onChange={(ev) => setMode(ev.target.value as 'canary' | 'shadow')} aria-label="Rollout kind">
+            <option value="canary">canary</option>
+            <option value="shadow">shadow</option>
+          </select>
+        </label>
+        <label>
+          Version
+          <select value={version} onChange={(ev) => setVersion(ev.target.value === '' ? '' : Number(ev.target.value))} aria-label="Rollout version">
+            <option value="">choose…</option>
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>
+                {v.version}
+              </option>
+            ))}
+          </select>
+        </label>
+        {mode === 'canary' && (
+          <label>
+            Canary traffic %
+            <input type="number" min={1} max={100} value={weight} onChange={(ev) => setWeight(Number(ev.target.value))} aria-label="Canary traffic %" />
+          </label>
+        )}
+        <button type="button" className="btn small" disabled={version === ''} onClick={addVariant}>
+          Start {mode}
+        </button>
+        <button type="button" className="btn small" disabled={!e.previous} onClick={() => void act(() => call('endpoints.update', { name: e.name, rollback: true }))}>
+          Rollback
+        </button>
+      </div>
+    </section>
+  )
+}
+
+function defaultValue(type: string): string {
+  return type === 'string' ? '' : type === 'boolean' ? 'false' : '0'
+}
+
+function TestPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [sig, setSig] = useState<SignatureInfo | null>(null)
+  const [values, setValues] = useState<Record<string, string>>({})
+  const [json, setJson] = useState('')
+  const [result, setResult] = useState<InvokeResult | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const version = e.variants.find((v) => !v.shadow)?.version
+  useEffect(() => {
+    void call('endpoints.signature', { name: e.name }).then(
+      (s) => {
+        setSig(s)
+        const first = s.example?.[0] ?? {}
+        const vals = Object.fromEntries(s.inputs.map((c) => [c.name, first[c.name] !== undefined && first[c.name] !== null ? String(first[c.name]) : defaultValue(c.type)]))
+        setValues(vals)
+        setJson(JSON.stringify({ dataframe_records: s.example ?? [vals] }, null, 2))
+      },
+      (err) => setError(msg(err))
+    )
+  }, [e.name, version])
+  const send = async (body: string) => {
+    setBusy(true)
+    setError(null)
+    try {
+      setResult(await call('endpoints.invoke', { name: e.name, body, contentType: 'application/json' }))
+    } catch (err) {
+      setError(msg(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const fromFields = () => {
+    const row = Object.fromEntries(
+      (sig?.inputs ?? []).map((c) => {
+        const raw = values[c.name] ?? ''
+        const num = ['double', 'float', 'long', 'integer'].includes(c.type)
+        return [c.name, num ? (raw.trim() === '' ? null : Number(raw)) : c.type === 'boolean' ? raw === 'true' : raw]
+      })
+    )
+    return JSON.stringify({ dataframe_records: [row] })
+  }
+  return (
+    <section className="endpoint-section test-panel" aria-label="Test">
+      <h3>Test</h3>
+      {sig && sig.inputs.length > 0 ? (
+        <form
+          className="test-form"
+          onSubmit={(ev) => {
+            ev.preventDefault()
+            void send(fromFields())
+          }}
+        >
+          {sig.inputs.map((c) => (
+            <label key={c.name}>
+              {c.name} <span className="muted">({c.type})</span>
+              <input value={values[c.name] ?? ''} onChange={(ev) => setValues((v) => ({ ...v, [c.name]: ev.target.value }))} aria-label={c.name} inputMode={c.type === 'string' ? 'text' : 'decimal'} />
+            </label>
+          ))}
+          <button type="submit" className="btn primary small" disabled={busy || e.state !== 'running'}>
+            Send
+          </button>
+        </form>
+      ) : (
+        <p className="muted">The model has no signature; use the JSON request below.</p>
+      )}
+      <label className="json-editor">
+        JSON request
+        <textarea value={json} onChange={(ev) => setJson(ev.target.value)} rows={6} spellCheck={false} aria-label="JSON request" />
+      </label>
+      <button type="button" className="btn small" disabled={busy || e.state !== 'running'} onClick={() => void send(json)}>
+        Send JSON
+      </button>
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+      {result && (
+        <div className="test-result" role="status" aria-label="Prediction">
+          <div>
+            HTTP {result.status} · {fmtMs(result.latencyMs)}
+            {result.variant ? ` · variant ${result.variant}` : ''}
+          </div>
+          <pre>{JSON.stringify(result.body, null, 2)}</pre>
+        </div>
+      )}
+    </section>
+  )
+}
+
+function MetricsPanel({ metrics }: { metrics: EndpointMetrics | null }) {
+  if (!metrics) return <section className="endpoint-section" aria-label="Metrics" />
+  const latency = metrics.variants.map((v) => ({ type: 'scatter' as const, mode: 'lines+markers', name: `${v.variant} p50`, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.p50) }))
+  const p99 = metrics.variants.map((v) => ({ type: 'scatter' as const, mode: 'lines', line: { dash: 'dot' }, name: `${v.variant} p99`, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.p99) }))
+  const now = Date.now()
+  const xaxis = { type: 'date', range: [new Date(now - 15 * 60_000), new Date(now)] }
+  const rate = metrics.variants.map((v) => ({ type: 'bar' as const, name: v.variant, x: v.series.map((p) => new Date(p.t)), y: v.series.map((p) => p.requests / (metrics.bucketMs / 1000)) }))
+  return (
+    <section className="endpoint-section" aria-label="Metrics">
+      <h3>Metrics (last hour)</h3>
+      <table className="endpoints-table" aria-label="Variant metrics">
+        <thead>
+          <tr>
+            <th>Variant</th>
+            <th>Requests</th>
+            <th>Req/s</th>
+            <th>p50</th>
+            <th>p95</th>
+            <th>p99</th>
+            <th>Errors</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.variants.map((v) => (
+            <tr key={v.variant}>
+              <td>{v.variant}</td>
+              <td>{v.requests}</td>
+              <td>{v.rps.toFixed(2)}</td>
+              <td>{fmtMs(v.p50)}</td>
+              <td>{fmtMs(v.p95)}</td>
+              <td>{fmtMs(v.p99)}</td>
+              <td>{(v.errorRate * 100).toFixed(1)}%</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Plot label="Latency per variant" data={[...latency, ...p99]} height={200} layout={{ xaxis, yaxis: { title: { text: 'ms' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+      <Plot label="Requests per second per variant" data={rate} height={160} layout={{ xaxis, barmode: 'stack', yaxis: { title: { text: 'req/s' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+    </section>
+  )
+}
+
+function CapturePanel({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () => Promise<unknown>) => Promise<void> }) {
+  const [pct, setPct] = useState(e.capture.samplingPercent || 100)
+  const [opened, setOpened] = useState<string | null>(null)
+  return (
+    <section className="endpoint-section capture-panel" aria-label="Data capture">
+      <h3>Data capture</h3>
+      <label>
+        <input
+          type="checkbox"
+          checked={e.capture.enabled}
+          onChange={(ev) => void act(() => call('endpoints.capture', { name: e.name, enabled: ev.target.checked, samplingPercent: pct }))}
+          aria-label="Capture requests"
+        />{' '}
+        Capture requests
+      </label>
+      <label>
+        Sampling %
+        <input
+          type="number"
+          min={0}
+          max={100}
+          value={pct}
+          onChange={(ev) => setPct(Number(ev.target.value))}
+          onBlur={() => e.capture.enabled && void act(() => call('endpoints.capture', { name: e.name, enabled: true, samplingPercent: pct }))}
+          aria-label="Sampling %"
+        />
+      </label>
+      <button type="button" className="btn small" onClick={() => void act(async () => setOpened((await call('endpoints.openCapture', { name: e.name })).source))}>
+        Open captured data
+      </button>
+      {opened && <span role="status"> Added to the Data room as {opened}</span>}
+    </section>
+  )
+}
+
+function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [m, setM] = useState<MonitorInfo | null>(null)
+  const [table, setTable] = useState('')
+  const [consecutive, setConsecutive] = useState(3)
+  const [webhook, setWebhook] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [note, setNote] = useState<string | null>(null)
+  const load = useCallback(() => {
+    void call('endpoints.drift.get', { name: e.name }).then(
+      (x) => {
+        setM(x)
+        if (x.table) setTable((t) => t || x.table!)
+        setConsecutive(x.consecutive)
+        setWebhook((w) => w || (x.webhookUrl ?? ''))
+      },
+      (err) => setError(msg(err))
+    )
+  }, [e.name])
+  useEffect(() => {
+    load()
+    const off = onEvent('endpoint.alarm', (a) => a.name === e.name && load())
+    return off
+  }, [e.name, load])
+  const run = async (f: () => Promise<MonitorInfo>) => {
+    setError(null)
+    try {
+      setM(await f())
+    } catch (err) {
+      setError(msg(err))
+    }
+  }
+  const history = m?.history ?? []
+  const names = m?.features.map((f) => f.name) ?? []
+  const psiTraces = names.map((n) => ({
+    type: 'scatter' as const,
+    mode: 'lines+markers',
+    name: n,
+    x: history.map((w) => new Date(w.to)),
+    y: history.map((w) => w.features.find((f) => f.name === n)?.psi ?? null)
+  }))
+  return (
+    <section className="endpoint-section drift-panel" aria-label="Drift">
+      <h3>Drift monitoring</h3>
+      {m?.alarmFiring && (
+        <div role="alert" aria-label="Drift alarm" className="error-box small">
+          Drift alarm: {m.consecutive} consecutive windows drifted from the baseline ({m.table}).
+        </div>
+      )}
+      <div className="variant-controls">
+        <label>
+          Training table
+          <input value={table} onChange={(ev) => setTable(ev.target.value)} aria-label="Baseline table" placeholder="a Data room table" />
+        </label>
+        <button type="button" className="btn small" disabled={!table} onClick={() => void run(() => call('endpoints.drift.baseline', { name: e.name, table }))}>
+          Compute baseline
+        </button>
+        <label>
+          Alarm after N windows
+          <input type="number" min={1} max={100} value={consecutive} onChange={(ev) => setConsecutive(Number(ev.target.value))} aria-label="Alarm after N windows" />
+        </label>
+        <label>
+          Webhook URL
+          <input value={webhook} onChange={(ev) => setWebhook(ev.target.value)} aria-label="Webhook URL" placeholder="optional" />
+        </label>
+        <button
+          type="button"
+          className="btn small"
+          onClick={() => void run(() => call('endpoints.drift.configure', { name: e.name, consecutive, webhookUrl: webhook.trim() ? webhook.trim() : null }))}
+        >
+          Save alarm
+        </button>
+        <button
+          type="button"
+          className="btn small"
+          disabled={!m?.baselineRows}
+          onClick={() =>
+            void run(async () => {
+              const r = await call('endpoints.drift.check', { name: e.name })
+              setNote(r.window ? null : 'No new captured requests since the last check (turn capture on).')
+              return r.monitor
+            })
+          }
+        >
+          Check now
+        </button>
+      </div>
+      {m?.baselineRows ? (
+        <p className="muted">
+          Baseline: {m.table}, {m.baselineRows.toLocaleString()} rows, features {names.join(', ')}; checked every {m.windowMinutes} min.
+        </p>
+      ) : (
+        <p className="muted">No baseline yet: name the table the model was trained on.</p>
+      )}
+      {note && <p role="status">{note}</p>}
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+      {history.length > 0 && (
+        <>
+          <table className="endpoints-table" aria-label="Drift windows">
+            <thead>
+              <tr>
+                <th>Window end</th>
+                <th>Rows</th>
+                <th>Drifted features</th>
+                <th>Alarm</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...history].reverse().slice(0, 10).map((w) => (
+                <tr key={w.to}>
+                  <td>{new Date(w.to).toLocaleTimeString()}</td>
+                  <td>{w.rows}</td>
+                  <td>
+                    {w.features
+                      .filter((f) => f.drifted)
+                      .map((f) => `${f.name} (PSI ${f.psi.toFixed(2)}${f.ks !== null ? `, KS ${f.ks.toFixed(2)}` : ''}, q ${f.qValue.toExponential(1)})`)
+                      .join('; ') || (w.violations.length ? w.violations.join('; ') : '—')}
+                  </td>
+                  <td>{w.alarm ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Plot label="PSI per feature over windows" data={psiTraces} height={180} layout={{ yaxis: { title: { text: 'PSI' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
+        </>
+      )}
+    </section>
+  )
+}
+
+function BatchPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [table, setTable] = useState('')
+  const [status, setStatus] = useState<BatchStatus | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => onEvent('endpoint.batch', (b) => setStatus((s) => (s && s.batchId === b.batchId ? b : s))), [])
+  const start = async () => {
+    setError(null)
+    try {
+      setStatus(await call('endpoints.batch.start', { name: e.name, table }))
+    } catch (err) {
+      setError(msg(err))
+    }
+  }
+  const running = status?.state === 'running'
+  return (
+    <section className="endpoint-section" aria-label="Batch prediction">
+      <h3>Batch prediction</h3>
+      <div className="variant-controls">
+        <label>
+          Data room table
+          <input value={table} onChange={(ev) => setTable(ev.target.value)} aria-label="Batch table" placeholder="table name" />
+        </label>
+        <button type="button" className="btn small" disabled={!table || running || e.state !== 'running'} onClick={() => void start()}>
+          Run batch
+        </button>
+        {running && (
+          <button type="button" className="btn small" onClick={() => void call('endpoints.batch.cancel', { batchId: status!.batchId })}>
+            Cancel batch
+          </button>
+        )}
+      </div>
+      {status && (
+        <div role="status" aria-label="Batch status" className="batch-status">
+          <progress max={Math.max(1, status.rowsTotal)} value={status.rowsDone} aria-label="Batch progress" /> {status.rowsDone.toLocaleString()} / {status.rowsTotal.toLocaleString()} rows ·{' '}
+          {status.state}
+          {status.table ? ` · result in the Data room as ${status.table}` : ''}
+          {status.error ? ` · ${status.error}` : ''}
+        </div>
+      )}
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+    </section>
+  )
+}
