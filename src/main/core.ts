@@ -26,6 +26,7 @@ import { AuditLog } from './services/audit/AuditLog'
 import { auditAuthChanges } from './services/audit/authEvents'
 import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
+import { BuilderService } from './services/builder/BuilderService'
 
 export interface CoreOptions {
   dataDir: string
@@ -60,6 +61,8 @@ export interface Core {
   /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
+  /** The no-code model builder. */
+  builder: BuilderService
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
   router: Router
@@ -156,6 +159,23 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     log,
     policyDirs: () => RegistryService.policyDirs(workspace.path, opts.dataDir)
   })
+  // ---------- model builder ----------
+  const builder = new BuilderService({
+    dataDir: opts.dataDir,
+    engine,
+    lake,
+    tracking,
+    jobs,
+    registry,
+    interpreters: kernels.interpreters,
+    workspacePath: () => workspace.path,
+    emit,
+    onJob: (status, jobLog) => {
+      emitter.on('job.status', status)
+      emitter.on('job.log', jobLog)
+    },
+    log
+  })
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -166,7 +186,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     auth,
     registry,
-    audit
+    audit,
+    builder
   })
   const router = createRouter(handlers, log)
   return {
@@ -180,6 +201,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     registry,
     audit,
+    builder,
     domain,
     router,
     auth,
@@ -198,6 +220,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       emit
     },
     async dispose() {
+      builder.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

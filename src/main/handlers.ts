@@ -7,6 +7,8 @@ import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
 import type { AuditLog } from './services/audit/AuditLog'
+import { builderHandlers } from './services/builder/handlers'
+import type { BuilderService } from './services/builder/BuilderService'
 import { registryHandlers } from './services/registry/handlers'
 import type { RegistryService } from './services/registry/RegistryService'
 import type { SettingsService } from './services/settings/SettingsService'
@@ -28,10 +30,12 @@ interface Deps {
   /** Model registry, reviews and the audit trail. */
   registry: RegistryService
   audit: AuditLog
+  /** The no-code model builder. */
+  builder: BuilderService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, builder }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -92,7 +96,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
     ...authHandlers(auth),
-    ...registryHandlers(registry, audit)
+    ...registryHandlers(registry, audit),
+    ...builderHandlers(builder)
   }
 }
 

@@ -8,6 +8,7 @@ import type { ErrorPayload } from './errors'
 import { authRequests, type AuthResults } from './authApi'
 import { jobEventNames, jobRequests, SshConnectionSchema, type JobEvents, type JobResults } from './jobs'
 import { registryEventNames, registryRequests, type RegistryEvents, type RegistryResults } from './registry'
+import { builderEventNames, builderRequests, type BuilderEvents, type BuilderResults } from './builder'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -121,7 +122,8 @@ export const requests = {
   ...kernelRequests(),
   ...jobRequests(),
   ...authRequests(),
-  ...registryRequests()
+  ...registryRequests(),
+  ...builderRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -275,7 +277,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults, RegistryResults {
+export interface Results extends JobResults, AuthResults, RegistryResults, BuilderResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -316,7 +318,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents, RegistryEvents {
+export interface Events extends JobEvents, RegistryEvents, BuilderEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -324,7 +326,7 @@ export interface Events extends JobEvents, RegistryEvents {
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...builderEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -343,6 +345,7 @@ export { IPC_INVOKE_CHANNEL, IPC_EVENT_CHANNEL } from './channels'
 export * from './jobs'
 export * from './authApi'
 export * from './registry'
+export * from './builder'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

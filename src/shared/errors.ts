@@ -42,6 +42,10 @@ export type ErrorCode =
   | 'SELF_APPROVAL'
   | 'ALREADY_REVIEWED'
   | 'INVALID_STATE'
+  // model builder
+  | 'BUILDER_BAD_INPUT'
+  | 'BUILDER_PYTHON_MISSING'
+  | 'BUILDER_FAILED'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -142,5 +142,21 @@ export const methodPermissions: Record<Method, Permission> = {
   'registry.compare': 'read',
   'audit.list': 'read',
   'audit.verify': 'read',
-  'audit.export': 'admin'
+  'audit.export': 'admin',
+  'builder.list': 'read',
+  'builder.create': 'write',
+  'builder.get': 'read',
+  'builder.delete': 'write',
+  'builder.update': 'write',
+  'builder.columns': 'read',
+  'builder.check': 'write',
+  // training, explaining and scoring run Python in the user's interpreter
+  'builder.start': 'write',
+  'builder.cancel': 'write',
+  'builder.details': 'write',
+  'builder.bias': 'write',
+  'builder.predict': 'write',
+  'builder.batchPredict': 'write',
+  'builder.register': 'write',
+  'builder.notebook': 'write'
 }
