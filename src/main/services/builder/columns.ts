@@ -25,7 +25,7 @@ export async function profileColumns(engine: DuckEngine, relation: string, table
   const q = (c: string) => quoteIdent(c)
   const parts = ['count(*) AS n']
   cols.forEach((c, i) => {
-    parts.push(`count(${q(c.name)}) AS nn${i}`, `approx_count_distinct(${q(c.name)}) AS d${i}`)
+    parts.push(`count(${q(c.name)}) AS nn${i}`, `count(DISTINCT ${q(c.name)}) AS d${i}`)
     if (c.kind === 'numeric') parts.push(`min(${q(c.name)})::DOUBLE AS lo${i}`, `max(${q(c.name)})::DOUBLE AS hi${i}`)
     if (c.kind === 'categorical') parts.push(`avg(length(${q(c.name)})) AS len${i}`)
   })

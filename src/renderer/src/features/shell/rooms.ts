@@ -35,5 +35,11 @@ export const rooms: Room[] = [
     title: 'Jobs',
     glyph: 'J',
     component: lazy(() => import('../jobs/JobsRoom').then((m) => ({ default: m.JobsRoom })))
+  },
+  {
+    id: 'builder',
+    title: 'Builder',
+    glyph: 'B',
+    component: lazy(() => import('../builder/BuilderRoom').then((m) => ({ default: m.BuilderRoom })))
   }
 ]
