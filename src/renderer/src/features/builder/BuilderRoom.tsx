@@ -142,6 +142,8 @@ function BuildView() {
   const s = detail.settings
   const running = detail.state === 'running'
   const update = async (patch: Parameters<typeof call<'builder.update'>>[1]['settings']) => {
+    // shown at once (controlled inputs), then saved; the saved build replaces it
+    useBuilderStore.setState({ detail: { ...detail, settings: { ...detail.settings, ...patch, split: patch.split ?? detail.settings.split, features: patch.features ?? detail.settings.features } } })
     try {
       await call('builder.update', { buildId: detail.id, settings: patch })
       await refresh()

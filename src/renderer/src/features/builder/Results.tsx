@@ -102,9 +102,9 @@ function Metrics({ d }: { d: CandidateDetails }) {
         {keys.map((k) => {
           const v = live && k in live && row ? live[k as keyof typeof live] : (m[k] as number)
           return (
-            <div key={k} className="metric">
+            <div key={k} className="metric" role="group" aria-label={label(k)}>
               <dt>{label(k)}</dt>
-              <dd aria-label={label(k)}>{v.toFixed(3)}</dd>
+              <dd>{v.toFixed(3)}</dd>
               <p>{EXPLAIN[k]}</p>
             </div>
           )
