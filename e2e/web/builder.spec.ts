@@ -66,7 +66,7 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const impact = results.getByRole('list', { name: 'Columns by impact' })
   await expect(impact).toContainText('Age')
   for (const c of ['Surname', 'RowNumber', 'CustomerId']) await expect(impact).not.toContainText(c)
-  await page.screenshot({ path: 'out/screenshots/builder-impact.png', fullPage: true })
+  await results.screenshot({ path: 'out/screenshots/builder-impact.png' })
 
   await results.getByRole('tab', { name: 'Bias report' }).click()
   await results.getByRole('combobox', { name: 'Sensitive column' }).selectOption('Gender')
@@ -74,7 +74,7 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const bias = results.getByRole('table', { name: 'Bias report on Gender' })
   await expect(bias.getByRole('row', { name: /Female/ })).toBeVisible({ timeout: 60_000 })
   await expect(bias).toContainText('DPPL')
-  await page.screenshot({ path: 'out/screenshots/builder-bias.png', fullPage: true })
+  await results.screenshot({ path: 'out/screenshots/builder-bias.png' })
 
   await results.getByRole('tab', { name: 'Predict' }).click()
   const prob = results.getByLabel('Probability', { exact: true })
@@ -86,7 +86,7 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const young = Number(await prob.textContent())
   await age.fill('68')
   await expect.poll(async () => Number(await prob.textContent()), { timeout: 30_000 }).toBeGreaterThan(young + 0.05)
-  await page.screenshot({ path: 'out/screenshots/builder-predict.png', fullPage: true })
+  await results.screenshot({ path: 'out/screenshots/builder-predict.png' })
 
   await results.getByRole('tab', { name: 'Use the model' }).click()
   await results.getByRole('textbox', { name: 'New table name' }).fill('churn_scored')

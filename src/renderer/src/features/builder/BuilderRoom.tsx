@@ -231,7 +231,9 @@ function BuildView() {
                     <MiniChart c={c} />
                   </td>
                   <td id={`col-${c.name}-desc`} className="warn">
-                    {c.type}, {pct(c.missingPct)} missing, {c.distinct} distinct{c.warnings.length ? '. ' : ''}
+                    <span className="sr-only">
+                      {c.type}, {pct(c.missingPct)} missing, {c.distinct} distinct{c.warnings.length ? '. ' : ''}
+                    </span>
                     {c.warnings.map((w) => w.message).join('; ')}
                   </td>
                 </tr>
