@@ -84,7 +84,7 @@ async function main() {
     const inst = await DuckDBInstance.create(':memory:')
     const conn = await inst.connect()
     await conn.run(`COPY (SELECT i AS RowNumber, 15600000 + i AS CustomerId, ['Smith','Jones','Li','Garcia'][1 + i % 4] AS Surname, 350 + (hash(i) % 500)::INT AS CreditScore,
-      ['France','Germany','Spain'][1 + hash(i * 3) % 3] AS Geography, CASE WHEN hash(i * 5) % 2 = 0 THEN 'Male' ELSE 'Female' END AS Gender, 18 + (hash(i * 7) % 70)::INT AS Age,
+      ['France','Germany','Spain'][(1 + hash(i * 3) % 3)::BIGINT] AS Geography, CASE WHEN hash(i * 5) % 2 = 0 THEN 'Male' ELSE 'Female' END AS Gender, 18 + (hash(i * 7) % 70)::INT AS Age,
       (hash(i * 11) % 11)::INT AS Tenure, (hash(i * 13) % 250000)::DOUBLE AS Balance, 1 + (hash(i * 17) % 4)::INT AS NumOfProducts, (hash(i * 19) % 2)::INT AS HasCrCard,
       (hash(i * 23) % 2)::INT AS IsActiveMember, (hash(i * 29) % 200000)::DOUBLE AS EstimatedSalary, (hash(i * 31) % 5 = 0)::INT AS Exited FROM range(1000000) t(i)) TO '${big}' (FORMAT parquet)`)
     conn.closeSync()
