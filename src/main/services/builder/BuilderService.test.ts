@@ -47,6 +47,28 @@ describe('builder on a churn table', () => {
     expect(by.Gender.histogram.map((h: any) => h.label).sort()).toEqual(['Female', 'Male'])
   })
 
+  it('warns about leakage, free text, dates and constant columns; free text is refused as an input', async () => {
+    const words = ['late', 'payment', 'called', 'about', 'card', 'fees', 'branch', 'closed', 'moving', 'abroad', 'rates', 'better', 'elsewhere']
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const y = (i * 37) % 5 === 0 ? 1 : 0
+      const text = Array.from({ length: 9 }, (_, k) => words[(i * 7 + k * 3 + i * k) % words.length]).join(' ') + ` ref ${i}`
+      return [y, y + ((i % 10) - 5) / 1000, y ? 'closed' : 'open', `"${text}"`, `2024-01-${String(1 + (i % 28)).padStart(2, '0')}`, 'k', i % 13].join(',')
+    })
+    writeFileSync(join(core.workspaceDir, 'odd.csv'), 'y,leak_num,leak_cat,note,opened,const,x\n' + rows.join('\n') + '\n')
+    await core.call('lake.sources.add', { kind: 'file', location: join(core.workspaceDir, 'odd.csv'), name: 'odd' })
+    const res = await core.call('builder.columns', { table: 'odd', target: 'y' })
+    const kinds = Object.fromEntries(res.columns.map((c: any) => [c.name, c.warnings.map((w: any) => w.kind)]))
+    expect(kinds.leak_num).toContain('leakage')
+    expect(kinds.leak_cat).toContain('leakage')
+    expect(kinds.note).toContain('free_text')
+    expect(kinds.opened).toContain('date')
+    expect(kinds.const).toContain('constant')
+    expect(kinds.x).toEqual([])
+    const b = await core.call('builder.create', { name: 'odd', table: 'odd' })
+    await core.call('builder.update', { buildId: b.id, settings: { target: 'y', features: ['x', 'note'], python: PYTHON } })
+    await expect(core.call('builder.check', { buildId: b.id })).rejects.toThrow(/note looks like free text/)
+  })
+
   it('refuses bad settings before anything long starts', async () => {
     const b = await core.call('builder.create', { name: 'Churn', table: 'churn' })
     buildId = b.id

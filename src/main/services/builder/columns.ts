@@ -98,13 +98,10 @@ export async function profileColumns(engine: DuckEngine, relation: string, table
     const w = (kind: ColumnWarning, message: string) => warnings.push({ kind, message })
     if (nonNull === 0) w('all_missing', 'Empty in every row: not usable')
     else if (distinct <= 1) w('constant', 'The same value in every row: not usable')
+    else if (c.kind === 'categorical' && (num(s[`len${i}`]) ?? 0) > 40 && distinct > 0.5 * nonNull) w('free_text', 'Looks like free text: the builder does not read text')
     else if ((INTEGER.test(c.type) || c.kind === 'categorical') && distinct >= 0.95 * nonNull && nonNull > 20) w('id_like', 'Unique per row, like an ID: it cannot generalise')
+    else if (c.kind === 'categorical' && distinct > 100 && distinct > 0.05 * nonNull) w('high_cardinality_text', `${distinct.toLocaleString('en-US')} different values: too many categories to learn from`)
     if (c.kind === 'date') w('date', 'A date or time: used as is it only memorises when; derive features instead')
-    if (c.kind === 'categorical' && !warnings.some((x) => x.kind === 'id_like')) {
-      const len = num(s[`len${i}`]) ?? 0
-      if (len > 40 && distinct > 0.5 * nonNull) w('free_text', 'Looks like free text: the builder does not read text')
-      else if (distinct > 100 && distinct > 0.05 * nonNull) w('high_cardinality_text', `${distinct.toLocaleString('en-US')} different values: too many categories to learn from`)
-    }
     if (leaks.has(c.name)) w('leakage', `Almost decides ${target}: probably known only after the fact (leakage)`)
     return { name: c.name, type: c.type, kind: c.kind, missingPct, distinct, histogram: hist.get(c.name) ?? [], warnings }
   })
