@@ -97,6 +97,18 @@ describe('builder on a churn table', () => {
     expect((await core.call('builder.get', { buildId: few.id })).state).toBe('draft')
   })
 
+  it('preview: an estimate on a sample, no runs, the build stays a draft', async () => {
+    await core.call('builder.start', { buildId, mode: 'preview' })
+    const b = await waitBuild(buildId, 120_000)
+    expect(b.state).toBe('draft')
+    expect(b.results).toBeNull()
+    expect(b.preview.rows.total).toBe(2000)
+    expect(b.preview.leaderboard.map((c: any) => c.name)).toEqual(['hist_gradient_boosting'])
+    expect(b.preview.leaderboard[0].runId).toBeNull()
+    expect(b.preview.leaderboard[0].validation.roc_auc).toBeGreaterThan(0.6)
+    expect(b.preview.details.impact.columns.length).toBe(FEATURES.length)
+  }, 120_000)
+
   it('quick build: candidates are tracked runs, the best beats chance clearly, results explain it', async () => {
     const started = await core.call('builder.start', { buildId, mode: 'quick' })
     expect(started.state).toBe('running')

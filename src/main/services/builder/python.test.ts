@@ -107,6 +107,34 @@ main(['build', ${JSON.stringify(cfg)}])
     expect(result.best).not.toBe('logistic_regression')
   }, 120_000)
 
+  it('regression and multiclass builds report their own metrics', () => {
+    const csv = join(dir, 'r.csv')
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const x = (i * 37) % 101
+      const k = ['a', 'b', 'c'][i % 3]
+      return `${x},${k},${(2 * x + (k === 'b' ? 30 : 0) + ((i * 13) % 7)).toFixed(1)},${['lo', 'mid', 'hi'][Math.min(2, Math.floor(x / 34))]}`
+    })
+    writeFileSync(csv, 'x,k,v,band\n' + rows.join('\n') + '\n')
+    for (const [target, features, expected] of [
+      ['v', ['x', 'k'], 'regression'],
+      ['band', ['x', 'k'], 'multiclass']
+    ] as const) {
+      const cfg = join(dir, `${target}.json`)
+      writeFileSync(cfg, JSON.stringify({ outDir: join(dir, `out-${target}`), data: csv, target, features, mode: 'quick', seed: 3 }))
+      const r = lines(['build', cfg])
+      const result = r.lines.find((l) => l.type === 'result')
+      expect(result.problemType).toBe(expected)
+      const best = result.leaderboard.find((c: any) => c.name === result.best)
+      if (expected === 'regression') {
+        expect(best.test.r2).toBeGreaterThan(0.9)
+        expect(result.details.metrics.residuals.predicted.length).toBeGreaterThan(10)
+      } else {
+        expect(best.test.balanced_accuracy).toBeGreaterThan(0.9)
+        expect(result.details.metrics.confusion_matrix).toHaveLength(3)
+      }
+    }
+  }, 180_000)
+
   it('an interpreter without scikit-learn is named with the install hint', () => {
     const venv = join(dir, 'bare')
     execFileSync(PYTHON, ['-m', 'venv', '--without-pip', venv])
