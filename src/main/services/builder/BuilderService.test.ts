@@ -83,6 +83,14 @@ describe('builder on a churn table', () => {
     expect(ok.rows).toBe(10_000)
   })
 
+  it('a table above the sample size is sampled, with a notice, before training', async () => {
+    const b = await core.call('builder.create', { name: 'sampled', table: 'churn' })
+    await core.call('builder.update', { buildId: b.id, settings: { target: 'Exited', features: FEATURES, python: PYTHON, split: { train: 70, validation: 15, test: 15, stratify: true, seed: 1, sampleRows: 1000 } } })
+    const chk = await core.call('builder.check', { buildId: b.id })
+    expect(chk.sampled).toBe(true)
+    expect(chk.notices.join(' ')).toContain('The table has 10,000 rows; the build uses a random sample of 1,000.')
+  })
+
   it('a one-class target and too few rows are named', async () => {
     writeFileSync(join(core.workspaceDir, 'one.csv'), 'a,b,y\n' + Array.from({ length: 200 }, (_, i) => `${i % 7},x${i % 3},1`).join('\n') + '\n')
     writeFileSync(join(core.workspaceDir, 'few.csv'), 'a,y\n' + Array.from({ length: 20 }, (_, i) => `${i},${i % 2}`).join('\n') + '\n')
