@@ -21,7 +21,8 @@ export default defineConfig({
           'bench-notebooks-ui': resolve(__dirname, 'bench/notebooks-ui.ts'),
           'bench-jobs': resolve(__dirname, 'bench/jobs.ts'),
           'bench-registry': resolve(__dirname, 'bench/registry.ts'),
-          'bench-endpoints': resolve(__dirname, 'bench/endpoints.ts')
+          'bench-endpoints': resolve(__dirname, 'bench/endpoints.ts'),
+          'bench-builder': resolve(__dirname, 'bench/builder.ts')
         }
       }
     }

@@ -30,6 +30,7 @@ import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
 import { EndpointService } from './services/endpoints/EndpointService'
 import { LocalBackend, type LocalBackendOptions } from './services/endpoints/LocalBackend'
+import { BuilderService } from './services/builder/BuilderService'
 
 export interface CoreOptions {
   dataDir: string
@@ -70,6 +71,8 @@ export interface Core {
   audit: AuditLog
   /** Model endpoints: scoring servers behind one loopback proxy, re-attached at start. */
   endpoints: EndpointService
+  /** The no-code model builder. */
+  builder: BuilderService
   /** Typed domain events (`model_version.approved`, `alias.moved`) that services subscribe to. */
   domain: DomainEventBus
   /** Everything live (servers, kernels, jobs, tunnels; services register providers) and idle policies. */
@@ -203,6 +206,23 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         .catch(() => '/usr/bin/python3')
   })
   await endpoints.init()
+  // ---------- model builder ----------
+  const builder = new BuilderService({
+    dataDir: opts.dataDir,
+    engine,
+    lake,
+    tracking,
+    jobs,
+    registry,
+    interpreters: kernels.interpreters,
+    workspacePath: () => workspace.path,
+    emit,
+    onJob: (status, jobLog) => {
+      emitter.on('job.status', status)
+      emitter.on('job.log', jobLog)
+    },
+    log
+  })
   const handlers = createHandlers({
     info: { mode: opts.mode, version: opts.version ?? '0.1.0', dataDir: opts.dataDir, duckdbVersion: engine.version },
     settings,
@@ -215,7 +235,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registry,
     audit,
     running,
-    endpoints
+    endpoints,
+    builder
   })
   const router = createRouter(handlers, log)
   return {
@@ -230,6 +251,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     registry,
     audit,
     endpoints,
+    builder,
     domain,
     running,
     router,
@@ -251,6 +273,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     async dispose() {
       running.dispose()
       await endpoints.dispose()
+      builder.dispose()
       await jobs.dispose()
       await kernels.dispose()
       tracking.dispose()

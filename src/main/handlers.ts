@@ -7,6 +7,8 @@ import type { JobService } from './services/jobs/JobService'
 import type { KernelStack } from './services/kernels'
 import type { LakeService } from './services/lake/LakeService'
 import type { AuditLog } from './services/audit/AuditLog'
+import { builderHandlers } from './services/builder/handlers'
+import type { BuilderService } from './services/builder/BuilderService'
 import { registryHandlers } from './services/registry/handlers'
 import { endpointHandlers } from './services/endpoints/handlers'
 import type { EndpointService } from './services/endpoints/EndpointService'
@@ -36,10 +38,12 @@ interface Deps {
   running: RunningService
   /** Model endpoints (scoring servers behind the proxy). */
   endpoints: EndpointService
+  /** The no-code model builder. */
+  builder: BuilderService
 }
 
 /** The handler table: one entry per contract method, each a thin call into a service. */
-export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, running, endpoints }: Deps): Handlers {
+export function createHandlers({ info, settings, workspace, lake, tracking, kernelStack, jobs, auth, registry, audit, running, endpoints, builder }: Deps): Handlers {
   // query tabs are the caller's own: signed-in users each keep theirs (the desktop and the start-up token share one set)
   const tabsKey = ({ principal }: CallContext) =>
     principal.via === 'session' || principal.via === 'api-token' ? `tabs:${workspace.id ?? 'none'}:user:${principal.id}` : `tabs:${workspace.id ?? 'none'}`
@@ -105,7 +109,8 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     ...authHandlers(auth),
     ...registryHandlers(registry, audit),
     ...runningHandlers(running),
-    ...endpointHandlers(endpoints)
+    ...endpointHandlers(endpoints),
+    ...builderHandlers(builder)
   }
 }
 

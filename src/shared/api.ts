@@ -11,6 +11,7 @@ import { registryEventNames, registryRequests, type RegistryEvents, type Registr
 import { trackingGroupRequests, type TrackingGroupResults } from './trackingGroups'
 import { runningEventNames, runningRequests, type RunningEvents, type RunningResults } from './running'
 import { endpointEventNames, endpointRequests, type EndpointEvents, type EndpointResults } from './endpoints'
+import { builderEventNames, builderRequests, type BuilderEvents, type BuilderResults } from './builder'
 
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
@@ -139,7 +140,8 @@ export const requests = {
   ...registryRequests(),
   ...trackingGroupRequests(),
   ...runningRequests(),
-  ...endpointRequests()
+  ...endpointRequests(),
+  ...builderRequests()
 } as const
 
 export type Method = keyof typeof requests
@@ -302,7 +304,7 @@ export interface HistoryEntry {
   error: string | null
 }
 
-export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults, RunningResults, EndpointResults {
+export interface Results extends JobResults, AuthResults, RegistryResults, TrackingGroupResults, RunningResults, EndpointResults, BuilderResults {
   'app.info': AppInfo
   'workspace.open': { path: string }
   'workspace.recent': { path: string; openedAt: string }[]
@@ -343,7 +345,7 @@ export type Result<M extends Method> = Results[M]
 
 // ---------- events ----------
 
-export interface Events extends JobEvents, RegistryEvents, RunningEvents, EndpointEvents {
+export interface Events extends JobEvents, RegistryEvents, RunningEvents, EndpointEvents, BuilderEvents {
   'query.progress': QueryProgressEvent
   'export.progress': ExportProgressEvent
   'catalog.changed': { sourceId: string | null }
@@ -351,7 +353,7 @@ export interface Events extends JobEvents, RegistryEvents, RunningEvents, Endpoi
 }
 export type EventName = keyof Events
 
-export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...runningEventNames(), ...endpointEventNames()]
+export const eventNames: readonly EventName[] = ['query.progress', 'export.progress', 'catalog.changed', 'tracking.changed', ...kernelEventNames(), ...jobEventNames(), ...registryEventNames(), ...runningEventNames(), ...endpointEventNames(), ...builderEventNames()]
 
 /** What the renderer programs against, whichever door carries it. */
 export interface WorkbenchApi {
@@ -372,6 +374,7 @@ export * from './authApi'
 export * from './registry'
 export * from './running'
 export * from './endpoints'
+export * from './builder'
 
 // =====================================================================================
 // ---------- tracking (experiments, runs, metrics, artifacts; MLflow-compatible store) ----------

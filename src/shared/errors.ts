@@ -46,6 +46,10 @@ export type ErrorCode =
   // endpoints
   | 'ENDPOINT_ERROR'
   | 'IN_USE'
+  // model builder
+  | 'BUILDER_BAD_INPUT'
+  | 'BUILDER_PYTHON_MISSING'
+  | 'BUILDER_FAILED'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -175,5 +175,21 @@ export const methodPermissions: Record<Method, Permission> = {
   'endpoints.drift.get': 'read',
   'endpoints.batch.start': 'write',
   'endpoints.batch.get': 'read',
-  'endpoints.batch.cancel': 'write'
+  'endpoints.batch.cancel': 'write',
+  'builder.list': 'read',
+  'builder.create': 'write',
+  'builder.get': 'read',
+  'builder.delete': 'write',
+  'builder.update': 'write',
+  'builder.columns': 'read',
+  'builder.check': 'write',
+  // training, explaining and scoring run Python in the user's interpreter
+  'builder.start': 'write',
+  'builder.cancel': 'write',
+  'builder.details': 'write',
+  'builder.bias': 'write',
+  'builder.predict': 'write',
+  'builder.batchPredict': 'write',
+  'builder.register': 'write',
+  'builder.notebook': 'write'
 }

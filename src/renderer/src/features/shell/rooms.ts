@@ -55,5 +55,11 @@ export const rooms: Room[] = [
     title: 'Endpoints',
     glyph: 'Ep',
     component: lazy(() => import('../endpoints/EndpointsRoom').then((m) => ({ default: m.EndpointsRoom })))
+  },
+  {
+    id: 'builder',
+    title: 'Builder',
+    glyph: 'B',
+    component: lazy(() => import('../builder/BuilderRoom').then((m) => ({ default: m.BuilderRoom })))
   }
 ]
