@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'ALREADY_REVIEWED'
   | 'INVALID_STATE'
   | 'TARGET_UNAVAILABLE'
+  // cloud targets: the provider's own error, verbatim (details.provider, details.code)
+  | 'CLOUD_ERROR'
 
 export interface ErrorPayload {
   code: ErrorCode
