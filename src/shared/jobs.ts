@@ -110,6 +110,28 @@ export const JobSpecSchema = z
       })
       .strict()
       .optional(),
+    /** Kubernetes: the container image and scheduling; workers > 0 (or torchrun) makes a PyTorchJob. */
+    kubernetes: z
+      .object({
+        image: z.string().min(1).max(2048),
+        workers: z.number().int().min(0).max(1000).optional(),
+        nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional(),
+        tolerations: z
+          .array(
+            z
+              .object({
+                key: z.string().max(317).optional(),
+                operator: z.enum(['Exists', 'Equal']).optional(),
+                value: z.string().max(63).optional(),
+                effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional()
+              })
+              .strict()
+          )
+          .max(50)
+          .optional()
+      })
+      .strict()
+      .optional(),
     /** Experiment the job's run goes into (created if missing). Default: "Jobs". */
     experimentName: z.string().min(1).max(500).optional()
   })
