@@ -20,7 +20,8 @@ export default defineConfig({
           'bench-notebooks': resolve(__dirname, 'bench/notebooks.ts'),
           'bench-notebooks-ui': resolve(__dirname, 'bench/notebooks-ui.ts'),
           'bench-jobs': resolve(__dirname, 'bench/jobs.ts'),
-          'bench-registry': resolve(__dirname, 'bench/registry.ts')
+          'bench-registry': resolve(__dirname, 'bench/registry.ts'),
+          'bench-cloud': resolve(__dirname, 'bench/cloud.ts')
         }
       }
     }
