@@ -53,7 +53,7 @@ describe('KubernetesBackend against the API fake', () => {
   const ref = (id: string, remoteId: string): JobRef => ({ id, remoteId, workDir: null, logPath: null, extra: {} })
 
   it('runs a batch Job with its code in a ConfigMap, followed by one watch, with its log', async () => {
-    const b = new KubernetesBackend({ kubeconfigPath: kc })
+    const b = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0 })
     expect((await b.contexts()).current).toBe('fake')
     const sub = await b.submit(prepared('j1', spec({ resources: { cpus: 2, memoryMb: 1024 } })))
     expect(sub.remoteIds).toEqual(['job/atelier-j1'])
@@ -78,7 +78,7 @@ describe('KubernetesBackend against the API fake', () => {
   })
 
   it('runs a PyTorchJob with 2 workers, logs from each pod, cancel deletes with foreground propagation', async () => {
-    const b = new KubernetesBackend({ kubeconfigPath: kc })
+    const b = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0 })
     const sub = await b.submit(prepared('dist', spec({ kubernetes: { image: 'pytorch/pytorch', workers: 2, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { pool: 'train' } }, resources: { torchrun: { nprocPerNode: 2 } } })))
     expect(sub.remoteIds).toEqual(['pytorchjob/atelier-dist'])
     const pj = k8s.list('pytorchjobs', 'ml')[0]
@@ -108,6 +108,19 @@ describe('KubernetesBackend against the API fake', () => {
     const u = await until(async () => (await second.poll([ref('again', sub.remoteIds[0])])).get('again'))
     expect(['starting', 'running', 'succeeded']).toContain(u.state)
     await second.dispose()
+  })
+
+  it('after a dropped watch, pods deleted meanwhile are forgotten (the reconnect re-lists)', async () => {
+    const b = new KubernetesBackend({ kubeconfigPath: kc })
+    const sub = await b.submit(prepared('dropped', spec()))
+    const r = ref('dropped', sub.remoteIds[0])
+    await until(async () => (await b.poll([r])).get('dropped'))
+    k8s.dropWatches()
+    k8s.deletePodsQuietly('ml', 'atelier-dropped')
+    const opened = k8s.watchCount('pods')
+    await until(() => k8s.watchCount('pods') > opened, 5000)
+    await until(async () => !(await b.poll([r])).has('dropped'), 5000)
+    await b.dispose()
   })
 
   it('shows the scheduler message for a pod that cannot be placed', async () => {

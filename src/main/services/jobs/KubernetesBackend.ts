@@ -19,6 +19,8 @@ export interface KubernetesTargetConfig {
   namespace?: string
   /** Largest source folder shipped in a ConfigMap (bytes). */
   maxConfigMapBytes?: number
+  /** Least time between two log fetches of one job (ms). */
+  minLogIntervalMs?: number
 }
 
 export const JOB_LABEL = 'atelier.dev/job'
@@ -62,7 +64,7 @@ export class KubernetesBackend implements JobBackend {
   private abort: AbortController | null = null
   private watching: Promise<void> | null = null
   private tracked = new Map<string, Tracked>()
-  private logs = new Map<string, { text: string; seen: Map<string, number> }>()
+  private logs = new Map<string, { text: string; seen: Map<string, number>; fetchedAt: number }>()
   /** How many watches this backend opened (one, plus reconnects). */
   watchesOpened = 0
   private disposed = false
@@ -239,6 +241,8 @@ export class KubernetesBackend implements JobBackend {
     let ready!: () => void
     this.watching = new Promise<void>((r) => (ready = r))
     const start = async () => {
+      // A reconnect re-lists every labelled pod (ADDED events); pods deleted meanwhile must not linger.
+      if (this.watchesOpened > 0) this.tracked.clear()
       this.watchesOpened++
       let first = true
       const settle = () => {
@@ -331,9 +335,10 @@ export class KubernetesBackend implements JobBackend {
     const { CoreV1Api } = await k8s()
     const kc = await this.config()
     let c = this.logs.get(job.id)
-    if (!c) this.logs.set(job.id, (c = { text: '', seen: new Map() }))
+    if (!c) this.logs.set(job.id, (c = { text: '', seen: new Map(), fetchedAt: 0 }))
     const t = this.tracked.get(job.id)
-    if (t && Buffer.byteLength(c.text) <= fromByte) {
+    if (t && Buffer.byteLength(c.text) <= fromByte && Date.now() - c.fetchedAt >= (this.cfg.minLogIntervalMs ?? 1_000)) {
+      c.fetchedAt = Date.now()
       const pods = [...t.pods.values()].filter((p) => p.status?.phase && p.status.phase !== 'Pending').sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))
       for (const p of pods) {
         let log: string

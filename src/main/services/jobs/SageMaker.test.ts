@@ -200,6 +200,37 @@ describe('SageMakerBackend against the fakes', () => {
     await b.dispose()
   })
 
+  it('runs a sweep as a tuning job whose 4 training jobs are its trials, each with its log', async () => {
+    const b = backend()
+    const job = await prepared('sweep-1', spec({ hyperparameters: { epochs: 2 } }))
+    const { tuningJobName } = await b.submitSweep(job, 'sweep-1', {
+      strategy: 'random',
+      space: { lr: { min: 0.01, max: 1, log: true }, batch: { values: [16, 32] } },
+      maxTrials: 4,
+      concurrency: 2,
+      objective: { metric: 'loss', goal: 'minimize' }
+    })
+    const create = aws.callsTo('CreateHyperParameterTuningJob')[0].body
+    expect(create.HyperParameterTuningJobConfig.ParameterRanges.ContinuousParameterRanges).toEqual([{ Name: 'lr', MinValue: '0.01', MaxValue: '1', ScalingType: 'Logarithmic' }])
+    expect(create.HyperParameterTuningJobConfig.ParameterRanges.CategoricalParameterRanges).toEqual([{ Name: 'batch', Values: ['16', '32'] }])
+    expect(create.TrainingJobDefinition.StaticHyperParameters.sagemaker_program).toBe('"train.py"')
+    const st = await until(async () => {
+      const x = await b.sweepStatus(tuningJobName)
+      return x.status === 'Completed' ? x : null
+    })
+    expect(st.trials).toHaveLength(4)
+    expect(st.trials.every((t) => t.state === 'succeeded' && t.objective !== null && t.hyperparameters.lr !== undefined)).toBe(true)
+    const best = [...st.trials].sort((a, b2) => a.objective! - b2.objective!)[0]
+    expect(st.best).toBe(best.trainingJobName)
+    const log = (await b.readLog(ref('trial-0', st.trials[0].trainingJobName), 0, 1 << 20)).toString()
+    expect(log).toContain('epoch=2 loss=')
+    await expect(b.submitSweep(job, 'sweep-2', { strategy: 'random', space: { lr: { min: 0, max: 1 } }, objective: { metric: 'accuracy', goal: 'maximize' } })).rejects.toMatchObject({
+      code: 'INVALID_SPEC',
+      message: expect.stringContaining("add a metric definition (regex) for it")
+    })
+    await b.dispose()
+  })
+
   it('estimates cost from the shipped price table and resolves framework images by region', () => {
     const c = estimateCost(spec({ sagemaker: { instanceType: 'ml.g5.xlarge', instanceCount: 2, maxRuntimeSec: 7200 } }))
     expect(c).toEqual({ instanceType: 'ml.g5.xlarge', instanceCount: 2, hours: 2, pricePerHour: 1.408, maxCost: 5.63, currency: 'USD' })

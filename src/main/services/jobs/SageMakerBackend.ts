@@ -12,7 +12,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import {
+  CreateHyperParameterTuningJobCommand,
   CreateTrainingJobCommand,
+  DescribeHyperParameterTuningJobCommand,
+  ListTrainingJobsForHyperParameterTuningJobCommand,
+  StopHyperParameterTuningJobCommand,
   DescribeTrainingJobCommand,
   ListTrainingJobsCommand,
   SageMakerClient,
@@ -26,7 +30,7 @@ import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
 import { AppError } from '../../../shared/errors'
-import type { JobSpec, JobState } from '../../../shared/jobs'
+import type { JobSpec, JobState, SweepConfig } from '../../../shared/jobs'
 import type { JobBackend, JobRef, PreparedJob, StatusUpdate, Submitted } from './types'
 
 export interface SageMakerTargetConfig {
@@ -406,6 +410,113 @@ export class SageMakerBackend implements JobBackend {
         throw awsError(e, 'StopTrainingJob')
       }
     }
+  }
+
+  /**
+   * A sweep as one hyperparameter tuning job: value lists become categorical ranges, min/max
+   * integer or continuous ones (logarithmic when `log`). SageMaker needs an objective metric that
+   * the metric definitions produce.
+   */
+  async submitSweep(job: PreparedJob, sweepId: string, sweep: SweepConfig): Promise<{ tuningJobName: string; codeUri: string }> {
+    if (!sweep.objective) {
+      throw new AppError('INVALID_SPEC', 'A SageMaker sweep needs an objective metric.', { fieldErrors: [{ field: 'sweep.objective', message: 'required on SageMaker' }] })
+    }
+    if (!(job.spec.metricDefinitions ?? []).some((m) => m.name === sweep.objective!.metric)) {
+      throw new AppError('INVALID_SPEC', `SageMaker reads the objective '${sweep.objective.metric}' from the log: add a metric definition (regex) for it.`, {
+        fieldErrors: [{ field: 'metricDefinitions', message: `no regex for ${sweep.objective.metric}` }]
+      })
+    }
+    const { program, extra } = this.program(job)
+    const key = `${this.prefix}/${job.folderId}/sourcedir.tar.gz`
+    const body = await this.pack(job, extra)
+    await this.s3.send(new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: body, ContentType: 'application/gzip' })).catch((e) => {
+      throw awsError(e, `Uploading the source to s3://${this.cfg.bucket}/${key}`)
+    })
+    const codeUri = `s3://${this.cfg.bucket}/${key}`
+    const base = this.request(job, 0, codeUri, program)
+    const tuned = new Set(Object.keys(sweep.space))
+    const staticHp = Object.fromEntries(Object.entries(base.HyperParameters ?? {}).filter(([k]) => !tuned.has(k)))
+    const categorical: { Name: string; Values: string[] }[] = []
+    const integer: { Name: string; MinValue: string; MaxValue: string; ScalingType: 'Auto' | 'Logarithmic' }[] = []
+    const continuous: { Name: string; MinValue: string; MaxValue: string; ScalingType: 'Auto' | 'Logarithmic' }[] = []
+    for (const [name, r] of Object.entries(sweep.space)) {
+      if ('values' in r) categorical.push({ Name: name, Values: r.values.map(String) })
+      else (r.integer ? integer : continuous).push({ Name: name, MinValue: String(r.min), MaxValue: String(r.max), ScalingType: r.log ? 'Logarithmic' : 'Auto' })
+    }
+    const gridSize = categorical.reduce((n, c) => n * c.Values.length, 1)
+    const tuningJobName = ('atl-' + sweepId.toLowerCase().replace(/[^a-z0-9-]/g, '-')).slice(0, 32).replace(/-+$/, '')
+    try {
+      await this.sm.send(
+        new CreateHyperParameterTuningJobCommand({
+          HyperParameterTuningJobName: tuningJobName,
+          HyperParameterTuningJobConfig: {
+            Strategy: sweep.strategy === 'grid' ? 'Grid' : 'Random',
+            HyperParameterTuningJobObjective: { Type: sweep.objective.goal === 'maximize' ? 'Maximize' : 'Minimize', MetricName: sweep.objective.metric },
+            ResourceLimits: {
+              MaxNumberOfTrainingJobs: sweep.strategy === 'grid' ? Math.min(gridSize, sweep.maxTrials ?? gridSize) : (sweep.maxTrials ?? 10),
+              MaxParallelTrainingJobs: sweep.concurrency ?? 1
+            },
+            ParameterRanges: { CategoricalParameterRanges: categorical, IntegerParameterRanges: integer, ContinuousParameterRanges: continuous }
+          },
+          TrainingJobDefinition: {
+            StaticHyperParameters: staticHp,
+            AlgorithmSpecification: {
+              TrainingImage: base.AlgorithmSpecification!.TrainingImage,
+              TrainingInputMode: 'File',
+              MetricDefinitions: base.AlgorithmSpecification!.MetricDefinitions
+            },
+            RoleArn: base.RoleArn!,
+            OutputDataConfig: base.OutputDataConfig!,
+            ResourceConfig: base.ResourceConfig,
+            StoppingCondition: base.StoppingCondition!,
+            EnableManagedSpotTraining: base.EnableManagedSpotTraining,
+            Environment: base.Environment
+          },
+          Tags: [{ Key: 'atelier:sweep-id', Value: sweepId }]
+        })
+      )
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceInUse') throw awsError(e, 'CreateHyperParameterTuningJob')
+    }
+    return { tuningJobName, codeUri }
+  }
+
+  /** The tuning job's state and its training jobs as trials (name, state, tuned values, objective). */
+  async sweepStatus(tuningJobName: string): Promise<{
+    status: string
+    best: string | null
+    trials: { trainingJobName: string; state: JobState; reason: string | null; hyperparameters: Record<string, string>; objective: number | null }[]
+  }> {
+    const d = await this.sm.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: tuningJobName })).catch((e) => {
+      throw awsError(e, 'DescribeHyperParameterTuningJob')
+    })
+    const trials: Awaited<ReturnType<SageMakerBackend['sweepStatus']>>['trials'] = []
+    let token: string | undefined
+    do {
+      const page = await this.sm
+        .send(new ListTrainingJobsForHyperParameterTuningJobCommand({ HyperParameterTuningJobName: tuningJobName, MaxResults: 100, NextToken: token }))
+        .catch((e) => {
+          throw awsError(e, 'ListTrainingJobsForHyperParameterTuningJob')
+        })
+      for (const t of page.TrainingJobSummaries ?? []) {
+        trials.push({
+          trainingJobName: t.TrainingJobName!,
+          state: STATE[t.TrainingJobStatus ?? ''] ?? 'running',
+          reason: t.FailureReason ?? null,
+          hyperparameters: t.TunedHyperParameters ?? {},
+          objective: t.FinalHyperParameterTuningJobObjectiveMetric?.Value ?? null
+        })
+      }
+      token = page.NextToken
+    } while (token)
+    trials.sort((a, b) => (a.trainingJobName < b.trainingJobName ? -1 : 1))
+    return { status: d.HyperParameterTuningJobStatus ?? 'InProgress', best: d.BestTrainingJob?.TrainingJobName ?? null, trials }
+  }
+
+  async stopSweep(tuningJobName: string): Promise<void> {
+    await this.sm.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: tuningJobName })).catch((e) => {
+      throw awsError(e, 'StopHyperParameterTuningJob')
+    })
   }
 
   /** The output model.tar.gz of a completed job. */

@@ -154,6 +154,18 @@ export class K8sFake {
     return path
   }
 
+  /** Ends every open watch stream (as an API server restart or a proxy timeout does). */
+  dropWatches(): void {
+    for (const w of this.watchers) w.res.end()
+    this.watchers.clear()
+  }
+
+  /** Deletes pods whose name starts with `prefix` without telling any watch (they were dropped). */
+  deletePodsQuietly(namespace: string, prefix: string): void {
+    const m = this.store.get(this.key(CORE[1], namespace))
+    for (const name of [...(m?.keys() ?? [])]) if (name.startsWith(prefix)) m!.delete(name)
+  }
+
   watchCount(plural?: string): number {
     return this.requests.filter((r) => /[?&]watch=(true|1)/.test(r) && (!plural || r.includes(`/${plural}?`))).length
   }
