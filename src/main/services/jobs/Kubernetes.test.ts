@@ -118,7 +118,7 @@ describe('KubernetesBackend against the API fake', () => {
     k8s.dropWatches()
     k8s.deletePodsQuietly('ml', 'atelier-dropped')
     const opened = k8s.watchCount('pods')
-    await until(async () => k8s.watchCount("pods") > opened, 5000)
+    await until(async () => k8s.watchCount('pods') > opened, 5000)
     await until(async () => !(await b.poll([r])).has('dropped'), 5000)
     await b.dispose()
   })
