@@ -95,13 +95,17 @@ describe('SageMakerBackend against the fakes', () => {
     expect(create.HyperParameters.sagemaker_program).toBe('"train.py"')
     expect(create.HyperParameters.sagemaker_submit_directory).toBe('"s3://atelier-ml/team/jobs/job-1/sourcedir.tar.gz"')
     expect(create.HyperParameters.epochs).toBe('3')
-    expect(create.Environment).toEqual({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_RUN_ID: 'run-job-1' })
+    expect(create.Environment).toEqual({ ATELIER_JOB_ID: 'job-1', MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', MLFLOW_RUN_ID: 'run-job-1' })
     expect(create.AlgorithmSpecification.TrainingImage).toBe('141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3')
     expect(create.AlgorithmSpecification.MetricDefinitions).toEqual([{ Name: 'loss', Regex: 'loss=([0-9.]+)' }])
 
     // submitting the same job again (a retry after a lost answer) starts nothing new
     await b.submit(job)
     expect(aws.jobNames().filter((n) => n === trainingJobName('job-1'))).toHaveLength(1)
+    // a different job that would get the same name is refused in AWS's words, not mistaken for ours
+    await expect(b.submit({ ...job, tasks: [{ ...job.tasks[0], jobId: 'JOB-1' }] })).rejects.toMatchObject({
+      message: expect.stringContaining('CreateTrainingJob: ResourceInUse: Training job names must be unique')
+    })
 
     const r = ref('job-1', sub.remoteIds[0])
     const seen: string[] = []

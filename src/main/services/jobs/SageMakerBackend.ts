@@ -243,7 +243,8 @@ export class SageMakerBackend implements JobBackend {
       hp.sagemaker_submit_directory = JSON.stringify(codeUri)
       hp.sagemaker_region = JSON.stringify(this.cfg.region)
     }
-    const env: Record<string, string> = { ...job.env, ...task.env }
+    // ATELIER_JOB_ID also marks the training job as this job's (DescribeTrainingJob returns Environment).
+    const env: Record<string, string> = { ...job.env, ...task.env, ATELIER_JOB_ID: task.jobId }
     const maxRuntime = sm?.maxRuntimeSec ?? 86_400
     return {
       TrainingJobName: trainingJobName(task.jobId),
@@ -255,7 +256,7 @@ export class SageMakerBackend implements JobBackend {
         ...(custom ? { ContainerEntrypoint: ['bash', '-c'], ContainerArguments: [`cd /opt/ml/code 2>/dev/null; ${task.command}`] } : {})
       },
       HyperParameters: hp,
-      Environment: Object.fromEntries(Object.entries(env).slice(0, 48)),
+      Environment: Object.fromEntries([['ATELIER_JOB_ID', task.jobId], ...Object.entries(env).filter(([k]) => k !== 'ATELIER_JOB_ID').slice(0, 47)]),
       OutputDataConfig: { S3OutputPath: `s3://${this.cfg.bucket}/${this.prefix}/output` },
       ResourceConfig: { InstanceType: (sm?.instanceType ?? 'ml.m5.large') as TrainingInstanceType, InstanceCount: sm?.instanceCount ?? 1, VolumeSizeInGB: sm?.volumeSizeGb ?? 30 },
       StoppingCondition: { MaxRuntimeInSeconds: maxRuntime, ...(sm?.spot ? { MaxWaitTimeInSeconds: sm.spot.maxWaitSec } : {}) },
@@ -310,7 +311,7 @@ export class SageMakerBackend implements JobBackend {
   private async isOurs(name: string, jobId: string): Promise<boolean> {
     try {
       const d = await this.sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }))
-      return d.HyperParameters !== undefined && d.TrainingJobName === trainingJobName(jobId)
+      return d.Environment?.ATELIER_JOB_ID === jobId
     } catch {
       return false
     }

@@ -408,7 +408,7 @@ export class AwsFake {
       ResourceConfig: p.ResourceConfig,
       StoppingCondition: p.StoppingCondition,
       EnableManagedSpotTraining: !!p.EnableManagedSpotTraining,
-      Tags: p.Tags,
+      Environment: p.Environment ?? {},
       CreationTime: j.created / 1000,
       LastModifiedTime: (s.end ?? now) / 1000,
       ModelArtifacts: {
