@@ -22,7 +22,8 @@ export default defineConfig({
           'bench-jobs': resolve(__dirname, 'bench/jobs.ts'),
           'bench-registry': resolve(__dirname, 'bench/registry.ts'),
           'bench-endpoints': resolve(__dirname, 'bench/endpoints.ts'),
-          'bench-builder': resolve(__dirname, 'bench/builder.ts')
+          'bench-builder': resolve(__dirname, 'bench/builder.ts'),
+          'bench-cloud': resolve(__dirname, 'bench/cloud.ts')
         }
       }
     }

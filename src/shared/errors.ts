@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'BUILDER_BAD_INPUT'
   | 'BUILDER_PYTHON_MISSING'
   | 'BUILDER_FAILED'
+  // cloud targets: the provider's own error, verbatim (details.provider, details.code)
+  | 'CLOUD_ERROR'
 
 export interface ErrorPayload {
   code: ErrorCode

@@ -11,7 +11,7 @@ import { z } from 'zod'
 const id = z.string().min(1).max(200)
 const path = z.string().min(1).max(4096)
 
-export const JOB_BACKENDS = ['local', 'ssh', 'slurm'] as const
+export const JOB_BACKENDS = ['local', 'ssh', 'slurm', 'sagemaker', 'kubernetes'] as const
 export type JobBackendKind = (typeof JOB_BACKENDS)[number]
 
 export const JOB_STATES = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled', 'lost'] as const
@@ -94,6 +94,43 @@ export const JobSpecSchema = z
           .strict()
       )
       .max(50)
+      .optional(),
+    /** SageMaker training: image (framework from the shipped table, or a custom URI) and instances. */
+    sagemaker: z
+      .object({
+        framework: z.enum(['sklearn', 'pytorch', 'xgboost']).optional(),
+        frameworkVersion: z.string().max(50).optional(),
+        imageUri: z.string().min(1).max(2048).optional(),
+        instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'an instance type like ml.m5.large'),
+        instanceCount: z.number().int().min(1).max(100).optional(),
+        volumeSizeGb: z.number().int().min(1).max(16_384).optional(),
+        maxRuntimeSec: z.number().int().min(60).max(28 * 86_400).optional(),
+        /** Managed spot training; maxWaitSec ≥ maxRuntimeSec. */
+        spot: z.object({ maxWaitSec: z.number().int().min(60).max(28 * 86_400) }).strict().optional()
+      })
+      .strict()
+      .optional(),
+    /** Kubernetes: the container image and scheduling; workers > 0 (or torchrun) makes a PyTorchJob. */
+    kubernetes: z
+      .object({
+        image: z.string().min(1).max(2048),
+        workers: z.number().int().min(0).max(1000).optional(),
+        nodeSelector: z.record(z.string().max(317), z.string().max(63)).optional(),
+        tolerations: z
+          .array(
+            z
+              .object({
+                key: z.string().max(317).optional(),
+                operator: z.enum(['Exists', 'Equal']).optional(),
+                value: z.string().max(63).optional(),
+                effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional()
+              })
+              .strict()
+          )
+          .max(50)
+          .optional()
+      })
+      .strict()
       .optional(),
     /** Experiment the job's run goes into (created if missing). Default: "Jobs". */
     experimentName: z.string().min(1).max(500).optional()

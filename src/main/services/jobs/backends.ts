@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AppError } from '../../../shared/errors'
+import type { JobBackendKind } from '../../../shared/jobs'
 import type { Logger } from '../../log'
 import type { KnownHostsStore } from '../ssh/connect'
 import { HostBackend } from './HostBackend'
@@ -58,7 +59,10 @@ export class Backends {
   }
 
   /** The backend for (kind, target); built once. */
-  async get(kind: 'local' | 'ssh' | 'slurm', target: TargetRow | null): Promise<JobBackend> {
+  async get(kind: JobBackendKind, target: TargetRow | null): Promise<JobBackend> {
+    if (kind === 'sagemaker' || kind === 'kubernetes') {
+      throw new AppError('UNSUPPORTED', `Jobs on ${kind === 'sagemaker' ? 'SageMaker' : 'Kubernetes'} cannot be submitted from the job form in this version.`)
+    }
     const key = this.key(kind, target?.id ?? null)
     const have = this.cache.get(key)
     if (have) return have

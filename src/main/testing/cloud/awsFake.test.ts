@@ -1,0 +1,109 @@
+/**
+ * The AWS fakes are checked by an independent client, boto3 (botocore signs with its own SigV4
+ * implementation and speaks JSON 1.1 / S3 REST-XML), so they cannot drift into a protocol only
+ * Atelier's code understands.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from './awsFake'
+import { startS3Fake, type S3Fake } from './s3Fake'
+
+const run = promisify(execFile)
+const PROBE = join(__dirname, 'boto3_probe.py')
+
+function boto3Missing(): string | null {
+  if (!existsSync('/usr/bin/python3')) return '/usr/bin/python3 is missing'
+  try {
+    require('node:child_process').execFileSync('/usr/bin/python3', ['-c', 'import boto3'], { stdio: 'ignore' })
+    return null
+  } catch {
+    return 'boto3 is missing (apt install python3-boto3)'
+  }
+}
+
+const missing = boto3Missing()
+
+describe.skipIf(missing)('AWS fakes driven by boto3', () => {
+  let aws: AwsFake
+  let s3: S3Fake
+  beforeAll(async () => {
+    aws = await new AwsFake({ stepMs: 150 }).start()
+    s3 = await startS3Fake(['atelier-ml'])
+  })
+  afterAll(async () => {
+    await aws?.stop()
+    await s3?.stop()
+  })
+
+  const probe = async (mode: string) => {
+    const { stdout } = await run('/usr/bin/python3', [PROBE, mode], {
+      env: {
+        ...process.env,
+        FAKE_AWS: aws.endpoint,
+        FAKE_S3: s3.endpoint,
+        FAKE_REGION: aws.region,
+        FAKE_ROLE: FAKE_ROLE,
+        FAKE_KEY: FAKE_CREDENTIALS.accessKeyId,
+        FAKE_SECRET: FAKE_CREDENTIALS.secretAccessKey,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null'
+      },
+      timeout: 60_000
+    })
+    return JSON.parse(stdout.trim().split('\n').pop()!)
+  }
+
+  it('creates, follows and lists a training job, reads its per-host logs, and stores objects in S3', async () => {
+    const out = await probe('main')
+    expect(out.s3_get).toBe('hello tar')
+    expect(out.s3_list).toEqual(['code/sourcedir.tar.gz'])
+    expect(out.arn).toBe(`arn:aws:sagemaker:${aws.region}:123456789012:training-job/probe-1`)
+    expect(out.duplicate[0]).toBe('ResourceInUse')
+    expect(out.bad_role[0]).toBe('ValidationException')
+    expect(out.bad_role[1]).toContain('Could not assume role arn:aws:iam::123456789012:role/Nope')
+    const statuses = out.statuses.map((s: string[]) => s.join('/'))
+    expect(statuses[0]).toBe('InProgress/Starting')
+    expect(statuses).toContain('InProgress/Training')
+    expect(statuses[statuses.length - 1]).toBe('Completed/Completed')
+    expect(out.metrics).toEqual([['loss', Number((1 / 4).toFixed(4))]])
+    expect(out.model).toBe('s3://atelier-ml/out/probe-1/output/model.tar.gz')
+    expect(out.end_is_datetime).toBe('datetime')
+    expect(out.listed).toEqual(['probe-1'])
+    expect(out.streams).toHaveLength(2)
+    expect(out.streams[0]).toMatch(/^probe-1\/algo-1-\d+$/)
+    expect(out.events.slice(1)).toEqual([
+      '[host algo-1] epoch=1 loss=0.5000 accuracy=0.6667',
+      '[host algo-1] epoch=2 loss=0.3333 accuracy=0.7500',
+      '[host algo-1] epoch=3 loss=0.2500 accuracy=0.8000'
+    ])
+  })
+
+  it('rejects a bad signature with AWS error shape, for SageMaker and Logs', async () => {
+    const out = await probe('badsig')
+    expect(out.sagemaker[0]).toBe('InvalidSignatureException')
+    expect(out.sagemaker[1]).toMatch(/^The request signature we calculated does not match/)
+    expect(out.sagemaker[2]).toBe(403)
+    expect(out.logs[0]).toBe('InvalidSignatureException')
+  })
+
+  it('throttles: a storm is retried away by botocore, and without retries it is ThrottlingException', async () => {
+    aws.throttle(3)
+    const before = aws.callsTo('ListTrainingJobs').length
+    const out = await probe('throttled')
+    expect(out.listed).toBeGreaterThan(0)
+    expect(aws.callsTo('ListTrainingJobs').length - before).toBe(4)
+    aws.throttle(1)
+    const once = await probe('throttled-noretry')
+    expect(once.error.slice(0, 2)).toEqual(['ThrottlingException', 'Rate exceeded'])
+  })
+
+  it('answers ResourceLimitExceeded in AWS words when told to', async () => {
+    aws.failNextCreateWithResourceLimit('ml.p3.2xlarge')
+    const out = await probe('limit')
+    expect(out.limit[0]).toBe('ResourceLimitExceeded')
+    expect(out.limit[1]).toContain("The account-level service limit 'ml.p3.2xlarge for training job usage' is 0 Instances")
+  })
+})

@@ -1,0 +1,662 @@
+/**
+ * Loopback fake of SageMaker and CloudWatch Logs speaking AWS JSON 1.1 (`X-Amz-Target`,
+ * `application/x-amz-json-1.1`) with SigV4 signatures checked against the fake's own credentials.
+ * Training jobs progress on their own (InProgress: Starting → Downloading → Training → Uploading →
+ * Completed) and write one log line per epoch to `/aws/sagemaker/TrainingJobs`, per host stream.
+ * Test harness only: never shipped.
+ */
+import { createHash } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { verifySigV4, type FakeCredentials } from './sigv4'
+
+export const FAKE_CREDENTIALS: FakeCredentials = {
+  accessKeyId: 'AKIAFAKEATELIER00001',
+  secretAccessKey: 'fakeSecretKeyForAtelierTests/0123456789ab'
+}
+export const FAKE_ACCOUNT = '123456789012'
+export const FAKE_ROLE = `arn:aws:iam::${FAKE_ACCOUNT}:role/AtelierSageMaker`
+export const LOG_GROUP = '/aws/sagemaker/TrainingJobs'
+
+type Json = Record<string, any>
+
+class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+const validation = (msg: string) => new AwsError(400, 'ValidationException', msg)
+
+interface TrainingJob {
+  name: string
+  arn: string
+  request: Json
+  created: number
+  hosts: number
+  epochs: number
+  stoppedAt?: number
+  failWith?: string
+  tuningJob?: string
+  tunedHyperParameters?: Record<string, string>
+  /** When the job starts running (tuning trials wait for a slot). */
+  startAt: number
+}
+
+interface TuningJob {
+  name: string
+  arn: string
+  request: Json
+  created: number
+  trials: string[]
+  stoppedAt?: number
+}
+
+export interface AwsFakeOptions {
+  /** Duration of one simulated phase or epoch, in ms. */
+  stepMs?: number
+  region?: string
+  credentials?: FakeCredentials[]
+  roles?: string[]
+  /** Requests per second allowed for each Describe/List operation before ThrottlingException. */
+  readRateLimit?: number
+}
+
+export interface CallRecord {
+  target: string
+  at: number
+  body: Json
+}
+
+const PHASES = ['Starting', 'Downloading', 'Training', 'Uploading'] as const
+
+export class AwsFake {
+  readonly stepMs: number
+  readonly region: string
+  readonly credentials: FakeCredentials[]
+  readonly roles: Set<string>
+  readonly expiredSessionTokens = new Set<string>()
+  readonly calls: CallRecord[] = []
+  private server: Server | null = null
+  private jobs = new Map<string, TrainingJob>()
+  private tuning = new Map<string, TuningJob>()
+  private throttleLeft = 0
+  private nextCreateError: AwsError | null = null
+  private readRateLimit: number | null
+  private buckets = new Map<string, { tokens: number; at: number }>()
+  port = 0
+
+  constructor(opts: AwsFakeOptions = {}) {
+    this.stepMs = opts.stepMs ?? 200
+    this.region = opts.region ?? 'eu-west-1'
+    this.credentials = opts.credentials ?? [FAKE_CREDENTIALS]
+    this.roles = new Set(opts.roles ?? [FAKE_ROLE])
+    this.readRateLimit = opts.readRateLimit ?? null
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res))
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+    return this
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server
+    this.server = null
+    if (!s) return
+    s.closeAllConnections()
+    await new Promise<void>((resolve) => s.close(() => resolve()))
+  }
+
+  /** The next `n` requests (any operation) answer ThrottlingException. */
+  throttle(n: number): void {
+    this.throttleLeft = n
+  }
+
+  /** The next Create call answers ResourceLimitExceeded with AWS's wording. */
+  failNextCreateWithResourceLimit(instanceType = 'ml.p3.2xlarge'): void {
+    this.nextCreateError = new AwsError(
+      400,
+      'ResourceLimitExceeded',
+      `The account-level service limit '${instanceType} for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.`
+    )
+  }
+
+  callsTo(op: string): CallRecord[] {
+    return this.calls.filter((c) => c.target.endsWith('.' + op))
+  }
+
+  jobNames(): string[] {
+    return [...this.jobs.keys()]
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const body = Buffer.concat(chunks)
+    const target = String(req.headers['x-amz-target'] ?? '')
+    const send = (status: number, payload: Json) => {
+      const text = JSON.stringify(payload)
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': createHash('md5').update(String(Math.random())).digest('hex'),
+        'content-length': Buffer.byteLength(text)
+      })
+      res.end(text)
+    }
+    const fail = (e: AwsError) => send(e.status, { __type: e.type, message: e.message })
+    try {
+      const service = target.startsWith('SageMaker.') ? 'sagemaker' : target.startsWith('Logs_20140328.') ? 'logs' : null
+      if (req.method !== 'POST' || !service) {
+        throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`)
+      }
+      const authFail = verifySigV4({
+        method: req.method,
+        url: req.url ?? '/',
+        headers: req.headers,
+        body,
+        service,
+        known: this.credentials,
+        expiredSessionTokens: this.expiredSessionTokens
+      })
+      if (authFail) throw new AwsError(authFail.status, authFail.type, authFail.message)
+      const params = body.length ? (JSON.parse(body.toString('utf8')) as Json) : {}
+      this.calls.push({ target, at: Date.now(), body: params })
+      if (this.throttleLeft > 0) {
+        this.throttleLeft--
+        throw new AwsError(400, 'ThrottlingException', 'Rate exceeded')
+      }
+      const op = target.slice(target.indexOf('.') + 1)
+      if (this.readRateLimit && /^(Describe|List|Get)/.test(op)) this.takeToken(op)
+      send(200, service === 'sagemaker' ? this.sagemaker(op, params) : this.logs(op, params))
+    } catch (e) {
+      if (e instanceof AwsError) fail(e)
+      else fail(new AwsError(500, 'InternalFailure', e instanceof Error ? e.message : String(e)))
+    }
+  }
+
+  private takeToken(op: string): void {
+    const rate = this.readRateLimit!
+    const now = Date.now()
+    const b = this.buckets.get(op) ?? { tokens: rate, at: now }
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate)
+    b.at = now
+    this.buckets.set(op, b)
+    if (b.tokens < 1) throw new AwsError(400, 'ThrottlingException', 'Rate exceeded')
+    b.tokens -= 1
+  }
+
+  // ---------------------------------------------------------------- SageMaker
+
+  private sagemaker(op: string, p: Json): Json {
+    switch (op) {
+      case 'CreateTrainingJob':
+        return { TrainingJobArn: this.createTrainingJob(p).arn }
+      case 'DescribeTrainingJob':
+        return this.describe(this.job(p.TrainingJobName))
+      case 'ListTrainingJobs':
+        return this.listTrainingJobs(p)
+      case 'StopTrainingJob': {
+        const j = this.job(p.TrainingJobName)
+        const s = this.state(j)
+        if (s.status !== 'InProgress') throw validation(`The request was rejected because the training job is in status ${s.status}.`)
+        j.stoppedAt = Date.now()
+        return {}
+      }
+      case 'CreateHyperParameterTuningJob':
+        return { HyperParameterTuningJobArn: this.createTuningJob(p).arn }
+      case 'DescribeHyperParameterTuningJob':
+        return this.describeTuning(this.tuningJob(p.HyperParameterTuningJobName))
+      case 'ListTrainingJobsForHyperParameterTuningJob': {
+        const t = this.tuningJob(p.HyperParameterTuningJobName)
+        return { TrainingJobSummaries: t.trials.map((n) => this.trialSummary(this.jobs.get(n)!)) }
+      }
+      case 'StopHyperParameterTuningJob': {
+        const t = this.tuningJob(p.HyperParameterTuningJobName)
+        t.stoppedAt = Date.now()
+        for (const n of t.trials) {
+          const j = this.jobs.get(n)!
+          if (this.state(j).status === 'InProgress' && !j.stoppedAt) j.stoppedAt = Date.now()
+        }
+        return {}
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `Unknown operation SageMaker.${op}`)
+    }
+  }
+
+  private job(name: unknown): TrainingJob {
+    const j = typeof name === 'string' ? this.jobs.get(name) : undefined
+    if (!j) throw validation('Requested resource not found.')
+    return j
+  }
+
+  private tuningJob(name: unknown): TuningJob {
+    const t = typeof name === 'string' ? this.tuning.get(name) : undefined
+    if (!t) throw new AwsError(400, 'ResourceNotFound', `Amazon SageMaker can't find a tuning job with name ${String(name)}`)
+    return t
+  }
+
+  private checkDefinition(p: Json, where: string): void {
+    const need = (cond: unknown, field: string) => {
+      if (!cond) throw validation(`1 validation error detected: Value null at '${where}${field}' failed to satisfy constraint: Member must not be null`)
+    }
+    need(p.AlgorithmSpecification?.TrainingImage || p.AlgorithmSpecification?.AlgorithmName, 'algorithmSpecification.trainingImage')
+    need(p.RoleArn, 'roleArn')
+    need(p.OutputDataConfig?.S3OutputPath, 'outputDataConfig.s3OutputPath')
+    need(p.ResourceConfig?.InstanceType, 'resourceConfig.instanceType')
+    need(p.ResourceConfig?.VolumeSizeInGB, 'resourceConfig.volumeSizeInGB')
+    need(p.StoppingCondition, 'stoppingCondition')
+    if (!this.roles.has(p.RoleArn)) {
+      throw validation(
+        `Could not assume role ${p.RoleArn}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.`
+      )
+    }
+    const sc = p.StoppingCondition ?? {}
+    if (p.EnableManagedSpotTraining) {
+      if (!sc.MaxWaitTimeInSeconds) throw validation('Invalid MaxWaitTimeInSeconds. It is required for managed spot training.')
+      if (sc.MaxWaitTimeInSeconds < (sc.MaxRuntimeInSeconds ?? 86400)) {
+        throw validation('Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds')
+      }
+    }
+    for (const md of p.AlgorithmSpecification?.MetricDefinitions ?? []) {
+      try {
+        new RegExp(md.Regex)
+      } catch {
+        throw validation(`Metric definition regex '${md.Regex}' for metric '${md.Name}' is not a valid regular expression.`)
+      }
+    }
+  }
+
+  private checkName(name: unknown, field: string): string {
+    if (typeof name !== 'string' || !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
+      throw validation(
+        `1 validation error detected: Value '${String(name)}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`
+      )
+    }
+    return name
+  }
+
+  private takeCreateError(): void {
+    const e = this.nextCreateError
+    if (e) {
+      this.nextCreateError = null
+      throw e
+    }
+  }
+
+  private createTrainingJob(p: Json): TrainingJob {
+    const name = this.checkName(p.TrainingJobName, 'trainingJobName')
+    this.checkDefinition(p, '')
+    if (this.jobs.has(name)) {
+      throw new AwsError(
+        400,
+        'ResourceInUse',
+        `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${this.arn('training-job', name)})`
+      )
+    }
+    this.takeCreateError()
+    const hp: Json = p.HyperParameters ?? {}
+    const now = Date.now()
+    const job: TrainingJob = {
+      name,
+      arn: this.arn('training-job', name),
+      request: p,
+      created: now,
+      startAt: now,
+      hosts: Math.max(1, Number(p.ResourceConfig.InstanceCount ?? 1)),
+      epochs: Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3)),
+      failWith: typeof hp.fake_fail_with === 'string' ? hp.fake_fail_with : undefined
+    }
+    this.jobs.set(name, job)
+    return job
+  }
+
+  private arn(kind: string, name: string): string {
+    return `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:${kind}/${name.toLowerCase()}`
+  }
+
+  /** Where a job stands at `now`, derived from its clock. */
+  private state(j: TrainingJob, now = Date.now()): {
+    status: string
+    secondary: string
+    end?: number
+    failure?: string
+    lines: number
+  } {
+    const step = this.stepMs
+    const runEnd = j.startAt + (3 + j.epochs) * step
+    const elapsed = now - j.startAt
+    const lines = Math.max(0, Math.min(j.epochs, Math.floor((elapsed - 2 * step) / step) + 1))
+    if (j.stoppedAt !== undefined && j.stoppedAt < runEnd) {
+      const stoppedLines = Math.max(0, Math.min(j.epochs, Math.floor((j.stoppedAt - j.startAt - 2 * step) / step) + 1))
+      if (now < j.stoppedAt + step) return { status: 'Stopping', secondary: 'Stopping', lines: stoppedLines }
+      return { status: 'Stopped', secondary: 'Stopped', end: j.stoppedAt + step, lines: stoppedLines }
+    }
+    if (now < j.startAt) return { status: 'InProgress', secondary: 'Starting', lines: 0 }
+    if (now >= runEnd) {
+      if (j.failWith) {
+        return { status: 'Failed', secondary: 'Failed', end: runEnd, failure: j.failWith, lines: j.epochs }
+      }
+      return { status: 'Completed', secondary: 'Completed', end: runEnd, lines: j.epochs }
+    }
+    const phase = elapsed < step ? 0 : elapsed < 2 * step ? 1 : elapsed < (2 + j.epochs) * step ? 2 : 3
+    return { status: 'InProgress', secondary: PHASES[phase], lines }
+  }
+
+  /** The log lines a job's training script printed (host 1 prints the metrics). */
+  private logLines(j: TrainingJob, host: number, count: number): Array<{ t: number; m: string }> {
+    const hp: Json = j.request.HyperParameters ?? {}
+    const lr = Number(hp.lr ?? hp.learning_rate ?? 0.1) || 0.1
+    const out: Array<{ t: number; m: string }> = []
+    const base = j.startAt + 2 * this.stepMs
+    out.push({ t: base - 1, m: `[host algo-${host}] Invoking script with hyperparameters ${JSON.stringify(hp)}` })
+    for (let i = 0; i < count; i++) {
+      const loss = (1 / (i + 1 + lr * 10)).toFixed(4)
+      const acc = (1 - 1 / (i + 2 + lr * 10)).toFixed(4)
+      out.push({ t: base + i * this.stepMs, m: `[host algo-${host}] epoch=${i + 1} loss=${loss} accuracy=${acc}` })
+    }
+    return out
+  }
+
+  private finalMetrics(j: TrainingJob, lines: number): Array<{ MetricName: string; Value: number; Timestamp: number }> {
+    const defs: Array<{ Name: string; Regex: string }> = j.request.AlgorithmSpecification?.MetricDefinitions ?? []
+    const text = this.logLines(j, 1, lines)
+    const out: Array<{ MetricName: string; Value: number; Timestamp: number }> = []
+    for (const d of defs) {
+      const re = new RegExp(d.Regex)
+      let last: { v: number; t: number } | null = null
+      for (const l of text) {
+        const m = re.exec(l.m)
+        if (m && m[1] !== undefined && Number.isFinite(Number(m[1]))) last = { v: Number(m[1]), t: l.t }
+      }
+      if (last) out.push({ MetricName: d.Name, Value: last.v, Timestamp: last.t / 1000 })
+    }
+    return out
+  }
+
+  private describe(j: TrainingJob): Json {
+    const s = this.state(j)
+    const p = j.request
+    const transitions: Json[] = []
+    const now = Date.now()
+    for (let i = 0; i < PHASES.length; i++) {
+      const start = j.startAt + (i === 0 ? 0 : i === 1 ? 1 : i === 2 ? 2 : 2 + j.epochs) * this.stepMs
+      if (start > now || (s.end !== undefined && start > s.end)) break
+      transitions.push({ Status: PHASES[i], StartTime: start / 1000, StatusMessage: `${PHASES[i]} the training job` })
+    }
+    const out: Json = {
+      TrainingJobName: j.name,
+      TrainingJobArn: j.arn,
+      TrainingJobStatus: s.status,
+      SecondaryStatus: s.secondary,
+      SecondaryStatusTransitions: transitions,
+      AlgorithmSpecification: p.AlgorithmSpecification,
+      RoleArn: p.RoleArn,
+      HyperParameters: p.HyperParameters ?? {},
+      InputDataConfig: p.InputDataConfig,
+      OutputDataConfig: p.OutputDataConfig,
+      ResourceConfig: p.ResourceConfig,
+      StoppingCondition: p.StoppingCondition,
+      EnableManagedSpotTraining: !!p.EnableManagedSpotTraining,
+      Environment: p.Environment ?? {},
+      CreationTime: j.created / 1000,
+      LastModifiedTime: (s.end ?? now) / 1000,
+      ModelArtifacts: {
+        S3ModelArtifacts: `${String(p.OutputDataConfig.S3OutputPath).replace(/\/$/, '')}/${j.name}/output/model.tar.gz`
+      },
+      FinalMetricDataList: this.finalMetrics(j, s.lines)
+    }
+    if (j.startAt <= now) out.TrainingStartTime = j.startAt / 1000
+    if (s.end !== undefined) {
+      out.TrainingEndTime = s.end / 1000
+      out.TrainingTimeInSeconds = Math.max(1, Math.round((s.end - j.startAt) / 1000))
+      out.BillableTimeInSeconds = out.TrainingTimeInSeconds
+    }
+    if (s.failure) out.FailureReason = s.failure
+    if (j.tuningJob) out.TuningJobArn = this.tuning.get(j.tuningJob)?.arn
+    if (s.status !== 'Completed') delete out.ModelArtifacts
+    return out
+  }
+
+  private summary(j: TrainingJob): Json {
+    const s = this.state(j)
+    const out: Json = {
+      TrainingJobName: j.name,
+      TrainingJobArn: j.arn,
+      CreationTime: j.created / 1000,
+      LastModifiedTime: (s.end ?? Date.now()) / 1000,
+      TrainingJobStatus: s.status,
+      SecondaryStatus: s.secondary
+    }
+    if (s.end !== undefined) out.TrainingEndTime = s.end / 1000
+    return out
+  }
+
+  private listTrainingJobs(p: Json): Json {
+    const max = Math.min(100, Math.max(1, Number(p.MaxResults ?? 10)))
+    let all = [...this.jobs.values()]
+    if (typeof p.NameContains === 'string') all = all.filter((j) => j.name.includes(p.NameContains))
+    if (typeof p.CreationTimeAfter === 'number') all = all.filter((j) => j.created / 1000 > p.CreationTimeAfter)
+    if (typeof p.StatusEquals === 'string') all = all.filter((j) => this.state(j).status === p.StatusEquals)
+    const ascending = p.SortOrder === 'Ascending'
+    all.sort((a, b) => (ascending ? a.created - b.created : b.created - a.created) || (a.name < b.name ? -1 : 1))
+    const start = p.NextToken ? Number(Buffer.from(String(p.NextToken), 'base64').toString('utf8')) : 0
+    if (!Number.isInteger(start) || start < 0) throw validation('Invalid pagination token')
+    const page = all.slice(start, start + max)
+    const out: Json = { TrainingJobSummaries: page.map((j) => this.summary(j)) }
+    if (start + max < all.length) out.NextToken = Buffer.from(String(start + max)).toString('base64')
+    return out
+  }
+
+  private createTuningJob(p: Json): TuningJob {
+    const name = this.checkName(p.HyperParameterTuningJobName, 'hyperParameterTuningJobName')
+    if (name.length > 32) {
+      throw validation(
+        `1 validation error detected: Value '${name}' at 'hyperParameterTuningJobName' failed to satisfy constraint: Member must have length less than or equal to 32`
+      )
+    }
+    const cfg: Json = p.HyperParameterTuningJobConfig ?? {}
+    const def: Json = p.TrainingJobDefinition ?? {}
+    if (!cfg.Strategy) throw validation("1 validation error detected: Value null at 'hyperParameterTuningJobConfig.strategy' failed to satisfy constraint: Member must not be null")
+    const maxJobs = Number(cfg.ResourceLimits?.MaxNumberOfTrainingJobs)
+    const parallel = Number(cfg.ResourceLimits?.MaxParallelTrainingJobs)
+    if (!maxJobs || !parallel) {
+      throw validation("1 validation error detected: Value null at 'hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs' failed to satisfy constraint: Member must not be null")
+    }
+    const objective = cfg.HyperParameterTuningJobObjective
+    const metricNames = (def.AlgorithmSpecification?.MetricDefinitions ?? []).map((d: Json) => d.Name)
+    if (objective && !metricNames.includes(objective.MetricName)) {
+      throw validation(`The objective metric '${objective.MetricName}' is not defined in the metric definitions.`)
+    }
+    this.checkDefinition(def, 'trainingJobDefinition.')
+    if (this.tuning.has(name)) {
+      throw new AwsError(400, 'ResourceInUse', `Hyperparameter tuning job name ${name} already exists in this account and region.`)
+    }
+    this.takeCreateError()
+    const now = Date.now()
+    const t: TuningJob = { name, arn: this.arn('hyper-parameter-tuning-job', name), request: p, created: now, trials: [] }
+    const ranges: Json = cfg.ParameterRanges ?? {}
+    const static_: Json = def.StaticHyperParameters ?? {}
+    for (let k = 0; k < maxJobs; k++) {
+      const tuned: Record<string, string> = {}
+      const rnd = (salt: string) => {
+        const h = createHash('sha256').update(`${name}/${k}/${salt}`).digest()
+        return h.readUInt32BE(0) / 0xffffffff
+      }
+      for (const r of ranges.IntegerParameterRanges ?? []) {
+        const lo = Number(r.MinValue)
+        const hi = Number(r.MaxValue)
+        tuned[r.Name] = String(lo + Math.floor(rnd(r.Name) * (hi - lo + 1)))
+      }
+      for (const r of ranges.ContinuousParameterRanges ?? []) {
+        const lo = Number(r.MinValue)
+        const hi = Number(r.MaxValue)
+        tuned[r.Name] = String(lo + rnd(r.Name) * (hi - lo))
+      }
+      for (const r of ranges.CategoricalParameterRanges ?? []) {
+        tuned[r.Name] = r.Values[Math.floor(rnd(r.Name) * r.Values.length) % r.Values.length]
+      }
+      const suffix = createHash('sha256').update(`${name}-${k}`).digest('hex').slice(0, 8)
+      const trialName = `${name}-${String(k + 1).padStart(3, '0')}-${suffix}`
+      const hp = { ...static_, ...tuned }
+      const wave = Math.floor(k / parallel)
+      const job: TrainingJob = {
+        name: trialName,
+        arn: this.arn('training-job', trialName),
+        request: { ...def, TrainingJobName: trialName, HyperParameters: hp },
+        created: now,
+        startAt: now + wave * (4 + Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3))) * this.stepMs,
+        hosts: Math.max(1, Number(def.ResourceConfig?.InstanceCount ?? 1)),
+        epochs: Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3)),
+        tuningJob: name,
+        tunedHyperParameters: tuned
+      }
+      this.jobs.set(trialName, job)
+      t.trials.push(trialName)
+    }
+    this.tuning.set(name, t)
+    return t
+  }
+
+  private objectiveOf(t: TuningJob, j: TrainingJob): Json | undefined {
+    const obj = t.request.HyperParameterTuningJobConfig?.HyperParameterTuningJobObjective
+    if (!obj) return undefined
+    const s = this.state(j)
+    const m = this.finalMetrics(j, s.lines).find((x) => x.MetricName === obj.MetricName)
+    return m ? { MetricName: m.MetricName, Value: m.Value } : undefined
+  }
+
+  private trialSummary(j: TrainingJob): Json {
+    const t = this.tuning.get(j.tuningJob!)!
+    const s = this.state(j)
+    const out: Json = {
+      TrainingJobName: j.name,
+      TrainingJobArn: j.arn,
+      TuningJobName: t.name,
+      CreationTime: j.created / 1000,
+      TrainingJobStatus: s.status,
+      TunedHyperParameters: j.tunedHyperParameters
+    }
+    if (j.startAt <= Date.now()) out.TrainingStartTime = j.startAt / 1000
+    if (s.end !== undefined) out.TrainingEndTime = s.end / 1000
+    if (s.failure) out.FailureReason = s.failure
+    const obj = s.status === 'Completed' ? this.objectiveOf(t, j) : undefined
+    if (obj) {
+      out.FinalHyperParameterTuningJobObjectiveMetric = obj
+      out.ObjectiveStatus = 'Succeeded'
+    } else {
+      out.ObjectiveStatus = 'Pending'
+    }
+    return out
+  }
+
+  private describeTuning(t: TuningJob): Json {
+    const counts = { Completed: 0, InProgress: 0, RetryableError: 0, NonRetryableError: 0, Stopped: 0 }
+    const summaries = t.trials.map((n) => this.trialSummary(this.jobs.get(n)!))
+    for (const s of summaries) {
+      if (s.TrainingJobStatus === 'Completed') counts.Completed++
+      else if (s.TrainingJobStatus === 'Failed') counts.NonRetryableError++
+      else if (s.TrainingJobStatus === 'Stopped') counts.Stopped++
+      else counts.InProgress++
+    }
+    const done = counts.InProgress === 0
+    const status = t.stoppedAt ? (done ? 'Stopped' : 'Stopping') : done ? 'Completed' : 'InProgress'
+    const obj = t.request.HyperParameterTuningJobConfig?.HyperParameterTuningJobObjective
+    const scored = summaries.filter((s) => s.FinalHyperParameterTuningJobObjectiveMetric)
+    scored.sort((a, b) => {
+      const d = a.FinalHyperParameterTuningJobObjectiveMetric.Value - b.FinalHyperParameterTuningJobObjectiveMetric.Value
+      return obj?.Type === 'Maximize' ? -d : d
+    })
+    const out: Json = {
+      HyperParameterTuningJobName: t.name,
+      HyperParameterTuningJobArn: t.arn,
+      HyperParameterTuningJobConfig: t.request.HyperParameterTuningJobConfig,
+      TrainingJobDefinition: t.request.TrainingJobDefinition,
+      HyperParameterTuningJobStatus: status,
+      CreationTime: t.created / 1000,
+      TrainingJobStatusCounters: counts,
+      ObjectiveStatusCounters: { Succeeded: scored.length, Pending: summaries.length - scored.length, Failed: 0 }
+    }
+    if (scored[0]) out.BestTrainingJob = scored[0]
+    return out
+  }
+
+  // ---------------------------------------------------------------- CloudWatch Logs
+
+  private streams(): Array<{ job: TrainingJob; host: number; name: string }> {
+    const out: Array<{ job: TrainingJob; host: number; name: string }> = []
+    const now = Date.now()
+    for (const j of this.jobs.values()) {
+      if (now < j.startAt + 2 * this.stepMs - 1) continue
+      for (let h = 1; h <= j.hosts; h++) out.push({ job: j, host: h, name: `${j.name}/algo-${h}-${Math.floor(j.startAt / 1000)}` })
+    }
+    return out
+  }
+
+  private events(job: TrainingJob, host: number): Array<{ t: number; m: string }> {
+    const s = this.state(job)
+    return this.logLines(job, host, s.lines).filter((e) => e.t <= Date.now())
+  }
+
+  private logs(op: string, p: Json): Json {
+    if ((op === 'DescribeLogStreams' || op === 'GetLogEvents' || op === 'FilterLogEvents') && p.logGroupName !== LOG_GROUP) {
+      throw new AwsError(400, 'ResourceNotFoundException', 'The specified log group does not exist.')
+    }
+    switch (op) {
+      case 'DescribeLogStreams': {
+        let all = this.streams()
+        if (typeof p.logStreamNamePrefix === 'string') all = all.filter((s) => s.name.startsWith(p.logStreamNamePrefix))
+        all.sort((a, b) => (a.name < b.name ? -1 : 1))
+        const limit = Math.min(50, Number(p.limit ?? 50))
+        const start = p.nextToken ? Number(p.nextToken) : 0
+        const page = all.slice(start, start + limit)
+        const out: Json = {
+          logStreams: page.map((s) => {
+            const ev = this.events(s.job, s.host)
+            return {
+              logStreamName: s.name,
+              creationTime: s.job.startAt,
+              firstEventTimestamp: ev[0]?.t,
+              lastEventTimestamp: ev[ev.length - 1]?.t,
+              lastIngestionTime: ev[ev.length - 1]?.t,
+              uploadSequenceToken: '1',
+              arn: `arn:aws:logs:${this.region}:${FAKE_ACCOUNT}:log-group:${LOG_GROUP}:log-stream:${s.name}`,
+              storedBytes: 0
+            }
+          })
+        }
+        if (start + limit < all.length) out.nextToken = String(start + limit)
+        return out
+      }
+      case 'GetLogEvents': {
+        const s = this.streams().find((x) => x.name === p.logStreamName)
+        if (!s) throw new AwsError(400, 'ResourceNotFoundException', 'The specified log stream does not exist.')
+        const ev = this.events(s.job, s.host)
+        const tok = typeof p.nextToken === 'string' ? /^f\/(\d+)$/.exec(p.nextToken) : null
+        let from = tok ? Number(tok[1]) : 0
+        if (!tok && typeof p.startTime === 'number') from = ev.findIndex((e) => e.t >= p.startTime)
+        if (from < 0) from = ev.length
+        const limit = Math.min(10000, Number(p.limit ?? 10000))
+        const page = ev.slice(from, from + limit)
+        const next = from + page.length
+        return {
+          events: page.map((e) => ({ timestamp: e.t, message: e.m, ingestionTime: e.t })),
+          nextForwardToken: `f/${String(next).padStart(56, '0')}`,
+          nextBackwardToken: `b/${String(from).padStart(56, '0')}`
+        }
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `Unknown operation Logs_20140328.${op}`)
+    }
+  }
+}

@@ -1,0 +1,86 @@
+"""Independent client check of the AWS fakes: boto3 (botocore's own SigV4 signer and JSON 1.1 /
+REST-XML protocols) drives SageMaker, CloudWatch Logs and S3 and prints what it saw as JSON."""
+import json, os, sys, time
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ep, s3ep, region, role = os.environ['FAKE_AWS'], os.environ['FAKE_S3'], os.environ['FAKE_REGION'], os.environ['FAKE_ROLE']
+key, secret = os.environ['FAKE_KEY'], os.environ['FAKE_SECRET']
+cfg = Config(retries={'mode': 'standard', 'max_attempts': 6})
+sess = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
+sm = sess.client('sagemaker', endpoint_url=ep, config=cfg)
+logs = sess.client('logs', endpoint_url=ep, config=cfg)
+s3 = sess.client('s3', endpoint_url=s3ep, config=Config(s3={'addressing_style': 'path'}))
+out = {}
+mode = sys.argv[1] if len(sys.argv) > 1 else 'main'
+
+def code_of(fn):
+    try:
+        fn()
+        return None
+    except ClientError as e:
+        return [e.response['Error']['Code'], e.response['Error']['Message'], e.response['ResponseMetadata']['HTTPStatusCode']]
+
+if mode == 'badsig':
+    bad = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key='wrong' + secret, region_name=region)
+    out['sagemaker'] = code_of(lambda: bad.client('sagemaker', endpoint_url=ep).list_training_jobs())
+    out['logs'] = code_of(lambda: bad.client('logs', endpoint_url=ep).describe_log_streams(logGroupName='/aws/sagemaker/TrainingJobs'))
+    print(json.dumps(out)); sys.exit(0)
+if mode == 'throttled':
+    # The test queued a short ThrottlingException storm; botocore's standard retries absorb it.
+    out['listed'] = len(sm.list_training_jobs()['TrainingJobSummaries'])
+    print(json.dumps(out)); sys.exit(0)
+if mode == 'throttled-noretry':
+    once = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
+    c = once.client('sagemaker', endpoint_url=ep, config=Config(retries={'mode': 'standard', 'total_max_attempts': 1}))
+    out['error'] = code_of(lambda: c.list_training_jobs())
+    print(json.dumps(out)); sys.exit(0)
+
+s3.put_object(Bucket='atelier-ml', Key='code/sourcedir.tar.gz', Body=b'hello tar')
+out['s3_get'] = s3.get_object(Bucket='atelier-ml', Key='code/sourcedir.tar.gz')['Body'].read().decode()
+out['s3_list'] = [o['Key'] for o in s3.list_objects_v2(Bucket='atelier-ml').get('Contents', [])]
+
+def job_request(name, **extra):
+    req = dict(
+        TrainingJobName=name,
+        AlgorithmSpecification={'TrainingImage': '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3',
+                                'TrainingInputMode': 'File',
+                                'MetricDefinitions': [{'Name': 'loss', 'Regex': 'loss=([0-9.]+)'}]},
+        RoleArn=role,
+        HyperParameters={'epochs': '3', 'lr': '0.1'},
+        OutputDataConfig={'S3OutputPath': 's3://atelier-ml/out'},
+        ResourceConfig={'InstanceType': 'ml.m5.large', 'InstanceCount': 2, 'VolumeSizeInGB': 10},
+        StoppingCondition={'MaxRuntimeInSeconds': 3600})
+    req.update(extra)
+    return req
+
+if mode == 'main':
+    out['arn'] = sm.create_training_job(**job_request('probe-1'))['TrainingJobArn']
+out['duplicate'] = code_of(lambda: sm.create_training_job(**job_request('probe-1')))
+out['bad_role'] = code_of(lambda: sm.create_training_job(**job_request('probe-2', RoleArn='arn:aws:iam::123456789012:role/Nope')))
+if mode == 'limit':
+    out['limit'] = code_of(lambda: sm.create_training_job(**job_request('probe-3', ResourceConfig={'InstanceType': 'ml.p3.2xlarge', 'InstanceCount': 1, 'VolumeSizeInGB': 10})))
+    print(json.dumps(out)); sys.exit(0)
+seen = []
+deadline = time.time() + 20
+while time.time() < deadline:
+    d = sm.describe_training_job(TrainingJobName='probe-1')
+    st = (d['TrainingJobStatus'], d['SecondaryStatus'])
+    if not seen or seen[-1] != list(st):
+        seen.append(list(st))
+    if d['TrainingJobStatus'] in ('Completed', 'Failed', 'Stopped'):
+        break
+    time.sleep(0.05)
+out['statuses'] = seen
+out['metrics'] = [[m['MetricName'], m['Value']] for m in d['FinalMetricDataList']]
+out['model'] = d['ModelArtifacts']['S3ModelArtifacts']
+out['end_is_datetime'] = type(d['TrainingEndTime']).__name__
+out['listed'] = [j['TrainingJobName'] for j in sm.list_training_jobs(MaxResults=10)['TrainingJobSummaries']]
+
+streams = logs.describe_log_streams(logGroupName='/aws/sagemaker/TrainingJobs', logStreamNamePrefix='probe-1/')['logStreams']
+out['streams'] = [s['logStreamName'] for s in streams]
+out['events'] = [e['message'] for e in logs.get_log_events(logGroupName='/aws/sagemaker/TrainingJobs',
+                                                           logStreamName=streams[0]['logStreamName'], startFromHead=True)['events']]
+
+print(json.dumps(out))
