@@ -23,7 +23,8 @@ export default defineConfig({
           'bench-registry': resolve(__dirname, 'bench/registry.ts'),
           'bench-endpoints': resolve(__dirname, 'bench/endpoints.ts'),
           'bench-builder': resolve(__dirname, 'bench/builder.ts'),
-          'bench-cloud': resolve(__dirname, 'bench/cloud.ts')
+          'bench-cloud': resolve(__dirname, 'bench/cloud.ts'),
+          'bench-load': resolve(__dirname, 'bench/load.ts')
         }
       }
     }

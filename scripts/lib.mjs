@@ -52,7 +52,7 @@ export function ensureDeps() {
 /** Builds main, preload and renderer when the sources are newer than the last build. */
 export function ensureBuild() {
   const out = join(root, 'out', 'main', 'serve.js')
-  const srcTime = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'electron.vite.config.ts')), newestMtime(join(root, 'package.json')))
+  const srcTime = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'bench')), newestMtime(join(root, 'electron.vite.config.ts')), newestMtime(join(root, 'package.json')))
   if (!existsSync(out) || srcTime > newestMtime(join(root, 'out'))) {
     console.error('atelier: building (electron-vite build)…')
     run(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build', '--logLevel', 'warn'], 'build')
