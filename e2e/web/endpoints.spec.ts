@@ -168,4 +168,46 @@ test.describe('endpoints', () => {
       rmSync(tmp, { recursive: true, force: true })
     }
   })
+
+  test('deploy a version and an alias from the Models room, then open it in Endpoints', async ({ page }) => {
+    mkdirSync(shots, { recursive: true })
+    const tmp = mkdtempSync(join(tmpdir(), 'atelier-e2e-endpoints-models-'))
+    const dirs = { dataDir: join(tmp, 'data'), workspace: join(tmp, 'workspace') }
+    mkdirSync(dirs.workspace)
+    const s = await startServe(dirs)
+    try {
+      await train(s, 5)
+      await s.rpc('registry.alias.set', { name: 'churn', version: 1, alias: 'champion' })
+      await page.goto(s.url)
+      await nav(page, 'Models').click()
+      await page.getByRole('listbox', { name: 'Models' }).getByRole('option', { name: /churn/ }).click()
+      await page.getByRole('table', { name: 'Versions' }).getByRole('button', { name: 'Version 1' }).click()
+      const v1 = page.getByRole('region', { name: 'churn version 1' })
+
+      // from an alias: the dialog follows @champion
+      await v1.getByRole('button', { name: 'Deploy alias champion' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Deploy a model' })
+      await expect(dialog.getByRole('combobox', { name: 'Version or alias' })).toHaveValue('a:champion')
+      await expect(dialog.getByRole('textbox', { name: 'Endpoint name' })).toHaveValue('churn-champion')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+      // from the version page: version 1, deployed, then opened in the Endpoints room
+      await v1.getByRole('button', { name: 'Deploy', exact: true }).click()
+      await expect(dialog.getByRole('combobox', { name: 'Version or alias' })).toHaveValue('v:1')
+      await dialog.getByRole('textbox', { name: 'Endpoint name' }).fill('churn-models')
+      await dialog.getByRole('textbox', { name: 'Python interpreter' }).fill(PYTHON)
+      await dialog.getByRole('button', { name: 'Deploy', exact: true }).click()
+      await expect(dialog.getByRole('status', { name: 'Deployed' })).toContainText('churn-models')
+      await page.screenshot({ path: join(shots, 'endpoints-deploy-from-models.png') })
+      await dialog.getByRole('button', { name: 'Open in Endpoints' }).click()
+      const ep = page.getByRole('region', { name: 'Endpoint churn-models' })
+      await expect(ep.getByLabel('State')).toHaveText('running', { timeout: 90_000 })
+      const got = (await s.rpc('endpoints.get', { name: 'churn-models' })).endpoint
+      expect(got.variants.map((v: { version: number }) => v.version)).toEqual([1])
+    } finally {
+      await s.rpc('endpoints.delete', { name: 'churn-models' }).catch(() => undefined)
+      await s.stop()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  })
 })

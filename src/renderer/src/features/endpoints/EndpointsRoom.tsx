@@ -1,9 +1,9 @@
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
 import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
-import type { ModelVersion } from '../../../../shared/registry'
 import { call, onEvent } from '../../api/client'
-import { Dialog } from '../../components/Dialog'
 import { Plot } from '../../components/Plot'
+import { DeployDialog, useVersions } from './DeployDialog'
+import { useEndpointsNav } from './useEndpointsNav'
 import './endpoints.css'
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e))
@@ -15,6 +15,12 @@ export function EndpointsRoom() {
   const [selected, setSelected] = useState<string | null>(null)
   const [deploying, setDeploying] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const focus = useEndpointsNav((s) => s.focus)
+  useEffect(() => {
+    if (!focus) return
+    setSelected(focus)
+    useEndpointsNav.getState().clear()
+  }, [focus])
 
   const refresh = useCallback(async () => {
     try {
@@ -107,97 +113,6 @@ export function EndpointsRoom() {
   )
 }
 
-function useVersions(model: string | null) {
-  const [versions, setVersions] = useState<ModelVersion[]>([])
-  useEffect(() => {
-    if (!model) return
-    void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
-  }, [model])
-  return versions
-}
-
-function DeployDialog({ onClose, onDeployed }: { onClose: () => void; onDeployed: (name: string) => void }) {
-  const [models, setModels] = useState<string[]>([])
-  const [model, setModel] = useState('')
-  const [target, setTarget] = useState('')
-  const [name, setName] = useState('')
-  const [interpreter, setInterpreter] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const versions = useVersions(model || null)
-  useEffect(() => {
-    void call('registry.models.list', {}).then((p) => {
-      setModels(p.models.map((m) => m.name))
-      if (p.models[0]) setModel(p.models[0].name)
-    })
-  }, [])
-  const aliases = useMemo(() => [...new Set(versions.flatMap((v) => v.aliases))], [versions])
-  useEffect(() => {
-    if (versions[0]) setTarget(`v:${versions[0].version}`)
-    if (model && !name) setName(model.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60))
-  }, [versions, model, name])
-  const submit = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      const sel = target.startsWith('a:') ? { alias: target.slice(2) } : { version: Number(target.slice(2)) }
-      await call('endpoints.deploy', { name, model, ...sel, ...(interpreter ? { interpreter } : {}) })
-      onDeployed(name)
-    } catch (e) {
-      setError(msg(e))
-    } finally {
-      setBusy(false)
-    }
-  }
-  return (
-    <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
-        <label>
-          Model
-          <select value={model} onChange={(e) => setModel(e.target.value)} aria-label="Model">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Version or alias
-          <select value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Version or alias">
-            {versions.map((v) => (
-              <option key={v.version} value={`v:${v.version}`}>
-                Version {v.version} ({v.approvalStatus})
-              </option>
-            ))}
-            {aliases.map((a) => (
-              <option key={a} value={`a:${a}`}>
-                Follow @{a}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Endpoint name
-          <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
-        </label>
-        <label>
-          Python interpreter (optional)
-          <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
-        </label>
-        {error && (
-          <div role="alert" className="error-box small">
-            {error}
-          </div>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="btn primary" disabled={busy || !model || !target || !name} onClick={() => void submit()}>
-            {busy ? 'Deploying…' : 'Deploy'}
-          </button>
-        </div>
-    </Dialog>
-  )
-}
 
 function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint: EndpointInfo; metrics: EndpointMetrics | null; onChanged: () => void; onDeleted: () => void }) {
   const [error, setError] = useState<string | null>(null)
