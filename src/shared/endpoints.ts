@@ -67,6 +67,14 @@ export interface EndpointInfo {
   updatedAt: number
 }
 
+/** What `token` reads where the caller may not see it (read-only roles; events, which every client gets). */
+export const REDACTED_TOKEN = ''
+
+/** The endpoint as `who` may see it: its Bearer token only for roles that can change endpoints. */
+export function redactEndpoint(e: EndpointInfo, canWrite: boolean): EndpointInfo {
+  return canWrite ? e : { ...e, token: REDACTED_TOKEN }
+}
+
 export interface InvokeResult {
   status: number
   body: unknown

@@ -17,6 +17,8 @@ import { SecretStore } from '../secrets/SecretStore'
 import { isAlive } from '../kernels/processTree'
 import { EndpointService } from './EndpointService'
 import { LocalBackend } from './LocalBackend'
+import { endpointProvider } from './running'
+import { ProcSnapshot } from '../running/procMem'
 
 const PYTHON = '/usr/bin/python3'
 const missing = !existsSync(PYTHON)
@@ -49,6 +51,8 @@ let duck: DuckDBInstance
 let secrets: SecretStore
 let svc: EndpointService
 const services: EndpointService[] = []
+/** Every event the services emitted, as the WebSocket would send it. */
+const emitted: string[] = []
 
 function makeService(): EndpointService {
   const s = new EndpointService({
@@ -57,7 +61,7 @@ function makeService(): EndpointService {
     domain: h.domain,
     secrets,
     backend: new LocalBackend({ runDir: join(h.dataDir, 'endpoints', 'run'), preferShipped: true, restartBaseDelayMs: 300, pollMs: 100 }),
-    emit: () => undefined,
+    emit: (event, payload) => void emitted.push(JSON.stringify({ event, payload })),
     log: silentLogger,
     defaultInterpreter: async () => PYTHON,
     captureFlushMs: 100,
@@ -151,6 +155,30 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
       { name: 'amount', type: 'double' },
       { name: 'count', type: 'long' }
     ])
+  }, 120_000)
+
+  it('shows in the Running panel with its scoring servers\' memory from /proc; stopping it there stops it', async () => {
+    await svc.deploy({ name: 'churn-live', model: 'churn', version: v2 })
+    const e = await running(svc, 'churn-live')
+    expect(e.state, e.error).toBe('running')
+    const provider = endpointProvider(svc)
+    const proc = new ProcSnapshot()
+    const items = await provider.list(proc)
+    const item = items.find((i) => i.id === 'churn-live')!
+    expect(item).toMatchObject({ name: 'churn-live', state: 'running', idle: false })
+    expect(item.detail).toContain(`churn v${v2}`)
+    expect(item.detail).toContain(`pid ${e.variants[0].pid}`)
+    // a Python process with scikit-learn loaded: tens of MB, the tree's resident memory
+    expect(item.memoryBytes).toBe(proc.treeRss(e.variants[0].pid!))
+    expect(item.memoryBytes!).toBeGreaterThan(20 * 1024 * 1024)
+    await provider.stop('churn-live')
+    expect(svc.get('churn-live').endpoint.state).toBe('stopped')
+    await until('scoring server gone', () => isAlive(e.variants[0].pid!), (alive) => !alive, 15_000)
+    expect((await provider.list(new ProcSnapshot())).map((i) => i.id)).not.toContain('churn-live')
+    // events go to every client, read-only roles included: never with a token
+    expect(emitted.some((x) => x.includes('"churn-live"'))).toBe(true)
+    expect(emitted.filter((x) => x.includes(e.token))).toEqual([])
+    await svc.delete('churn-live')
   }, 120_000)
 
   it('refuses to delete a version an endpoint serves', async () => {

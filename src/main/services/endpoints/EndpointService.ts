@@ -29,6 +29,7 @@ import type {
   VariantInfo,
   VariantSpec
 } from '../../../shared/endpoints'
+import { redactEndpoint } from '../../../shared/endpoints'
 import { AppError } from '../../../shared/errors'
 import type { DomainEventBus } from '../../domainEvents'
 import type { Logger } from '../../log'
@@ -559,7 +560,8 @@ export class EndpointService {
 
   private changed(live: Live) {
     if (!this.live.has(live.def.name)) return
-    this.d.emit('endpoint.changed', this.info(live))
+    // every connected client gets events, read-only roles included: never the token
+    this.d.emit('endpoint.changed', redactEndpoint(this.info(live), false))
   }
 
   private info(live: Live): EndpointInfo {

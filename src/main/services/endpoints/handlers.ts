@@ -1,4 +1,6 @@
 import type { Method } from '../../../shared/api'
+import { redactEndpoint } from '../../../shared/endpoints'
+import { roleCan } from '../../../shared/permissions'
 import type { Handlers } from '../../rpc/router'
 import type { EndpointService } from './EndpointService'
 
@@ -7,8 +9,8 @@ type EndpointMethod = Extract<Method, `endpoints.${string}`>
 export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, EndpointMethod> {
   return {
     'endpoints.deploy': (p) => endpoints.deploy(p),
-    'endpoints.list': () => endpoints.list(),
-    'endpoints.get': ({ name }) => endpoints.get(name),
+    'endpoints.list': (_, ctx) => endpoints.list().map((e) => redactEndpoint(e, roleCan(ctx.principal.role, 'write'))),
+    'endpoints.get': ({ name }, ctx) => ({ endpoint: redactEndpoint(endpoints.get(name).endpoint, roleCan(ctx.principal.role, 'write')) }),
     'endpoints.invoke': ({ name, body, contentType }) => endpoints.invoke(name, body, contentType),
     'endpoints.update': (p) => endpoints.update(p),
     'endpoints.capture': ({ name, enabled, samplingPercent }) => endpoints.setCapture(name, enabled, samplingPercent),

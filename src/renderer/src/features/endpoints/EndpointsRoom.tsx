@@ -35,7 +35,7 @@ export function EndpointsRoom() {
 
   useEffect(() => {
     void refresh()
-    const off = onEvent('endpoint.changed', (e) => setList((l) => (l.some((x) => x.name === e.name) ? l.map((x) => (x.name === e.name ? e : x)) : [...l, e])))
+    const off = onEvent('endpoint.changed', (e) => setList((l) => (l.some((x) => x.name === e.name) ? l.map((x) => (x.name === e.name ? { ...e, token: x.token } : x)) : [...l, e])))
     const t = setInterval(() => void refresh(), 3000)
     return () => {
       off()
@@ -164,7 +164,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
         </dd>
         <dt>Token</dt>
         <dd>
-          <code aria-label="Token">{showToken ? e.token : '•'.repeat(16)}</code>{' '}
+          <code aria-label="Token">{!e.token ? 'hidden for your role' : showToken ? e.token : '•'.repeat(16)}</code>{' '}
           <button type="button" className="btn ghost small" onClick={() => setShowToken((s) => !s)}>
             {showToken ? 'Hide token' : 'Show token'}
           </button>
