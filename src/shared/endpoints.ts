@@ -139,6 +139,29 @@ export interface MonitorInfo {
   history: DriftWindow[]
 }
 
+export const BACKTEST_PERIODS = ['hour', 'day', 'week', 'month', 'quarter', 'year'] as const
+
+/** One period of a backtest: the drift check of its rows against the baseline, and the alarm's transition. */
+export interface BacktestWindow {
+  /** Start of the period (`date_trunc` of the time column), as DuckDB prints it. */
+  period: string
+  rows: number
+  drifted: boolean
+  alarm: 'fired' | 'cleared' | null
+  /** Whether the alarm is up after this period (it stays up between 'fired' and 'cleared'). */
+  firing: boolean
+  features: { name: string; psi: number; ks: number | null; cohenW: number | null; qValue: number; drifted: boolean }[]
+}
+
+export interface BacktestResult {
+  table: string
+  timeColumn: string
+  period: (typeof BACKTEST_PERIODS)[number]
+  consecutive: number
+  thresholds: DriftThresholdsInfo
+  windows: BacktestWindow[]
+}
+
 export interface BatchStatus {
   batchId: string
   endpoint: string
@@ -211,6 +234,24 @@ export function endpointRequests() {
     /** Checks the requests captured since the last check now (the schedule does it every window). */
     'endpoints.drift.check': z.object({ name: endpointName }).strict(),
     'endpoints.drift.get': z.object({ name: endpointName }).strict(),
+    /**
+     * Backtest of the alarm rule: a Data room table split by a time column into periods, each checked
+     * against the baseline in time order; the rule's thresholds and N unless given here.
+     */
+    'endpoints.drift.backtest': z
+      .object({
+        name: endpointName,
+        table: z.string().min(1).max(300),
+        timeColumn: z.string().min(1).max(300),
+        period: z.enum(BACKTEST_PERIODS),
+        consecutive: z.number().int().min(1).max(100).optional(),
+        thresholds: z
+          .object({ psi: z.number().positive(), ks: z.number().positive().max(1), cohenW: z.number().positive(), alpha: z.number().positive().max(1), completenessSlack: z.number().min(0).max(1) })
+          .partial()
+          .strict()
+          .optional()
+      })
+      .strict(),
     /** Runs a Data room table through the endpoint; the result becomes a new Data room table. */
     'endpoints.batch.start': z
       .object({ name: endpointName, table: z.string().min(1).max(300), output: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional() })
@@ -244,6 +285,7 @@ export interface EndpointResults {
   'endpoints.drift.configure': MonitorInfo
   'endpoints.drift.check': { window: DriftWindow | null; monitor: MonitorInfo }
   'endpoints.drift.get': MonitorInfo
+  'endpoints.drift.backtest': BacktestResult
   'endpoints.batch.start': BatchStatus
   'endpoints.batch.get': BatchStatus
   'endpoints.batch.cancel': BatchStatus
