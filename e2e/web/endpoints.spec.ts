@@ -204,6 +204,32 @@ test.describe('endpoints', () => {
       await expect(ep.getByLabel('State')).toHaveText('running', { timeout: 90_000 })
       const got = (await s.rpc('endpoints.get', { name: 'churn-models' })).endpoint
       expect(got.variants.map((v: { version: number }) => v.version)).toEqual([1])
+
+      // backtest the alarm rule on six months of history: months 3–5 shifted, N = 2
+      writeFileSync(join(dirs.workspace, 'train.csv'), 'tenure,calls\n' + Array.from({ length: 2000 }, (_, i) => `${(i % 200) / 10},${i % 4}`).join('\n') + '\n')
+      const months = [0, 0, 12, 12, 12, 0]
+      const hist = months.flatMap((shift, m) => Array.from({ length: 400 }, (_, i) => `2026-0${m + 1}-${String(1 + (i % 28)).padStart(2, '0')},${((i * 7) % 200) / 10 + shift},${i % 4}`))
+      writeFileSync(join(dirs.workspace, 'history.csv'), 'ts,tenure,calls\n' + hist.join('\n') + '\n')
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'train.csv'), name: 'train' })
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'history.csv'), name: 'history' })
+      const drift = ep.getByRole('region', { name: 'Drift' })
+      await drift.getByRole('textbox', { name: 'Baseline table' }).fill('train')
+      await drift.getByRole('button', { name: 'Compute baseline' }).click()
+      await expect(drift).toContainText('2,000 rows')
+      const bt = drift.getByRole('region', { name: 'Backtest' })
+      await bt.getByRole('textbox', { name: 'History table' }).fill('history')
+      await bt.getByRole('textbox', { name: 'Time column' }).fill('ts')
+      await bt.getByRole('combobox', { name: 'Split by' }).selectOption('month')
+      await bt.getByRole('spinbutton', { name: 'Backtest N' }).fill('2')
+      await bt.getByRole('button', { name: 'Run backtest' }).click()
+      const btRows = bt.getByRole('table', { name: 'Backtest windows' }).getByRole('row')
+      await expect(btRows).toHaveCount(7)
+      await expect(btRows.nth(4)).toContainText('fired')
+      await expect(bt.getByRole('table', { name: 'Backtest windows' }).getByRole('cell', { name: 'fired', exact: true })).toHaveCount(1)
+      await expect(bt.getByRole('status', { name: 'Backtest summary' })).toContainText('would have fired 1 time(s), first in 2026-04-01')
+      await expect(bt.getByRole('img', { name: 'Backtest PSI per period and alarm' })).toBeVisible()
+      await bt.scrollIntoViewIfNeeded()
+      await bt.screenshot({ path: join(shots, 'endpoints-backtest.png') })
     } finally {
       await s.rpc('endpoints.delete', { name: 'churn-models' }).catch(() => undefined)
       await s.stop()
