@@ -162,6 +162,41 @@ export interface BacktestResult {
   windows: BacktestWindow[]
 }
 
+/** One approved version's replay of captured traffic. */
+export interface ReplayVersion {
+  version: number
+  aliases: string[]
+  /** The endpoint serves this version now. */
+  servedNow: boolean
+  state: 'ok' | 'failed'
+  error?: string
+  /** Share of rows whose prediction equals the answer the endpoint served (null when it failed). */
+  agreement: number | null
+  /** Replayed requests that did not answer 200 with predictions. */
+  errors: number
+  /** Latency of the replayed requests against this version's scoring server, direct (ms). */
+  p50: number | null
+  p95: number | null
+  /** Where captured rows carry the label column. */
+  accuracy: number | null
+  mae: number | null
+  /** This version's metric minus the served answers'. */
+  accuracyDelta: number | null
+  maeDelta: number | null
+}
+
+export interface ReplayResult {
+  endpoint: string
+  model: string
+  requests: number
+  rows: number
+  labelColumn: string | null
+  labelled: boolean
+  /** What the endpoint answered live: latency through the proxy, metrics where labelled. */
+  served: { p50: number | null; p95: number | null; accuracy: number | null; mae: number | null }
+  versions: ReplayVersion[]
+}
+
 export interface BatchStatus {
   batchId: string
   endpoint: string
@@ -252,6 +287,10 @@ export function endpointRequests() {
           .optional()
       })
       .strict(),
+    /** Replays the last `n` captured requests against the model's last three approved versions. */
+    'endpoints.replay': z
+      .object({ name: endpointName, n: z.number().int().min(1).max(10_000).optional(), labelColumn: z.string().min(1).max(300).optional() })
+      .strict(),
     /** Runs a Data room table through the endpoint; the result becomes a new Data room table. */
     'endpoints.batch.start': z
       .object({ name: endpointName, table: z.string().min(1).max(300), output: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional() })
@@ -286,6 +325,7 @@ export interface EndpointResults {
   'endpoints.drift.check': { window: DriftWindow | null; monitor: MonitorInfo }
   'endpoints.drift.get': MonitorInfo
   'endpoints.drift.backtest': BacktestResult
+  'endpoints.replay': ReplayResult
   'endpoints.batch.start': BatchStatus
   'endpoints.batch.get': BatchStatus
   'endpoints.batch.cancel': BatchStatus

@@ -174,6 +174,7 @@ export const methodPermissions: Record<Method, Permission> = {
   'endpoints.drift.check': 'write',
   'endpoints.drift.get': 'read',
   'endpoints.drift.backtest': 'read',
+  'endpoints.replay': 'write',
   'endpoints.batch.start': 'write',
   'endpoints.batch.get': 'read',
   'endpoints.batch.cancel': 'write',

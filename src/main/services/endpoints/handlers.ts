@@ -27,6 +27,7 @@ export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, End
       return { window: await m.check(), monitor: m.info() }
     },
     'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info(),
+    'endpoints.replay': ({ name, n, labelColumn }) => endpoints.replay(name, { n: n ?? 200, labelColumn }),
     'endpoints.drift.backtest': ({ name, ...p }) => endpoints.monitor(name).backtest(p),
     'endpoints.batch.start': ({ name, table, output }) => endpoints.startBatch(name, table, output),
     'endpoints.batch.get': ({ batchId }) => endpoints.batch(batchId).status,
