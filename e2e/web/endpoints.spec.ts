@@ -230,6 +230,31 @@ test.describe('endpoints', () => {
       await expect(bt.getByRole('img', { name: 'Backtest PSI per period and alarm' })).toBeVisible()
       await bt.scrollIntoViewIfNeeded()
       await bt.screenshot({ path: join(shots, 'endpoints-backtest.png') })
+
+      // shadow evaluation: captured labelled traffic replayed against both approved versions
+      await train(s, 15) // version 2: tenure > 15
+      for (const version of [1, 2]) {
+        await s.rpc('registry.card.save', { name: 'churn', version, card: { riskTier: 'low', intendedUse: 'Churn demo.' } })
+        await s.rpc('registry.review.request', { name: 'churn', version })
+      }
+      await s.rpc('endpoints.capture', { name: 'churn-models', enabled: true, samplingPercent: 100 })
+      for (const t of [2, 8, 12, 18]) {
+        const r = await s.rpc('endpoints.invoke', { name: 'churn-models', body: JSON.stringify({ dataframe_records: [{ tenure: t, calls: 1, churned: t > 15 ? 1 : 0 }] }) })
+        expect(r.status).toBe(200)
+      }
+      const replay = ep.getByRole('region', { name: 'Shadow evaluation' })
+      await replay.getByRole('spinbutton', { name: 'Replay last N requests' }).fill('50')
+      await replay.getByRole('textbox', { name: 'Label column' }).fill('churned')
+      await replay.getByRole('button', { name: 'Replay', exact: true }).click()
+      const rt = replay.getByRole('table', { name: 'Replay results' })
+      await expect(rt.getByRole('row')).toHaveCount(3, { timeout: 60_000 })
+      await expect(replay.getByRole('status', { name: 'Replay summary' })).toContainText('4 requests (4 rows) replayed; labels from column churned, served accuracy 50.0%')
+      await expect(rt.getByRole('row', { name: /Version 1/ })).toContainText('100.0%')
+      await expect(rt.getByRole('row', { name: /Version 2/ })).toContainText('50.0%')
+      await expect(rt.getByRole('row', { name: /Version 2/ })).toContainText('(+50.0 pt)')
+      await expect(replay.getByRole('img', { name: 'Replay agreement and latency per version' })).toBeVisible()
+      await replay.scrollIntoViewIfNeeded()
+      await replay.screenshot({ path: join(shots, 'endpoints-replay.png') })
     } finally {
       await s.rpc('endpoints.delete', { name: 'churn-models' }).catch(() => undefined)
       await s.stop()
