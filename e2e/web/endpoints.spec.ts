@@ -205,6 +205,15 @@ test.describe('endpoints', () => {
       const got = (await s.rpc('endpoints.get', { name: 'churn-models' })).endpoint
       expect(got.variants.map((v: { version: number }) => v.version)).toEqual([1])
 
+      // the Running panel lists it with its scoring server's memory
+      await page.getByRole('button', { name: /^Running \(\d+\)$/ }).click()
+      const runningRow = page.getByRole('dialog', { name: 'Running' }).getByRole('table', { name: 'Running resources' }).getByRole('row', { name: 'Endpoint churn-models' })
+      await expect(runningRow).toContainText('running', { timeout: 30_000 })
+      await expect(runningRow).toContainText(/\d+ MiB/)
+      await page.screenshot({ path: join(shots, 'endpoints-running-panel.png') })
+      await page.keyboard.press('Escape')
+      await expect(page.getByRole('dialog', { name: 'Running' })).toHaveCount(0)
+
       // backtest the alarm rule on six months of history: months 3–5 shifted, N = 2
       writeFileSync(join(dirs.workspace, 'train.csv'), 'tenure,calls\n' + Array.from({ length: 2000 }, (_, i) => `${(i % 200) / 10},${i % 4}`).join('\n') + '\n')
       const months = [0, 0, 12, 12, 12, 0]
