@@ -168,4 +168,106 @@ test.describe('endpoints', () => {
       rmSync(tmp, { recursive: true, force: true })
     }
   })
+
+  test('deploy a version and an alias from the Models room, then open it in Endpoints', async ({ page }) => {
+    mkdirSync(shots, { recursive: true })
+    const tmp = mkdtempSync(join(tmpdir(), 'atelier-e2e-endpoints-models-'))
+    const dirs = { dataDir: join(tmp, 'data'), workspace: join(tmp, 'workspace') }
+    mkdirSync(dirs.workspace)
+    const s = await startServe(dirs)
+    try {
+      await train(s, 5)
+      await s.rpc('registry.alias.set', { name: 'churn', version: 1, alias: 'champion' })
+      await page.goto(s.url)
+      await nav(page, 'Models').click()
+      await page.getByRole('listbox', { name: 'Models' }).getByRole('option', { name: /churn/ }).click()
+      await page.getByRole('table', { name: 'Versions' }).getByRole('button', { name: 'Version 1' }).click()
+      const v1 = page.getByRole('region', { name: 'churn version 1' })
+
+      // from an alias: the dialog follows @champion
+      await v1.getByRole('button', { name: 'Deploy alias champion' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Deploy a model' })
+      await expect(dialog.getByRole('combobox', { name: 'Version or alias' })).toHaveValue('a:champion')
+      await expect(dialog.getByRole('textbox', { name: 'Endpoint name' })).toHaveValue('churn-champion')
+      await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+      // from the version page: version 1, deployed, then opened in the Endpoints room
+      await v1.getByRole('button', { name: 'Deploy', exact: true }).click()
+      await expect(dialog.getByRole('combobox', { name: 'Version or alias' })).toHaveValue('v:1')
+      await dialog.getByRole('textbox', { name: 'Endpoint name' }).fill('churn-models')
+      await dialog.getByRole('textbox', { name: 'Python interpreter' }).fill(PYTHON)
+      await dialog.getByRole('button', { name: 'Deploy', exact: true }).click()
+      await expect(dialog.getByRole('status', { name: 'Deployed' })).toContainText('churn-models')
+      await page.screenshot({ path: join(shots, 'endpoints-deploy-from-models.png') })
+      await dialog.getByRole('button', { name: 'Open in Endpoints' }).click()
+      const ep = page.getByRole('region', { name: 'Endpoint churn-models' })
+      await expect(ep.getByLabel('State')).toHaveText('running', { timeout: 90_000 })
+      const got = (await s.rpc('endpoints.get', { name: 'churn-models' })).endpoint
+      expect(got.variants.map((v: { version: number }) => v.version)).toEqual([1])
+
+      // the Running panel lists it with its scoring server's memory
+      await page.getByRole('button', { name: /^Running \(\d+\)$/ }).click()
+      const runningRow = page.getByRole('dialog', { name: 'Running' }).getByRole('table', { name: 'Running resources' }).getByRole('row', { name: 'Endpoint churn-models' })
+      await expect(runningRow).toContainText('running', { timeout: 30_000 })
+      await expect(runningRow).toContainText(/\d+ MiB/)
+      await page.screenshot({ path: join(shots, 'endpoints-running-panel.png') })
+      await page.keyboard.press('Escape')
+      await expect(page.getByRole('dialog', { name: 'Running' })).toHaveCount(0)
+
+      // backtest the alarm rule on six months of history: months 3–5 shifted, N = 2
+      writeFileSync(join(dirs.workspace, 'train.csv'), 'tenure,calls\n' + Array.from({ length: 2000 }, (_, i) => `${(i % 200) / 10},${i % 4}`).join('\n') + '\n')
+      const months = [0, 0, 12, 12, 12, 0]
+      const hist = months.flatMap((shift, m) => Array.from({ length: 400 }, (_, i) => `2026-0${m + 1}-${String(1 + (i % 28)).padStart(2, '0')},${((i * 7) % 200) / 10 + shift},${i % 4}`))
+      writeFileSync(join(dirs.workspace, 'history.csv'), 'ts,tenure,calls\n' + hist.join('\n') + '\n')
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'train.csv'), name: 'train' })
+      await s.rpc('lake.sources.add', { kind: 'file', location: join(dirs.workspace, 'history.csv'), name: 'history' })
+      const drift = ep.getByRole('region', { name: 'Drift' })
+      await drift.getByRole('textbox', { name: 'Baseline table' }).fill('train')
+      await drift.getByRole('button', { name: 'Compute baseline' }).click()
+      await expect(drift).toContainText('2,000 rows')
+      const bt = drift.getByRole('region', { name: 'Backtest' })
+      await bt.getByRole('textbox', { name: 'History table' }).fill('history')
+      await bt.getByRole('textbox', { name: 'Time column' }).fill('ts')
+      await bt.getByRole('combobox', { name: 'Split by' }).selectOption('month')
+      await bt.getByRole('spinbutton', { name: 'Backtest N' }).fill('2')
+      await bt.getByRole('button', { name: 'Run backtest' }).click()
+      const btRows = bt.getByRole('table', { name: 'Backtest windows' }).getByRole('row')
+      await expect(btRows).toHaveCount(7)
+      await expect(btRows.nth(4)).toContainText('fired')
+      await expect(bt.getByRole('table', { name: 'Backtest windows' }).getByRole('cell', { name: 'fired', exact: true })).toHaveCount(1)
+      await expect(bt.getByRole('status', { name: 'Backtest summary' })).toContainText('would have fired 1 time(s), first in 2026-04-01')
+      await expect(bt.getByRole('img', { name: 'Backtest PSI per period and alarm' })).toBeVisible()
+      await bt.scrollIntoViewIfNeeded()
+      await bt.screenshot({ path: join(shots, 'endpoints-backtest.png') })
+
+      // shadow evaluation: captured labelled traffic replayed against both approved versions
+      await train(s, 15) // version 2: tenure > 15
+      for (const version of [1, 2]) {
+        await s.rpc('registry.card.save', { name: 'churn', version, card: { riskTier: 'low', intendedUse: 'Churn demo.' } })
+        await s.rpc('registry.review.request', { name: 'churn', version })
+      }
+      await s.rpc('endpoints.capture', { name: 'churn-models', enabled: true, samplingPercent: 100 })
+      for (const t of [2, 8, 12, 18]) {
+        const r = await s.rpc('endpoints.invoke', { name: 'churn-models', body: JSON.stringify({ dataframe_records: [{ tenure: t, calls: 1, churned: t > 15 ? 1 : 0 }] }) })
+        expect(r.status).toBe(200)
+      }
+      const replay = ep.getByRole('region', { name: 'Shadow evaluation' })
+      await replay.getByRole('spinbutton', { name: 'Replay last N requests' }).fill('50')
+      await replay.getByRole('textbox', { name: 'Label column' }).fill('churned')
+      await replay.getByRole('button', { name: 'Replay', exact: true }).click()
+      const rt = replay.getByRole('table', { name: 'Replay results' })
+      await expect(rt.getByRole('row')).toHaveCount(3, { timeout: 60_000 })
+      await expect(replay.getByRole('status', { name: 'Replay summary' })).toContainText('4 requests (4 rows) replayed; labels from column churned, served accuracy 50.0%')
+      await expect(rt.getByRole('row', { name: /Version 1/ })).toContainText('100.0%')
+      await expect(rt.getByRole('row', { name: /Version 2/ })).toContainText('50.0%')
+      await expect(rt.getByRole('row', { name: /Version 2/ })).toContainText('(+50.0 pt)')
+      await expect(replay.getByRole('img', { name: 'Replay agreement and latency per version' })).toBeVisible()
+      await replay.scrollIntoViewIfNeeded()
+      await replay.screenshot({ path: join(shots, 'endpoints-replay.png') })
+    } finally {
+      await s.rpc('endpoints.delete', { name: 'churn-models' }).catch(() => undefined)
+      await s.stop()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  })
 })

@@ -30,6 +30,7 @@ import { RegistryService } from './services/registry/RegistryService'
 import { createRegistryRest } from './services/registry/rest'
 import { EndpointService } from './services/endpoints/EndpointService'
 import { LocalBackend, type LocalBackendOptions } from './services/endpoints/LocalBackend'
+import { endpointProvider } from './services/endpoints/running'
 import { BuilderService } from './services/builder/BuilderService'
 
 export interface CoreOptions {
@@ -206,6 +207,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
         .catch(() => '/usr/bin/python3')
   })
   await endpoints.init()
+  running.register(endpointProvider(endpoints))
   // ---------- model builder ----------
   const builder = new BuilderService({
     dataDir: opts.dataDir,

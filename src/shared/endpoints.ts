@@ -67,6 +67,14 @@ export interface EndpointInfo {
   updatedAt: number
 }
 
+/** What `token` reads where the caller may not see it (read-only roles; events, which every client gets). */
+export const REDACTED_TOKEN = ''
+
+/** The endpoint as `who` may see it: its Bearer token only for roles that can change endpoints. */
+export function redactEndpoint(e: EndpointInfo, canWrite: boolean): EndpointInfo {
+  return canWrite ? e : { ...e, token: REDACTED_TOKEN }
+}
+
 export interface InvokeResult {
   status: number
   body: unknown
@@ -129,6 +137,64 @@ export interface MonitorInfo {
   thresholds: DriftThresholdsInfo
   alarmFiring: boolean
   history: DriftWindow[]
+}
+
+export const BACKTEST_PERIODS = ['hour', 'day', 'week', 'month', 'quarter', 'year'] as const
+
+/** One period of a backtest: the drift check of its rows against the baseline, and the alarm's transition. */
+export interface BacktestWindow {
+  /** Start of the period (`date_trunc` of the time column), as DuckDB prints it. */
+  period: string
+  rows: number
+  drifted: boolean
+  alarm: 'fired' | 'cleared' | null
+  /** Whether the alarm is up after this period (it stays up between 'fired' and 'cleared'). */
+  firing: boolean
+  features: { name: string; psi: number; ks: number | null; cohenW: number | null; qValue: number; drifted: boolean }[]
+}
+
+export interface BacktestResult {
+  table: string
+  timeColumn: string
+  period: (typeof BACKTEST_PERIODS)[number]
+  consecutive: number
+  thresholds: DriftThresholdsInfo
+  windows: BacktestWindow[]
+}
+
+/** One approved version's replay of captured traffic. */
+export interface ReplayVersion {
+  version: number
+  aliases: string[]
+  /** The endpoint serves this version now. */
+  servedNow: boolean
+  state: 'ok' | 'failed'
+  error?: string
+  /** Share of rows whose prediction equals the answer the endpoint served (null when it failed). */
+  agreement: number | null
+  /** Replayed requests that did not answer 200 with predictions. */
+  errors: number
+  /** Latency of the replayed requests against this version's scoring server, direct (ms). */
+  p50: number | null
+  p95: number | null
+  /** Where captured rows carry the label column. */
+  accuracy: number | null
+  mae: number | null
+  /** This version's metric minus the served answers'. */
+  accuracyDelta: number | null
+  maeDelta: number | null
+}
+
+export interface ReplayResult {
+  endpoint: string
+  model: string
+  requests: number
+  rows: number
+  labelColumn: string | null
+  labelled: boolean
+  /** What the endpoint answered live: latency through the proxy, metrics where labelled. */
+  served: { p50: number | null; p95: number | null; accuracy: number | null; mae: number | null }
+  versions: ReplayVersion[]
 }
 
 export interface BatchStatus {
@@ -203,6 +269,28 @@ export function endpointRequests() {
     /** Checks the requests captured since the last check now (the schedule does it every window). */
     'endpoints.drift.check': z.object({ name: endpointName }).strict(),
     'endpoints.drift.get': z.object({ name: endpointName }).strict(),
+    /**
+     * Backtest of the alarm rule: a Data room table split by a time column into periods, each checked
+     * against the baseline in time order; the rule's thresholds and N unless given here.
+     */
+    'endpoints.drift.backtest': z
+      .object({
+        name: endpointName,
+        table: z.string().min(1).max(300),
+        timeColumn: z.string().min(1).max(300),
+        period: z.enum(BACKTEST_PERIODS),
+        consecutive: z.number().int().min(1).max(100).optional(),
+        thresholds: z
+          .object({ psi: z.number().positive(), ks: z.number().positive().max(1), cohenW: z.number().positive(), alpha: z.number().positive().max(1), completenessSlack: z.number().min(0).max(1) })
+          .partial()
+          .strict()
+          .optional()
+      })
+      .strict(),
+    /** Replays the last `n` captured requests against the model's last three approved versions. */
+    'endpoints.replay': z
+      .object({ name: endpointName, n: z.number().int().min(1).max(10_000).optional(), labelColumn: z.string().min(1).max(300).optional() })
+      .strict(),
     /** Runs a Data room table through the endpoint; the result becomes a new Data room table. */
     'endpoints.batch.start': z
       .object({ name: endpointName, table: z.string().min(1).max(300), output: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional() })
@@ -236,6 +324,8 @@ export interface EndpointResults {
   'endpoints.drift.configure': MonitorInfo
   'endpoints.drift.check': { window: DriftWindow | null; monitor: MonitorInfo }
   'endpoints.drift.get': MonitorInfo
+  'endpoints.drift.backtest': BacktestResult
+  'endpoints.replay': ReplayResult
   'endpoints.batch.start': BatchStatus
   'endpoints.batch.get': BatchStatus
   'endpoints.batch.cancel': BatchStatus

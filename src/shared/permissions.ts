@@ -173,6 +173,8 @@ export const methodPermissions: Record<Method, Permission> = {
   'endpoints.drift.configure': 'write',
   'endpoints.drift.check': 'write',
   'endpoints.drift.get': 'read',
+  'endpoints.drift.backtest': 'read',
+  'endpoints.replay': 'write',
   'endpoints.batch.start': 'write',
   'endpoints.batch.get': 'read',
   'endpoints.batch.cancel': 'write',

@@ -17,6 +17,8 @@ import { SecretStore } from '../secrets/SecretStore'
 import { isAlive } from '../kernels/processTree'
 import { EndpointService } from './EndpointService'
 import { LocalBackend } from './LocalBackend'
+import { endpointProvider } from './running'
+import { ProcSnapshot } from '../running/procMem'
 
 const PYTHON = '/usr/bin/python3'
 const missing = !existsSync(PYTHON)
@@ -49,6 +51,8 @@ let duck: DuckDBInstance
 let secrets: SecretStore
 let svc: EndpointService
 const services: EndpointService[] = []
+/** Every event the services emitted, as the WebSocket would send it. */
+const emitted: string[] = []
 
 function makeService(): EndpointService {
   const s = new EndpointService({
@@ -57,7 +61,7 @@ function makeService(): EndpointService {
     domain: h.domain,
     secrets,
     backend: new LocalBackend({ runDir: join(h.dataDir, 'endpoints', 'run'), preferShipped: true, restartBaseDelayMs: 300, pollMs: 100 }),
-    emit: () => undefined,
+    emit: (event, payload) => void emitted.push(JSON.stringify({ event, payload })),
     log: silentLogger,
     defaultInterpreter: async () => PYTHON,
     captureFlushMs: 100,
@@ -153,6 +157,30 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
     ])
   }, 120_000)
 
+  it('shows in the Running panel with its scoring servers\' memory from /proc; stopping it there stops it', async () => {
+    await svc.deploy({ name: 'churn-live', model: 'churn', version: v2 })
+    const e = await running(svc, 'churn-live')
+    expect(e.state, e.error).toBe('running')
+    const provider = endpointProvider(svc)
+    const proc = new ProcSnapshot()
+    const items = await provider.list(proc)
+    const item = items.find((i) => i.id === 'churn-live')!
+    expect(item).toMatchObject({ name: 'churn-live', state: 'running', idle: false })
+    expect(item.detail).toContain(`churn v${v2}`)
+    expect(item.detail).toContain(`pid ${e.variants[0].pid}`)
+    // a Python process with scikit-learn loaded: tens of MB, the tree's resident memory
+    expect(item.memoryBytes).toBe(proc.treeRss(e.variants[0].pid!))
+    expect(item.memoryBytes!).toBeGreaterThan(20 * 1024 * 1024)
+    await provider.stop('churn-live')
+    expect(svc.get('churn-live').endpoint.state).toBe('stopped')
+    await until('scoring server gone', () => isAlive(e.variants[0].pid!), (alive) => !alive, 15_000)
+    expect((await provider.list(new ProcSnapshot())).map((i) => i.id)).not.toContain('churn-live')
+    // events go to every client, read-only roles included: never with a token
+    expect(emitted.some((x) => x.includes('"churn-live"'))).toBe(true)
+    expect(emitted.filter((x) => x.includes(e.token))).toEqual([])
+    await svc.delete('churn-live')
+  }, 120_000)
+
   it('refuses to delete a version an endpoint serves', async () => {
     expect(() => h.registry.deleteVersion('churn', v1, alice)).toThrow(/served by endpoint 'churn'/)
     expect(() => h.registry.deleteModel('churn', alice)).toThrow(/served by endpoint 'churn'/)
@@ -236,6 +264,46 @@ describe.skipIf(missing)('endpoints with real scoring servers', () => {
     expect(JSON.parse(String(r[2].response))).toEqual({ predictions: [1] })
     svc.setCapture('churn', false, 0)
   }, 60_000)
+
+  it('replays captured requests against the last approved versions: agreement, label metrics, latency', async () => {
+    // before: four captured rows (amount 0, 5, 10, 15) served by v1; now four more carrying a label
+    // column the scoring server drops, true when amount > 15 (v2's rule)
+    svc.setCapture('churn', true, 100)
+    const e = svc.get('churn').endpoint
+    const labelled = { dataframe_split: { columns: ['amount', 'count', 'churned'], data: [2, 8, 12, 18].map((a) => [a, 1, a > 15 ? 1 : 0]) } }
+    expect(await call(e.url, e.token, labelled)).toMatchObject({ status: 200, body: { predictions: [0, 1, 1, 1] } })
+    const approve = (v: number, status: string) => h.db.prepare("UPDATE model_versions SET approval_status = ? WHERE version = ? AND model_id = (SELECT id FROM registered_models WHERE name = 'churn')").run(status, v)
+    approve(v1, 'Approved')
+    approve(v2, 'Approved')
+    try {
+      const r = await svc.replay('churn', { n: 100, labelColumn: 'churned' })
+      expect(r).toMatchObject({ requests: 5, rows: 8, labelColumn: 'churned', labelled: true })
+      expect(r.served.accuracy).toBe(0.5)
+      expect(r.served.p50!).toBeGreaterThan(0)
+      expect(r.versions.map((v) => [v.version, v.state, v.servedNow])).toEqual([
+        [v2, 'ok', false],
+        [v1, 'ok', true]
+      ])
+      const [r2, r1] = r.versions
+      // v1 is what was served: it agrees everywhere and scores the same
+      expect(r1).toMatchObject({ agreement: 1, errors: 0, accuracy: 0.5, accuracyDelta: 0 })
+      // v2 answers 0 where v1 said 1 for amount 8, 10, 12 and 15 (4 of 8 rows) and is right on every labelled row
+      expect(r2).toMatchObject({ agreement: 0.5, errors: 0, accuracy: 1, accuracyDelta: 0.5 })
+      expect(r2.p50!).toBeGreaterThan(0)
+      expect(r2.p95!).toBeGreaterThanOrEqual(r2.p50!)
+      // the replay's scoring servers are gone; the endpoint still serves v1 alone
+      expect(svc.get('churn').endpoint.variants.map((v) => v.version)).toEqual([v1])
+      expect(readdirSync(join(h.dataDir, 'endpoints', 'run')).filter((f) => f.includes('replay') && f.endsWith('.pid'))).toEqual([])
+      // without a label column: agreement and latency only
+      const plain = await svc.replay('churn', { n: 2 })
+      expect(plain).toMatchObject({ requests: 2, labelled: false, served: { accuracy: null } })
+      expect(plain.versions.map((v) => v.accuracy)).toEqual([null, null])
+    } finally {
+      approve(v1, 'None')
+      approve(v2, 'None')
+      svc.setCapture('churn', false, 0)
+    }
+  }, 120_000)
 
   it('a model that cannot load is failed with the Python error, never running', async () => {
     const runId = h.makeRun({ files: { 'broken/MLmodel': 'flavors:\n  sklearn:\n    pickled_model: model.pkl\n' } })

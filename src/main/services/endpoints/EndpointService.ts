@@ -29,6 +29,8 @@ import type {
   VariantInfo,
   VariantSpec
 } from '../../../shared/endpoints'
+import { redactEndpoint, type ReplayResult } from '../../../shared/endpoints'
+import { replay } from './replay'
 import { AppError } from '../../../shared/errors'
 import type { DomainEventBus } from '../../domainEvents'
 import type { Logger } from '../../log'
@@ -236,6 +238,29 @@ export class EndpointService {
       })
     }
     return live.monitor
+  }
+
+  /** Shadow evaluation: the last `n` captured requests replayed against the last three approved versions. */
+  async replay(name: string, p: { n: number; labelColumn?: string }): Promise<ReplayResult> {
+    const live = this.require(name)
+    const sql = this.d.sql
+    if (!sql) throw new AppError('UNSUPPORTED', 'Replay needs the Data room here')
+    const approved = this.d.registry.listVersions({ name: live.def.model, approvalStatus: 'Approved', maxResults: 3 }).versions
+    return replay(
+      {
+        endpoint: name,
+        model: live.def.model,
+        interpreter: live.def.interpreter,
+        captureDir: this.captureDir(name),
+        backend: this.d.backend,
+        connect: sql,
+        flushCapture: () => live.capture.flush(),
+        versions: approved.map((v) => ({ version: v.version, aliases: v.aliases })),
+        modelDir: (v) => this.modelDir(live.def.model, v),
+        served: live.def.variants.map((v) => v.version)
+      },
+      p
+    )
   }
 
   captureDir(name: string): string {
@@ -559,7 +584,8 @@ export class EndpointService {
 
   private changed(live: Live) {
     if (!this.live.has(live.def.name)) return
-    this.d.emit('endpoint.changed', this.info(live))
+    // every connected client gets events, read-only roles included: never the token
+    this.d.emit('endpoint.changed', redactEndpoint(this.info(live), false))
   }
 
   private info(live: Live): EndpointInfo {

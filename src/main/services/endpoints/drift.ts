@@ -464,6 +464,16 @@ export class DriftAlarm {
   }
 }
 
+export interface BacktestPeriod {
+  period: string
+  rows: number
+  drifted: boolean
+  alarm: 'fired' | 'cleared' | null
+  firing: boolean
+  driftedFeatures: string[]
+  features: { name: string; psi: number; ks: number | null; cohenW: number | null; qValue: number; drifted: boolean }[]
+}
+
 /**
  * Backtest of an alarm rule: `sql`'s rows split by `timeColumn` into periods (`date_trunc` units:
  * day, week, month…), each checked against the baseline as a window, in time order, through a
@@ -477,14 +487,23 @@ export async function backtest(
   period: 'hour' | 'day' | 'week' | 'month' | 'quarter' | 'year',
   consecutive: number,
   t: DriftThresholds = DEFAULT_THRESHOLDS
-): Promise<{ period: string; rows: number; drifted: boolean; alarm: 'fired' | 'cleared' | null; driftedFeatures: string[] }[]> {
+): Promise<BacktestPeriod[]> {
   const periods = await rows(conn, `SELECT DISTINCT date_trunc('${period}', ${ident(timeColumn)})::VARCHAR AS p FROM (${sql}) WHERE ${ident(timeColumn)} IS NOT NULL ORDER BY 1`)
   const alarm = new DriftAlarm(consecutive)
   const out = []
   for (const { p } of periods) {
     const window = `SELECT * EXCLUDE (${ident(timeColumn)}) FROM (${sql}) WHERE date_trunc('${period}', ${ident(timeColumn)})::VARCHAR = '${String(p).replace(/'/g, "''")}'`
     const r = await checkWindow(conn, baseline, window, t)
-    out.push({ period: String(p), rows: r.rows, drifted: r.drifted, alarm: alarm.observe(r.drifted), driftedFeatures: r.features.filter((f) => f.drifted).map((f) => f.name) })
+    const event = alarm.observe(r.drifted)
+    out.push({
+      period: String(p),
+      rows: r.rows,
+      drifted: r.drifted,
+      alarm: event,
+      firing: alarm.firing,
+      driftedFeatures: r.features.filter((f) => f.drifted).map((f) => f.name),
+      features: r.features.map((f) => ({ name: f.name, psi: f.psi, ks: f.ks ?? null, cohenW: f.cohenW ?? null, qValue: f.qValue, drifted: f.drifted }))
+    })
   }
   return out
 }

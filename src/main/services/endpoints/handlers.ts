@@ -1,4 +1,6 @@
 import type { Method } from '../../../shared/api'
+import { redactEndpoint } from '../../../shared/endpoints'
+import { roleCan } from '../../../shared/permissions'
 import type { Handlers } from '../../rpc/router'
 import type { EndpointService } from './EndpointService'
 
@@ -7,8 +9,8 @@ type EndpointMethod = Extract<Method, `endpoints.${string}`>
 export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, EndpointMethod> {
   return {
     'endpoints.deploy': (p) => endpoints.deploy(p),
-    'endpoints.list': () => endpoints.list(),
-    'endpoints.get': ({ name }) => endpoints.get(name),
+    'endpoints.list': (_, ctx) => endpoints.list().map((e) => redactEndpoint(e, roleCan(ctx.principal.role, 'write'))),
+    'endpoints.get': ({ name }, ctx) => ({ endpoint: redactEndpoint(endpoints.get(name).endpoint, roleCan(ctx.principal.role, 'write')) }),
     'endpoints.invoke': ({ name, body, contentType }) => endpoints.invoke(name, body, contentType),
     'endpoints.update': (p) => endpoints.update(p),
     'endpoints.capture': ({ name, enabled, samplingPercent }) => endpoints.setCapture(name, enabled, samplingPercent),
@@ -25,6 +27,8 @@ export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, End
       return { window: await m.check(), monitor: m.info() }
     },
     'endpoints.drift.get': ({ name }) => endpoints.monitor(name).info(),
+    'endpoints.replay': ({ name, n, labelColumn }) => endpoints.replay(name, { n: n ?? 200, labelColumn }),
+    'endpoints.drift.backtest': ({ name, ...p }) => endpoints.monitor(name).backtest(p),
     'endpoints.batch.start': ({ name, table, output }) => endpoints.startBatch(name, table, output),
     'endpoints.batch.get': ({ batchId }) => endpoints.batch(batchId).status,
     'endpoints.batch.cancel': ({ batchId }) => endpoints.batch(batchId).cancel()

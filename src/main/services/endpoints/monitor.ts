@@ -8,11 +8,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DriftWindow, MonitorInfo } from '../../../shared/endpoints'
+import type { BacktestResult, DriftWindow, MonitorInfo } from '../../../shared/endpoints'
 import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import { sqlString } from './capture'
-import { checkWindow, computeBaseline, DEFAULT_THRESHOLDS, DriftAlarm, type Baseline, type DriftThresholds } from './drift'
+import { backtest, checkWindow, computeBaseline, DEFAULT_THRESHOLDS, DriftAlarm, type Baseline, type DriftThresholds } from './drift'
 
 interface MonitorFile {
   table: string | null
@@ -140,6 +140,45 @@ export class EndpointMonitor {
       this.save()
       this.schedule()
       return this.info()
+    } finally {
+      conn.closeSync()
+    }
+  }
+
+  /**
+   * Would the alarm have fired on history? A Data room table split by `timeColumn` into periods,
+   * each checked against this endpoint's baseline, through an alarm with the rule's hysteresis.
+   */
+  async backtest(p: {
+    table: string
+    timeColumn: string
+    period: BacktestResult['period']
+    consecutive?: number
+    thresholds?: Partial<DriftThresholds>
+  }): Promise<BacktestResult> {
+    const baseline = this.baseline()
+    if (!baseline) throw new AppError('INVALID_STATE', `Endpoint '${this.name}' has no drift baseline yet (pick its training table first)`)
+    const consecutive = p.consecutive ?? this.state.consecutive
+    const thresholds = { ...this.state.thresholds, ...p.thresholds }
+    const conn = await this.o.connect()
+    try {
+      const sql = `SELECT * FROM ${quoteTable(p.table)}`
+      const cols = await conn.runAndReadAll(`DESCRIBE (${sql})`).catch((err: Error) => {
+        throw new AppError('INVALID_REQUEST', `Could not read table ${p.table}: ${err.message}`)
+      })
+      const names = (cols.getRowObjectsJson() as { column_name: string }[]).map((c) => String(c.column_name))
+      if (!names.includes(p.timeColumn)) throw new AppError('INVALID_REQUEST', `Table ${p.table} has no column '${p.timeColumn}' (it has ${names.join(', ')})`)
+      const periods = await backtest(conn, baseline, sql, p.timeColumn, p.period, consecutive, thresholds).catch((err: Error) => {
+        throw new AppError('INVALID_REQUEST', `Could not split ${p.table} by ${p.timeColumn}: ${err.message}`)
+      })
+      return {
+        table: p.table,
+        timeColumn: p.timeColumn,
+        period: p.period,
+        consecutive,
+        thresholds,
+        windows: periods.map(({ driftedFeatures: _, ...w }) => w)
+      }
     } finally {
       conn.closeSync()
     }

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
+import { BACKTEST_PERIODS, type BacktestResult, type ReplayResult } from '../../../../shared/endpoints'
 import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
-import type { ModelVersion } from '../../../../shared/registry'
 import { call, onEvent } from '../../api/client'
-import { Dialog } from '../../components/Dialog'
 import { Plot } from '../../components/Plot'
+import { DeployDialog, useVersions } from './DeployDialog'
+import { useEndpointsNav } from './useEndpointsNav'
 import './endpoints.css'
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e))
@@ -15,6 +16,12 @@ export function EndpointsRoom() {
   const [selected, setSelected] = useState<string | null>(null)
   const [deploying, setDeploying] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const focus = useEndpointsNav((s) => s.focus)
+  useEffect(() => {
+    if (!focus) return
+    setSelected(focus)
+    useEndpointsNav.getState().clear()
+  }, [focus])
 
   const refresh = useCallback(async () => {
     try {
@@ -29,7 +36,7 @@ export function EndpointsRoom() {
 
   useEffect(() => {
     void refresh()
-    const off = onEvent('endpoint.changed', (e) => setList((l) => (l.some((x) => x.name === e.name) ? l.map((x) => (x.name === e.name ? e : x)) : [...l, e])))
+    const off = onEvent('endpoint.changed', (e) => setList((l) => (l.some((x) => x.name === e.name) ? l.map((x) => (x.name === e.name ? { ...e, token: x.token } : x)) : [...l, e])))
     const t = setInterval(() => void refresh(), 3000)
     return () => {
       off()
@@ -107,97 +114,6 @@ export function EndpointsRoom() {
   )
 }
 
-function useVersions(model: string | null) {
-  const [versions, setVersions] = useState<ModelVersion[]>([])
-  useEffect(() => {
-    if (!model) return
-    void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
-  }, [model])
-  return versions
-}
-
-function DeployDialog({ onClose, onDeployed }: { onClose: () => void; onDeployed: (name: string) => void }) {
-  const [models, setModels] = useState<string[]>([])
-  const [model, setModel] = useState('')
-  const [target, setTarget] = useState('')
-  const [name, setName] = useState('')
-  const [interpreter, setInterpreter] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<string | null>(null)
-  const versions = useVersions(model || null)
-  useEffect(() => {
-    void call('registry.models.list', {}).then((p) => {
-      setModels(p.models.map((m) => m.name))
-      if (p.models[0]) setModel(p.models[0].name)
-    })
-  }, [])
-  const aliases = useMemo(() => [...new Set(versions.flatMap((v) => v.aliases))], [versions])
-  useEffect(() => {
-    if (versions[0]) setTarget(`v:${versions[0].version}`)
-    if (model && !name) setName(model.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60))
-  }, [versions, model, name])
-  const submit = async () => {
-    setBusy(true)
-    setError(null)
-    try {
-      const sel = target.startsWith('a:') ? { alias: target.slice(2) } : { version: Number(target.slice(2)) }
-      await call('endpoints.deploy', { name, model, ...sel, ...(interpreter ? { interpreter } : {}) })
-      onDeployed(name)
-    } catch (e) {
-      setError(msg(e))
-    } finally {
-      setBusy(false)
-    }
-  }
-  return (
-    <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
-        <label>
-          Model
-          <select value={model} onChange={(e) => setModel(e.target.value)} aria-label="Model">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Version or alias
-          <select value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Version or alias">
-            {versions.map((v) => (
-              <option key={v.version} value={`v:${v.version}`}>
-                Version {v.version} ({v.approvalStatus})
-              </option>
-            ))}
-            {aliases.map((a) => (
-              <option key={a} value={`a:${a}`}>
-                Follow @{a}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Endpoint name
-          <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
-        </label>
-        <label>
-          Python interpreter (optional)
-          <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
-        </label>
-        {error && (
-          <div role="alert" className="error-box small">
-            {error}
-          </div>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="btn primary" disabled={busy || !model || !target || !name} onClick={() => void submit()}>
-            {busy ? 'Deploying…' : 'Deploy'}
-          </button>
-        </div>
-    </Dialog>
-  )
-}
 
 function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint: EndpointInfo; metrics: EndpointMetrics | null; onChanged: () => void; onDeleted: () => void }) {
   const [error, setError] = useState<string | null>(null)
@@ -249,7 +165,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
         </dd>
         <dt>Token</dt>
         <dd>
-          <code aria-label="Token">{showToken ? e.token : '•'.repeat(16)}</code>{' '}
+          <code aria-label="Token">{!e.token ? 'hidden for your role' : showToken ? e.token : '•'.repeat(16)}</code>{' '}
           <button type="button" className="btn ghost small" onClick={() => setShowToken((s) => !s)}>
             {showToken ? 'Hide token' : 'Show token'}
           </button>
@@ -276,6 +192,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
       <BatchPanel endpoint={e} />
       <CapturePanel endpoint={e} act={act} />
       <DriftPanel endpoint={e} />
+      <ReplayPanel endpoint={e} />
     </section>
   )
 }
@@ -678,6 +595,136 @@ function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
           <Plot label="PSI per feature over windows" data={psiTraces} height={180} layout={{ yaxis: { title: { text: 'PSI' } }, margin: { t: 10, b: 30, l: 40, r: 10 } }} />
         </>
       )}
+      {m?.baselineRows ? <BacktestPanel name={e.name} consecutive={m.consecutive} /> : null}
+    </section>
+  )
+}
+
+/** Runs the alarm rule over history (a table split by a time column) to see when it would have fired. */
+function BacktestPanel({ name, consecutive }: { name: string; consecutive: number }) {
+  const [table, setTable] = useState('')
+  const [timeColumn, setTimeColumn] = useState('')
+  const [period, setPeriod] = useState<(typeof BACKTEST_PERIODS)[number]>('month')
+  const [n, setN] = useState(consecutive)
+  const [result, setResult] = useState<BacktestResult | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => setN(consecutive), [consecutive])
+  const run = async () => {
+    setBusy(true)
+    setError(null)
+    try {
+      setResult(await call('endpoints.drift.backtest', { name, table, timeColumn, period, consecutive: n }))
+    } catch (err) {
+      setError(msg(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const windows = result?.windows ?? []
+  const features = windows[0]?.features.map((f) => f.name) ?? []
+  const x = windows.map((w) => w.period.slice(0, 10))
+  const psiMax = Math.max(0.01, ...windows.flatMap((w) => w.features.map((f) => f.psi)))
+  const traces = [
+    ...features.map((f) => ({
+      type: 'scatter' as const,
+      mode: 'lines+markers',
+      name: `${f} PSI`,
+      x,
+      y: windows.map((w) => w.features.find((g) => g.name === f)?.psi ?? null)
+    })),
+    ...(['fired', 'cleared'] as const).map((a) => ({
+      type: 'scatter' as const,
+      mode: 'markers',
+      name: `alarm ${a}`,
+      marker: { symbol: a === 'fired' ? 'triangle-up' : 'circle-open', size: 14, color: a === 'fired' ? '#d62728' : '#2ca02c' },
+      x: windows.filter((w) => w.alarm === a).map((w) => w.period.slice(0, 10)),
+      y: windows.filter((w) => w.alarm === a).map(() => psiMax * 1.08)
+    }))
+  ]
+  // the periods the alarm is up, shaded
+  const shapes = windows.flatMap((w, i) =>
+    w.firing ? [{ type: 'rect', xref: 'x', yref: 'paper', x0: i - 0.5, x1: i + 0.5, y0: 0, y1: 1, fillcolor: 'rgba(214,39,40,0.12)', line: { width: 0 }, layer: 'below' }] : []
+  )
+  return (
+    <section className="backtest" aria-label="Backtest">
+      <h4>Backtest the alarm rule on history</h4>
+      <div className="variant-controls">
+        <label>
+          History table
+          <input value={table} onChange={(ev) => setTable(ev.target.value)} aria-label="History table" placeholder="a Data room table" />
+        </label>
+        <label>
+          Time column
+          <input value={timeColumn} onChange={(ev) => setTimeColumn(ev.target.value)} aria-label="Time column" placeholder="e.g. event_time" />
+        </label>
+        <label>
+          Split by
+          <select value={period} onChange={(ev) => setPeriod(ev.target.value as (typeof BACKTEST_PERIODS)[number])} aria-label="Split by">
+            {BACKTEST_PERIODS.map((p) => (
+              <option key={p}>{p}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Alarm after N periods
+          <input type="number" min={1} max={100} value={n} onChange={(ev) => setN(Number(ev.target.value))} aria-label="Backtest N" />
+        </label>
+        <button type="button" className="btn small" disabled={!table || !timeColumn || busy} onClick={() => void run()}>
+          {busy ? 'Backtesting…' : 'Run backtest'}
+        </button>
+      </div>
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+      {result && (
+        <>
+          <p role="status" aria-label="Backtest summary">
+            {windows.length} {result.period}s of {result.table}: the alarm (after {result.consecutive} drifted in a row) would have fired{' '}
+            {windows.filter((w) => w.alarm === 'fired').length} time(s)
+            {windows.some((w) => w.alarm === 'fired') ? `, first in ${windows.find((w) => w.alarm === 'fired')!.period.slice(0, 10)}` : ''}.
+          </p>
+          <table className="endpoints-table" aria-label="Backtest windows">
+            <thead>
+              <tr>
+                <th>Period</th>
+                <th>Rows</th>
+                {features.map((f) => (
+                  <th key={f}>{f} PSI / KS</th>
+                ))}
+                <th>Drifted</th>
+                <th>Alarm</th>
+              </tr>
+            </thead>
+            <tbody>
+              {windows.map((w) => (
+                <tr key={w.period} className={w.firing ? 'alarm-up' : ''}>
+                  <td>{w.period.slice(0, 10)}</td>
+                  <td>{w.rows.toLocaleString()}</td>
+                  {features.map((f) => {
+                    const d = w.features.find((g) => g.name === f)
+                    return (
+                      <td key={f} className={d?.drifted ? 'drifted' : ''}>
+                        {d ? `${d.psi.toFixed(2)}${d.ks !== null ? ` / ${d.ks.toFixed(2)}` : ''}` : '—'}
+                      </td>
+                    )
+                  })}
+                  <td>{w.drifted ? 'yes' : 'no'}</td>
+                  <td>{w.alarm ?? (w.firing ? 'up' : '')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Plot
+            label="Backtest PSI per period and alarm"
+            data={traces}
+            height={220}
+            layout={{ shapes, yaxis: { title: { text: 'PSI' } }, xaxis: { type: 'category' }, margin: { t: 10, b: 40, l: 40, r: 10 } }}
+          />
+        </>
+      )}
     </section>
   )
 }
@@ -725,6 +772,123 @@ function BatchPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
         <div role="alert" className="error-box small">
           {error}
         </div>
+      )}
+    </section>
+  )
+}
+
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`)
+const signed = (v: number | null, f: (x: number) => string) => (v === null ? '—' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${f(Math.abs(v))}`)
+
+/** Shadow evaluation: the last N captured requests replayed against the last three approved versions. */
+function ReplayPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
+  const [n, setN] = useState(200)
+  const [labelColumn, setLabelColumn] = useState('')
+  const [result, setResult] = useState<ReplayResult | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const run = async () => {
+    setBusy(true)
+    setError(null)
+    try {
+      setResult(await call('endpoints.replay', { name: e.name, n, ...(labelColumn.trim() ? { labelColumn: labelColumn.trim() } : {}) }))
+    } catch (err) {
+      setError(msg(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const ok = result?.versions.filter((v) => v.state === 'ok') ?? []
+  const labels = ok.map((v) => `v${v.version}${v.servedNow ? ' (served)' : ''}`)
+  return (
+    <section className="endpoint-section" aria-label="Shadow evaluation">
+      <h3>Shadow evaluation (replay)</h3>
+      <p className="muted">Replays captured requests against the last three approved versions of {e.model}, each on a scoring server started for it.</p>
+      <div className="variant-controls">
+        <label>
+          Last N requests
+          <input type="number" min={1} max={10000} value={n} onChange={(ev) => setN(Number(ev.target.value))} aria-label="Replay last N requests" />
+        </label>
+        <label>
+          Label column (optional)
+          <input value={labelColumn} onChange={(ev) => setLabelColumn(ev.target.value)} aria-label="Label column" placeholder="sent along with the inputs" />
+        </label>
+        <button type="button" className="btn small" disabled={busy || n < 1} onClick={() => void run()}>
+          {busy ? 'Replaying…' : 'Replay'}
+        </button>
+      </div>
+      {error && (
+        <div role="alert" className="error-box small">
+          {error}
+        </div>
+      )}
+      {result && (
+        <>
+          <p role="status" aria-label="Replay summary">
+            {result.requests} requests ({result.rows} rows) replayed
+            {result.labelled ? `; labels from column ${result.labelColumn}, served accuracy ${pct(result.served.accuracy)}` : result.labelColumn ? `; no captured rows carry ${result.labelColumn}` : ''}; served
+            p50 {fmtMs(result.served.p50)} through the proxy.
+          </p>
+          <table className="endpoints-table" aria-label="Replay results">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>Agreement with served</th>
+                <th>Errors</th>
+                <th>p50</th>
+                <th>p95</th>
+                <th>Accuracy (Δ)</th>
+                <th>MAE (Δ)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.versions.map((v) => (
+                <tr key={v.version}>
+                  <td>
+                    Version {v.version}
+                    {v.aliases.map((a) => ` @${a}`).join('')}
+                    {v.servedNow ? ' · served' : ''}
+                  </td>
+                  {v.state === 'failed' ? (
+                    <td colSpan={6} className="error-text">
+                      failed: {v.error}
+                    </td>
+                  ) : (
+                    <>
+                      <td>{pct(v.agreement)}</td>
+                      <td>{v.errors}</td>
+                      <td>{fmtMs(v.p50)}</td>
+                      <td>{fmtMs(v.p95)}</td>
+                      <td>
+                        {pct(v.accuracy)} ({signed(v.accuracyDelta, (x) => `${(x * 100).toFixed(1)} pt`)})
+                      </td>
+                      <td>
+                        {v.mae === null ? '—' : v.mae.toFixed(3)} ({signed(v.maeDelta, (x) => x.toFixed(3))})
+                      </td>
+                    </>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {ok.length > 0 && (
+            <Plot
+              label="Replay agreement and latency per version"
+              data={[
+                { type: 'bar', name: 'agreement %', x: labels, y: ok.map((v) => (v.agreement ?? 0) * 100), yaxis: 'y' },
+                ...(result.labelled ? [{ type: 'bar' as const, name: 'accuracy %', x: labels, y: ok.map((v) => (v.accuracy ?? 0) * 100), yaxis: 'y' }] : []),
+                { type: 'scatter', mode: 'markers', name: 'p50 ms', x: labels, y: ok.map((v) => v.p50), yaxis: 'y2', marker: { size: 12, symbol: 'diamond' } }
+              ]}
+              height={220}
+              layout={{
+                barmode: 'group',
+                yaxis: { title: { text: '%' }, range: [0, 105] },
+                yaxis2: { title: { text: 'p50 ms' }, overlaying: 'y', side: 'right', rangemode: 'tozero' },
+                margin: { t: 10, b: 40, l: 40, r: 50 }
+              }}
+            />
+          )}
+        </>
       )}
     </section>
   )

@@ -7,6 +7,7 @@ import { Dialog } from '../../components/Dialog'
 import { Field } from '../../components/Field'
 import { KeyValueTable } from '../../components/KeyValueTable'
 import { useCommandStore } from '../commands/useCommandStore'
+import { DeployDialog } from '../endpoints/DeployDialog'
 import { useExperimentsStore } from '../experiments/useExperimentsStore'
 import { useReviewsStore } from '../reviews/useReviewsStore'
 import { CardTab } from './CardTab'
@@ -75,6 +76,7 @@ function RequestReviewDialog({ v, onClose, onDone }: { v: ModelVersion; onClose:
 function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
   const [alias, setAlias] = useState('')
   const [error, setError] = useState<string | null>(null)
+  const [deployAlias, setDeployAlias] = useState<string | null>(null)
   const canWrite = useCan('write')
   const run = async (f: () => Promise<unknown>) => {
     try {
@@ -94,6 +96,11 @@ function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
         {v.aliases.map((a) => (
           <span key={a} className="reg-alias">
             @{a}{' '}
+            {canWrite && (
+              <button type="button" className="btn small ghost" aria-label={`Deploy alias ${a}`} onClick={() => setDeployAlias(a)}>
+                Deploy
+              </button>
+            )}
             {canWrite && (
               <button type="button" className="icon-btn small" aria-label={`Remove alias ${a}`} onClick={() => void run(() => call('registry.alias.delete', { name: v.name, alias: a }))}>
                 ×
@@ -125,6 +132,7 @@ function Aliases({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) {
           {error}
         </div>
       )}
+      {deployAlias && <DeployDialog initial={{ model: v.name, alias: deployAlias }} offerOpen onClose={() => setDeployAlias(null)} />}
     </section>
   )
 }
@@ -295,6 +303,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
   const [v, setV] = useState<ModelVersion | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [asking, setAsking] = useState(false)
+  const [deploying, setDeploying] = useState(false)
   const [reload, setReload] = useState(0)
   const canWrite = useCan('write')
 
@@ -331,6 +340,11 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
           </>
         )}
         <span className="spacer" />
+        {v && canWrite && (
+          <button type="button" className="btn small" onClick={() => setDeploying(true)}>
+            Deploy
+          </button>
+        )}
         {v && canWrite && (v.approvalStatus === 'None' || v.approvalStatus === 'Rejected') && (
           <button type="button" className="btn small primary" onClick={() => setAsking(true)}>
             Request review
@@ -358,6 +372,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
           <FilesTab v={v} />
         )}
       </div>
+      {deploying && v && <DeployDialog initial={{ model: v.name, version: v.version }} offerOpen onClose={() => setDeploying(false)} />}
       {asking && v && <RequestReviewDialog v={v} onClose={() => setAsking(false)} onDone={bump} />}
     </section>
   )
