@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
+import { onEndpointRequested, requestedEndpoint, takeRequestedEndpoint } from './openInEndpoints'
 import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
 import type { ModelVersion } from '../../../../shared/registry'
 import { call, onEvent } from '../../api/client'
@@ -12,7 +13,7 @@ const fmtMs = (v: number | null | undefined) => (v === null || v === undefined ?
 export function EndpointsRoom() {
   const [list, setList] = useState<EndpointInfo[]>([])
   const [metrics, setMetrics] = useState<Record<string, EndpointMetrics>>({})
-  const [selected, setSelected] = useState<string | null>(null)
+  const [selected, setSelected] = useState<string | null>(requestedEndpoint)
   const [deploying, setDeploying] = useState(false)
   const [error, setError] = useState<string | null>(null)
 
@@ -25,6 +26,11 @@ export function EndpointsRoom() {
     } catch (e) {
       setError(msg(e))
     }
+  }, [])
+
+  useEffect(() => {
+    takeRequestedEndpoint()
+    return onEndpointRequested((name) => setSelected(takeRequestedEndpoint() ?? name))
   }, [])
 
   useEffect(() => {
