@@ -108,7 +108,7 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const endpoint = results.getByRole('group', { name: 'Endpoint' })
   await expect(endpoint).toContainText('churn-model')
   await expect(endpoint.getByLabel('Endpoint URL')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/endpoints\/churn-model\/invocations$/)
-  await expect(endpoint).toContainText('running', { timeout: 120_000 })
+  await expect(endpoint.getByLabel('Endpoint state')).toHaveText('running', { timeout: 120_000 })
   await results.screenshot({ path: 'out/screenshots/builder-deploy.png' })
   const row = { CreditScore: 650, Geography: 'Germany', Gender: 'Female', Age: 62, Tenure: 3, Balance: 120000.5, NumOfProducts: 1, HasCrCard: 1, IsActiveMember: 0, EstimatedSalary: 90000.5 }
   const answer = await s.rpc('endpoints.invoke', { name: 'churn-model', body: JSON.stringify({ dataframe_records: [row, { ...row, Age: 25, IsActiveMember: 1, NumOfProducts: 2 }] }) })
@@ -120,6 +120,7 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const page2 = page.getByRole('region', { name: 'Endpoint churn-model' })
   await expect(page2).toBeVisible()
   await expect(page2.getByLabel('State')).toHaveText('running')
+  await page.screenshot({ path: 'out/screenshots/builder-open-in-endpoints.png' })
 
   // the generated notebook opens in the Notebooks room and reproduces the test AUC on a kernel
   await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Builder' }).click()
@@ -132,9 +133,18 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   await room.getByRole('button', { name: 'Start kernel' }).click()
   await expect(room.getByRole('status').filter({ hasText: /^Kernel idle$/ })).toBeVisible({ timeout: 90_000 })
   await room.getByRole('button', { name: 'Run all' }).click()
+  // cells are rendered near the viewport only: scroll to the end, where the metrics cell prints
   const printed = room.getByText(/roc_auc 0\.\d+/)
-  await expect(printed).toBeVisible({ timeout: 120_000 })
-  const nbAuc = Number(/roc_auc (0\.\d+)/.exec((await printed.textContent())!)![1])
+  await expect
+    .poll(
+      async () => {
+        await room.getByRole('button', { name: 'Add code cell' }).scrollIntoViewIfNeeded()
+        return (await printed.count()) ? await printed.innerText() : ''
+      },
+      { timeout: 120_000, intervals: [1000] }
+    )
+    .toMatch(/roc_auc 0\.\d+/)
+  const nbAuc = Number(/roc_auc (0\.\d+)/.exec(await printed.innerText())![1])
   expect(Math.abs(nbAuc - auc)).toBeLessThan(0.005)
   await page.screenshot({ path: 'out/screenshots/builder-notebook.png', fullPage: true })
 })

@@ -476,7 +476,10 @@ function Deploy({ model, version }: { model: string; version: number }) {
       {endpoint && (
         <div className="endpoint-state" role="group" aria-label="Endpoint">
           <span>
-            Endpoint <strong>{endpoint.name}</strong>: <span className={`state state-${endpoint.state}`}>{endpoint.state}</span>
+            Endpoint <strong>{endpoint.name}</strong>{' '}
+            <span className={`state state-${endpoint.state}`} aria-label="Endpoint state">
+              {endpoint.state}
+            </span>
             {endpoint.error ? ` (${endpoint.error})` : ''}
           </span>
           <code aria-label="Endpoint URL">{endpoint.url}</code>
