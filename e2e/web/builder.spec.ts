@@ -1,14 +1,13 @@
 import { test, expect } from '@playwright/test'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeChurnCsv } from '../../src/main/services/builder/churn'
 import { startServe, type ServeHandle } from '../support'
 
 /**
  * The Builder room as an analyst uses it, no code typed: a churn CSV becomes a model that is
- * explained, checked for bias, tried, used on a table, registered with its card, and reproduced by
- * its notebook.
+ * explained, checked for bias, tried, used on a table, registered with its card, deployed as an
+ * endpoint, and reproduced by its notebook run on a kernel in the Notebooks room.
  */
 
 let s: ServeHandle
@@ -21,7 +20,7 @@ test.afterEach(async () => {
   await s?.stop()
 })
 
-test('churn: quick build, results, column impact, bias, prediction, batch, register, notebook', async ({ page }) => {
+test('churn: quick build, results, column impact, bias, prediction, batch, register, deploy, notebook on a kernel', async ({ page }) => {
   test.setTimeout(300_000)
   await page.goto(s.url)
   await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Builder' }).click()
@@ -104,11 +103,48 @@ test('churn: quick build, results, column impact, bias, prediction, batch, regis
   const review = await s.rpc('registry.review.request', { name: 'churn-model', version: 1 })
   expect(JSON.stringify(review)).toMatch(/pending|review/i)
 
+  // deploy the registered version: the endpoint answers, and the Endpoints room opens on it
+  await results.getByRole('button', { name: 'Deploy churn-model v1' }).click()
+  const endpoint = results.getByRole('group', { name: 'Endpoint' })
+  await expect(endpoint).toContainText('churn-model')
+  await expect(endpoint.getByLabel('Endpoint URL')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/endpoints\/churn-model\/invocations$/)
+  await expect(endpoint.getByLabel('Endpoint state')).toHaveText('running', { timeout: 120_000 })
+  await results.screenshot({ path: 'out/screenshots/builder-deploy.png' })
+  const row = { CreditScore: 650, Geography: 'Germany', Gender: 'Female', Age: 62, Tenure: 3, Balance: 120000.5, NumOfProducts: 1, HasCrCard: 1, IsActiveMember: 0, EstimatedSalary: 90000.5 }
+  const answer = await s.rpc('endpoints.invoke', { name: 'churn-model', body: JSON.stringify({ dataframe_records: [row, { ...row, Age: 25, IsActiveMember: 1, NumOfProducts: 2 }] }) })
+  expect(answer.status).toBe(200)
+  const predictions = (answer.body as { predictions: unknown[] }).predictions
+  expect(predictions).toHaveLength(2)
+  for (const p of predictions) expect([0, 1]).toContain(p)
+  await endpoint.getByRole('button', { name: 'Open in Endpoints' }).click()
+  const page2 = page.getByRole('region', { name: 'Endpoint churn-model' })
+  await expect(page2).toBeVisible()
+  await expect(page2.getByLabel('State')).toHaveText('running')
+  await page.screenshot({ path: 'out/screenshots/builder-open-in-endpoints.png' })
+
+  // the generated notebook opens in the Notebooks room and reproduces the test AUC on a kernel
+  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Builder' }).click()
+  await results.getByRole('tab', { name: 'Use the model' }).click()
   await results.getByRole('button', { name: 'Open as notebook' }).click()
-  await expect(results.getByRole('status')).toContainText('Notebook written to')
-  const path = /Notebook written to (.+\.ipynb)/.exec((await results.getByRole('status').textContent())!)![1]
-  const nb = JSON.parse(readFileSync(path, 'utf8'))
-  const code = nb.cells.filter((c: any) => c.cell_type === 'code').map((c: any) => (Array.isArray(c.source) ? c.source.join('') : c.source))
-  const out = execFileSync('/usr/bin/python3', ['-c', code.join('\n')], { encoding: 'utf8', timeout: 120_000 })
-  expect(Math.abs(Number(/roc_auc ([0-9.]+)/.exec(out)![1]) - auc)).toBeLessThan(0.005)
+  const room = page.getByRole('main', { name: 'Notebooks' })
+  await expect(room).toBeVisible()
+  await expect(room.getByRole('tab', { name: /^Churn-.+\.ipynb$/ })).toBeVisible()
+  await room.getByRole('combobox', { name: 'Interpreter' }).selectOption('/usr/bin/python3')
+  await room.getByRole('button', { name: 'Start kernel' }).click()
+  await expect(room.getByRole('status').filter({ hasText: /^Kernel idle$/ })).toBeVisible({ timeout: 90_000 })
+  await room.getByRole('button', { name: 'Run all' }).click()
+  // cells are rendered near the viewport only: scroll to the end, where the metrics cell prints
+  const printed = room.getByText(/roc_auc 0\.\d+/)
+  await expect
+    .poll(
+      async () => {
+        await room.getByRole('button', { name: 'Add code cell' }).scrollIntoViewIfNeeded()
+        return (await printed.count()) ? await printed.innerText() : ''
+      },
+      { timeout: 120_000, intervals: [1000] }
+    )
+    .toMatch(/roc_auc 0\.\d+/)
+  const nbAuc = Number(/roc_auc (0\.\d+)/.exec(await printed.innerText())![1])
+  expect(Math.abs(nbAuc - auc)).toBeLessThan(0.005)
+  await page.screenshot({ path: 'out/screenshots/builder-notebook.png', fullPage: true })
 })

@@ -186,6 +186,8 @@ export interface BuildInfo {
   updatedAt: string
   /** MLflow experiment the candidates are logged to. */
   experimentName: string
+  /** The workspace folder the build was made in (builds are listed in their own workspace); null: none was open. */
+  workspace: string | null
   error: { code: string; message: string; hint?: string } | null
   notices: string[]
   best: string | null

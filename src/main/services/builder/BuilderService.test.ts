@@ -1,5 +1,5 @@
 /** The builder end to end through the router: a real core, DuckDB, /usr/bin/python3 with scikit-learn, the MLflow door. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJobsTestCore, type JobsTestCore } from '../jobs/testing'
@@ -232,4 +232,35 @@ describe('builder on a churn table', () => {
     const run = await core.call('tracking.run.get', { runId: ok[0].runId })
     expect(run.metrics.find((m: any) => m.key === 'test_roc_auc')).toBeTruthy()
   }, 420_000)
+})
+
+describe('builds per workspace', () => {
+  it('lists only the builds made in the open workspace, and records the workspace in the build', async () => {
+    const here = await core.call('builder.create', { name: 'Here', table: 'churn' })
+    expect(here.workspace).toBe(core.workspaceDir)
+    // a build recorded before builds carried their workspace stays listed everywhere
+    const legacyId = '00000000-0000-4000-8000-000000000001'
+    const { workspace: _w, ...legacy } = { ...here, id: legacyId, name: 'Legacy' }
+    mkdirSync(join(core.dataDir, 'builder', legacyId), { recursive: true })
+    writeFileSync(join(core.dataDir, 'builder', legacyId, 'build.json'), JSON.stringify({ ...legacy, candidates: [], python: null }))
+    const other = join(core.workspaceDir, '..', 'ws-other')
+    mkdirSync(other, { recursive: true })
+    try {
+      await core.call('workspace.open', { path: other })
+      writeChurnCsv(join(other, 'churn2.csv'), 200)
+      await core.call('lake.sources.add', { kind: 'file', location: join(other, 'churn2.csv'), name: 'churn2' })
+      const there = await core.call('builder.create', { name: 'There', table: 'churn2' })
+      expect(there.workspace).toBe(other)
+      const names = (await core.call('builder.list', {})).map((b: any) => b.name)
+      expect(names).toContain('There')
+      expect(names).toContain('Legacy')
+      expect(names).not.toContain('Here')
+    } finally {
+      await core.call('workspace.open', { path: core.workspaceDir })
+    }
+    const ids = (await core.call('builder.list', {})).map((b: any) => b.id)
+    expect(ids).toContain(here.id)
+    expect(ids).toContain(legacyId)
+    expect((await core.call('builder.list', {})).map((b: any) => b.name)).not.toContain('There')
+  }, 60_000)
 })

@@ -78,7 +78,7 @@ export class BuilderService {
       (e) => this.onJobLog(e)
     )
     // builds interrupted by a restart are not running any more (their jobs are followed again below)
-    for (const b of this.list()) {
+    for (const b of this.all()) {
       if (b.state === 'running' && b.jobId) this.jobBuilds.set(b.jobId, b.id)
       else if (b.state === 'running') this.save({ ...this.record(b.id), state: 'failed', error: { code: 'BUILDER_FAILED', message: 'The app stopped during the build' } })
     }
@@ -114,7 +114,13 @@ export class BuilderService {
     return info
   }
 
+  /** The current workspace's builds (and those recorded before builds carried their workspace). */
   list(): BuildInfo[] {
+    const ws = this.d.workspacePath()
+    return this.all().filter((b) => b.workspace === undefined || b.workspace === ws)
+  }
+
+  private all(): BuildInfo[] {
     const out: BuildInfo[] = []
     for (const name of readdirSync(this.root)) {
       try {
@@ -139,6 +145,7 @@ export class BuilderService {
       createdAt: now,
       updatedAt: now,
       experimentName: `${p.name} (builder)`,
+      workspace: this.d.workspacePath(),
       error: null,
       notices: [],
       best: null,

@@ -4,6 +4,7 @@ import type { ColumnProfile, ProblemType, SplitSettings } from '../../../../shar
 import { call } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { ProgressBar } from '../../components/ProgressBar'
+import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
 import { Results } from './Results'
 import { message, subscribeBuilder, useBuilderStore } from './useBuilderStore'
 import './builder.css'
@@ -11,10 +12,12 @@ import './builder.css'
 export function BuilderRoom() {
   const { builds, selectedId, load, select, error, setError } = useBuilderStore()
   const [creating, setCreating] = useState(false)
+  // builds belong to the workspace they were made in: a switch reloads the list
+  const generation = useWorkspaceStore((s) => s.generation)
   useEffect(() => {
     subscribeBuilder()
     load().catch(setError)
-  }, [load, setError])
+  }, [load, setError, generation])
   return (
     <div className="builder">
       <aside className="builder-list" aria-label="Builds">

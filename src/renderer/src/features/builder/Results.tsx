@@ -1,8 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { BiasReport, CandidateDetails, Prediction } from '../../../../shared/builder'
-import { call } from '../../api/client'
+import type { EndpointInfo } from '../../../../shared/endpoints'
+import { call, onEvent } from '../../api/client'
+import { openEndpoint } from '../endpoints/useEndpointsNav'
 import { Plot } from '../../components/Plot'
 import { message, useBuilderStore } from './useBuilderStore'
+import { useCommandStore } from '../commands/useCommandStore'
 
 /** One line each, in plain words. */
 export const EXPLAIN: Record<string, string> = {
@@ -364,6 +367,7 @@ function Use({ candidate }: { candidate: string }) {
   const [model, setModel] = useState(detail.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'))
   const [msg, setMsg] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [registered, setRegistered] = useState<{ name: string; version: number } | null>(null)
   const act = async (f: () => Promise<string>) => {
     setBusy(true)
     setMsg(null)
@@ -402,18 +406,96 @@ function Use({ candidate }: { candidate: string }) {
         </label>
         <button type="button" disabled={busy} onClick={() => void act(async () => {
           const r = await call('builder.register', { buildId: detail.id, candidate, modelName: model })
+          setRegistered({ name: r.name, version: r.version })
           return `Registered ${r.name} version ${r.version} with a model card draft; fill in its intended use, then request review.`
         })}>
           Register model
         </button>
       </fieldset>
+      {registered && <Deploy model={registered.name} version={registered.version} />}
       <fieldset>
         <legend>Reproduce</legend>
-        <button type="button" disabled={busy} onClick={() => void act(async () => `Notebook written to ${(await call('builder.notebook', { buildId: detail.id, candidate })).path}`)}>
+        <button type="button" disabled={busy} onClick={() => void act(async () => {
+          const { path } = await call('builder.notebook', { buildId: detail.id, candidate })
+          await openInNotebooks(path)
+          return `Notebook written to ${path}`
+        })}>
           Open as notebook
         </button>
       </fieldset>
       {msg && <p role="status">{msg}</p>}
     </div>
   )
+}
+
+/** Opens a notebook file in the Notebooks room (the room is switched to once the file is loaded). */
+async function openInNotebooks(path: string): Promise<void> {
+  const { useNotebookStore } = await import('../notebooks/useNotebookStore')
+  const nb = useNotebookStore.getState()
+  await nb.openNotebook(path)
+  const err = useNotebookStore.getState().error
+  if (useNotebookStore.getState().doc?.path !== path && err) throw new Error(err)
+  void nb.refreshFiles()
+  useCommandStore.getState().run('room.notebooks')
+}
+
+/** Serves a registered version as an endpoint and follows its state until it answers. */
+function Deploy({ model, version }: { model: string; version: number }) {
+  const [name, setName] = useState(endpointName(model))
+  const [endpoint, setEndpoint] = useState<EndpointInfo | null>(null)
+  const [err, setErr] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  useEffect(() => {
+    if (!endpoint) return
+    return onEvent('endpoint.changed', (e) => {
+      if (e.name === endpoint.name) setEndpoint(e)
+    })
+  }, [endpoint?.name])
+  const deploy = async () => {
+    setBusy(true)
+    setErr(null)
+    try {
+      setEndpoint((await call('endpoints.deploy', { name, model, version })).endpoint)
+    } catch (e) {
+      setErr(message(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <fieldset>
+      <legend>Deploy</legend>
+      <label>
+        Endpoint name
+        <input value={name} onChange={(e) => setName(e.target.value)} disabled={!!endpoint} />
+      </label>
+      <button type="button" disabled={busy || !!endpoint || !name} onClick={() => void deploy()}>
+        Deploy {model} v{version}
+      </button>
+      {err && <p role="alert">{err}</p>}
+      {endpoint && (
+        <div className="endpoint-state" role="group" aria-label="Endpoint">
+          <span>
+            Endpoint <strong>{endpoint.name}</strong>{' '}
+            <span className={`state state-${endpoint.state}`} aria-label="Endpoint state">
+              {endpoint.state}
+            </span>
+            {endpoint.error ? ` (${endpoint.error})` : ''}
+          </span>
+          <code aria-label="Endpoint URL">{endpoint.url}</code>
+          <button
+            type="button"
+            onClick={() => openEndpoint(endpoint.name)}
+          >
+            Open in Endpoints
+          </button>
+        </div>
+      )}
+    </fieldset>
+  )
+}
+
+/** An endpoint name from a model name: lowercase letters, digits and dashes. */
+function endpointName(model: string): string {
+  return model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 64).replace(/-+$/, '') || 'model'
 }

@@ -1,6 +1,7 @@
 import { create } from 'zustand'
 import type { BuildDetail, BuildInfo, ColumnsResult } from '../../../../shared/builder'
 import { call, onEvent } from '../../api/client'
+import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
 
 interface BuilderState {
   builds: BuildInfo[]
@@ -24,7 +25,11 @@ export const useBuilderStore = create<BuilderState>((set, get) => ({
   columns: null,
   error: null,
   async load() {
-    set({ builds: await call('builder.list', {}) })
+    const builds = await call('builder.list', {})
+    set({ builds })
+    // the open build may belong to the workspace just left
+    const id = get().selectedId
+    if (id && !builds.some((b) => b.id === id)) await get().select(null)
   },
   async select(id) {
     set({ selectedId: id, detail: null, columns: null, error: null })
@@ -56,7 +61,10 @@ export function subscribeBuilder(): void {
   subscribed = true
   onEvent('builder.status', (b) => {
     const s = useBuilderStore.getState()
-    const builds = s.builds.some((x) => x.id === b.id) ? s.builds.map((x) => (x.id === b.id ? b : x)) : [b, ...s.builds]
+    const known = s.builds.some((x) => x.id === b.id)
+    // a build of another workspace (still running after a switch) is not listed here
+    if (!known && b.workspace !== undefined && b.workspace !== useWorkspaceStore.getState().path) return
+    const builds = known ? s.builds.map((x) => (x.id === b.id ? b : x)) : [b, ...s.builds]
     useBuilderStore.setState({ builds })
     if (s.selectedId === b.id) {
       if (b.state !== 'running') void s.refresh()

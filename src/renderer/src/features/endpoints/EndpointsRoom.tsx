@@ -13,7 +13,7 @@ const fmtMs = (v: number | null | undefined) => (v === null || v === undefined ?
 export function EndpointsRoom() {
   const [list, setList] = useState<EndpointInfo[]>([])
   const [metrics, setMetrics] = useState<Record<string, EndpointMetrics>>({})
-  const [selected, setSelected] = useState<string | null>(null)
+  const [selected, setSelected] = useState<string | null>(() => useEndpointsNav.getState().focus)
   const [deploying, setDeploying] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const focus = useEndpointsNav((s) => s.focus)
