@@ -5,6 +5,7 @@ import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
 import { traceMode } from './logic'
 import { useExperimentsStore } from './useExperimentsStore'
+import { MetricSelect } from './MetricSelect'
 
 const COLORS = ['#5b8def', '#ef6b73', '#5cc98f', '#f2b84b', '#b07cf0', '#4fc3d9', '#f08a4b', '#9aa4b2', '#e46fb3', '#8bc34a']
 const MAX_GROUPS = 10
@@ -114,17 +115,7 @@ export function GroupChart() {
   return (
     <section className="exp-chart" aria-label="Group chart">
       <div className="exp-toolbar" role="toolbar" aria-label="Group chart options">
-        <label className="inline-field">
-          <span>Metric</span>
-          <select aria-label="Metric" value={chartKey ?? ''} onChange={(e) => setChartKey(e.target.value || null)}>
-            {keys.length === 0 && <option value="">No metrics</option>}
-            {keys.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <MetricSelect keys={keys} value={chartKey} onChange={setChartKey} />
         <label className="check">
           <input type="checkbox" checked={showRuns} onChange={(e) => setShowRuns(e.target.checked)} /> Show runs
         </label>

@@ -5,6 +5,7 @@ import { PlotlyChart } from './PlotlyChart'
 import { loggedOncePerRun, plotlyDateToMs, rangeToRequest, singleXRange, smooth, traceMode, xValues, type XAxis } from './logic'
 import { formatValue, sortRuns, useExperimentsStore, type ChartKind } from './useExperimentsStore'
 import { plural } from '../../lib/format'
+import { MetricSelect } from './MetricSelect'
 
 const MAX_POINTS = 500
 /** Overlaying more lines than this is unreadable (and one request each). */
@@ -177,17 +178,7 @@ export function MetricChart() {
   return (
     <section className="exp-chart" aria-label="Metric chart">
       <div className="exp-toolbar" role="toolbar" aria-label="Chart options">
-        <label className="inline-field">
-          <span>Metric</span>
-          <select aria-label="Metric" value={chartKey ?? ''} onChange={(e) => setChartKey(e.target.value || null)}>
-            {keys.length === 0 && <option value="">No metrics</option>}
-            {keys.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <MetricSelect keys={keys} value={chartKey} onChange={setChartKey} />
         <label className="inline-field">
           <span>Plot</span>
           <select aria-label="Plot kind" value={chartKind} onChange={(e) => setChartKind(e.target.value as ChartKind)}>
