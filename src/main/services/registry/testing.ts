@@ -9,6 +9,7 @@ import { DomainEventBus, type DomainEvents } from '../../domainEvents'
 import { silentLogger } from '../../log'
 import { AuditLog } from '../audit/AuditLog'
 import { TrackingHttpServer } from '../tracking/TrackingHttpServer'
+import { mlflowApi } from '../tracking/testing'
 import { TrackingService } from '../tracking/TrackingService'
 import { RegistryService } from './RegistryService'
 import { createRegistryRest } from './rest'
@@ -98,24 +99,7 @@ export async function createRegistryHarness(): Promise<RegistryHarness> {
       mkdirSync(policyDir, { recursive: true })
       writeFileSync(join(policyDir, file), yaml)
     },
-    async api(method, endpoint, body = {}) {
-      let url = `${server.url}/api/2.0/mlflow/${endpoint}`
-      const init: RequestInit = { method, headers: { Authorization: `Bearer ${server.token}` } }
-      if (method === 'GET') {
-        const q = new URLSearchParams()
-        for (const [k, v] of Object.entries(body)) {
-          if (Array.isArray(v)) for (const x of v) q.append(k, String(x))
-          else if (v !== undefined) q.append(k, String(v))
-        }
-        url += `?${q}`
-      } else {
-        init.body = JSON.stringify(body)
-        ;(init.headers as Record<string, string>)['Content-Type'] = 'application/json'
-      }
-      const r = await fetch(url, init)
-      const text = await r.text()
-      return { status: r.status, body: text ? JSON.parse(text) : null }
-    },
+    api: mlflowApi(server.url, server.token),
     async cleanup() {
       await server.close()
       tracking.dispose()

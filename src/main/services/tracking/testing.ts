@@ -28,6 +28,28 @@ export interface TrackingHarness {
   cleanup(): Promise<void>
 }
 
+/** Calls MLflow REST endpoints under `<base>/api/2.0/mlflow/` with the token: GET bodies as query strings (lists repeated). */
+export function mlflowApi(base: string, token: string) {
+  return async function api(method: 'GET' | 'POST', endpoint: string, body: Record<string, unknown> = {}): Promise<ApiReply> {
+    let url = `${base}/api/2.0/mlflow/${endpoint}`
+    const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}` } }
+    if (method === 'GET') {
+      const q = new URLSearchParams()
+      for (const [k, v] of Object.entries(body)) {
+        if (Array.isArray(v)) for (const x of v) q.append(k, String(x))
+        else if (v !== undefined) q.append(k, String(v))
+      }
+      url += `?${q}`
+    } else {
+      init.body = JSON.stringify(body)
+      ;(init.headers as Record<string, string>)['Content-Type'] = 'application/json'
+    }
+    const r = await fetch(url, init)
+    const text = await r.text()
+    return { status: r.status, body: text ? JSON.parse(text) : null }
+  }
+}
+
 export async function createTrackingHarness(opts: { throttleMs?: number } = {}): Promise<TrackingHarness> {
   const root = mkdtempSync(join(tmpdir(), 'atelier-tracking-'))
   const dataDir = join(root, 'data')
@@ -46,24 +68,7 @@ export async function createTrackingHarness(opts: { throttleMs?: number } = {}):
   const server = await TrackingHttpServer.start({ tracking, log: silentLogger })
   const base = server.url
   const token = server.token
-  async function api(method: 'GET' | 'POST', endpoint: string, body: Record<string, unknown> = {}): Promise<ApiReply> {
-    let url = `${base}/api/2.0/mlflow/${endpoint}`
-    const init: RequestInit = { method, headers: { Authorization: `Bearer ${token}` } }
-    if (method === 'GET') {
-      const q = new URLSearchParams()
-      for (const [k, v] of Object.entries(body)) {
-        if (Array.isArray(v)) for (const x of v) q.append(k, String(x))
-        else if (v !== undefined) q.append(k, String(v))
-      }
-      url += `?${q}`
-    } else {
-      init.body = JSON.stringify(body)
-      ;(init.headers as Record<string, string>)['Content-Type'] = 'application/json'
-    }
-    const r = await fetch(url, init)
-    const text = await r.text()
-    return { status: r.status, body: text ? JSON.parse(text) : null }
-  }
+  const api = mlflowApi(base, token)
   return {
     root,
     dataDir,
