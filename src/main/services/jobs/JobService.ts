@@ -16,7 +16,7 @@ import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
 import type { KnownHostsStore } from '../ssh/connect'
 import type { TrackingService } from '../tracking/TrackingService'
-import { Backends } from './backends'
+import { Backends, type BackendFactoryDeps } from './backends'
 import { HostBackend } from './HostBackend'
 import { LogFiles, wholeLines } from './logs'
 import { folderIdOf, prepareJob, runTags } from './prepare'
@@ -25,9 +25,10 @@ import { shippedPythonFiles } from './shippedPython'
 import { checkSpec, gitCommit, q } from './spec'
 import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
 import { logRegexMetrics } from './metrics'
+import { SageMakerBackend } from './SageMakerBackend'
 import { SlurmBackend } from './SlurmBackend'
 import { SweepRunner } from './SweepRunner'
-import { JobTargets } from './targets'
+import { awsKeysSecret, JobTargets } from './targets'
 import { TrackingBridge } from './trackingBridge'
 import { TERMINAL, type JobBackend, type PreparedJob, type Runner, type StatusUpdate } from './types'
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, validateMetric, validateParam, validateTag } from '../tracking/validate'
@@ -52,6 +53,8 @@ export interface JobServiceDeps {
   /** Poll interval during the first seconds after a submit (so `running` is seen promptly). */
   fastPollMs?: number
   graceSeconds?: number
+  /** Settings for every SageMaker / Kubernetes backend (poll and log intervals; tests). */
+  cloud?: BackendFactoryDeps['cloud']
 }
 
 const LOG_CHUNK = 1 << 20
@@ -88,7 +91,12 @@ export class JobService {
       slurmEnv: d.slurmEnv,
       localConcurrency: d.localConcurrency ?? 4,
       localGpus: d.localGpus ?? [],
-      graceSeconds: d.graceSeconds
+      graceSeconds: d.graceSeconds,
+      awsKeys: (id) => {
+        const keys = d.secrets.get(awsKeysSecret(id))
+        return keys ? JSON.parse(keys) : undefined
+      },
+      cloud: d.cloud
     })
     this.sweeps = new SweepRunner(this, d.tracking, d.emit)
     this.targets = new JobTargets({ store: this.store, backends: this.backends, secrets: d.secrets })
@@ -391,7 +399,9 @@ export class JobService {
             const statuses = await backend.poll(live.map(toRef))
             for (const r of live) {
               const s = statuses.get(r.id)
-              if (s) this.apply(r.id, s)
+              if (!s) continue
+              this.apply(r.id, s)
+              if (s.state === 'succeeded' && backend instanceof SageMakerBackend) await this.recordModelArtifact(backend, r)
             }
           } catch (err) {
             this.d.log.warn(`status of ${live.length} job(s) on ${g[0].target_name} unavailable`, err)
@@ -415,6 +425,19 @@ export class JobService {
       })
     )
     await this.sweeps.refresh()
+  }
+
+  /** The output model.tar.gz of a completed SageMaker job, as a tag of its run. */
+  private async recordModelArtifact(backend: SageMakerBackend, r: JobRow): Promise<void> {
+    if (!r.run_id || !r.remote_id) return
+    try {
+      const uri = await backend.modelArtifact(r.remote_id)
+      if (!uri) return
+      this.d.tracking.runs.logBatch(r.run_id, [], [], [{ key: 'atelier.job.model_artifact', value: uri }])
+      this.d.tracking.changed(r.experiment_id ?? '0', r.run_id)
+    } catch (err) {
+      this.d.log.warn(`model artifact of SageMaker job ${r.remote_id}`, err)
+    }
   }
 
   /** A state change from the backend: row, events, and the run's end when terminal. */

@@ -10,7 +10,7 @@ import { FormField } from './widgets'
 interface Draft {
   id?: string
   name: string
-  kind: 'ssh' | 'slurm'
+  kind: JobTarget['kind']
   /** Slurm only: over SSH to a login node, or the CLI on this machine. */
   viaSsh: boolean
   host: string
