@@ -268,6 +268,8 @@ export function jobRequests() {
     'jobs.targets.remove': z.object({ targetId: id }).strict(),
     /** Connects and reports what the target has (python, sbatch, GPUs); host-key errors surface here. */
     'jobs.targets.test': z.object({ targetId: id }).strict(),
+    /** SageMaker: the most a job can cost (on-demand price × instances × max runtime), from the shipped price table. */
+    'jobs.estimateCost': z.object({ spec: JobSpecSchema }).strict(),
     'jobs.sweeps.submit': z.object({ spec: JobSpecSchema, sweep: SweepConfigSchema }).strict(),
     'jobs.sweeps.list': z.object({}).strict(),
     'jobs.sweeps.get': z.object({ sweepId: id }).strict(),
@@ -348,6 +350,16 @@ export interface TargetAvailability {
   detail: string | null
 }
 
+export interface CostEstimate {
+  instanceType: string
+  instanceCount: number
+  hours: number
+  /** On-demand price per instance-hour; null when the type is not in the table. */
+  pricePerHour: number | null
+  maxCost: number | null
+  currency: string
+}
+
 export interface TargetTestResult {
   ok: boolean
   message: string
@@ -394,6 +406,7 @@ export interface JobResults {
   'jobs.targets.save': JobTarget
   'jobs.targets.remove': { ok: true }
   'jobs.targets.test': TargetTestResult
+  'jobs.estimateCost': CostEstimate
   'jobs.sweeps.submit': SweepDetail
   'jobs.sweeps.list': SweepInfo[]
   'jobs.sweeps.get': SweepDetail

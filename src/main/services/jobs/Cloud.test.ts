@@ -86,6 +86,13 @@ describe('cloud job targets through the router', () => {
     const tags = Object.fromEntries(run.data.tags.map((x: { key: string; value: string }) => [x.key, x.value]))
     expect(tags['atelier.job.model_artifact']).toBe(`s3://atelier-ml/team/output/atelier-${job.id}/output/model.tar.gz`)
     expect(aws.callsTo('CreateTrainingJob')).toHaveLength(1)
+    // the form's cost estimate: price table × instances × max runtime
+    expect(await core.call('jobs.estimateCost', { spec: { ...done.spec, sagemaker: { instanceType: 'ml.m5.large', instanceCount: 2, maxRuntimeSec: 7200 } } })).toMatchObject({
+      instanceType: 'ml.m5.large',
+      instanceCount: 2,
+      hours: 2,
+      maxCost: expect.any(Number)
+    })
   })
 
   it('cancels a SageMaker job and re-attaches to a running one after a restart', async () => {
