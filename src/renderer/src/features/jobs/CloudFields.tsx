@@ -1,13 +1,14 @@
 /** Job form fields for SageMaker (instances, image, limits, spot, cost estimate) and Kubernetes (image, PyTorchJob size) targets. */
-import { useEffect, useState } from 'react'
+import { useEffect, useState, type InputHTMLAttributes } from 'react'
 import type { CostEstimate, JobSpec } from '../../../../shared/jobs'
 import { call } from '../../api/client'
 import type { KubernetesForm, SageMakerForm } from './form'
 import type { FormBinding } from './JobFormFields'
 import { FormField } from './widgets'
 
-function Text({ value, onChange, mono }: { value: string; onChange(v: string): void; mono?: boolean }) {
-  return <input type="text" className={mono ? 'mono' : undefined} autoComplete="off" spellCheck={false} value={value} onChange={(e) => onChange(e.target.value)} />
+/** A text input; FormField's label, aria-invalid and aria-describedby pass through. */
+function Text({ value, onChange, mono, ...rest }: { value: string; onChange(v: string): void; mono?: boolean } & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange'>) {
+  return <input type="text" className={mono ? 'mono' : undefined} autoComplete="off" spellCheck={false} value={value} onChange={(e) => onChange(e.target.value)} {...rest} />
 }
 
 export function SageMakerFields({ b, spec }: { b: FormBinding; spec: JobSpec | null }) {

@@ -69,7 +69,7 @@ export function TargetOptions({ targets, slurmHere }: { targets: JobTarget[]; sl
       </option>
       {targets.map((t) => (
         <option key={t.id} value={`target:${t.id}`}>
-          {t.name} ({t.kind === 'ssh' ? 'SSH host' : t.ssh ? `Slurm via ${t.ssh.host}` : 'Slurm'})
+          {t.name} ({t.kind === 'ssh' ? 'SSH host' : t.kind === 'sagemaker' ? `SageMaker, ${t.sagemaker?.region ?? ''}` : t.kind === 'kubernetes' ? 'Kubernetes' : t.ssh ? `Slurm via ${t.ssh.host}` : 'Slurm'})
         </option>
       ))}
     </>

@@ -164,6 +164,7 @@ describe('job form', () => {
     f.sagemaker.maxWaitMin = '180'
     const { spec } = formToSpec(f, cloud)
     expect(spec?.target).toEqual({ kind: 'sagemaker', targetId: 'sm' })
+    expect(spec?.resources).toBeUndefined()
     expect(spec?.sagemaker).toEqual({ instanceType: 'ml.g5.xlarge', instanceCount: 2, framework: 'pytorch', volumeSizeGb: 30, maxRuntimeSec: 7200, spot: { maxWaitSec: 10_800 } })
     expect(specToForm(spec!).sagemaker).toEqual(f.sagemaker)
     // a custom image needs its URI

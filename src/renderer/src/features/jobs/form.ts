@@ -247,6 +247,8 @@ export function formToSpec(form: JobForm, targets: JobTarget[]): { spec: JobSpec
     if (sm.framework === 'custom' && !sm.imageUri.trim()) errors.push({ field: 'sagemaker.imageUri', message: 'give the image URI' })
     const count = intField(errors, 'sagemaker.instanceCount', 'Instance count', sm.instanceCount)
     const volume = intField(errors, 'sagemaker.volumeSizeGb', 'Volume', sm.volumeSizeGb)
+    // instances stand for CPUs, memory, GPUs and nodes on SageMaker
+    for (const k of Object.keys(res)) delete res[k]
     cloud = {
       sagemaker: {
         instanceType: sm.instanceType.trim(),
