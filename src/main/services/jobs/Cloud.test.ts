@@ -106,7 +106,11 @@ describe('cloud job targets through the router', () => {
     })
     const long = await core.call('jobs.submit', { spec: spec('sm-long', 200) })
     await core.waitState(long.id, ['running'])
-    await core.call('jobs.cancel', { jobId: long.id })
+    // the Running panel lists it, and stops it by cancelling the training job
+    const item = (await core.call('running.list')).find((i: { kind: string; id: string }) => i.kind === 'job' && i.id === long.id)
+    expect(item.detail).toBe(`sagemaker · SM eu · atelier-${long.id}`)
+    await core.call('running.stop', { kind: 'job', id: long.id })
+    expect((await core.call('jobs.get', { jobId: long.id })).state).toBe('cancelled')
     expect(aws.callsTo('StopTrainingJob').map((c) => c.body.TrainingJobName)).toContain(`atelier-${long.id}`)
 
     const again = await core.call('jobs.submit', { spec: spec('sm-again', 20) })
