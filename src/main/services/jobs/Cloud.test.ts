@@ -123,6 +123,32 @@ describe('cloud job targets through the router', () => {
     expect((await allLogLines(core, again.id)).join('\n')).toContain('epoch=20')
   })
 
+  it('runs a sweep on SageMaker as one training job per trial, ranked by the objective from the log', async () => {
+    const [t] = (await core.call('jobs.targets.list')).filter((x: { name: string }) => x.name === 'SM eu')
+    const sweep = await core.call('jobs.sweeps.submit', {
+      spec: {
+        name: 'sm-sweep',
+        target: { kind: 'sagemaker', targetId: t.id },
+        entry: { kind: 'script', path: 'train.py' },
+        metricDefinitions: [{ name: 'loss', regex: 'loss=([0-9.]+)' }],
+        sagemaker: { instanceType: 'ml.m5.large' }
+      },
+      sweep: { strategy: 'grid', space: { epochs: { values: [1, 3] } }, concurrency: 2, objective: { metric: 'loss', goal: 'minimize' } }
+    })
+    const deadline = Date.now() + 30_000
+    let s = sweep
+    while (s.state === 'running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+      s = await core.call('jobs.sweeps.get', { sweepId: sweep.id })
+    }
+    expect(s.state).toBe('finished')
+    expect(s.trials.map((x: { state: string }) => x.state)).toEqual(['succeeded', 'succeeded'])
+    expect(s.trials.map((x: { objective: number }) => x.objective)).toEqual([0.5, 0.25])
+    expect(s.bestTrial).toBe(1)
+    const created = aws.callsTo('CreateTrainingJob').map((c) => c.body)
+    expect(created.filter((b) => s.trials.some((x: { jobId: string }) => b.TrainingJobName === `atelier-${x.jobId}`)).map((b) => b.HyperParameters.epochs)).toEqual(['1', '3'])
+  })
+
   it('runs a Kubernetes PyTorchJob with 2 workers, with each pod in the log', async () => {
     const t = await core.call('jobs.targets.save', { target: { name: 'K ml', kind: 'kubernetes', kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml' } } })
     expect(t).toMatchObject({ kind: 'kubernetes', kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml' } })
