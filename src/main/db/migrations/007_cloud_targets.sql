@@ -13,3 +13,5 @@ CREATE TABLE job_cloud_targets (
 );
 -- A job on a cloud target names it here (jobs.target_id references job_targets only).
 ALTER TABLE jobs ADD COLUMN cloud_target_id TEXT REFERENCES job_cloud_targets(id) ON DELETE SET NULL;
+-- A sweep that runs as one provider-side search (a SageMaker hyperparameter tuning job): its name there.
+ALTER TABLE job_sweeps ADD COLUMN remote_id TEXT;

@@ -123,8 +123,9 @@ describe('cloud job targets through the router', () => {
     expect((await allLogLines(core, again.id)).join('\n')).toContain('epoch=20')
   })
 
-  it('runs a sweep on SageMaker as one training job per trial, ranked by the objective from the log', async () => {
+  it('runs a sweep on SageMaker as one tuning job whose training jobs are the trials, with SageMaker\'s values, logs and objective', async () => {
     const [t] = (await core.call('jobs.targets.list')).filter((x: { name: string }) => x.name === 'SM eu')
+    const before = aws.callsTo('CreateTrainingJob').length
     const sweep = await core.call('jobs.sweeps.submit', {
       spec: {
         name: 'sm-sweep',
@@ -135,6 +136,11 @@ describe('cloud job targets through the router', () => {
       },
       sweep: { strategy: 'grid', space: { epochs: { values: [1, 3] } }, concurrency: 2, objective: { metric: 'loss', goal: 'minimize' } }
     })
+    const create = aws.callsTo('CreateHyperParameterTuningJob').at(-1)!.body
+    expect(create.HyperParameterTuningJobConfig.Strategy).toBe('Grid')
+    expect(create.HyperParameterTuningJobConfig.ParameterRanges.CategoricalParameterRanges).toEqual([{ Name: 'epochs', Values: ['1', '3'] }])
+    // one definition for every trial: no trial's run id in it
+    expect(create.TrainingJobDefinition.Environment.MLFLOW_RUN_ID).toBeUndefined()
     const deadline = Date.now() + 30_000
     let s = sweep
     while (s.state === 'running' && Date.now() < deadline) {
@@ -142,11 +148,21 @@ describe('cloud job targets through the router', () => {
       s = await core.call('jobs.sweeps.get', { sweepId: sweep.id })
     }
     expect(s.state).toBe('finished')
+    expect(aws.callsTo('CreateTrainingJob').length).toBe(before)
     expect(s.trials.map((x: { state: string }) => x.state)).toEqual(['succeeded', 'succeeded'])
-    expect(s.trials.map((x: { objective: number }) => x.objective)).toEqual([0.5, 0.25])
-    expect(s.bestTrial).toBe(1)
-    const created = aws.callsTo('CreateTrainingJob').map((c) => c.body)
-    expect(created.filter((b) => s.trials.some((x: { jobId: string }) => b.TrainingJobName === `atelier-${x.jobId}`)).map((b) => b.HyperParameters.epochs)).toEqual(['1', '3'])
+    // the values SageMaker chose (the fake picks categorical values at random), each trial's objective from its own log
+    const lossAt: Record<number, number> = { 1: 0.5, 3: 0.25 }
+    for (const x of s.trials) expect(x.objective).toBe(lossAt[x.hyperparameters.epochs])
+    const best = s.trials[s.bestTrial]
+    expect(best.objective).toBe(Math.min(...s.trials.map((x: { objective: number }) => x.objective)))
+    const job = await core.call('jobs.get', { jobId: best.jobId })
+    expect(job.remoteId).toMatch(/^atl-/)
+    const epochs = job.hyperparameters.epochs
+    expect(epochs).toBe(best.hyperparameters.epochs)
+    expect((await allLogLines(core, best.jobId)).join('\n')).toContain(`epoch=${epochs} loss=${lossAt[epochs].toFixed(4)}`)
+    const run = core.tracking.runs.get(job.runId)
+    expect(run.data.params.find((p: { key: string }) => p.key === 'epochs')?.value).toBe(String(epochs))
+    expect(run.data.tags.find((x: { key: string }) => x.key === 'atelier.job.model_artifact')?.value).toContain(job.remoteId)
   })
 
   it('runs a Kubernetes PyTorchJob with 2 workers, with each pod in the log', async () => {

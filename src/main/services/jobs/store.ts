@@ -56,6 +56,8 @@ export interface SweepRow {
   config: string
   trials: string
   created_at: string
+  /** SageMaker: the hyperparameter tuning job that runs this sweep. */
+  remote_id?: string | null
 }
 
 export type StoredSsh = { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean }
@@ -203,6 +205,10 @@ export class JobStore {
 
   runningSweeps(): SweepRow[] {
     return this.db.prepare("SELECT * FROM job_sweeps WHERE state = 'running'").all() as SweepRow[]
+  }
+
+  setSweepRemote(id: string, remoteId: string, trials: string): void {
+    this.db.prepare('UPDATE job_sweeps SET remote_id = ?, trials = ? WHERE id = ?').run(remoteId, trials, id)
   }
 
   setSweepState(id: string, state: SweepRow['state']): void {
