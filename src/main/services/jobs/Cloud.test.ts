@@ -165,6 +165,25 @@ describe('cloud job targets through the router', () => {
     expect(run.data.tags.find((x: { key: string }) => x.key === 'atelier.job.model_artifact')?.value).toContain(job.remoteId)
   })
 
+  it('keeps a tuning sweep across a restart before SageMaker started its trials', async () => {
+    const [t] = (await core.call('jobs.targets.list')).filter((x: { name: string }) => x.name === 'SM eu')
+    const sweep = await core.call('jobs.sweeps.submit', {
+      spec: { name: 'sm-sweep-restart', target: { kind: 'sagemaker', targetId: t.id }, entry: { kind: 'script', path: 'train.py' }, metricDefinitions: [{ name: 'loss', regex: 'loss=([0-9.]+)' }], sagemaker: { instanceType: 'ml.m5.large' } },
+      sweep: { strategy: 'random', maxTrials: 2, space: { epochs: { values: [2] } }, concurrency: 1, objective: { metric: 'loss', goal: 'minimize' } }
+    })
+    const root = core.root
+    await core.close()
+    core = await createJobsTestCore({ cloud: { sagemaker: { minPollIntervalMs: 0, minLogIntervalMs: 0 }, kubernetes: { minLogIntervalMs: 0 } } }, { root })
+    const deadline = Date.now() + 30_000
+    let s = await core.call('jobs.sweeps.get', { sweepId: sweep.id })
+    while (s.state === 'running' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+      s = await core.call('jobs.sweeps.get', { sweepId: sweep.id })
+    }
+    expect(s.state).toBe('finished')
+    expect(s.trials.map((x: { state: string }) => x.state)).toEqual(['succeeded', 'succeeded'])
+  })
+
   it('runs a Kubernetes PyTorchJob with 2 workers, with each pod in the log', async () => {
     const t = await core.call('jobs.targets.save', { target: { name: 'K ml', kind: 'kubernetes', kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml' } } })
     expect(t).toMatchObject({ kind: 'kubernetes', kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml' } })
