@@ -1,3 +1,4 @@
+import { estimateCost } from './services/jobs/SageMakerBackend'
 import type { AppInfo, Method, QueryTab } from '../shared/api'
 import type { CallContext } from '../shared/auth'
 import type { Handlers } from './rpc/router'
@@ -130,6 +131,7 @@ function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
     'jobs.targets.save': ({ target }) => jobs.targets.save(target),
     'jobs.targets.remove': async ({ targetId }) => (await jobs.targets.remove(targetId), { ok: true as const }),
     'jobs.targets.test': ({ targetId }) => jobs.targets.test(targetId),
+    'jobs.estimateCost': ({ spec }) => estimateCost(spec),
     'jobs.sweeps.submit': ({ spec, sweep }) => jobs.sweeps.submit(spec, sweep),
     'jobs.sweeps.list': () => jobs.sweeps.list(),
     'jobs.sweeps.get': ({ sweepId }) => jobs.sweeps.get(sweepId),

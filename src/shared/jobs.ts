@@ -38,7 +38,9 @@ export const JobSpecSchema = z
       z.object({ kind: z.literal('local') }).strict(),
       z.object({ kind: z.literal('ssh'), targetId: id }).strict(),
       /** Without targetId: the Slurm CLI on this machine (sbatch/squeue on PATH). */
-      z.object({ kind: z.literal('slurm'), targetId: id.optional() }).strict()
+      z.object({ kind: z.literal('slurm'), targetId: id.optional() }).strict(),
+      z.object({ kind: z.literal('sagemaker'), targetId: id }).strict(),
+      z.object({ kind: z.literal('kubernetes'), targetId: id }).strict()
     ]),
     entry: z.discriminatedUnion('kind', [
       /** A Python script, relative to sourceDir. */
@@ -153,12 +155,37 @@ export const SshConnectionSchema = z
   })
   .strict()
 
+export const SageMakerTargetSchema = z
+  .object({
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region like eu-west-1'),
+    roleArn: z.string().min(1).max(2048),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    prefix: z.string().max(1024).optional(),
+    profile: z.string().regex(/^[\w.@-]+$/).max(128).optional(),
+    /** Endpoint overrides (VPC endpoints, S3-compatible stores). */
+    endpoint: z.string().url().max(2048).optional(),
+    s3Endpoint: z.string().url().max(2048).optional(),
+    /** Kept in the secret store, never in the database; absent keeps the stored keys. */
+    accessKeyId: z.string().max(128).optional(),
+    secretAccessKey: z.string().max(1024).optional(),
+    sessionToken: z.string().max(4096).optional()
+  })
+  .strict()
+
+export const KubernetesTargetSchema = z
+  .object({
+    kubeconfigPath: path.optional(),
+    context: z.string().max(253).optional(),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63).optional()
+  })
+  .strict()
+
 /** A saved place to run jobs: an SSH GPU host, or a Slurm cluster reached over SSH (login node) or locally. */
 export const JobTargetSchema = z
   .object({
     id: id.optional(),
     name: z.string().min(1).max(200),
-    kind: z.enum(['ssh', 'slurm']),
+    kind: z.enum(['ssh', 'slurm', 'sagemaker', 'kubernetes']),
     /** Required for ssh; for slurm, absent means the local Slurm CLI. */
     ssh: SshConnectionSchema.optional(),
     /** Directory on the target under which each job gets its own folder (default ~/.atelier/jobs). */
@@ -170,7 +197,11 @@ export const JobTargetSchema = z
      * or 'file' (jobs write MLflow's file store in their folder, `MLFLOW_TRACKING_URI=file:…`, and the
      * app reads it into their runs while they run and once more at the end).
      */
-    tracking: z.enum(['direct', 'file']).optional()
+    tracking: z.enum(['direct', 'file']).optional(),
+    /** SageMaker: where jobs run and store code/outputs. Credentials: the profile or the SDK's chain, or keys kept in the secret store. */
+    sagemaker: SageMakerTargetSchema.optional(),
+    /** Kubernetes: kubeconfig (default ~/.kube/config or $KUBECONFIG), context and namespace; credentials stay in the kubeconfig. */
+    kubernetes: KubernetesTargetSchema.optional()
   })
   .strict()
 export type TargetTracking = 'direct' | 'file'
@@ -237,6 +268,8 @@ export function jobRequests() {
     'jobs.targets.remove': z.object({ targetId: id }).strict(),
     /** Connects and reports what the target has (python, sbatch, GPUs); host-key errors surface here. */
     'jobs.targets.test': z.object({ targetId: id }).strict(),
+    /** SageMaker: the most a job can cost (on-demand price × instances × max runtime), from the shipped price table. */
+    'jobs.estimateCost': z.object({ spec: JobSpecSchema }).strict(),
     'jobs.sweeps.submit': z.object({ spec: JobSpecSchema, sweep: SweepConfigSchema }).strict(),
     'jobs.sweeps.list': z.object({}).strict(),
     'jobs.sweeps.get': z.object({ sweepId: id }).strict(),
@@ -297,7 +330,10 @@ export interface JobLogPage {
 export interface JobTarget {
   id: string
   name: string
-  kind: 'ssh' | 'slurm'
+  kind: 'ssh' | 'slurm' | 'sagemaker' | 'kubernetes'
+  /** Without secrets; `hasKeys` says whether access keys are kept in the secret store. */
+  sagemaker?: { region: string; roleArn: string; bucket: string; prefix?: string; profile?: string; endpoint?: string; s3Endpoint?: string; hasKeys: boolean } | null
+  kubernetes?: { kubeconfigPath?: string; context?: string; namespace?: string } | null
   /** Without secrets; `hasPassphrase` says whether one is kept in the secret store. */
   ssh: { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean; hasPassphrase: boolean } | null
   workRoot: string
@@ -312,6 +348,16 @@ export interface TargetAvailability {
   message: string
   /** The check's whole output, verbatim. */
   detail: string | null
+}
+
+export interface CostEstimate {
+  instanceType: string
+  instanceCount: number
+  hours: number
+  /** On-demand price per instance-hour; null when the type is not in the table. */
+  pricePerHour: number | null
+  maxCost: number | null
+  currency: string
 }
 
 export interface TargetTestResult {
@@ -360,6 +406,7 @@ export interface JobResults {
   'jobs.targets.save': JobTarget
   'jobs.targets.remove': { ok: true }
   'jobs.targets.test': TargetTestResult
+  'jobs.estimateCost': CostEstimate
   'jobs.sweeps.submit': SweepDetail
   'jobs.sweeps.list': SweepInfo[]
   'jobs.sweeps.get': SweepDetail

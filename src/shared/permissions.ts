@@ -109,6 +109,7 @@ export const methodPermissions: Record<Method, Permission> = {
   'jobs.targets.save': 'write',
   'jobs.targets.remove': 'write',
   'jobs.targets.test': 'write',
+  'jobs.estimateCost': 'read',
   'jobs.sweeps.submit': 'write',
   'jobs.sweeps.list': 'read',
   'jobs.sweeps.get': 'read',

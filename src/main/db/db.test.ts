@@ -46,6 +46,7 @@ describe('app database', () => {
     expect(tables).toEqual([
       'api_tokens',
       'audit_events',
+      'job_cloud_targets',
       'job_sweeps',
       'job_targets',
       'jobs',

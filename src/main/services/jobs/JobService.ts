@@ -10,13 +10,13 @@ import { existsSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { EventName, Events } from '../../../shared/api'
 import { AppError } from '../../../shared/errors'
-import { JobSpecSchema, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec, type TargetAvailability } from '../../../shared/jobs'
+import { JobSpecSchema, type SweepConfig, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec, type TargetAvailability } from '../../../shared/jobs'
 import type { AppDatabase } from '../../db'
 import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
 import type { KnownHostsStore } from '../ssh/connect'
 import type { TrackingService } from '../tracking/TrackingService'
-import { Backends } from './backends'
+import { Backends, type BackendFactoryDeps } from './backends'
 import { HostBackend } from './HostBackend'
 import { LogFiles, wholeLines } from './logs'
 import { folderIdOf, prepareJob, runTags } from './prepare'
@@ -25,9 +25,10 @@ import { shippedPythonFiles } from './shippedPython'
 import { checkSpec, gitCommit, q } from './spec'
 import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
 import { logRegexMetrics } from './metrics'
+import { SageMakerBackend } from './SageMakerBackend'
 import { SlurmBackend } from './SlurmBackend'
 import { SweepRunner } from './SweepRunner'
-import { JobTargets } from './targets'
+import { awsKeysSecret, JobTargets } from './targets'
 import { TrackingBridge } from './trackingBridge'
 import { TERMINAL, type JobBackend, type PreparedJob, type Runner, type StatusUpdate } from './types'
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, validateMetric, validateParam, validateTag } from '../tracking/validate'
@@ -52,6 +53,8 @@ export interface JobServiceDeps {
   /** Poll interval during the first seconds after a submit (so `running` is seen promptly). */
   fastPollMs?: number
   graceSeconds?: number
+  /** Settings for every SageMaker / Kubernetes backend (poll and log intervals; tests). */
+  cloud?: BackendFactoryDeps['cloud']
 }
 
 const LOG_CHUNK = 1 << 20
@@ -88,7 +91,12 @@ export class JobService {
       slurmEnv: d.slurmEnv,
       localConcurrency: d.localConcurrency ?? 4,
       localGpus: d.localGpus ?? [],
-      graceSeconds: d.graceSeconds
+      graceSeconds: d.graceSeconds,
+      awsKeys: (id) => {
+        const keys = d.secrets.get(awsKeysSecret(id))
+        return keys ? JSON.parse(keys) : undefined
+      },
+      cloud: d.cloud
     })
     this.sweeps = new SweepRunner(this, d.tracking, d.emit)
     this.targets = new JobTargets({ store: this.store, backends: this.backends, secrets: d.secrets })
@@ -97,7 +105,9 @@ export class JobService {
 
   /** Re-attaches every unfinished job (called once at start). */
   start(): void {
-    const stale = this.store.unfinished().filter((r) => !r.remote_id && r.backend !== 'local' && !TERMINAL.has(r.state))
+    // trials of a tuning job get their remote ids as SageMaker starts them
+    const tuned = new Set(this.store.runningSweeps().filter((s) => s.remote_id).map((s) => s.id))
+    const stale = this.store.unfinished().filter((r) => !r.remote_id && r.backend !== 'local' && !TERMINAL.has(r.state) && !(r.sweep_id && tuned.has(r.sweep_id)))
     for (const r of stale) this.finish(r, { state: 'lost', reason: 'the app stopped before the submission completed' })
     // jobs still running here log into their runs through the relay: bind it again at its old address
     if (this.store.unfinished().length > 0 && existsSync(this.bridge.relayFile ?? '')) this.bridge.relay().catch((err) => this.d.log.warn('the job tracking relay did not start', err))
@@ -391,7 +401,9 @@ export class JobService {
             const statuses = await backend.poll(live.map(toRef))
             for (const r of live) {
               const s = statuses.get(r.id)
-              if (s) this.apply(r.id, s)
+              if (!s) continue
+              this.apply(r.id, s)
+              if (s.state === 'succeeded' && backend instanceof SageMakerBackend) await this.recordModelArtifact(backend, r)
             }
           } catch (err) {
             this.d.log.warn(`status of ${live.length} job(s) on ${g[0].target_name} unavailable`, err)
@@ -415,6 +427,84 @@ export class JobService {
       })
     )
     await this.sweeps.refresh()
+  }
+
+  /**
+   * A sweep on SageMaker as one hyperparameter tuning job: every trial has its row (and run) from
+   * the start; trials take SageMaker's training jobs in the order it creates them.
+   */
+  async submitTuning(rows: JobRow[], spec: JobSpec, sweepId: string, config: SweepConfig): Promise<string> {
+    const backend = await this.backendOf(rows[0])
+    if (!(backend instanceof SageMakerBackend)) throw new AppError('JOB_ERROR', 'Tuning jobs run on SageMaker only.')
+    const prepared = await this.prepare(rows, spec, backend)
+    // one definition for all trials: no per-trial run id or job id in its environment
+    const { MLFLOW_RUN_ID: _r, MLFLOW_EXPERIMENT_ID: _e, ATELIER_JOB_ID: _j, ...env } = prepared.tasks[0].env
+    const task = { ...prepared.tasks[0], jobId: sweepId, env, hyperparameters: (spec.hyperparameters ?? {}) as Record<string, string | number | boolean> }
+    try {
+      const { tuningJobName } = await backend.submitSweep({ ...prepared, tasks: [task] }, sweepId, config)
+      return tuningJobName
+    } catch (err) {
+      for (const r of rows) this.finish(this.store.get(r.id)!, { state: 'failed', reason: (err as Error).message })
+      throw err
+    }
+  }
+
+  warn(message: string, err: unknown): void {
+    this.d.log.warn(message, err)
+  }
+
+  async stopTuning(tuningJobName: string, spec: JobSpec): Promise<void> {
+    const backend = await this.backendOf({ backend: 'sagemaker', target_id: spec.target.kind === 'sagemaker' ? spec.target.targetId : null })
+    if (backend instanceof SageMakerBackend) await backend.stopSweep(tuningJobName).catch((err) => this.d.log.warn(`stopping tuning job ${tuningJobName}`, err))
+  }
+
+  /** Where a tuning job stands: its training jobs become the trials' remote ids, states and hyperparameters. */
+  async refreshTuning(sweepId: string, tuningJobName: string): Promise<void> {
+    const rows = this.store.list({ sweepId, limit: 100_000 }).sort((a, b) => (a.trial_index ?? 0) - (b.trial_index ?? 0))
+    if (!rows.length) return
+    const backend = await this.backendOf(rows[0])
+    if (!(backend instanceof SageMakerBackend)) return
+    const st = await backend.sweepStatus(tuningJobName)
+    const sweep = this.store.sweep(sweepId)!
+    const trials = JSON.parse(sweep.trials) as Record<string, unknown>[]
+    let adopted = false
+    for (const [i, t] of st.trials.entries()) {
+      const r = rows[i]
+      if (!r) break
+      if (!r.remote_id) {
+        // SageMaker chose this trial's values (strings): numbers stay numbers
+        const tuned = Object.fromEntries(Object.entries(t.hyperparameters).map(([k, v]) => [k, v !== '' && !isNaN(Number(v)) ? Number(v) : v]))
+        const hp = { ...JSON.parse(r.hyperparameters), ...tuned }
+        this.store.update(r.id, { remote_id: t.trainingJobName, log_path: `/aws/sagemaker/TrainingJobs/${t.trainingJobName}`, hyperparameters: JSON.stringify(hp) })
+        if (r.run_id) {
+          const params = Object.entries(tuned).map(([key, value]) => ({ key, value: String(value) }))
+          this.d.tracking.runs.logBatch(r.run_id, [], [], [{ key: 'atelier.job.remote_id', value: t.trainingJobName }])
+          if (params.length) this.d.tracking.runs.logBatch(r.run_id, [], params.filter((p) => !this.d.tracking.runs.get(r.run_id!).data.params.some((x) => x.key === p.key)), [])
+        }
+        if (i < trials.length) trials[i] = { ...trials[i], ...tuned }
+        adopted = true
+      }
+      const before = this.store.get(r.id)!
+      this.apply(r.id, { state: t.state, exitCode: t.state === 'succeeded' ? 0 : t.state === 'failed' ? 1 : null, reason: t.reason ?? (t.state === 'succeeded' ? 'Completed' : null) })
+      if (t.state === 'succeeded' && !TERMINAL.has(before.state)) await this.recordModelArtifact(backend, this.store.get(r.id)!)
+    }
+    if (adopted) this.store.setSweepRemote(sweepId, tuningJobName, JSON.stringify(trials))
+    if (['Completed', 'Stopped', 'Failed'].includes(st.status)) {
+      for (const r of rows.slice(st.trials.length)) this.finish(this.store.get(r.id)!, { state: 'cancelled', reason: `the tuning job ended (${st.status}) without this trial` })
+    }
+  }
+
+  /** The output model.tar.gz of a completed SageMaker job, as a tag of its run. */
+  private async recordModelArtifact(backend: SageMakerBackend, r: JobRow): Promise<void> {
+    if (!r.run_id || !r.remote_id) return
+    try {
+      const uri = await backend.modelArtifact(r.remote_id)
+      if (!uri) return
+      this.d.tracking.runs.logBatch(r.run_id, [], [], [{ key: 'atelier.job.model_artifact', value: uri }])
+      this.d.tracking.changed(r.experiment_id ?? '0', r.run_id)
+    } catch (err) {
+      this.d.log.warn(`model artifact of SageMaker job ${r.remote_id}`, err)
+    }
   }
 
   /** A state change from the backend: row, events, and the run's end when terminal. */

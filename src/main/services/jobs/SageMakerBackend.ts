@@ -320,7 +320,8 @@ export class SageMakerBackend implements JobBackend {
   /** Every tracked job's status from paged ListTrainingJobs (100 per call). */
   async poll(jobs: JobRef[]): Promise<Map<string, StatusUpdate>> {
     const out = new Map<string, StatusUpdate>()
-    const tracked = jobs.filter((j) => j.remoteId)
+    // trials of tuning jobs (named by SageMaker) are followed through their tuning job
+    const tracked = jobs.filter((j) => j.remoteId?.startsWith('atelier-'))
     if (!tracked.length) return out
     const minGap = this.cfg.minPollIntervalMs ?? 5_000
     if (!this.last || Date.now() - this.last.at >= minGap) {

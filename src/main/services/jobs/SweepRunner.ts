@@ -56,6 +56,12 @@ export class SweepRunner {
       if (spec.target.kind === 'slurm') {
         const rows = await this.jobs.createRows(base, trials.map(merge), { id, first: 0 })
         await this.jobs.launch(rows)
+      } else if (spec.target.kind === 'sagemaker') {
+        // SageMaker picks each trial's values: they are logged when it starts the trial
+        const rows = await this.jobs.createRows(base, trials.map(() => ({ ...(spec.hyperparameters ?? {}) })), { id, first: 0 })
+        const name = await this.jobs.submitTuning(rows, base, id, config)
+        this.jobs.store.setSweepRemote(id, name, JSON.stringify(trials))
+        this.jobs.kick()
       } else {
         await this.submitNext(this.jobs.store.sweep(id)!)
       }
@@ -79,7 +85,7 @@ export class SweepRunner {
   private async submitNextNow(s: SweepRow): Promise<void> {
     if (s.state !== 'running') return
     const spec = JSON.parse(s.spec) as JobSpec
-    if (spec.target.kind === 'slurm') return
+    if (spec.target.kind === 'slurm' || spec.target.kind === 'sagemaker') return
     const config = JSON.parse(s.config) as SweepConfig
     const trials = JSON.parse(s.trials) as Trial[]
     const rows = this.jobs.store.list({ sweepId: s.id, limit: 100_000 })
@@ -94,6 +100,7 @@ export class SweepRunner {
 
   async refresh(): Promise<void> {
     for (const s of this.jobs.store.runningSweeps()) {
+      if (s.remote_id) await this.jobs.refreshTuning(s.id, s.remote_id).catch((err) => this.jobs.warn(`tuning job ${s.remote_id}`, err))
       await this.submitNext(s)
       const trials = JSON.parse(s.trials) as Trial[]
       const rows = this.jobs.store.list({ sweepId: s.id, limit: 100_000 })
@@ -168,6 +175,7 @@ export class SweepRunner {
     if (!s) throw new AppError('NOT_FOUND', `No sweep with id ${id}`)
     if (s.state === 'running') {
       this.jobs.store.setSweepState(id, 'stopped')
+      if (s.remote_id) await this.jobs.stopTuning(s.remote_id, JSON.parse(s.spec) as JobSpec)
       await this.jobs.cancelRows(this.jobs.store.list({ sweepId: id, limit: 100_000 }).filter((r) => !TERMINAL.has(r.state)))
       this.changed(id)
     }

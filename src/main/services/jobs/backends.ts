@@ -1,11 +1,14 @@
-/** Builds (and caches) the backend for a job's target: this machine, a saved SSH host or a Slurm cluster. */
+/** Builds (and caches) the backend for a job's target: this machine, a saved SSH host, a Slurm cluster, SageMaker or Kubernetes. */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AppError } from '../../../shared/errors'
 import type { JobBackendKind } from '../../../shared/jobs'
 import type { Logger } from '../../log'
 import type { KnownHostsStore } from '../ssh/connect'
+import type { AwsCredentialIdentity } from '@aws-sdk/types'
 import { HostBackend } from './HostBackend'
+import { KubernetesBackend, type KubernetesTargetConfig } from './KubernetesBackend'
+import { SageMakerBackend, type SageMakerTargetConfig } from './SageMakerBackend'
 import { LocalRunner, SshRunner } from './runners'
 import { SlurmBackend } from './SlurmBackend'
 import { DEFAULT_WORK_ROOT, type StoredSsh, type TargetRow } from './store'
@@ -21,6 +24,10 @@ export interface BackendFactoryDeps {
   localConcurrency: number
   localGpus: number[]
   graceSeconds?: number
+  /** A SageMaker target's access keys from the secret store (absent: its profile or the SDK's chain). */
+  awsKeys?(targetId: string): AwsCredentialIdentity | undefined
+  /** Settings applied to every cloud backend (poll/log intervals in tests and the bench). */
+  cloud?: { sagemaker?: Partial<SageMakerTargetConfig>; kubernetes?: Partial<KubernetesTargetConfig> }
 }
 
 export class Backends {
@@ -60,9 +67,6 @@ export class Backends {
 
   /** The backend for (kind, target); built once. */
   async get(kind: JobBackendKind, target: TargetRow | null): Promise<JobBackend> {
-    if (kind === 'sagemaker' || kind === 'kubernetes') {
-      throw new AppError('UNSUPPORTED', `Jobs on ${kind === 'sagemaker' ? 'SageMaker' : 'Kubernetes'} cannot be submitted from the job form in this version.`)
-    }
     const key = this.key(kind, target?.id ?? null)
     const have = this.cache.get(key)
     if (have) return have
@@ -79,6 +83,14 @@ export class Backends {
     } else if (kind === 'ssh') {
       if (!target?.ssh) throw new AppError('NOT_FOUND', 'The SSH target of this job no longer exists.')
       b = new HostBackend({ kind: 'ssh', runner: await this.sshRunner(target), workRoot: target.work_root ?? DEFAULT_WORK_ROOT, graceSeconds: this.d.graceSeconds })
+    } else if (kind === 'sagemaker') {
+      if (target?.kind !== 'sagemaker') throw new AppError('NOT_FOUND', 'The SageMaker target of this job no longer exists.')
+      const cfg = JSON.parse(target.config ?? '{}') as SageMakerTargetConfig
+      const keys = this.d.awsKeys?.(target.id)
+      b = new SageMakerBackend({ ...cfg, ...(keys ? { credentials: keys } : {}), ...this.d.cloud?.sagemaker })
+    } else if (kind === 'kubernetes') {
+      if (target?.kind !== 'kubernetes') throw new AppError('NOT_FOUND', 'The Kubernetes target of this job no longer exists.')
+      b = new KubernetesBackend({ ...(JSON.parse(target.config ?? '{}') as KubernetesTargetConfig), ...this.d.cloud?.kubernetes })
     } else {
       const runner = target?.ssh ? await this.sshRunner(target) : new LocalRunner(this.d.slurmEnv ?? {})
       b = new SlurmBackend({ runner, workRoot: target?.work_root ?? (target?.ssh ? DEFAULT_WORK_ROOT : this.jobsRoot), partition: target?.partition })

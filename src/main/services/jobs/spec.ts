@@ -45,10 +45,11 @@ export function checkSpec(spec: JobSpec, ctx: ValidationContext): FieldError[] {
   }
   if (ctx.backend !== 'slurm') {
     if ((r.nodes ?? 1) > 1) add('resources.nodes', 'several nodes need a Slurm target')
-    if (r.torchrun) add('resources.torchrun', 'multi-node torchrun needs a Slurm target')
+    if (r.torchrun && ctx.backend !== 'kubernetes') add('resources.torchrun', 'multi-node torchrun needs a Slurm or Kubernetes target')
     if (r.partition) add('resources.partition', 'partitions exist on Slurm targets only')
     if (spec.env?.modules?.length) add('env.modules', 'module load lines apply to Slurm targets only')
   }
+  if (ctx.backend === 'kubernetes' && !spec.kubernetes?.image) add('kubernetes.image', 'give the container image the job runs in')
   if (r.torchrun && spec.entry.kind !== 'script' && spec.entry.kind !== 'module') add('resources.torchrun', 'torchrun runs a script or a module')
   for (const [i, m] of (spec.metricDefinitions ?? []).entries()) {
     try {

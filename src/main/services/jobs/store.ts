@@ -37,7 +37,9 @@ export interface JobRow {
 export interface TargetRow {
   id: string
   name: string
-  kind: 'ssh' | 'slurm'
+  kind: 'ssh' | 'slurm' | 'sagemaker' | 'kubernetes'
+  /** Cloud targets (table job_cloud_targets): their settings as JSON, without secrets. */
+  config?: string | null
   ssh: string | null
   work_root: string | null
   partition: string | null
@@ -54,6 +56,8 @@ export interface SweepRow {
   config: string
   trials: string
   created_at: string
+  /** SageMaker: the hyperparameter tuning job that runs this sweep. */
+  remote_id?: string | null
 }
 
 export type StoredSsh = { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean }
@@ -86,12 +90,33 @@ export function toRef(r: JobRow): JobRef {
   return { id: r.id, remoteId: r.remote_id, workDir: r.work_dir, logPath: r.log_path, extra: JSON.parse(r.extra) }
 }
 
+/** A job row as the service sees it: `target_id` names the target, whichever table holds it. */
+const JOB_COLS = 'jobs.*, COALESCE(target_id, cloud_target_id) AS target_id'
+
+export function isCloud(kind: string): kind is 'sagemaker' | 'kubernetes' {
+  return kind === 'sagemaker' || kind === 'kubernetes'
+}
+
+interface CloudRow {
+  id: string
+  name: string
+  kind: 'sagemaker' | 'kubernetes'
+  config: string
+  created_at: string
+}
+
+function fromCloud(c: CloudRow): TargetRow {
+  return { id: c.id, name: c.name, kind: c.kind, config: c.config, ssh: null, work_root: null, partition: null, tracking: 'direct', created_at: c.created_at }
+}
+
 export class JobStore {
   constructor(private readonly db: AppDatabase) {}
 
   insertJob(r: Pick<JobRow, 'id' | 'name' | 'backend' | 'target_id' | 'target_name' | 'spec' | 'hyperparameters' | 'submitted_at'> & Partial<JobRow>): void {
-    const cols = Object.keys(r)
-    this.db.prepare(`INSERT INTO jobs (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(r)
+    // a cloud target is referenced from its own column (jobs.target_id references job_targets)
+    const row: Record<string, unknown> = isCloud(r.backend) ? { ...r, target_id: null, cloud_target_id: r.target_id } : { ...r }
+    const cols = Object.keys(row)
+    this.db.prepare(`INSERT INTO jobs (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(row)
   }
 
   update(id: string, patch: Partial<JobRow>): JobRow {
@@ -101,7 +126,7 @@ export class JobStore {
   }
 
   get(id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    return this.db.prepare(`SELECT ${JOB_COLS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined
   }
 
   list(filter: { states?: JobState[]; sweepId?: string; limit?: number } = {}): JobRow[] {
@@ -115,27 +140,41 @@ export class JobStore {
       where.push('sweep_id = ?')
       args.push(filter.sweepId)
     }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY submitted_at DESC, trial_index ASC LIMIT ?`
+    const sql = `SELECT ${JOB_COLS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY submitted_at DESC, trial_index ASC LIMIT ?`
     return this.db.prepare(sql).all(...args, filter.limit ?? 1000) as JobRow[]
   }
 
   /** Jobs whose state can still change or whose log has not been read to its end. */
   unfinished(): JobRow[] {
     return this.db
-      .prepare("SELECT * FROM jobs WHERE state IN ('queued', 'starting', 'running') OR log_complete = 0 ORDER BY submitted_at")
+      .prepare(`SELECT ${JOB_COLS} FROM jobs WHERE state IN ('queued', 'starting', 'running') OR log_complete = 0 ORDER BY submitted_at`)
       .all() as JobRow[]
   }
 
   // ---------- targets ----------
   targets(): TargetRow[] {
-    return this.db.prepare('SELECT * FROM job_targets ORDER BY name').all() as TargetRow[]
+    const hosts = this.db.prepare('SELECT * FROM job_targets').all() as TargetRow[]
+    const cloud = (this.db.prepare('SELECT * FROM job_cloud_targets').all() as CloudRow[]).map(fromCloud)
+    return [...hosts, ...cloud].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   target(id: string): TargetRow | undefined {
-    return this.db.prepare('SELECT * FROM job_targets WHERE id = ?').get(id) as TargetRow | undefined
+    const host = this.db.prepare('SELECT * FROM job_targets WHERE id = ?').get(id) as TargetRow | undefined
+    if (host) return host
+    const cloud = this.db.prepare('SELECT * FROM job_cloud_targets WHERE id = ?').get(id) as CloudRow | undefined
+    return cloud ? fromCloud(cloud) : undefined
   }
 
   saveTarget(t: TargetRow): void {
+    if (isCloud(t.kind)) {
+      this.db
+        .prepare(
+          `INSERT INTO job_cloud_targets (id, name, kind, config, created_at) VALUES (@id, @name, @kind, @config, @created_at)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, config = excluded.config`
+        )
+        .run({ id: t.id, name: t.name, kind: t.kind, config: t.config ?? '{}', created_at: t.created_at })
+      return
+    }
     this.db
       .prepare(
         `INSERT INTO job_targets (id, name, kind, ssh, work_root, partition, tracking, created_at) VALUES (@id, @name, @kind, @ssh, @work_root, @partition, @tracking, @created_at)
@@ -146,6 +185,7 @@ export class JobStore {
 
   removeTarget(id: string): void {
     this.db.prepare('DELETE FROM job_targets WHERE id = ?').run(id)
+    this.db.prepare('DELETE FROM job_cloud_targets WHERE id = ?').run(id)
   }
 
   // ---------- sweeps ----------
@@ -167,6 +207,10 @@ export class JobStore {
     return this.db.prepare("SELECT * FROM job_sweeps WHERE state = 'running'").all() as SweepRow[]
   }
 
+  setSweepRemote(id: string, remoteId: string, trials: string): void {
+    this.db.prepare('UPDATE job_sweeps SET remote_id = ?, trials = ? WHERE id = ?').run(remoteId, trials, id)
+  }
+
   setSweepState(id: string, state: SweepRow['state']): void {
     this.db.prepare('UPDATE job_sweeps SET state = ? WHERE id = ?').run(state, id)
   }
@@ -174,6 +218,20 @@ export class JobStore {
 
 export function toTarget(t: TargetRow, hasPassphrase: boolean): JobTarget {
   const ssh = t.ssh ? (JSON.parse(t.ssh) as StoredSsh) : null
+  if (isCloud(t.kind)) {
+    const config = JSON.parse(t.config ?? '{}')
+    return {
+      id: t.id,
+      name: t.name,
+      kind: t.kind,
+      ssh: null,
+      workRoot: '',
+      partition: null,
+      tracking: 'direct',
+      sagemaker: t.kind === 'sagemaker' ? { ...config, hasKeys: hasPassphrase } : null,
+      kubernetes: t.kind === 'kubernetes' ? config : null
+    }
+  }
   return {
     id: t.id,
     name: t.name,

@@ -5,19 +5,52 @@ import type { JobTarget, JobTargetInput, TargetTestResult } from '../../../share
 import type { SecretStore } from '../secrets/SecretStore'
 import type { Backends } from './backends'
 import type { SshRunner } from './runners'
-import { toTarget, type JobStore, type StoredSsh, type TargetRow } from './store'
+import { KubernetesBackend } from './KubernetesBackend'
+import { SageMakerBackend } from './SageMakerBackend'
+import { isCloud, toTarget, type JobStore, type StoredSsh, type TargetRow } from './store'
 import { TERMINAL } from './types'
 
 const now = () => new Date().toISOString()
+
+/** Where a SageMaker target's access keys are kept (JSON {accessKeyId, secretAccessKey, sessionToken?}). */
+export const awsKeysSecret = (targetId: string) => `jobs.target.${targetId}.aws`
 
 export class JobTargets {
   constructor(private readonly d: { store: JobStore; backends: Backends; secrets: Pick<SecretStore, 'get' | 'set' | 'delete'> }) {}
 
   list(): JobTarget[] {
-    return this.d.store.targets().map((t) => toTarget(t, this.d.secrets.get(`jobs.target.${t.id}.passphrase`) !== undefined))
+    return this.d.store.targets().map((t) => toTarget(t, this.hasSecret(t)))
+  }
+
+  private hasSecret(t: TargetRow): boolean {
+    return this.d.secrets.get(isCloud(t.kind) ? awsKeysSecret(t.id) : `jobs.target.${t.id}.passphrase`) !== undefined
+  }
+
+  /** SageMaker and Kubernetes targets: settings as JSON in the database, AWS keys (if entered) in the secret store. */
+  private async saveCloud(input: JobTargetInput): Promise<JobTarget> {
+    const id = input.id ?? randomUUID().replace(/-/g, '').slice(0, 12)
+    const prev = this.d.store.target(id)
+    let config: Record<string, unknown>
+    if (input.kind === 'sagemaker') {
+      if (!input.sagemaker) throw new AppError('INVALID_SPEC', 'A SageMaker target needs a region, role ARN and S3 bucket.', { fieldErrors: [{ field: 'sagemaker', message: 'required for a SageMaker target' }] })
+      const { accessKeyId, secretAccessKey, sessionToken, ...rest } = input.sagemaker
+      if (!!accessKeyId !== !!secretAccessKey) {
+        throw new AppError('INVALID_SPEC', 'Give both the access key id and the secret access key, or neither.', { fieldErrors: [{ field: 'sagemaker.secretAccessKey', message: 'both keys or neither' }] })
+      }
+      if (accessKeyId && secretAccessKey) this.d.secrets.set(awsKeysSecret(id), JSON.stringify({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }))
+      config = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== ''))
+    } else {
+      config = Object.fromEntries(Object.entries(input.kubernetes ?? {}).filter(([, v]) => v !== undefined && v !== ''))
+    }
+    const row: TargetRow = { id, name: input.name, kind: input.kind, config: JSON.stringify(config), ssh: null, work_root: null, partition: null, tracking: 'direct', created_at: prev?.created_at ?? now() }
+    if (prev && prev.kind !== row.kind && !isCloud(prev.kind)) throw new AppError('INVALID_SPEC', 'A host target cannot become a cloud target; add a new target instead.')
+    this.d.store.saveTarget(row)
+    await this.d.backends.forget(id)
+    return toTarget(row, this.hasSecret(row))
   }
 
   async save(input: JobTargetInput): Promise<JobTarget> {
+    if (isCloud(input.kind)) return this.saveCloud(input)
     if (input.kind === 'ssh' && !input.ssh) throw new AppError('INVALID_SPEC', 'An SSH target needs a host and user.', { fieldErrors: [{ field: 'ssh', message: 'required for an SSH target' }] })
     const id = input.id ?? randomUUID().replace(/-/g, '').slice(0, 12)
     const prev = this.d.store.target(id)
@@ -47,12 +80,18 @@ export class JobTargets {
     await this.d.backends.forget(id)
     this.d.store.removeTarget(id)
     this.d.secrets.delete(`jobs.target.${id}.passphrase`)
+    this.d.secrets.delete(awsKeysSecret(id))
   }
 
   async test(id: string): Promise<TargetTestResult> {
     const t = this.d.store.target(id)
     if (!t) throw new AppError('NOT_FOUND', `No target with id ${id}`)
     const backend = await this.d.backends.get(t.kind, t)
+    if (backend instanceof SageMakerBackend || backend instanceof KubernetesBackend) {
+      const r = await backend.test()
+      const where = backend instanceof SageMakerBackend ? `SageMaker in ${backend.cfg.region}` : `Kubernetes${backend.cfg.context ? ` (${backend.cfg.context})` : ''}`
+      return { ok: r.ok, message: r.ok ? `Connected to ${where}.` : `${where}: ${r.problems.join('; ')}`, python: null, slurm: null, gpus: [] }
+    }
     const runner = (backend as unknown as { runner: { sh: SshRunner['sh']; label: string } }).runner
     const r = await runner.sh(
       'command -v python3 || true; echo "--"; (sinfo --version 2>/dev/null || true); echo "--"; (sinfo -h -o %P 2>/dev/null || true); echo "--"; (nvidia-smi --query-gpu=index,name --format=csv,noheader 2>/dev/null || true)'

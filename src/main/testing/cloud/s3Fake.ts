@@ -17,7 +17,7 @@ export interface S3Fake {
 export async function startS3Fake(buckets: string[]): Promise<S3Fake> {
   // s3rver ships no types; non-literal specifiers keep these imports untyped.
   const S3rver = (await import('s3rver' as string)).default
-  const { DUMMY_ACCOUNT } = await import('s3rver/lib/models/account' as string)
+  const { DUMMY_ACCOUNT } = await import('s3rver/lib/models/account.js' as string)
   DUMMY_ACCOUNT.createKeyPair(FAKE_CREDENTIALS.accessKeyId, FAKE_CREDENTIALS.secretAccessKey)
   const dir = mkdtempSync(join(tmpdir(), 'atelier-s3-'))
   const server = new S3rver({

@@ -36,6 +36,16 @@ export const FIELD_LABELS: [string, string][] = [
   ['resources', 'Resources'],
   ['metricDefinitions', 'Metric definitions'],
   ['experimentName', 'Experiment'],
+  ['sagemaker.instanceType', 'Instance type'],
+  ['sagemaker.instanceCount', 'Instance count'],
+  ['sagemaker.imageUri', 'Image URI'],
+  ['sagemaker.volumeSizeGb', 'Volume'],
+  ['sagemaker.maxRuntimeSec', 'Max runtime'],
+  ['sagemaker.spot', 'Max wait'],
+  ['sagemaker', 'SageMaker'],
+  ['kubernetes.image', 'Container image'],
+  ['kubernetes.workers', 'Workers'],
+  ['kubernetes', 'Kubernetes'],
   ['sweep.space', 'Sweep space'],
   ['sweep.maxTrials', 'Max trials'],
   ['sweep.concurrency', 'Concurrency'],
@@ -59,7 +69,7 @@ export function TargetOptions({ targets, slurmHere }: { targets: JobTarget[]; sl
       </option>
       {targets.map((t) => (
         <option key={t.id} value={`target:${t.id}`}>
-          {t.name} ({t.kind === 'ssh' ? 'SSH host' : t.ssh ? `Slurm via ${t.ssh.host}` : 'Slurm'})
+          {t.name} ({t.kind === 'ssh' ? 'SSH host' : t.kind === 'sagemaker' ? `SageMaker, ${t.sagemaker?.region ?? ''}` : t.kind === 'kubernetes' ? 'Kubernetes' : t.ssh ? `Slurm via ${t.ssh.host}` : 'Slurm'})
         </option>
       ))}
     </>
@@ -135,7 +145,7 @@ export function BasicsFields({ b, targets, slurmHere, onManageTargets }: { b: Fo
 }
 
 /** Hyperparameters, resources and metric definitions. */
-export function TrainingFields({ b }: { b: FormBinding }) {
+export function TrainingFields({ b, cloud }: { b: FormBinding; cloud?: boolean }) {
   const { form, patch, errorsFor, touch } = b
   const num = (label: string, field: string, key: 'cpus' | 'memoryMb' | 'gpus' | 'timeLimitMin' | 'nodes') => (
     <FormField label={label} errors={errorsFor(field)} onLeave={() => touch(field)}>
@@ -159,6 +169,7 @@ export function TrainingFields({ b }: { b: FormBinding }) {
         invalid={(r) => errorsFor('hyperparameters').some((e) => e.field === 'hyperparameters' || e.field === `hyperparameters.${r.key.trim()}`)}
         onLeave={() => touch('hyperparameters')}
       />
+      {!cloud && (
       <fieldset className="job-rows">
         <legend>Resources</legend>
         <div className="job-grid job-grid-3">
@@ -176,6 +187,7 @@ export function TrainingFields({ b }: { b: FormBinding }) {
           <span className="field-error">{errorsFor('resources').filter((e) => e.field === 'resources' || e.field === 'resources.torchrun').map((e) => e.message).join('; ')}</span>
         )}
       </fieldset>
+      )}
       <RowsField<MetricRow>
         legend="Metric definitions"
         addLabel="Add metric definition"

@@ -4,7 +4,8 @@ import { call } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { ProgressBar } from '../../components/ProgressBar'
 import { toUiError, type UiError } from '../../lib/errors'
-import { emptyForm, errorsUnder, formToSpec, formToSweep, gridSize, specToForm, type JobForm } from './form'
+import { emptyForm, errorsUnder, formToSpec, formToSweep, gridSize, specToForm, targetFromValue, type JobForm } from './form'
+import { KubernetesFields, SageMakerFields } from './CloudFields'
 import { BasicsFields, fieldLabel, TrainingFields, type FormBinding } from './JobFormFields'
 import { SweepFields } from './SweepFields'
 import { useJobsStore, type SubmitDraft } from './useJobsStore'
@@ -43,6 +44,7 @@ export function SubmitDialog({ draft }: { draft: SubmitDraft }) {
   const alertRef = useRef<HTMLDivElement>(null)
 
   const local = useMemo(() => formToSpec(form, targets), [form, targets])
+  const cloudKind = targetFromValue(form.target, targets)?.kind
   const sweepOut = useMemo(() => (form.sweep.enabled ? formToSweep(form.sweep) : null), [form.sweep])
   const specKey = local.spec ? JSON.stringify(local.spec) : null
 
@@ -132,7 +134,9 @@ export function SubmitDialog({ draft }: { draft: SubmitDraft }) {
         }}
       >
         <BasicsFields b={b} targets={targets} slurmHere={slurmHere} onManageTargets={() => showTargets(true)} />
-        <TrainingFields b={b} />
+        {cloudKind === 'sagemaker' && <SageMakerFields b={b} spec={local.spec} />}
+        {cloudKind === 'kubernetes' && <KubernetesFields b={b} />}
+        <TrainingFields b={b} cloud={cloudKind === 'sagemaker'} />
         <SweepFields
           sweep={form.sweep}
           onChange={(sweep) => patch({ sweep })}

@@ -10,7 +10,7 @@ import { FormField } from './widgets'
 interface Draft {
   id?: string
   name: string
-  kind: 'ssh' | 'slurm'
+  kind: JobTarget['kind']
   /** Slurm only: over SSH to a login node, or the CLI on this machine. */
   viaSsh: boolean
   host: string
@@ -24,9 +24,28 @@ interface Draft {
   /** Whether jobs there reach the tracking server, or write a file store the app reads. */
   tracking: 'direct' | 'file'
   hasPassphrase: boolean
+  /** SageMaker */
+  region: string
+  roleArn: string
+  bucket: string
+  prefix: string
+  profile: string
+  endpoint: string
+  s3Endpoint: string
+  accessKeyId: string
+  secretAccessKey: string
+  hasKeys: boolean
+  /** Kubernetes */
+  kubeconfigPath: string
+  context: string
+  namespace: string
 }
 
-const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', tracking: 'direct', hasPassphrase: false })
+const cloud = (k: Draft['kind']) => k === 'sagemaker' || k === 'kubernetes'
+
+const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', tracking: 'direct', hasPassphrase: false, ...blankCloud })
+
+const blankCloud = { region: '', roleArn: '', bucket: '', prefix: '', profile: '', endpoint: '', s3Endpoint: '', accessKeyId: '', secretAccessKey: '', hasKeys: false, kubeconfigPath: '', context: '', namespace: '' }
 
 function fromTarget(t: JobTarget): Draft {
   return {
@@ -43,12 +62,37 @@ function fromTarget(t: JobTarget): Draft {
     workRoot: t.workRoot,
     partition: t.partition ?? '',
     tracking: t.tracking ?? 'direct',
-    hasPassphrase: t.ssh?.hasPassphrase ?? false
+    hasPassphrase: t.ssh?.hasPassphrase ?? false,
+    region: t.sagemaker?.region ?? '',
+    roleArn: t.sagemaker?.roleArn ?? '',
+    bucket: t.sagemaker?.bucket ?? '',
+    prefix: t.sagemaker?.prefix ?? '',
+    profile: t.sagemaker?.profile ?? '',
+    endpoint: t.sagemaker?.endpoint ?? '',
+    s3Endpoint: t.sagemaker?.s3Endpoint ?? '',
+    accessKeyId: '',
+    secretAccessKey: '',
+    hasKeys: t.sagemaker?.hasKeys ?? false,
+    kubeconfigPath: t.kubernetes?.kubeconfigPath ?? '',
+    context: t.kubernetes?.context ?? '',
+    namespace: t.kubernetes?.namespace ?? ''
   }
 }
 
 /** The draft as the contract's target; the passphrase is sent only when typed, and never shown back. */
 function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
+  const opt = (k: keyof Draft) => (typeof d[k] === 'string' && (d[k] as string).trim() ? { [k]: (d[k] as string).trim() } : {})
+  if (d.kind === 'sagemaker') {
+    return {
+      ...(d.id ? { id: d.id } : {}),
+      name: d.name.trim(),
+      kind: 'sagemaker',
+      sagemaker: { region: d.region.trim(), roleArn: d.roleArn.trim(), bucket: d.bucket.trim(), ...opt('prefix'), ...opt('profile'), ...opt('endpoint'), ...opt('s3Endpoint'), ...opt('accessKeyId'), ...(d.secretAccessKey ? { secretAccessKey: d.secretAccessKey } : {}) }
+    }
+  }
+  if (d.kind === 'kubernetes') {
+    return { ...(d.id ? { id: d.id } : {}), name: d.name.trim(), kind: 'kubernetes', kubernetes: { ...opt('kubeconfigPath'), ...opt('context'), ...opt('namespace') } }
+  }
   const ssh = d.kind === 'ssh' || d.viaSsh
   return {
     ...(d.id ? { id: d.id } : {}),
@@ -76,6 +120,17 @@ function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
 function localProblems(d: Draft): Record<string, string> {
   const p: Record<string, string> = {}
   if (!d.name.trim()) p.name = 'give the target a name'
+  if (d.kind === 'sagemaker') {
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(d.region.trim())) p.region = 'a region like eu-west-1'
+    if (!d.roleArn.trim()) p.roleArn = 'give the IAM role SageMaker assumes'
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(d.bucket.trim())) p.bucket = 'an S3 bucket name'
+    if (!!d.accessKeyId.trim() !== !!d.secretAccessKey) p.secretAccessKey = 'both keys or neither'
+    return p
+  }
+  if (d.kind === 'kubernetes') {
+    if (d.namespace.trim() && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(d.namespace.trim())) p.namespace = 'a namespace name'
+    return p
+  }
   if (d.kind === 'ssh' || d.viaSsh) {
     if (!d.host.trim()) p.host = 'give the host name or address'
     if (!d.username.trim()) p.username = 'give the user to log in as'
@@ -101,7 +156,7 @@ export function TargetsDialog() {
   const problems = localProblems(draft)
   const errs = (k: string) => (shown && problems[k] ? [{ field: k, message: problems[k] }] : [])
   const patch = (p: Partial<Draft>) => setDraft((d) => ({ ...d, ...p }))
-  const ssh = draft.kind === 'ssh' || draft.viaSsh
+  const ssh = draft.kind === 'ssh' || (draft.kind === 'slurm' && draft.viaSsh)
   // a changed key is never accepted from here (it may be an attack); an unknown one may be, once
   const fingerprint = error?.code === 'SSH_HOST_KEY' && error.details?.reason !== 'changed' ? String(error.details?.fingerprint ?? '') : ''
 
@@ -172,9 +227,11 @@ export function TargetsDialog() {
               <input type="text" value={draft.name} onChange={(e) => patch({ name: e.target.value })} placeholder="gpu-box" />
             </FormField>
             <FormField label="Kind" errors={[]}>
-              <select value={draft.kind} onChange={(e) => patch({ kind: e.target.value as 'ssh' | 'slurm' })}>
+              <select value={draft.kind} onChange={(e) => patch({ kind: e.target.value as Draft['kind'] })}>
                 <option value="ssh">SSH host</option>
                 <option value="slurm">Slurm cluster</option>
+                <option value="sagemaker">SageMaker</option>
+                <option value="kubernetes">Kubernetes</option>
               </select>
             </FormField>
             {draft.kind === 'slurm' && (
@@ -207,14 +264,61 @@ export function TargetsDialog() {
                 </label>
               </>
             )}
+            {draft.kind === 'sagemaker' && (
+              <>
+                <FormField label="Region" errors={errs('region')}>
+                  <input type="text" value={draft.region} onChange={(e) => patch({ region: e.target.value })} placeholder="eu-west-1" />
+                </FormField>
+                <FormField label="Role ARN" errors={errs('roleArn')} hint="The IAM role SageMaker assumes to run jobs.">
+                  <input type="text" className="mono" value={draft.roleArn} onChange={(e) => patch({ roleArn: e.target.value })} placeholder="arn:aws:iam::123456789012:role/SageMaker" />
+                </FormField>
+                <FormField label="S3 bucket" errors={errs('bucket')}>
+                  <input type="text" value={draft.bucket} onChange={(e) => patch({ bucket: e.target.value })} placeholder="my-ml-bucket" />
+                </FormField>
+                <FormField label="S3 prefix" errors={[]} hint="Code and outputs go under it (default atelier).">
+                  <input type="text" value={draft.prefix} onChange={(e) => patch({ prefix: e.target.value })} placeholder="atelier" />
+                </FormField>
+                <FormField label="AWS profile" errors={[]} hint="From ~/.aws; empty: the default credential chain (environment, SSO, instance role).">
+                  <input type="text" value={draft.profile} onChange={(e) => patch({ profile: e.target.value })} placeholder="default" />
+                </FormField>
+                <FormField label="Access key id" errors={[]} hint={draft.hasKeys ? 'Keys are stored in the secret store; type both to replace them.' : 'Optional; kept in the secret store, never shown again.'}>
+                  <input type="text" className="mono" value={draft.accessKeyId} onChange={(e) => patch({ accessKeyId: e.target.value })} autoComplete="off" />
+                </FormField>
+                <FormField label="Secret access key" errors={errs('secretAccessKey')}>
+                  <input type="password" value={draft.secretAccessKey} onChange={(e) => patch({ secretAccessKey: e.target.value })} autoComplete="new-password" />
+                </FormField>
+                <FormField label="SageMaker endpoint" errors={[]} hint="Optional: a VPC endpoint URL.">
+                  <input type="text" className="mono" value={draft.endpoint} onChange={(e) => patch({ endpoint: e.target.value })} />
+                </FormField>
+                <FormField label="S3 endpoint" errors={[]} hint="Optional: a VPC or S3-compatible endpoint URL.">
+                  <input type="text" className="mono" value={draft.s3Endpoint} onChange={(e) => patch({ s3Endpoint: e.target.value })} />
+                </FormField>
+              </>
+            )}
+            {draft.kind === 'kubernetes' && (
+              <>
+                <FormField label="Kubeconfig path" errors={[]} hint="Empty: $KUBECONFIG or ~/.kube/config. Credentials stay in that file.">
+                  <input type="text" className="mono" value={draft.kubeconfigPath} onChange={(e) => patch({ kubeconfigPath: e.target.value })} placeholder="~/.kube/config" />
+                </FormField>
+                <FormField label="Context" errors={[]} hint="Empty: the kubeconfig's current context.">
+                  <input type="text" value={draft.context} onChange={(e) => patch({ context: e.target.value })} />
+                </FormField>
+                <FormField label="Namespace" errors={errs('namespace')} hint="Empty: the context's namespace, else default.">
+                  <input type="text" value={draft.namespace} onChange={(e) => patch({ namespace: e.target.value })} />
+                </FormField>
+              </>
+            )}
+            {!cloud(draft.kind) && (
             <FormField label="Work directory" errors={[]} hint="Each job gets a folder under it on the target.">
               <input type="text" className="mono" value={draft.workRoot} onChange={(e) => patch({ workRoot: e.target.value })} placeholder="~/.atelier/jobs" />
             </FormField>
+            )}
             {draft.kind === 'slurm' && (
               <FormField label="Default partition" errors={errs('partition')}>
                 <input type="text" value={draft.partition} onChange={(e) => patch({ partition: e.target.value })} />
               </FormField>
             )}
+            {!cloud(draft.kind) && (
             <FormField
               label="Metrics from jobs"
               errors={[]}
@@ -230,6 +334,7 @@ export function TargetsDialog() {
                 <option value="file">No route back: jobs write a file store, Atelier reads it</option>
               </select>
             </FormField>
+            )}
           </div>
           {error && (
             <div role="alert" className="error-box">
@@ -256,7 +361,7 @@ export function TargetsDialog() {
                     Slurm {result.slurm.version}; partitions: {result.slurm.partitions.join(', ') || 'none'}
                   </li>
                 )}
-                <li>GPUs: {result.gpus.length ? result.gpus.join(', ') : 'none'}</li>
+                {!cloud(draft.kind) && <li>GPUs: {result.gpus.length ? result.gpus.join(', ') : 'none'}</li>}
               </ul>
             </div>
           )}

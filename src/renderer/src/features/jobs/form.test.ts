@@ -151,4 +151,33 @@ describe('job form', () => {
     expect(resubmitName('a.b (x)', ['a.b (x)', 'a.b (x)-2'])).toBe('a.b (x)-3')
     expect(resubmitName('x'.repeat(120), ['x'.repeat(120)])).toHaveLength(120)
   })
+
+  it('builds the SageMaker and Kubernetes parts of a spec for such targets, and back', () => {
+    const cloud: JobTarget[] = [
+      { id: 'sm', name: 'SM', kind: 'sagemaker', ssh: null, workRoot: '', partition: null, tracking: 'direct', sagemaker: { region: 'eu-west-1', roleArn: 'arn', bucket: 'b', hasKeys: false } },
+      { id: 'k', name: 'K', kind: 'kubernetes', ssh: null, workRoot: '', partition: null, tracking: 'direct', kubernetes: { namespace: 'ml' } }
+    ]
+    const f = emptyForm()
+    Object.assign(f, { name: 'sm-job', target: 'target:sm', entryValue: 'train.py' })
+    f.sagemaker = { ...f.sagemaker, instanceType: 'ml.g5.xlarge', instanceCount: '2', framework: 'pytorch', maxRuntimeMin: '120', spot: true, maxWaitMin: '60' }
+    expect(formToSpec(f, cloud).errors).toEqual([{ field: 'sagemaker.spot.maxWaitSec', message: 'the max wait must be at least the max runtime' }])
+    f.sagemaker.maxWaitMin = '180'
+    const { spec } = formToSpec(f, cloud)
+    expect(spec?.target).toEqual({ kind: 'sagemaker', targetId: 'sm' })
+    expect(spec?.resources).toBeUndefined()
+    expect(spec?.sagemaker).toEqual({ instanceType: 'ml.g5.xlarge', instanceCount: 2, framework: 'pytorch', volumeSizeGb: 30, maxRuntimeSec: 7200, spot: { maxWaitSec: 10_800 } })
+    expect(specToForm(spec!).sagemaker).toEqual(f.sagemaker)
+    // a custom image needs its URI
+    f.sagemaker = { ...f.sagemaker, framework: 'custom', imageUri: '' }
+    expect(formToSpec(f, cloud).errors).toContainEqual({ field: 'sagemaker.imageUri', message: 'give the image URI' })
+
+    const k = emptyForm()
+    Object.assign(k, { name: 'k-job', target: 'target:k', entryValue: 'train.py' })
+    k.kubernetes = { image: 'pytorch/pytorch', workers: '2', nprocPerNode: '4' }
+    const ks = formToSpec(k, cloud).spec!
+    expect(ks.kubernetes).toEqual({ image: 'pytorch/pytorch', workers: 2 })
+    expect(ks.resources?.torchrun).toEqual({ nprocPerNode: 4 })
+    expect(ks.sagemaker).toBeUndefined()
+    expect(specToForm(ks).kubernetes).toEqual(k.kubernetes)
+  })
 })

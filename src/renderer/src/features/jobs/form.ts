@@ -57,6 +57,29 @@ export interface JobForm {
   metricDefinitions: MetricRow[]
   experimentName: string
   sweep: SweepForm
+  /** SageMaker targets: instances, image and limits. */
+  sagemaker: SageMakerForm
+  /** Kubernetes targets: image and PyTorchJob size. */
+  kubernetes: KubernetesForm
+}
+
+export interface SageMakerForm {
+  instanceType: string
+  instanceCount: string
+  /** A framework from the shipped image table, or 'custom' (imageUri). */
+  framework: 'sklearn' | 'pytorch' | 'xgboost' | 'custom'
+  imageUri: string
+  volumeSizeGb: string
+  maxRuntimeMin: string
+  spot: boolean
+  maxWaitMin: string
+}
+
+export interface KubernetesForm {
+  image: string
+  /** Workers > 0 makes a PyTorchJob (master + workers). */
+  workers: string
+  nprocPerNode: string
 }
 
 export const emptySpaceRow = (): SpaceRow => ({ name: '', mode: 'values', values: '', min: '', max: '', log: false, integer: false })
@@ -82,7 +105,9 @@ export function emptyForm(): JobForm {
     nodes: '1',
     metricDefinitions: [],
     experimentName: 'Jobs',
-    sweep: { enabled: false, strategy: 'grid', space: [], maxTrials: '', concurrency: '', objectiveMetric: '', goal: 'minimize' }
+    sweep: { enabled: false, strategy: 'grid', space: [], maxTrials: '', concurrency: '', objectiveMetric: '', goal: 'minimize' },
+    sagemaker: { instanceType: 'ml.m5.large', instanceCount: '1', framework: 'sklearn', imageUri: '', volumeSizeGb: '30', maxRuntimeMin: '60', spot: false, maxWaitMin: '' },
+    kubernetes: { image: '', workers: '0', nprocPerNode: '' }
   }
 }
 
@@ -211,7 +236,36 @@ export function formToSpec(form: JobForm, targets: JobTarget[]): { spec: JobSpec
     partition: form.partition.trim() || undefined,
     nodes: intField(errors, 'resources.nodes', 'Nodes', form.nodes)
   }
-  const res = Object.fromEntries(Object.entries(resources).filter(([, x]) => x !== undefined))
+  const res: Record<string, unknown> = Object.fromEntries(Object.entries(resources).filter(([, x]) => x !== undefined))
+  let cloud: { sagemaker?: JobSpec['sagemaker']; kubernetes?: JobSpec['kubernetes'] } = {}
+  if (target?.kind === 'sagemaker') {
+    const sm = form.sagemaker
+    const runtime = intField(errors, 'sagemaker.maxRuntimeSec', 'Max runtime', sm.maxRuntimeMin)
+    const wait = intField(errors, 'sagemaker.spot.maxWaitSec', 'Max wait', sm.maxWaitMin)
+    if (sm.spot && wait === undefined) errors.push({ field: 'sagemaker.spot.maxWaitSec', message: 'spot training needs a max wait (at least the max runtime)' })
+    if (sm.spot && wait !== undefined && runtime !== undefined && wait < runtime) errors.push({ field: 'sagemaker.spot.maxWaitSec', message: 'the max wait must be at least the max runtime' })
+    if (sm.framework === 'custom' && !sm.imageUri.trim()) errors.push({ field: 'sagemaker.imageUri', message: 'give the image URI' })
+    const count = intField(errors, 'sagemaker.instanceCount', 'Instance count', sm.instanceCount)
+    const volume = intField(errors, 'sagemaker.volumeSizeGb', 'Volume', sm.volumeSizeGb)
+    // instances stand for CPUs, memory, GPUs and nodes on SageMaker
+    for (const k of Object.keys(res)) delete res[k]
+    cloud = {
+      sagemaker: {
+        instanceType: sm.instanceType.trim(),
+        ...(sm.framework === 'custom' ? { imageUri: sm.imageUri.trim() } : { framework: sm.framework }),
+        ...(count !== undefined ? { instanceCount: count } : {}),
+        ...(volume !== undefined ? { volumeSizeGb: volume } : {}),
+        ...(runtime !== undefined ? { maxRuntimeSec: runtime * 60 } : {}),
+        ...(sm.spot && wait !== undefined ? { spot: { maxWaitSec: wait * 60 } } : {})
+      }
+    }
+  } else if (target?.kind === 'kubernetes') {
+    const k = form.kubernetes
+    const workers = intField(errors, 'kubernetes.workers', 'Workers', k.workers)
+    const nproc = intField(errors, 'resources.torchrun', 'Processes per node', k.nprocPerNode)
+    cloud = { kubernetes: { image: k.image.trim(), ...(workers ? { workers } : {}) } }
+    if (workers && nproc) res.torchrun = { nprocPerNode: nproc }
+  }
   const metricDefinitions: { name: string; regex: string }[] = []
   form.metricDefinitions.forEach((m, i) => {
     if (!m.name.trim() && !m.regex.trim()) return
@@ -236,7 +290,8 @@ export function formToSpec(form: JobForm, targets: JobTarget[]): { spec: JobSpec
     ...(hyperparameters ? { hyperparameters } : {}),
     ...(Object.keys(res).length ? { resources: res } : {}),
     ...(metricDefinitions.length ? { metricDefinitions } : {}),
-    ...(form.experimentName.trim() ? { experimentName: form.experimentName.trim() } : {})
+    ...(form.experimentName.trim() ? { experimentName: form.experimentName.trim() } : {}),
+    ...cloud
   }
   const parsed = JobSpecSchema.safeParse(candidate)
   if (!parsed.success) {
@@ -277,6 +332,20 @@ export function specToForm(spec: JobSpec, sweep?: SweepConfig): JobForm {
   f.nodes = r.nodes === undefined ? f.nodes : s(r.nodes)
   f.metricDefinitions = (spec.metricDefinitions ?? []).map((m) => ({ ...m }))
   f.experimentName = spec.experimentName ?? f.experimentName
+  if (spec.sagemaker) {
+    const sm = spec.sagemaker
+    f.sagemaker = {
+      instanceType: sm.instanceType,
+      instanceCount: s(sm.instanceCount) || '1',
+      framework: sm.imageUri ? 'custom' : (sm.framework ?? 'sklearn'),
+      imageUri: sm.imageUri ?? '',
+      volumeSizeGb: s(sm.volumeSizeGb) || f.sagemaker.volumeSizeGb,
+      maxRuntimeMin: sm.maxRuntimeSec === undefined ? '' : String(Math.round(sm.maxRuntimeSec / 60)),
+      spot: !!sm.spot,
+      maxWaitMin: sm.spot ? String(Math.round(sm.spot.maxWaitSec / 60)) : ''
+    }
+  }
+  if (spec.kubernetes) f.kubernetes = { image: spec.kubernetes.image, workers: s(spec.kubernetes.workers) || '0', nprocPerNode: s(r.torchrun?.nprocPerNode) }
   if (sweep) {
     f.sweep = {
       enabled: true,
