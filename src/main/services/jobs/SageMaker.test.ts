@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobSpec } from '../../../shared/jobs'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../testing/cloud/awsFake'
 import { startS3Fake, type S3Fake } from '../../testing/cloud/s3Fake'
-import { estimateCost, imageUri, SageMakerBackend, trainingJobName } from './SageMakerBackend'
+import { estimateCost, imageUri, SageMakerBackend, THROTTLED, trainingJobName } from './SageMakerBackend'
 import { sourceFiles } from './spec'
 import type { JobRef, PreparedJob } from './types'
 
@@ -151,6 +151,25 @@ describe('SageMakerBackend against the fakes', () => {
     const m = await b.poll([ref('job-1', trainingJobName('job-1'))])
     expect(m.get('job-1')!.state).toBe('succeeded')
     expect(Date.now() - t0).toBeGreaterThan(100)
+    await b.dispose()
+  })
+
+  it('says a running job is delayed by throttling while its status calls are throttled, then goes back to its status', async () => {
+    const b = backend({ maxAttempts: 2 })
+    const s = await b.submit(await prepared('job-slow', spec({ hyperparameters: { epochs: 2000 } })))
+    const r = ref('job-slow', s.remoteIds[0])
+    await until(async () => ((await b.poll([r])).get('job-slow')!.state === 'running' ? true : null))
+    // more throttling than the retries absorb: the last known state, not an error
+    aws.throttle(5)
+    expect((await b.poll([r])).get('job-slow')).toMatchObject({ state: 'running', reason: THROTTLED })
+    aws.throttle(0)
+    // absorbed by one retry: still late, still said
+    aws.throttle(1)
+    expect((await b.poll([r])).get('job-slow')).toMatchObject({ state: 'running', reason: THROTTLED })
+    const back = (await b.poll([r])).get('job-slow')!
+    expect(back.state).toBe('running')
+    expect(back.reason).not.toBe(THROTTLED)
+    await b.cancel([r])
     await b.dispose()
   })
 
