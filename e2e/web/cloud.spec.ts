@@ -124,6 +124,32 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-completed.png' })
   })
 
+  test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
+    test.setTimeout(90_000)
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    // the target made by the first test
+    const dialog = await openSubmit(page)
+    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill('sm-throttled')
+    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
+    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    await dialog.getByRole('button', { name: 'Add hyperparameter' }).click()
+    await dialog.getByRole('textbox', { name: 'Hyperparameter name 1' }).fill('epochs')
+    await dialog.getByRole('textbox', { name: 'Hyperparameter value 1' }).fill('50')
+    await submit(dialog)
+    const d = detail(page, 'sm-throttled')
+    const head = d.locator('.job-detail-head')
+    await expect(head.getByText('running')).toBeVisible({ timeout: 30_000 })
+    // throttled status calls: the SDK's backoff (0.5 s base for throttling) turns them into a delay
+    aws.throttle(3, 'ListTrainingJobs')
+    await expect(d.locator('.job-reason')).toHaveText('Reason: SageMaker is throttling requests; retrying', { timeout: 30_000 })
+    await expect(head.getByText('running')).toBeVisible()
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-throttled.png' })
+    await expect(head.getByText('succeeded')).toBeVisible({ timeout: 60_000 })
+    await expect(d.locator('.job-reason')).not.toContainText('throttling')
+    await expect(d.getByRole('log', { name: 'Job log' })).toContainText('epoch=50 loss=', { timeout: 20_000 })
+  })
+
   test('Kubernetes target from a kubeconfig: a PyTorchJob with 2 workers succeeds with each pod in the log', async ({ page }) => {
     test.setTimeout(90_000)
     await page.goto(s.url)
