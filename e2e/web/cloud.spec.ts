@@ -1,9 +1,10 @@
-import { test, expect } from '@playwright/test'
+import { test, expect, type Locator, type Page } from '@playwright/test'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../src/main/testing/cloud/awsFake'
 import { startS3Fake, type S3Fake } from '../../src/main/testing/cloud/s3Fake'
+import { K8sFake } from '../../src/main/testing/cloud/k8sFake'
 import { startServe, type ServeHandle } from '../support'
 import { detail, jobsGrid, nav, openSubmit } from '../jobs-support'
 
@@ -13,15 +14,20 @@ import { detail, jobsGrid, nav, openSubmit } from '../jobs-support'
  * from the target's endpoint fields. Submit from the job form (with its cost estimate), see the job
  * complete with its log.
  */
-test.describe('jobs on SageMaker', () => {
+test.describe('jobs on SageMaker and Kubernetes', () => {
   let aws: AwsFake
   let s3: S3Fake
+  let k8s: K8sFake
+  let kubeconfig: string
   let s: ServeHandle
   test.beforeAll(async () => {
     test.setTimeout(60_000)
     aws = await new AwsFake({ stepMs: 300 }).start()
     s3 = await startS3Fake(['atelier-ml'])
-    const workspace = join(mkdtempSync(join(tmpdir(), 'atelier-cloud-e2e-')), 'ws')
+    k8s = await new K8sFake({ stepMs: 300, nodes: 3, gpusPerNode: 1 }).start()
+    const root = mkdtempSync(join(tmpdir(), 'atelier-cloud-e2e-'))
+    kubeconfig = k8s.writeKubeconfig(join(root, 'kubeconfig'))
+    const workspace = join(root, 'ws')
     mkdirSync(workspace, { recursive: true })
     writeFileSync(join(workspace, 'train.py'), 'print("hi")\n')
     s = await startServe({ workspace, env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: aws.region } })
@@ -30,7 +36,40 @@ test.describe('jobs on SageMaker', () => {
     await s?.stop()
     await aws?.stop()
     await s3?.stop()
+    await k8s?.stop()
   })
+
+  /** Adds a Kubernetes target over the fake's kubeconfig in the targets dialog and tests it. */
+  async function addK8sTarget(page: Page, name: string): Promise<void> {
+    await page.getByRole('button', { name: 'Job targets' }).click()
+    const targets = page.getByRole('dialog', { name: 'Job targets' })
+    await targets.getByRole('button', { name: 'Add target' }).click()
+    await targets.getByRole('textbox', { name: 'Target name' }).fill(name)
+    await targets.getByRole('combobox', { name: 'Kind' }).selectOption('kubernetes')
+    await targets.getByRole('textbox', { name: 'Kubeconfig path' }).fill(kubeconfig)
+    await targets.getByRole('button', { name: 'Test connection' }).click()
+    await expect(targets.getByRole('status').filter({ hasText: 'Connected' })).toContainText('Connected to', { timeout: 20_000 })
+    await page.screenshot({ path: `out/screenshots/cloud-k8s-target-${name}.png` })
+    await targets.getByRole('button', { name: 'Close dialog' }).click()
+    await expect(targets).toBeHidden()
+  }
+
+  /** Fills the job form for a script on a Kubernetes target; the caller adds the rest and submits. */
+  async function k8sForm(page: Page, name: string, target: string): Promise<Locator> {
+    const dialog = await openSubmit(page)
+    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill(name)
+    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `${target} (Kubernetes)` })
+    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    await dialog.getByRole('group', { name: 'Kubernetes' }).getByRole('textbox', { name: 'Container image' }).fill('pytorch/pytorch')
+    return dialog
+  }
+
+  async function submit(dialog: Locator): Promise<void> {
+    const b = dialog.getByRole('button', { name: 'Submit', exact: true })
+    await expect(b).toBeEnabled()
+    await b.click()
+    await expect(dialog).toBeHidden({ timeout: 30_000 })
+  }
 
   test('create a SageMaker target, test it, submit: InProgress → Completed with its log', async ({ page }) => {
     test.setTimeout(90_000)
@@ -79,6 +118,69 @@ test.describe('jobs on SageMaker', () => {
     await expect(d.locator('.job-detail-head').getByText('succeeded')).toBeVisible({ timeout: 60_000 })
     const log = d.getByRole('log', { name: 'Job log' })
     await expect(log).toContainText('epoch=3 loss=0.2500', { timeout: 20_000 })
+    // the metric definition's loss values, parsed from the log, on the job's chart
+    const metrics = d.getByRole('region', { name: 'Metrics' })
+    await expect(metrics.getByRole('img', { name: 'loss by step' })).toHaveAccessibleDescription(/^loss of sm-train: [1-9]\d* points, last 0\.25/, { timeout: 20_000 })
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-completed.png' })
+  })
+
+  test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
+    test.setTimeout(90_000)
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    // the target made by the first test
+    const dialog = await openSubmit(page)
+    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill('sm-throttled')
+    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
+    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    await dialog.getByRole('button', { name: 'Add hyperparameter' }).click()
+    await dialog.getByRole('textbox', { name: 'Hyperparameter name 1' }).fill('epochs')
+    await dialog.getByRole('textbox', { name: 'Hyperparameter value 1' }).fill('50')
+    await submit(dialog)
+    const d = detail(page, 'sm-throttled')
+    const head = d.locator('.job-detail-head')
+    await expect(head.getByText('running')).toBeVisible({ timeout: 30_000 })
+    // throttled status calls: the SDK's backoff (0.5 s base for throttling) turns them into a delay
+    aws.throttle(3, 'ListTrainingJobs')
+    await expect(d.locator('.job-reason')).toHaveText('Reason: SageMaker is throttling requests; retrying', { timeout: 30_000 })
+    await expect(head.getByText('running')).toBeVisible()
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-throttled.png' })
+    await expect(head.getByText('succeeded')).toBeVisible({ timeout: 60_000 })
+    await expect(d.locator('.job-reason')).not.toContainText('throttling')
+    await expect(d.getByRole('log', { name: 'Job log' })).toContainText('epoch=50 loss=', { timeout: 20_000 })
+  })
+
+  test('Kubernetes target from a kubeconfig: a PyTorchJob with 2 workers succeeds with each pod in the log', async ({ page }) => {
+    test.setTimeout(90_000)
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    await addK8sTarget(page, 'k8s-fake')
+    const dialog = await k8sForm(page, 'pt-train', 'k8s-fake')
+    await dialog.getByRole('group', { name: 'Kubernetes' }).getByRole('textbox', { name: 'Workers' }).fill('2')
+    await page.screenshot({ path: 'out/screenshots/cloud-k8s-form.png' })
+    await submit(dialog)
+    const d = detail(page, 'pt-train')
+    await expect(d.locator('.job-detail-head').getByText('succeeded')).toBeVisible({ timeout: 60_000 })
+    const log = d.getByRole('log', { name: 'Job log' })
+    for (const pod of ['master-0', 'worker-0', 'worker-1']) await expect(log).toContainText(new RegExp(`${pod}\\] rank=\\d epoch=3 loss=`), { timeout: 20_000 })
+    expect(k8s.list('pytorchjobs', 'default')).toHaveLength(1)
+    await page.screenshot({ path: 'out/screenshots/cloud-k8s-completed.png' })
+  })
+
+  test('Kubernetes: a pod asking for more GPUs than a node has shows the scheduler\'s message as its reason', async ({ page }) => {
+    test.setTimeout(60_000)
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    await addK8sTarget(page, 'k8s-gpu')
+    const dialog = await k8sForm(page, 'gpu-hungry', 'k8s-gpu')
+    await dialog.getByRole('textbox', { name: 'GPUs' }).fill('4')
+    await submit(dialog)
+    const d = detail(page, 'gpu-hungry')
+    await expect(d.locator('.job-reason')).toContainText(
+      'FailedScheduling: 0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+      { timeout: 30_000 }
+    )
+    await expect(d.locator('.job-detail-head').getByText('failed')).toHaveCount(0)
+    await page.screenshot({ path: 'out/screenshots/cloud-k8s-unschedulable.png' })
   })
 })

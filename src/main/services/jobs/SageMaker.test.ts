@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobSpec } from '../../../shared/jobs'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../testing/cloud/awsFake'
 import { startS3Fake, type S3Fake } from '../../testing/cloud/s3Fake'
-import { estimateCost, imageUri, SageMakerBackend, trainingJobName } from './SageMakerBackend'
+import { estimateCost, imageUri, SageMakerBackend, THROTTLED, trainingJobName } from './SageMakerBackend'
 import { sourceFiles } from './spec'
 import type { JobRef, PreparedJob } from './types'
 
@@ -152,6 +152,27 @@ describe('SageMakerBackend against the fakes', () => {
     expect(m.get('job-1')!.state).toBe('succeeded')
     expect(Date.now() - t0).toBeGreaterThan(100)
     await b.dispose()
+  })
+
+  it('says a running job is delayed by throttling while its status calls are throttled, then goes back to its status', async () => {
+    // one client per phase: the adaptive retry mode slows a client's later calls after throttling
+    const b = backend({ maxAttempts: 2 })
+    const s = await b.submit(await prepared('job-slow', spec({ hyperparameters: { epochs: 50 } })))
+    const r = ref('job-slow', s.remoteIds[0])
+    await until(async () => ((await b.poll([r])).get('job-slow')!.state === 'running' ? true : null))
+    // more throttling than the retries absorb: the last known state, not an error
+    aws.throttle(2, 'ListTrainingJobs')
+    expect((await b.poll([r])).get('job-slow')).toMatchObject({ state: 'running', reason: THROTTLED })
+    // absorbed by one retry: still late, still said
+    const b2 = backend({ maxAttempts: 2 })
+    aws.throttle(1, 'ListTrainingJobs')
+    expect((await b2.poll([r])).get('job-slow')).toMatchObject({ state: 'running', reason: THROTTLED })
+    const b3 = backend()
+    const back = (await b3.poll([r])).get('job-slow')!
+    expect(['running', 'succeeded']).toContain(back.state)
+    expect(back.reason).not.toBe(THROTTLED)
+    await b3.cancel([r])
+    for (const x of [b, b2, b3]) await x.dispose()
   })
 
   it("shows ResourceLimitExceeded, expired credentials and a role SageMaker cannot assume in AWS's words; nothing is created", async () => {

@@ -140,6 +140,14 @@ function hintFor(code: string, message: string): string | null {
   return null
 }
 
+/** The state reason of a running job while SageMaker throttles the status calls. */
+export const THROTTLED = 'SageMaker is throttling requests; retrying'
+
+function isThrottling(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name ?? ''
+  return name === 'ThrottlingException' || name === 'Throttling' || name === 'TooManyRequestsException' || name === 'RequestLimitExceeded'
+}
+
 const STATE: Record<string, JobState> = {
   InProgress: 'running',
   Completed: 'succeeded',
@@ -162,6 +170,8 @@ export class SageMakerBackend implements JobBackend {
   readonly s3: S3Client
   private last: { at: number; byName: Map<string, TrainingJobSummary> } | null = null
   private reasons = new Map<string, string>()
+  /** Whether the last ListTrainingJobs was throttled (answered only after retries, or not at all). */
+  private throttled = false
   private logs = new Map<string, LogCursor>()
   /** SageMaker API calls made by poll(), for rate accounting. */
   pollCalls = 0
@@ -327,25 +337,32 @@ export class SageMakerBackend implements JobBackend {
     if (!this.last || Date.now() - this.last.at >= minGap) {
       const byName = new Map<string, TrainingJobSummary>()
       let token: string | undefined
-      do {
-        this.pollCalls++
-        const page = await this.sm
-          .send(new ListTrainingJobsCommand({ NameContains: 'atelier-', MaxResults: 100, NextToken: token, SortBy: 'CreationTime', SortOrder: 'Descending' }))
-          .catch((e) => {
-            throw awsError(e, 'ListTrainingJobs')
-          })
-        for (const s of page.TrainingJobSummaries ?? []) if (s.TrainingJobName) byName.set(s.TrainingJobName, s)
-        token = page.NextToken
-        // Stop paging once every tracked job has been seen.
-        if (tracked.every((j) => byName.has(j.remoteId!))) break
-      } while (token)
-      this.last = { at: Date.now(), byName }
+      let retried = false
+      try {
+        do {
+          this.pollCalls++
+          const page = await this.sm.send(new ListTrainingJobsCommand({ NameContains: 'atelier-', MaxResults: 100, NextToken: token, SortBy: 'CreationTime', SortOrder: 'Descending' }))
+          // The SDK's retries (adaptive mode) absorbed throttling: the answer came late.
+          if ((page.$metadata.attempts ?? 1) > 1) retried = true
+          for (const s of page.TrainingJobSummaries ?? []) if (s.TrainingJobName) byName.set(s.TrainingJobName, s)
+          token = page.NextToken
+          // Stop paging once every tracked job has been seen.
+          if (tracked.every((j) => byName.has(j.remoteId!))) break
+        } while (token)
+        this.last = { at: Date.now(), byName }
+        this.throttled = retried
+      } catch (e) {
+        // Still throttled after every retry: keep the last known states and try again next poll.
+        if (!isThrottling(e) || !this.last) throw awsError(e, 'ListTrainingJobs')
+        this.throttled = true
+      }
     }
     for (const j of tracked) {
       const s = this.last.byName.get(j.remoteId!)
       if (!s) continue
       const state = STATE[s.TrainingJobStatus ?? ''] ?? 'running'
       let reason: string | null = s.SecondaryStatus ?? null
+      if (this.throttled && state === 'running') reason = THROTTLED
       if (s.TrainingJobStatus === 'Failed') {
         let why = this.reasons.get(j.remoteId!)
         if (why === undefined) {

@@ -85,6 +85,7 @@ export class AwsFake {
   private jobs = new Map<string, TrainingJob>()
   private tuning = new Map<string, TuningJob>()
   private throttleLeft = 0
+  private throttleOp: string | null = null
   private nextCreateError: AwsError | null = null
   private readRateLimit: number | null
   private buckets = new Map<string, { tokens: number; at: number }>()
@@ -117,9 +118,10 @@ export class AwsFake {
     await new Promise<void>((resolve) => s.close(() => resolve()))
   }
 
-  /** The next `n` requests (any operation) answer ThrottlingException. */
-  throttle(n: number): void {
+  /** The next `n` requests (of `operation`, else any operation) answer ThrottlingException. */
+  throttle(n: number, operation?: string): void {
     this.throttleLeft = n
+    this.throttleOp = operation ?? null
   }
 
   /** The next Create call answers ResourceLimitExceeded with AWS's wording. */
@@ -171,7 +173,7 @@ export class AwsFake {
       if (authFail) throw new AwsError(authFail.status, authFail.type, authFail.message)
       const params = body.length ? (JSON.parse(body.toString('utf8')) as Json) : {}
       this.calls.push({ target, at: Date.now(), body: params })
-      if (this.throttleLeft > 0) {
+      if (this.throttleLeft > 0 && (!this.throttleOp || target.endsWith(`.${this.throttleOp}`))) {
         this.throttleLeft--
         throw new AwsError(400, 'ThrottlingException', 'Rate exceeded')
       }
