@@ -1,8 +1,17 @@
-/** Metric definitions (name + regex with one capture group) applied to each new log line → run metrics; step = occurrence count. */
+/**
+ * Metric definitions (name + regex with one capture group) applied to each new log line → run metrics;
+ * step = occurrence count per series. Multi-host logs prefix each line with its host (`[algo-2] `,
+ * `[job-worker-0] `): the primary host's values (SageMaker's algo-1, a PyTorchJob's master-0) keep the
+ * metric's name, every other host gets its own series `<name>/<host>`, so hosts never interleave into
+ * one zigzagging curve.
+ */
 import type { JobSpec } from '../../../shared/jobs'
 import type { Logger } from '../../log'
 import type { TrackingService } from '../tracking/TrackingService'
 import type { JobRow } from './store'
+
+const HOST_PREFIX = /^\[([A-Za-z0-9][A-Za-z0-9._-]*)\] /
+const PRIMARY_HOST = /^algo-1$|(^|-)master-0$/
 
 export function logRegexMetrics(d: { tracking: TrackingService; log: Logger }, r: JobRow, lines: string[], steps: Record<string, number>): void {
   const defs = (JSON.parse(r.spec) as JobSpec).metricDefinitions ?? []
@@ -11,13 +20,16 @@ export function logRegexMetrics(d: { tracking: TrackingService; log: Logger }, r
   const points: { key: string; value: number; timestamp: number; step: number }[] = []
   const t = Date.now()
   for (const line of lines) {
+    const host = HOST_PREFIX.exec(line)?.[1]
+    const suffix = host && !PRIMARY_HOST.test(host) ? `/${host}` : ''
     for (const { name, re } of res) {
       const m = re.exec(line)
       const v = m ? Number(m[1]) : NaN
       if (!m || !Number.isFinite(v)) continue
-      const step = steps[name] ?? 0
-      steps[name] = step + 1
-      points.push({ key: name, value: v, timestamp: t, step })
+      const key = name + suffix
+      const step = steps[key] ?? 0
+      steps[key] = step + 1
+      points.push({ key, value: v, timestamp: t, step })
     }
   }
   if (points.length === 0) return
