@@ -72,6 +72,19 @@ export interface CallRecord {
   body: Json
 }
 
+interface ModelPackage {
+  group: string
+  version: number
+  arn: string
+  request: Json
+  created: number
+  modified: number
+  status: 'Approved' | 'Rejected' | 'PendingManualApproval'
+  approvalDescription?: string
+}
+
+const APPROVAL = new Set(['Approved', 'Rejected', 'PendingManualApproval'])
+
 const PHASES = ['Starting', 'Downloading', 'Training', 'Uploading'] as const
 
 export class AwsFake {
@@ -84,6 +97,8 @@ export class AwsFake {
   private server: Server | null = null
   private jobs = new Map<string, TrainingJob>()
   private tuning = new Map<string, TuningJob>()
+  private packageGroups = new Map<string, { arn: string; description: string; created: number }>()
+  private packages: ModelPackage[] = []
   private throttleLeft = 0
   private nextCreateError: AwsError | null = null
   private readRateLimit: number | null
@@ -197,6 +212,88 @@ export class AwsFake {
 
   // ---------------------------------------------------------------- SageMaker
 
+  private createPackageGroup(p: Json): Json {
+    const name = String(p.ModelPackageGroupName ?? '')
+    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
+      throw validation(`1 validation error detected: Value '${name}' at 'modelPackageGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+    }
+    if (this.packageGroups.has(name)) throw validation(`Model Package Group already exists: arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package-group/${name.toLowerCase()}`)
+    const arn = `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package-group/${name.toLowerCase()}`
+    this.packageGroups.set(name, { arn, description: String(p.ModelPackageGroupDescription ?? ''), created: Date.now() })
+    return { ModelPackageGroupArn: arn }
+  }
+
+  private createPackage(p: Json): ModelPackage {
+    const group = String(p.ModelPackageGroupName ?? '')
+    if (!this.packageGroups.has(group)) throw validation(`Model Package Group ${group} does not exist.`)
+    const containers = p.InferenceSpecification?.Containers
+    if (!Array.isArray(containers) || containers.length === 0) throw validation('InferenceSpecification is required for a versioned model package.')
+    for (const c of containers) {
+      if (!c.Image) throw validation("1 validation error detected: Value null at 'inferenceSpecification.containers.1.member.image' failed to satisfy constraint: Member must not be null")
+      if (c.ModelDataUrl && !/^s3:\/\/[^/]+\/.+/.test(c.ModelDataUrl)) throw validation(`Invalid ModelDataUrl: ${c.ModelDataUrl}`)
+    }
+    const status = p.ModelApprovalStatus ?? 'PendingManualApproval'
+    if (!APPROVAL.has(status)) throw validation(`1 validation error detected: Value '${status}' at 'modelApprovalStatus' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected, PendingManualApproval]`)
+    const version = this.packages.filter((m) => m.group === group).length + 1
+    const m: ModelPackage = {
+      group,
+      version,
+      arn: `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package/${group.toLowerCase()}/${version}`,
+      request: p,
+      created: Date.now(),
+      modified: Date.now(),
+      status
+    }
+    this.packages.push(m)
+    return m
+  }
+
+  private modelPackage(nameOrArn: string): ModelPackage {
+    const m = this.packages.find((x) => x.arn === nameOrArn)
+    if (!m) throw validation(`ModelPackage ${nameOrArn} does not exist.`)
+    return m
+  }
+
+  private describePackage(m: ModelPackage): Json {
+    return {
+      ModelPackageName: m.group,
+      ModelPackageGroupName: m.group,
+      ModelPackageVersion: m.version,
+      ModelPackageArn: m.arn,
+      ModelPackageDescription: m.request.ModelPackageDescription,
+      CreationTime: m.created / 1000,
+      LastModifiedTime: m.modified / 1000,
+      InferenceSpecification: m.request.InferenceSpecification,
+      ModelPackageStatus: 'Completed',
+      ModelPackageStatusDetails: { ValidationStatuses: [], ImageScanStatuses: [] },
+      CertifyForMarketplace: false,
+      ModelApprovalStatus: m.status,
+      ...(m.approvalDescription !== undefined ? { ApprovalDescription: m.approvalDescription } : {}),
+      ...(m.request.CustomerMetadataProperties ? { CustomerMetadataProperties: m.request.CustomerMetadataProperties } : {})
+    }
+  }
+
+  private listPackages(p: Json): Json {
+    let rows = this.packages.filter((m) => (!p.ModelPackageGroupName || m.group === p.ModelPackageGroupName) && (!p.ModelApprovalStatus || m.status === p.ModelApprovalStatus))
+    rows = rows.sort((a, b) => b.created - a.created || b.version - a.version)
+    const start = p.NextToken ? Number(p.NextToken) : 0
+    const max = p.MaxResults ?? 100
+    const page = rows.slice(start, start + max)
+    return {
+      ModelPackageSummaryList: page.map((m) => ({
+        ModelPackageName: m.group,
+        ModelPackageGroupName: m.group,
+        ModelPackageVersion: m.version,
+        ModelPackageArn: m.arn,
+        ModelPackageDescription: m.request.ModelPackageDescription,
+        CreationTime: m.created / 1000,
+        ModelPackageStatus: 'Completed',
+        ModelApprovalStatus: m.status
+      })),
+      ...(start + max < rows.length ? { NextToken: String(start + max) } : {})
+    }
+  }
+
   private sagemaker(op: string, p: Json): Json {
     switch (op) {
       case 'CreateTrainingJob':
@@ -228,6 +325,29 @@ export class AwsFake {
           if (this.state(j).status === 'InProgress' && !j.stoppedAt) j.stoppedAt = Date.now()
         }
         return {}
+      }
+      case 'CreateModelPackageGroup':
+        return this.createPackageGroup(p)
+      case 'DescribeModelPackageGroup': {
+        const g = this.packageGroups.get(p.ModelPackageGroupName)
+        if (!g) throw validation(`ModelPackageGroup ${p.ModelPackageGroupName} does not exist.`)
+        return { ModelPackageGroupName: p.ModelPackageGroupName, ModelPackageGroupArn: g.arn, ModelPackageGroupDescription: g.description, CreationTime: g.created / 1000, ModelPackageGroupStatus: 'Completed' }
+      }
+      case 'CreateModelPackage':
+        return { ModelPackageArn: this.createPackage(p).arn }
+      case 'ListModelPackages':
+        return this.listPackages(p)
+      case 'DescribeModelPackage':
+        return this.describePackage(this.modelPackage(p.ModelPackageName))
+      case 'UpdateModelPackage': {
+        const m = this.modelPackage(p.ModelPackageArn)
+        if (p.ModelApprovalStatus !== undefined) {
+          if (!APPROVAL.has(p.ModelApprovalStatus)) throw validation(`1 validation error detected: Value '${p.ModelApprovalStatus}' at 'modelApprovalStatus' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected, PendingManualApproval]`)
+          m.status = p.ModelApprovalStatus
+        }
+        if (p.ApprovalDescription !== undefined) m.approvalDescription = String(p.ApprovalDescription)
+        m.modified = Date.now()
+        return { ModelPackageArn: m.arn }
       }
       default:
         throw new AwsError(400, 'UnknownOperationException', `Unknown operation SageMaker.${op}`)
