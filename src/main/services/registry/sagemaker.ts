@@ -21,29 +21,21 @@ import {
   UpdateModelPackageCommand
 } from '@aws-sdk/client-sagemaker'
 import type { Principal } from '../../../shared/auth'
+import type { SageMakerPendingPackage } from '../../../shared/registry'
 import { AppError } from '../../../shared/errors'
 import { roleCan } from '../../../shared/permissions'
-import { awsError, tablesDirDefault, type SageMakerBackend } from '../jobs/SageMakerBackend'
+import type { JobService } from '../jobs/JobService'
+import { awsError, SageMakerBackend, tablesDirDefault } from '../jobs/SageMakerBackend'
 import type { RegistryService } from './RegistryService'
 import { ref } from './store'
 
 export const PACKAGE_ARN_TAG = 'sagemaker.modelPackageArn'
 
-export interface SageMakerPendingPackage {
-  source: 'sagemaker'
-  target: string
-  packageArn: string
-  group: string
-  packageVersion: number
-  description: string | null
-  createdAt: number
-  approvalStatus: string
-}
 
 export interface SageMakerRegistryDeps {
   registry: RegistryService
-  /** Root of the tracking artifacts (`<dataDir>/artifacts`). */
-  artifactsRoot: string
+  /** Root of the tracking artifacts (default: the tracking service's artifact store). */
+  artifactsRoot?: string
   /** The SageMaker backend of a saved target (its clients and settings). */
   backend: (targetId: string) => Promise<SageMakerBackend>
   tablesDir?: string
@@ -84,7 +76,7 @@ export class SageMakerRegistry {
     const run = this.d.registry.d.tracking.runs.require(v.runId)
     const rel = this.d.registry.d.tracking.runArtifactDir(run)
     if (rel === null) throw new AppError('INVALID_STATE', `The artifacts of run ${v.runId} are not stored by Atelier.`)
-    const dir = join(this.d.artifactsRoot, rel, v.artifactPath ?? '')
+    const dir = join(this.d.artifactsRoot ?? this.d.registry.d.tracking.artifacts.root, rel, v.artifactPath ?? '')
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AppError('NOT_FOUND', `The model folder of version ${version} of '${name}' is missing.`)
     return dir
   }
@@ -196,5 +188,16 @@ export class SageMakerRegistry {
       comment
     })
     return { packageArn: req.packageArn, approvalStatus: status }
+  }
+}
+
+/** The SageMaker backend of a saved job target (its keys from the secret store), for the registry sync. */
+export function sagemakerBackendOf(jobs: Pick<JobService, 'store' | 'backends'>): (targetId: string) => Promise<SageMakerBackend> {
+  return async (targetId) => {
+    const t = jobs.store.target(targetId)
+    if (!t || t.kind !== 'sagemaker') throw new AppError('NOT_FOUND', `No SageMaker target '${targetId}'.`)
+    const b = await jobs.backends.get('sagemaker', t)
+    if (!(b instanceof SageMakerBackend)) throw new AppError('NOT_FOUND', `No SageMaker target '${targetId}'.`)
+    return b
   }
 }
