@@ -190,7 +190,7 @@ export function registryRequests() {
     // audit trail
     'audit.list': z
       .object({
-        entityType: z.enum(['model', 'version', 'alias', 'tag', 'card', 'review', 'checklist', 'policy', 'user']).optional(),
+        entityType: z.enum(['model', 'version', 'alias', 'tag', 'card', 'review', 'checklist', 'policy', 'user', 'model_package']).optional(),
         /** e.g. `fraud` (model) or `fraud/3` (version). */
         entity: z.string().max(600).optional(),
         actor: z.string().max(200).optional(),

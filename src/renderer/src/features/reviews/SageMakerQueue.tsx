@@ -97,9 +97,11 @@ export function SageMakerQueue() {
       )}
       {rows.map(({ target, packages, error: e }) => (
         <div key={target.id} className="reg-table-wrap">
-          <h3>
-            {target.name} <span className="muted small">({target.sagemaker?.region})</span>
-          </h3>
+          <header className="reg-head">
+            <h3>
+              {target.name} <span className="muted small">({target.sagemaker?.region})</span>
+            </h3>
+          </header>
           {e && (
             <div role="alert" className="error-box small">
               {e}
