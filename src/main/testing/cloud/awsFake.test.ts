@@ -119,4 +119,13 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
     expect(out.approved).toEqual([out.package_arn])
     expect(out.bad_status[0]).toBe('ValidationException')
   })
+
+  it('serves endpoints: boto3 waits for InService and invokes through sagemaker-runtime', async () => {
+    const out = await probe('endpoints')
+    expect(out.first).toBe('Creating')
+    expect(out.then).toBe('InService')
+    expect(out.invoke).toEqual(['{"rows":2}', 'a'])
+    expect(out.gone[0]).toBe('ValidationException')
+    expect(out.gone[1]).toContain('Could not find endpoint')
+  })
 })

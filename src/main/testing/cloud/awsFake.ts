@@ -3,6 +3,9 @@
  * `application/x-amz-json-1.1`) with SigV4 signatures checked against the fake's own credentials.
  * Training jobs progress on their own (InProgress: Starting → Downloading → Training → Uploading →
  * Completed) and write one log line per epoch to `/aws/sagemaker/TrainingJobs`, per host stream.
+ * Model Registry packages (groups, approval status and description) and endpoints (models,
+ * weighted configurations, Creating → InService) are kept in memory; InvokeEndpoint
+ * (`POST /endpoints/<name>/invocations`, SageMaker Runtime's REST protocol) answers `{"rows": N}`.
  * Test harness only: never shipped.
  */
 import { createHash } from 'node:crypto'

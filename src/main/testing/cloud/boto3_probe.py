@@ -36,6 +36,19 @@ if mode == 'throttled-noretry':
     c = once.client('sagemaker', endpoint_url=ep, config=Config(retries={'mode': 'standard', 'total_max_attempts': 1}))
     out['error'] = code_of(lambda: c.list_training_jobs())
     print(json.dumps(out)); sys.exit(0)
+if mode == 'endpoints':
+    rt = sess.client('sagemaker-runtime', endpoint_url=ep, config=cfg)
+    sm.create_model(ModelName='probe-m', ExecutionRoleArn=role, PrimaryContainer={'Image': 'img', 'ModelDataUrl': 's3://atelier-ml/m/model.tar.gz'})
+    sm.create_endpoint_config(EndpointConfigName='probe-c', ProductionVariants=[{'VariantName': 'a', 'ModelName': 'probe-m', 'InitialInstanceCount': 1, 'InstanceType': 'ml.m5.large', 'InitialVariantWeight': 1.0}])
+    sm.create_endpoint(EndpointName='probe-e', EndpointConfigName='probe-c')
+    out['first'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
+    sm.get_waiter('endpoint_in_service').wait(EndpointName='probe-e', WaiterConfig={'Delay': 1, 'MaxAttempts': 20})
+    out['then'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
+    r = rt.invoke_endpoint(EndpointName='probe-e', ContentType='text/csv', Body=b'1,2\n3,4\n')
+    out['invoke'] = [r['Body'].read().decode(), r['InvokedProductionVariant']]
+    sm.delete_endpoint(EndpointName='probe-e')
+    out['gone'] = code_of(lambda: sm.describe_endpoint(EndpointName='probe-e'))
+    print(json.dumps(out)); sys.exit(0)
 if mode == 'packages':
     # Model Registry: a group, a pending package, its approval with a description.
     out['no_group'] = code_of(lambda: sm.create_model_package(ModelPackageGroupName='absent', InferenceSpecification={
