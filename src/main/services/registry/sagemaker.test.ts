@@ -79,6 +79,8 @@ describe('SageMaker Model Registry sync', () => {
 
     await expect(sync.decide({ target: 'sm1', packageArn: pushed.packageArn, decision: 'approve', comment: '  ' }, bob)).rejects.toMatchObject({ code: 'COMMENT_REQUIRED' })
     await expect(sync.decide({ target: 'sm1', packageArn: pushed.packageArn, decision: 'approve', comment: 'ok' }, alice)).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    const adminAlice = { ...alice, role: 'admin' as const }
+    await expect(sync.decide({ target: 'sm1', packageArn: pushed.packageArn, decision: 'approve', comment: 'mine' }, adminAlice)).rejects.toMatchObject({ code: 'SELF_APPROVAL' })
     const out = await sync.decide({ target: 'sm1', packageArn: pushed.packageArn, decision: 'approve', comment: 'metrics hold on the holdout' }, bob)
     expect(out.approvalStatus).toBe('Approved')
     const update = aws.callsTo('UpdateModelPackage')[0].body

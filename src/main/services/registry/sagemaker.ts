@@ -5,7 +5,8 @@
  * package's container; the package waits in PendingManualApproval. Its ARN is kept on the version
  * (tag `sagemaker.modelPackageArn`) and the push is audited. SageMaker's pending packages are listed
  * beside the local review queue; approving or rejecting one calls UpdateModelPackage with the
- * reviewer's comment as ApprovalDescription and writes the decision to the audit trail.
+ * reviewer's comment as ApprovalDescription and writes the decision to the audit trail; as for local
+ * versions, a comment is required and whoever pushed the package cannot decide on it.
  */
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -118,7 +119,7 @@ export class SageMakerRegistry {
             SupportedContentTypes: ['text/csv'],
             SupportedResponseMIMETypes: ['text/csv']
           },
-          CustomerMetadataProperties: { 'atelier.model': req.name, 'atelier.version': String(req.version) }
+          CustomerMetadataProperties: { 'atelier.model': req.name, 'atelier.version': String(req.version), 'atelier.pushedBy': actor.id }
         })
       )
       .catch((e) => {
@@ -173,6 +174,9 @@ export class SageMakerRegistry {
     })
     if (before.ModelApprovalStatus !== 'PendingManualApproval') {
       throw new AppError('INVALID_STATE', `The model package is not pending review (its status is ${before.ModelApprovalStatus}).`, { approvalStatus: before.ModelApprovalStatus })
+    }
+    if (before.CustomerMetadataProperties?.['atelier.pushedBy'] === actor.id) {
+      throw new AppError('SELF_APPROVAL', `You pushed this model package; another reviewer must ${req.decision} it.`)
     }
     const status = req.decision === 'approve' ? 'Approved' : 'Rejected'
     await b.sm.send(new UpdateModelPackageCommand({ ModelPackageArn: req.packageArn, ModelApprovalStatus: status, ApprovalDescription: comment })).catch((e) => {
