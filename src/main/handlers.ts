@@ -11,6 +11,7 @@ import type { AuditLog } from './services/audit/AuditLog'
 import { builderHandlers } from './services/builder/handlers'
 import type { BuilderService } from './services/builder/BuilderService'
 import { registryHandlers } from './services/registry/handlers'
+import { SageMakerRegistry, sagemakerBackendOf } from './services/registry/sagemaker'
 import { endpointHandlers } from './services/endpoints/handlers'
 import type { EndpointService } from './services/endpoints/EndpointService'
 import type { RegistryService } from './services/registry/RegistryService'
@@ -108,7 +109,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     ...kernelAndNotebookHandlers(kernelStack),
     ...jobHandlers(jobs),
     ...authHandlers(auth),
-    ...registryHandlers(registry, audit),
+    ...registryHandlers(registry, audit, new SageMakerRegistry({ registry, backend: sagemakerBackendOf(jobs) })),
     ...runningHandlers(running),
     ...endpointHandlers(endpoints),
     ...builderHandlers(builder)

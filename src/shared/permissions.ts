@@ -144,6 +144,9 @@ export const methodPermissions: Record<Method, Permission> = {
   'registry.review.approve': 'review',
   'registry.review.reject': 'review',
   'registry.reviews.queue': 'read',
+  'registry.sagemaker.push': 'write',
+  'registry.sagemaker.pending': 'read',
+  'registry.sagemaker.review': 'review',
   'registry.review.page': 'read',
   'registry.checklist.get': 'read',
   // reviewers tick the checklist while they review

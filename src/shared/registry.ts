@@ -160,6 +160,14 @@ export function registryRequests() {
     'registry.review.reject': z.object({ ...ref, comment, expectedRevision: revision.optional() }).strict(),
     'registry.reviews.queue': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
     'registry.review.page': z.object(ref).strict(),
+    /** Pushes a version to a SageMaker target's Model Registry as a PendingManualApproval model package. */
+    'registry.sagemaker.push': z.object({ ...ref, target: z.string().min(1).max(200) }).strict(),
+    /** SageMaker's model packages waiting for approval on a target (shown beside the local queue). */
+    'registry.sagemaker.pending': z.object({ target: z.string().min(1).max(200) }).strict(),
+    /** Approves or rejects a SageMaker model package; the comment becomes its ApprovalDescription. */
+    'registry.sagemaker.review': z
+      .object({ target: z.string().min(1).max(200), packageArn: z.string().min(1).max(2048), decision: z.enum(['approve', 'reject']), comment })
+      .strict(),
     // checklist
     'registry.checklist.get': z.object(ref).strict(),
     'registry.checklist.set': z.object({ ...ref, itemId: z.string().min(1).max(100), checked: z.boolean() }).strict(),
@@ -182,7 +190,7 @@ export function registryRequests() {
     // audit trail
     'audit.list': z
       .object({
-        entityType: z.enum(['model', 'version', 'alias', 'tag', 'card', 'review', 'checklist', 'policy', 'user']).optional(),
+        entityType: z.enum(['model', 'version', 'alias', 'tag', 'card', 'review', 'checklist', 'policy', 'user', 'model_package']).optional(),
         /** e.g. `fraud` (model) or `fraud/3` (version). */
         entity: z.string().max(600).optional(),
         actor: z.string().max(200).optional(),
@@ -469,6 +477,18 @@ export interface AuditEvent {
   hash: string
 }
 
+/** A SageMaker model package waiting for approval, listed beside the local review queue. */
+export interface SageMakerPendingPackage {
+  source: 'sagemaker'
+  target: string
+  packageArn: string
+  group: string
+  packageVersion: number
+  description: string | null
+  createdAt: number
+  approvalStatus: string
+}
+
 export interface AuditPage {
   events: AuditEvent[]
   /** Pass as beforeSeq for the next (older) page. */
@@ -515,6 +535,9 @@ export interface RegistryResults {
   'registry.review.reject': ReviewOutcome
   'registry.reviews.queue': ReviewQueueItem[]
   'registry.review.page': ReviewPage
+  'registry.sagemaker.push': { packageArn: string; modelDataUrl: string; group: string }
+  'registry.sagemaker.pending': SageMakerPendingPackage[]
+  'registry.sagemaker.review': { packageArn: string; approvalStatus: string }
   'registry.checklist.get': Checklist
   'registry.checklist.set': Checklist
   'registry.checklist.configure': { items: { id: string; label: string }[] }

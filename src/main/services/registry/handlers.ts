@@ -2,11 +2,12 @@ import type { Method } from '../../../shared/api'
 import type { Handlers } from '../../rpc/router'
 import type { AuditLog } from '../audit/AuditLog'
 import type { RegistryService } from './RegistryService'
+import type { SageMakerRegistry } from './sagemaker'
 
 type RegistryMethod = Extract<Method, `registry.${string}` | `audit.${string}`>
 
 /** The registry's and the audit trail's part of the handler table; who acts comes from the call context. */
-export function registryHandlers(registry: RegistryService, audit: AuditLog): Pick<Handlers, RegistryMethod> {
+export function registryHandlers(registry: RegistryService, audit: AuditLog, sagemaker: SageMakerRegistry): Pick<Handlers, RegistryMethod> {
   const ok = { ok: true } as const
   return {
     'registry.models.list': (p) => registry.listModels(p),
@@ -36,6 +37,9 @@ export function registryHandlers(registry: RegistryService, audit: AuditLog): Pi
     'registry.review.reject': ({ name, version, comment, expectedRevision }, { principal }) =>
       registry.reviews.reject(name, version, principal, { comment, expectedRevision }),
     'registry.reviews.queue': ({ limit }) => registry.reviews.queue(limit),
+    'registry.sagemaker.push': ({ name, version, target }, { principal }) => sagemaker.push({ name, version, target }, principal),
+    'registry.sagemaker.pending': ({ target }) => sagemaker.pending(target),
+    'registry.sagemaker.review': (p, { principal }) => sagemaker.decide(p, principal),
     'registry.review.page': ({ name, version }, { principal }) => registry.reviews.page(name, version, principal),
     'registry.checklist.get': ({ name, version }) => registry.checklist.get(name, version),
     'registry.checklist.set': ({ name, version, itemId, checked }, { principal }) =>

@@ -106,4 +106,26 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
     expect(out.limit[0]).toBe('ResourceLimitExceeded')
     expect(out.limit[1]).toContain("The account-level service limit 'ml.p3.2xlarge for training job usage' is 0 Instances")
   })
+
+  it('serves Model Registry packages: boto3 lists, approves and describes them in AWS shapes', async () => {
+    const out = await probe('packages')
+    expect(out.no_group[0]).toBe('ValidationException')
+    expect(out.group_arn).toBe(`arn:aws:sagemaker:${aws.region}:123456789012:model-package-group/probe-model`)
+    expect(out.group_again[0]).toBe('ValidationException')
+    expect(out.package_arn).toBe(`arn:aws:sagemaker:${aws.region}:123456789012:model-package/probe-model/1`)
+    expect(out.pending).toEqual([[out.package_arn, 'PendingManualApproval']])
+    expect(out.described).toEqual(['probe-model', 1, 'Approved', 'looks good', 's3://atelier-ml/m/model.tar.gz', 'datetime'])
+    expect(out.pending_after).toBe(0)
+    expect(out.approved).toEqual([out.package_arn])
+    expect(out.bad_status[0]).toBe('ValidationException')
+  })
+
+  it('serves endpoints: boto3 waits for InService and invokes through sagemaker-runtime', async () => {
+    const out = await probe('endpoints')
+    expect(out.first).toBe('Creating')
+    expect(out.then).toBe('InService')
+    expect(out.invoke).toEqual(['{"rows":2}', 'a'])
+    expect(out.gone[0]).toBe('ValidationException')
+    expect(out.gone[1]).toContain('Could not find endpoint')
+  })
 })

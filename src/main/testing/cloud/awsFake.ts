@@ -3,6 +3,9 @@
  * `application/x-amz-json-1.1`) with SigV4 signatures checked against the fake's own credentials.
  * Training jobs progress on their own (InProgress: Starting → Downloading → Training → Uploading →
  * Completed) and write one log line per epoch to `/aws/sagemaker/TrainingJobs`, per host stream.
+ * Model Registry packages (groups, approval status and description) and endpoints (models,
+ * weighted configurations, Creating → InService) are kept in memory; InvokeEndpoint
+ * (`POST /endpoints/<name>/invocations`, SageMaker Runtime's REST protocol) answers `{"rows": N}`.
  * Test harness only: never shipped.
  */
 import { createHash } from 'node:crypto'
@@ -72,6 +75,31 @@ export interface CallRecord {
   body: Json
 }
 
+interface ModelPackage {
+  group: string
+  version: number
+  arn: string
+  request: Json
+  created: number
+  modified: number
+  status: 'Approved' | 'Rejected' | 'PendingManualApproval'
+  approvalDescription?: string
+}
+
+interface SmEndpoint {
+  name: string
+  arn: string
+  config: string
+  /** The configuration being rolled out while Updating. */
+  pendingConfig?: string
+  created: number
+  /** When the current Creating/Updating phase ends. */
+  readyAt: number
+  modified: number
+}
+
+const APPROVAL = new Set(['Approved', 'Rejected', 'PendingManualApproval'])
+
 const PHASES = ['Starting', 'Downloading', 'Training', 'Uploading'] as const
 
 export class AwsFake {
@@ -84,6 +112,12 @@ export class AwsFake {
   private server: Server | null = null
   private jobs = new Map<string, TrainingJob>()
   private tuning = new Map<string, TuningJob>()
+  private packageGroups = new Map<string, { arn: string; description: string; created: number }>()
+  private packages: ModelPackage[] = []
+  private models = new Map<string, { arn: string; request: Json; created: number }>()
+  private endpointConfigs = new Map<string, { arn: string; request: Json; created: number }>()
+  private endpoints = new Map<string, SmEndpoint>()
+  private invocations = 0
   private throttleLeft = 0
   private throttleOp: string | null = null
   private nextCreateError: AwsError | null = null
@@ -157,6 +191,17 @@ export class AwsFake {
     }
     const fail = (e: AwsError) => send(e.status, { __type: e.type, message: e.message })
     try {
+      const invoke = /^\/endpoints\/([^/?]+)\/invocations$/.exec(req.url ?? '')
+      if (req.method === 'POST' && invoke) {
+        const authFail = verifySigV4({ method: req.method, url: req.url ?? '/', headers: req.headers, body, service: 'sagemaker', known: this.credentials, expiredSessionTokens: this.expiredSessionTokens })
+        if (authFail) throw new AwsError(authFail.status, authFail.type, authFail.message)
+        const name = decodeURIComponent(invoke[1])
+        this.calls.push({ target: 'SageMakerRuntime.InvokeEndpoint', at: Date.now(), body: { EndpointName: name } })
+        const out = this.invokeEndpoint(name, body, String(req.headers['x-amzn-sagemaker-target-variant'] ?? ''))
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-invoked-production-variant': out.variant, 'content-length': Buffer.byteLength(out.text) })
+        res.end(out.text)
+        return
+      }
       const service = target.startsWith('SageMaker.') ? 'sagemaker' : target.startsWith('Logs_20140328.') ? 'logs' : null
       if (req.method !== 'POST' || !service) {
         throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`)
@@ -199,6 +244,158 @@ export class AwsFake {
 
   // ---------------------------------------------------------------- SageMaker
 
+  private smEndpoint(name: string): SmEndpoint {
+    const e = this.endpoints.get(name)
+    if (!e) throw validation(`Could not find endpoint "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint/${String(name).toLowerCase()}".`)
+    return e
+  }
+
+  /** Creating (or Updating) for two steps, then InService; an update's configuration takes over then. */
+  private endpointStatus(e: SmEndpoint): 'Creating' | 'Updating' | 'InService' {
+    if (Date.now() < e.readyAt) return e.pendingConfig ? 'Updating' : 'Creating'
+    if (e.pendingConfig) {
+      e.config = e.pendingConfig
+      e.pendingConfig = undefined
+    }
+    return 'InService'
+  }
+
+  private describeEndpoint(e: SmEndpoint): Json {
+    const status = this.endpointStatus(e)
+    const variants = (this.endpointConfigs.get(e.config)?.request.ProductionVariants ?? []) as Json[]
+    return {
+      EndpointName: e.name,
+      EndpointArn: e.arn,
+      EndpointConfigName: e.config,
+      EndpointStatus: status,
+      CreationTime: e.created / 1000,
+      LastModifiedTime: e.modified / 1000,
+      ...(status === 'Creating'
+        ? {}
+        : {
+            ProductionVariants: variants.map((v) => ({
+              VariantName: v.VariantName,
+              CurrentWeight: v.InitialVariantWeight ?? 1,
+              DesiredWeight: v.InitialVariantWeight ?? 1,
+              CurrentInstanceCount: v.InitialInstanceCount ?? 1,
+              DesiredInstanceCount: v.InitialInstanceCount ?? 1
+            }))
+          })
+    }
+  }
+
+  /**
+   * The fake's model (no container runs): it answers `{"rows": N}`, N being the number of non-empty
+   * lines of a CSV body or the length of a JSON body's `instances`, from the variant picked by
+   * weight (deterministically, by a running counter) or named by TargetVariant.
+   */
+  private invokeEndpoint(name: string, body: Buffer, targetVariant: string): { text: string; variant: string } {
+    const e = this.endpoints.get(name)
+    if (!e) throw validation(`Endpoint ${name} of account ${FAKE_ACCOUNT} not found.`)
+    if (this.endpointStatus(e) === 'Creating') throw validation(`Endpoint ${name} of account ${FAKE_ACCOUNT} not found.`)
+    const variants = (this.endpointConfigs.get(e.config)?.request.ProductionVariants ?? []) as Json[]
+    let variant: Json | undefined
+    if (targetVariant) {
+      variant = variants.find((v) => v.VariantName === targetVariant)
+      if (!variant) throw validation(`Variant ${targetVariant} not found for endpoint ${name}.`)
+    } else {
+      const total = variants.reduce((a, v) => a + Number(v.InitialVariantWeight ?? 1), 0)
+      let pick = ((this.invocations++ % 100) / 100) * total
+      variant = variants.find((v) => (pick -= Number(v.InitialVariantWeight ?? 1)) < 0) ?? variants[variants.length - 1]
+    }
+    const text = body.toString('utf8')
+    let rows: number
+    try {
+      const j = JSON.parse(text)
+      rows = Array.isArray(j?.instances) ? j.instances.length : Array.isArray(j) ? j.length : 1
+    } catch {
+      rows = text.split('\n').filter((l) => l.trim() !== '').length
+    }
+    return { text: JSON.stringify({ rows }), variant: String(variant!.VariantName) }
+  }
+
+  private createPackageGroup(p: Json): Json {
+    const name = String(p.ModelPackageGroupName ?? '')
+    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
+      throw validation(`1 validation error detected: Value '${name}' at 'modelPackageGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+    }
+    if (this.packageGroups.has(name)) throw validation(`Model Package Group already exists: arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package-group/${name.toLowerCase()}`)
+    const arn = `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package-group/${name.toLowerCase()}`
+    this.packageGroups.set(name, { arn, description: String(p.ModelPackageGroupDescription ?? ''), created: Date.now() })
+    return { ModelPackageGroupArn: arn }
+  }
+
+  private createPackage(p: Json): ModelPackage {
+    const group = String(p.ModelPackageGroupName ?? '')
+    if (!this.packageGroups.has(group)) throw validation(`Model Package Group ${group} does not exist.`)
+    const containers = p.InferenceSpecification?.Containers
+    if (!Array.isArray(containers) || containers.length === 0) throw validation('InferenceSpecification is required for a versioned model package.')
+    for (const c of containers) {
+      if (!c.Image) throw validation("1 validation error detected: Value null at 'inferenceSpecification.containers.1.member.image' failed to satisfy constraint: Member must not be null")
+      if (c.ModelDataUrl && !/^s3:\/\/[^/]+\/.+/.test(c.ModelDataUrl)) throw validation(`Invalid ModelDataUrl: ${c.ModelDataUrl}`)
+    }
+    const status = p.ModelApprovalStatus ?? 'PendingManualApproval'
+    if (!APPROVAL.has(status)) throw validation(`1 validation error detected: Value '${status}' at 'modelApprovalStatus' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected, PendingManualApproval]`)
+    const version = this.packages.filter((m) => m.group === group).length + 1
+    const m: ModelPackage = {
+      group,
+      version,
+      arn: `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model-package/${group.toLowerCase()}/${version}`,
+      request: p,
+      created: Date.now(),
+      modified: Date.now(),
+      status
+    }
+    this.packages.push(m)
+    return m
+  }
+
+  private modelPackage(nameOrArn: string): ModelPackage {
+    const m = this.packages.find((x) => x.arn === nameOrArn)
+    if (!m) throw validation(`ModelPackage ${nameOrArn} does not exist.`)
+    return m
+  }
+
+  private describePackage(m: ModelPackage): Json {
+    return {
+      ModelPackageName: m.group,
+      ModelPackageGroupName: m.group,
+      ModelPackageVersion: m.version,
+      ModelPackageArn: m.arn,
+      ModelPackageDescription: m.request.ModelPackageDescription,
+      CreationTime: m.created / 1000,
+      LastModifiedTime: m.modified / 1000,
+      InferenceSpecification: m.request.InferenceSpecification,
+      ModelPackageStatus: 'Completed',
+      ModelPackageStatusDetails: { ValidationStatuses: [], ImageScanStatuses: [] },
+      CertifyForMarketplace: false,
+      ModelApprovalStatus: m.status,
+      ...(m.approvalDescription !== undefined ? { ApprovalDescription: m.approvalDescription } : {}),
+      ...(m.request.CustomerMetadataProperties ? { CustomerMetadataProperties: m.request.CustomerMetadataProperties } : {})
+    }
+  }
+
+  private listPackages(p: Json): Json {
+    let rows = this.packages.filter((m) => (!p.ModelPackageGroupName || m.group === p.ModelPackageGroupName) && (!p.ModelApprovalStatus || m.status === p.ModelApprovalStatus))
+    rows = rows.sort((a, b) => b.created - a.created || b.version - a.version)
+    const start = p.NextToken ? Number(p.NextToken) : 0
+    const max = p.MaxResults ?? 100
+    const page = rows.slice(start, start + max)
+    return {
+      ModelPackageSummaryList: page.map((m) => ({
+        ModelPackageName: m.group,
+        ModelPackageGroupName: m.group,
+        ModelPackageVersion: m.version,
+        ModelPackageArn: m.arn,
+        ModelPackageDescription: m.request.ModelPackageDescription,
+        CreationTime: m.created / 1000,
+        ModelPackageStatus: 'Completed',
+        ModelApprovalStatus: m.status
+      })),
+      ...(start + max < rows.length ? { NextToken: String(start + max) } : {})
+    }
+  }
+
   private sagemaker(op: string, p: Json): Json {
     switch (op) {
       case 'CreateTrainingJob':
@@ -230,6 +427,88 @@ export class AwsFake {
           if (this.state(j).status === 'InProgress' && !j.stoppedAt) j.stoppedAt = Date.now()
         }
         return {}
+      }
+      case 'CreateModel': {
+        const name = String(p.ModelName ?? '')
+        if (this.models.has(name)) throw validation(`Cannot create already existing model "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model/${name.toLowerCase()}".`)
+        if (!p.ExecutionRoleArn || !this.roles.has(p.ExecutionRoleArn)) throw validation(`Could not access model data or assume role ${p.ExecutionRoleArn}.`)
+        if (!p.PrimaryContainer?.Image && !p.Containers?.length) throw validation('A PrimaryContainer or Containers is required.')
+        const arn = `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model/${name.toLowerCase()}`
+        this.models.set(name, { arn, request: p, created: Date.now() })
+        return { ModelArn: arn }
+      }
+      case 'CreateEndpointConfig': {
+        const name = String(p.EndpointConfigName ?? '')
+        if (this.endpointConfigs.has(name)) throw validation(`Cannot create already existing endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${name.toLowerCase()}".`)
+        const variants = p.ProductionVariants
+        if (!Array.isArray(variants) || variants.length === 0) throw validation("1 validation error detected: Value null at 'productionVariants' failed to satisfy constraint: Member must not be null")
+        for (const v of variants) {
+          if (!this.models.has(v.ModelName)) throw validation(`Could not find model "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model/${String(v.ModelName).toLowerCase()}".`)
+        }
+        const arn = `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${name.toLowerCase()}`
+        this.endpointConfigs.set(name, { arn, request: p, created: Date.now() })
+        return { EndpointConfigArn: arn }
+      }
+      case 'CreateEndpoint': {
+        const name = String(p.EndpointName ?? '')
+        if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint/${name.toLowerCase()}".`)
+        if (!this.endpointConfigs.has(p.EndpointConfigName)) throw validation(`Could not find endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${String(p.EndpointConfigName).toLowerCase()}".`)
+        const now = Date.now()
+        const e: SmEndpoint = { name, arn: `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint/${name.toLowerCase()}`, config: p.EndpointConfigName, created: now, readyAt: now + 2 * this.stepMs, modified: now }
+        this.endpoints.set(name, e)
+        return { EndpointArn: e.arn }
+      }
+      case 'UpdateEndpoint': {
+        const e = this.smEndpoint(p.EndpointName)
+        if (this.endpointStatus(e) !== 'InService') throw validation(`Cannot update in-progress endpoint "${e.arn}".`)
+        if (!this.endpointConfigs.has(p.EndpointConfigName)) throw validation(`Could not find endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${String(p.EndpointConfigName).toLowerCase()}".`)
+        e.pendingConfig = p.EndpointConfigName
+        e.readyAt = Date.now() + 2 * this.stepMs
+        e.modified = Date.now()
+        return { EndpointArn: e.arn }
+      }
+      case 'DescribeEndpoint':
+        return this.describeEndpoint(this.smEndpoint(p.EndpointName))
+      case 'DescribeEndpointConfig': {
+        const c = this.endpointConfigs.get(p.EndpointConfigName)
+        if (!c) throw validation(`Could not find endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${String(p.EndpointConfigName).toLowerCase()}".`)
+        return { EndpointConfigName: p.EndpointConfigName, EndpointConfigArn: c.arn, ProductionVariants: c.request.ProductionVariants, CreationTime: c.created / 1000 }
+      }
+      case 'DeleteEndpoint': {
+        const e = this.smEndpoint(p.EndpointName)
+        this.endpoints.delete(e.name)
+        return {}
+      }
+      case 'DeleteEndpointConfig': {
+        if (!this.endpointConfigs.delete(p.EndpointConfigName)) throw validation(`Could not find endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${String(p.EndpointConfigName).toLowerCase()}".`)
+        return {}
+      }
+      case 'DeleteModel': {
+        if (!this.models.delete(p.ModelName)) throw validation(`Could not find model "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:model/${String(p.ModelName).toLowerCase()}".`)
+        return {}
+      }
+      case 'CreateModelPackageGroup':
+        return this.createPackageGroup(p)
+      case 'DescribeModelPackageGroup': {
+        const g = this.packageGroups.get(p.ModelPackageGroupName)
+        if (!g) throw validation(`ModelPackageGroup ${p.ModelPackageGroupName} does not exist.`)
+        return { ModelPackageGroupName: p.ModelPackageGroupName, ModelPackageGroupArn: g.arn, ModelPackageGroupDescription: g.description, CreationTime: g.created / 1000, ModelPackageGroupStatus: 'Completed' }
+      }
+      case 'CreateModelPackage':
+        return { ModelPackageArn: this.createPackage(p).arn }
+      case 'ListModelPackages':
+        return this.listPackages(p)
+      case 'DescribeModelPackage':
+        return this.describePackage(this.modelPackage(p.ModelPackageName))
+      case 'UpdateModelPackage': {
+        const m = this.modelPackage(p.ModelPackageArn)
+        if (p.ModelApprovalStatus !== undefined) {
+          if (!APPROVAL.has(p.ModelApprovalStatus)) throw validation(`1 validation error detected: Value '${p.ModelApprovalStatus}' at 'modelApprovalStatus' failed to satisfy constraint: Member must satisfy enum value set: [Approved, Rejected, PendingManualApproval]`)
+          m.status = p.ModelApprovalStatus
+        }
+        if (p.ApprovalDescription !== undefined) m.approvalDescription = String(p.ApprovalDescription)
+        m.modified = Date.now()
+        return { ModelPackageArn: m.arn }
       }
       default:
         throw new AwsError(400, 'UnknownOperationException', `Unknown operation SageMaker.${op}`)

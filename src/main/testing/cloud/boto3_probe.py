@@ -36,6 +36,38 @@ if mode == 'throttled-noretry':
     c = once.client('sagemaker', endpoint_url=ep, config=Config(retries={'mode': 'standard', 'total_max_attempts': 1}))
     out['error'] = code_of(lambda: c.list_training_jobs())
     print(json.dumps(out)); sys.exit(0)
+if mode == 'endpoints':
+    rt = sess.client('sagemaker-runtime', endpoint_url=ep, config=cfg)
+    sm.create_model(ModelName='probe-m', ExecutionRoleArn=role, PrimaryContainer={'Image': 'img', 'ModelDataUrl': 's3://atelier-ml/m/model.tar.gz'})
+    sm.create_endpoint_config(EndpointConfigName='probe-c', ProductionVariants=[{'VariantName': 'a', 'ModelName': 'probe-m', 'InitialInstanceCount': 1, 'InstanceType': 'ml.m5.large', 'InitialVariantWeight': 1.0}])
+    sm.create_endpoint(EndpointName='probe-e', EndpointConfigName='probe-c')
+    out['first'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
+    sm.get_waiter('endpoint_in_service').wait(EndpointName='probe-e', WaiterConfig={'Delay': 1, 'MaxAttempts': 20})
+    out['then'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
+    r = rt.invoke_endpoint(EndpointName='probe-e', ContentType='text/csv', Body=b'1,2\n3,4\n')
+    out['invoke'] = [r['Body'].read().decode(), r['InvokedProductionVariant']]
+    sm.delete_endpoint(EndpointName='probe-e')
+    out['gone'] = code_of(lambda: sm.describe_endpoint(EndpointName='probe-e'))
+    print(json.dumps(out)); sys.exit(0)
+if mode == 'packages':
+    # Model Registry: a group, a pending package, its approval with a description.
+    out['no_group'] = code_of(lambda: sm.create_model_package(ModelPackageGroupName='absent', InferenceSpecification={
+        'Containers': [{'Image': 'img'}], 'SupportedContentTypes': ['text/csv'], 'SupportedResponseMIMETypes': ['text/csv']}))
+    out['group_arn'] = sm.create_model_package_group(ModelPackageGroupName='probe-model')['ModelPackageGroupArn']
+    out['group_again'] = code_of(lambda: sm.create_model_package_group(ModelPackageGroupName='probe-model'))
+    arn = sm.create_model_package(ModelPackageGroupName='probe-model', ModelApprovalStatus='PendingManualApproval', InferenceSpecification={
+        'Containers': [{'Image': '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3', 'ModelDataUrl': 's3://atelier-ml/m/model.tar.gz'}],
+        'SupportedContentTypes': ['text/csv'], 'SupportedResponseMIMETypes': ['text/csv']})['ModelPackageArn']
+    out['package_arn'] = arn
+    out['pending'] = [(m['ModelPackageArn'], m['ModelApprovalStatus']) for m in sm.list_model_packages(ModelPackageGroupName='probe-model', ModelApprovalStatus='PendingManualApproval')['ModelPackageSummaryList']]
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus='Approved', ApprovalDescription='looks good')
+    d = sm.describe_model_package(ModelPackageName=arn)
+    out['described'] = [d['ModelPackageGroupName'], d['ModelPackageVersion'], d['ModelApprovalStatus'], d['ApprovalDescription'],
+                        d['InferenceSpecification']['Containers'][0]['ModelDataUrl'], type(d['CreationTime']).__name__]
+    out['pending_after'] = len(sm.list_model_packages(ModelApprovalStatus='PendingManualApproval')['ModelPackageSummaryList'])
+    out['approved'] = [m['ModelPackageArn'] for m in sm.list_model_packages(ModelApprovalStatus='Approved')['ModelPackageSummaryList']]
+    out['bad_status'] = code_of(lambda: sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus='Maybe'))
+    print(json.dumps(out)); sys.exit(0)
 
 s3.put_object(Bucket='atelier-ml', Key='code/sourcedir.tar.gz', Body=b'hello tar')
 out['s3_get'] = s3.get_object(Bucket='atelier-ml', Key='code/sourcedir.tar.gz')['Body'].read().decode()

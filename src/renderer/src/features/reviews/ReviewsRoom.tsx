@@ -5,6 +5,7 @@ import { PolicyBadge, RiskBadge, Tabs } from '../models/widgets'
 import { AuditView } from './AuditView'
 import { PoliciesView } from './PoliciesView'
 import { ReviewPage } from './ReviewPage'
+import { SageMakerQueue } from './SageMakerQueue'
 import { useReviewsStore, type ReviewsTab } from './useReviewsStore'
 import '../models/models.css'
 
@@ -72,6 +73,7 @@ function Queue() {
         </table>
         {queue.length === 0 && !loading && !error && <p className="empty-note muted">Nothing is waiting for review.</p>}
       </div>
+      <SageMakerQueue />
     </section>
   )
 }

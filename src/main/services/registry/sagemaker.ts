@@ -1,0 +1,207 @@
+/**
+ * Sync between the local registry and SageMaker Model Registry. A pushed version becomes a model
+ * package in a group named after the model: its model folder is packed as `model.tar.gz`, uploaded
+ * under the target's bucket and prefix, and named with the region's sklearn inference image as the
+ * package's container; the package waits in PendingManualApproval. Its ARN is kept on the version
+ * (tag `sagemaker.modelPackageArn`) and the push is audited. SageMaker's pending packages are listed
+ * beside the local review queue; approving or rejecting one calls UpdateModelPackage with the
+ * reviewer's comment as ApprovalDescription and writes the decision to the audit trail; as for local
+ * versions, a comment is required and whoever pushed the package cannot decide on it.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import {
+  CreateModelPackageCommand,
+  CreateModelPackageGroupCommand,
+  DescribeModelPackageCommand,
+  DescribeModelPackageGroupCommand,
+  ListModelPackagesCommand,
+  UpdateModelPackageCommand
+} from '@aws-sdk/client-sagemaker'
+import type { Principal } from '../../../shared/auth'
+import type { SageMakerPendingPackage } from '../../../shared/registry'
+import { AppError } from '../../../shared/errors'
+import { roleCan } from '../../../shared/permissions'
+import type { JobService } from '../jobs/JobService'
+import { awsError, SageMakerBackend, tablesDirDefault } from '../jobs/SageMakerBackend'
+import type { RegistryService } from './RegistryService'
+import { ref } from './store'
+
+export const PACKAGE_ARN_TAG = 'sagemaker.modelPackageArn'
+
+
+export interface SageMakerRegistryDeps {
+  registry: RegistryService
+  /** Root of the tracking artifacts (default: the tracking service's artifact store). */
+  artifactsRoot?: string
+  /** The SageMaker backend of a saved target (its clients and settings). */
+  backend: (targetId: string) => Promise<SageMakerBackend>
+  tablesDir?: string
+}
+
+/** A package group name for a model: SageMaker's alphabet, ≤ 63 characters. */
+export function packageGroupName(model: string): string {
+  const s = model.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '')
+  return (s || 'model').slice(0, 63).replace(/-+$/, '')
+}
+
+/** The sklearn inference image of the shipped table for a region. */
+export function inferenceImage(region: string, tablesDir = tablesDirDefault()): string {
+  const table = JSON.parse(readFileSync(join(tablesDir, 'sagemaker-images.json'), 'utf8')) as {
+    images: { framework: string; repository: string; tag: string; accounts: Record<string, string> }[]
+  }
+  const row = table.images.find((r) => r.framework === 'sklearn' && r.accounts[region])
+  if (!row) throw new AppError('INVALID_SPEC', `No sklearn image for ${region} in sagemaker-images.json; add one there.`)
+  const host = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
+  return `${row.accounts[region]}.dkr.ecr.${region}.${host}/${row.repository}:${row.tag}`
+}
+
+function tarGz(dir: string, out: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('tar', ['-czf', out, '-C', dir, '.'], (err, _o, stderr) =>
+      err ? reject(new AppError('INTERNAL', `Cannot pack the model folder: ${stderr || err.message}`)) : resolve()
+    )
+  )
+}
+
+export class SageMakerRegistry {
+  constructor(private readonly d: SageMakerRegistryDeps) {}
+
+  /** The version's model folder on this machine. */
+  modelDir(name: string, version: number): string {
+    const v = this.d.registry.getVersion(name, version)
+    if (!v.runId) throw new AppError('INVALID_STATE', `Version ${version} of '${name}' has no run; only versions registered from a run can be pushed.`)
+    const run = this.d.registry.d.tracking.runs.require(v.runId)
+    const rel = this.d.registry.d.tracking.runArtifactDir(run)
+    if (rel === null) throw new AppError('INVALID_STATE', `The artifacts of run ${v.runId} are not stored by Atelier.`)
+    const dir = join(this.d.artifactsRoot ?? this.d.registry.d.tracking.artifacts.root, rel, v.artifactPath ?? '')
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AppError('NOT_FOUND', `The model folder of version ${version} of '${name}' is missing.`)
+    return dir
+  }
+
+  async push(req: { name: string; version: number; target: string }, actor: Principal): Promise<{ packageArn: string; modelDataUrl: string; group: string }> {
+    const v = this.d.registry.getVersion(req.name, req.version)
+    const dir = this.modelDir(req.name, req.version)
+    const b = await this.d.backend(req.target)
+    const group = packageGroupName(req.name)
+    const prefix = (b.cfg.prefix ?? 'atelier').replace(/^\/+|\/+$/g, '')
+    const key = `${prefix}/registry/${group}/${req.version}/model.tar.gz`
+    const tmp = mkdtempSync(join(tmpdir(), 'atelier-smreg-'))
+    try {
+      const file = join(tmp, 'model.tar.gz')
+      await tarGz(dir, file)
+      await b.s3.send(new PutObjectCommand({ Bucket: b.cfg.bucket, Key: key, Body: readFileSync(file), ContentType: 'application/gzip' })).catch((e) => {
+        throw awsError(e, 'S3 upload')
+      })
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
+    const modelDataUrl = `s3://${b.cfg.bucket}/${key}`
+    try {
+      await b.sm.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: group }))
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ValidationException') throw awsError(e, 'SageMaker')
+      await b.sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: group, ModelPackageGroupDescription: `Atelier model '${req.name}'` })).catch((err) => {
+        throw awsError(err, 'SageMaker')
+      })
+    }
+    const out = await b.sm
+      .send(
+        new CreateModelPackageCommand({
+          ModelPackageGroupName: group,
+          ModelPackageDescription: v.description || `${req.name} version ${req.version}`,
+          ModelApprovalStatus: 'PendingManualApproval',
+          InferenceSpecification: {
+            Containers: [{ Image: inferenceImage(b.cfg.region, this.d.tablesDir), ModelDataUrl: modelDataUrl }],
+            SupportedContentTypes: ['text/csv'],
+            SupportedResponseMIMETypes: ['text/csv']
+          },
+          CustomerMetadataProperties: { 'atelier.model': req.name, 'atelier.version': String(req.version), 'atelier.pushedBy': actor.id }
+        })
+      )
+      .catch((e) => {
+        throw awsError(e, 'SageMaker')
+      })
+    const packageArn = out.ModelPackageArn!
+    this.d.registry.setTag(req.name, req.version, PACKAGE_ARN_TAG, packageArn, actor)
+    this.d.registry.audit({
+      actor: ref(actor),
+      action: 'sagemaker.push',
+      entityType: 'version',
+      entity: `${req.name}/${req.version}`,
+      after: { target: req.target, packageArn, modelDataUrl, group }
+    })
+    return { packageArn, modelDataUrl, group }
+  }
+
+  /** SageMaker's packages waiting for approval on a target, newest first. */
+  async pending(target: string): Promise<SageMakerPendingPackage[]> {
+    const b = await this.d.backend(target)
+    const out: SageMakerPendingPackage[] = []
+    let token: string | undefined
+    do {
+      const page = await b.sm.send(new ListModelPackagesCommand({ ModelApprovalStatus: 'PendingManualApproval', ModelPackageType: 'Versioned', MaxResults: 100, NextToken: token })).catch((e) => {
+        throw awsError(e, 'SageMaker')
+      })
+      for (const s of page.ModelPackageSummaryList ?? []) {
+        out.push({
+          source: 'sagemaker',
+          target,
+          packageArn: s.ModelPackageArn!,
+          group: s.ModelPackageGroupName ?? s.ModelPackageName ?? '',
+          packageVersion: s.ModelPackageVersion ?? 0,
+          description: s.ModelPackageDescription ?? null,
+          createdAt: s.CreationTime ? s.CreationTime.getTime() : 0,
+          approvalStatus: s.ModelApprovalStatus ?? 'PendingManualApproval'
+        })
+      }
+      token = page.NextToken
+    } while (token && out.length < 1000)
+    return out
+  }
+
+  /** Approves or rejects a SageMaker package; the comment becomes its ApprovalDescription. */
+  async decide(req: { target: string; packageArn: string; decision: 'approve' | 'reject'; comment: string }, actor: Principal): Promise<{ packageArn: string; approvalStatus: string }> {
+    const comment = req.comment.trim()
+    if (comment === '') throw new AppError('COMMENT_REQUIRED', `A comment is required to ${req.decision} a model package.`, { field: 'comment' })
+    if (!roleCan(actor.role, 'review')) throw new AppError('FORBIDDEN', 'Reviewing needs the review permission (reviewer or admin role).')
+    const b = await this.d.backend(req.target)
+    const before = await b.sm.send(new DescribeModelPackageCommand({ ModelPackageName: req.packageArn })).catch((e) => {
+      throw awsError(e, 'SageMaker')
+    })
+    if (before.ModelApprovalStatus !== 'PendingManualApproval') {
+      throw new AppError('INVALID_STATE', `The model package is not pending review (its status is ${before.ModelApprovalStatus}).`, { approvalStatus: before.ModelApprovalStatus })
+    }
+    if (before.CustomerMetadataProperties?.['atelier.pushedBy'] === actor.id) {
+      throw new AppError('SELF_APPROVAL', `You pushed this model package; another reviewer must ${req.decision} it.`)
+    }
+    const status = req.decision === 'approve' ? 'Approved' : 'Rejected'
+    await b.sm.send(new UpdateModelPackageCommand({ ModelPackageArn: req.packageArn, ModelApprovalStatus: status, ApprovalDescription: comment })).catch((e) => {
+      throw awsError(e, 'SageMaker')
+    })
+    this.d.registry.audit({
+      actor: ref(actor),
+      action: req.decision === 'approve' ? 'sagemaker.approve' : 'sagemaker.reject',
+      entityType: 'model_package',
+      entity: req.packageArn,
+      before: { approvalStatus: before.ModelApprovalStatus },
+      after: { approvalStatus: status },
+      comment
+    })
+    return { packageArn: req.packageArn, approvalStatus: status }
+  }
+}
+
+/** The SageMaker backend of a saved job target (its keys from the secret store), for the registry sync. */
+export function sagemakerBackendOf(jobs: Pick<JobService, 'store' | 'backends'>): (targetId: string) => Promise<SageMakerBackend> {
+  return async (targetId) => {
+    const t = jobs.store.target(targetId)
+    if (!t || t.kind !== 'sagemaker') throw new AppError('NOT_FOUND', `No SageMaker target '${targetId}'.`)
+    const b = await jobs.backends.get('sagemaker', t)
+    if (!(b instanceof SageMakerBackend)) throw new AppError('NOT_FOUND', `No SageMaker target '${targetId}'.`)
+    return b
+  }
+}
