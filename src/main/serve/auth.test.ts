@@ -42,28 +42,46 @@ async function rpcHttp(headers: Record<string, string>, method: string, params: 
   return { status: r.status, body: (await r.json()) as any }
 }
 
+/** How the server closed each socket (a socket may be closed before the test's next call). */
+const closeCodes = new WeakMap<WebSocket, number>()
+
 function openWs(opts: { token?: string; headers?: Record<string, string> }): Promise<WebSocket> {
   const q = opts.token ? `?token=${opts.token}` : ''
   return new Promise((res, rej) => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws${q}`, { headers: opts.headers })
     ws.on('open', () => res(ws))
+    ws.on('close', (code) => closeCodes.set(ws, code))
     ws.on('unexpected-response', (_req, r) => rej(new Error(`HTTP ${r.statusCode}`)))
     ws.on('error', rej)
   })
 }
 
+/** A call on a socket whose sign-in ended: refused as UNAUTHORIZED, or the socket already closed with 4001. */
+function expectSignedOut(reply: { closed?: number | null; error?: { code: string } }) {
+  if (reply.closed === undefined) expect(reply.error?.code).toBe('UNAUTHORIZED')
+  else expect(reply.closed).toBe(4001)
+}
+
 let nextId = 1
+/** The reply to one call, or `{closed: code}` when the server closes the socket first. */
 function rpcWs(ws: WebSocket, method: string, params: unknown = {}): Promise<any> {
   const id = nextId++
+  if (ws.readyState !== ws.OPEN) return Promise.resolve({ closed: closeCodes.get(ws) ?? null })
   return new Promise((res) => {
     const onMsg = (data: WebSocket.RawData) => {
       const m = JSON.parse(String(data))
       if (m.id === id) {
         ws.off('message', onMsg)
+        ws.off('close', onClose)
         res(m)
       }
     }
+    const onClose = (code: number) => {
+      ws.off('message', onMsg)
+      res({ closed: code })
+    }
     ws.on('message', onMsg)
+    ws.once('close', onClose)
     ws.send(JSON.stringify({ id, method, params }))
   })
 }
@@ -139,8 +157,8 @@ describe('permissions at every door', () => {
     const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)))
     core.auth.setDisabled('temp', true, admin)
     expect((await rpcHttp(bearer(t2), 'settings.get', { key: 'k' })).status).toBe(403)
-    // an open socket finds out at its next call, and an idle one is closed
-    expect((await rpcWs(ws, 'settings.get', { key: 'k' })).error.code).toBe('UNAUTHORIZED')
+    // an open socket finds out at its next call (unless the periodic re-check closed it first), and an idle one is closed
+    expectSignedOut(await rpcWs(ws, 'settings.get', { key: 'k' }))
     expect(await closed).toBe(4001)
     const t3 = core.auth.createToken('sam', 'idle', admin)
     const idle = await openWs({ token: t3.token })
@@ -212,7 +230,8 @@ describe('login sessions', () => {
     const out = await fetch(`${base}/api/logout`, { method: 'POST', headers: { Cookie: s.cookie, 'X-CSRF-Token': s.body.csrfToken } })
     expect(out.status).toBe(200)
     expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/)
-    expect((await rpcWs(ws, 'auth.whoami')).error.code).toBe('UNAUTHORIZED')
+    // the socket's next call is refused, or the periodic re-check has already closed it as signed out
+    expectSignedOut(await rpcWs(ws, 'auth.whoami'))
     expect((await fetch(`${base}/api/session`, { headers: { Cookie: s.cookie } })).status).toBe(401)
     await expect(openWs({ headers: { Cookie: s.cookie, Origin: base } })).rejects.toThrow('HTTP 401')
   })
