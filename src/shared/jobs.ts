@@ -1,5 +1,5 @@
 /**
- * Training jobs (issue 5): the part of the WorkbenchApi contract for jobs, targets and sweeps.
+ * Training jobs: the part of the WorkbenchApi contract for jobs, targets and sweeps.
  * `api.ts` spreads `jobRequests()` into its request table and merges `JobResults`/`JobEvents`
  * into `Results`/`Events`, so this file is the one place the jobs surface is declared.
  *
