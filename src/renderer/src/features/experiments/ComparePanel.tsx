@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useMemo, useState } from 'react'
 import type { TrackingRun } from '../../../../shared/api'
 import { parallelCoordinates } from './parallel'
 import { PlotlyChart } from './PlotlyChart'
+import { useColumnsInView } from './useColumnsInView'
 import { cellValue, formatValue, useExperimentsStore } from './useExperimentsStore'
 
 /** A plotly dimension for one column: numbers as they are, strings as categories. */
@@ -18,11 +19,10 @@ export function ComparePanel() {
   const selected = useExperimentsStore((s) => s.selected)
   const chartKey = useExperimentsStore((s) => s.chartKey)
   const [onlyDiff, setOnlyDiff] = useState(false)
-  const wrapRef = useRef<HTMLDivElement>(null)
-  /** How many run columns are (partly) hidden to the left and right of the table's pane. */
-  const [hidden, setHidden] = useState({ left: 0, right: 0 })
   const [kind, setKind] = useState<'parcoords' | 'scatter'>('parcoords')
   const runs = useMemo(() => selected.map((id) => allRuns.find((r) => r.runId === id)).filter((r): r is TrackingRun => !!r), [allRuns, selected])
+  /** How many run columns are (partly) hidden to the left and right of the table's pane. */
+  const { wrapRef, hidden, scrollBy } = useColumnsInView(runs.length)
 
   const paramKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort(), [runs])
   const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.key)))].sort(), [runs])
@@ -60,35 +60,6 @@ export function ComparePanel() {
       layout: { showlegend: false, xaxis: { title: { text: xKey }, type: logX ? 'log' : x.categorical ? 'category' : '-' }, yaxis: { title: { text: yKey } } }
     }
   }, [kind, runs, paramKeys, metricKeys, xKey, yKey, logX])
-
-  useEffect(() => {
-    const el = wrapRef.current
-    if (!el) return
-    const measure = () => {
-      const box = el.getBoundingClientRect()
-      const first = el.querySelector('thead th')?.getBoundingClientRect().width ?? 0
-      let left = 0
-      let right = 0
-      el.querySelectorAll('thead th[data-run]').forEach((th) => {
-        const r = th.getBoundingClientRect()
-        if (r.left < box.left + first - 1) left++
-        else if (r.right > box.right + 1) right++
-      })
-      setHidden((h) => (h.left === left && h.right === right ? h : { left, right }))
-    }
-    measure()
-    const ro = new ResizeObserver(measure)
-    ro.observe(el)
-    const table = el.querySelector('table')
-    if (table) ro.observe(table)
-    el.addEventListener('scroll', measure, { passive: true })
-    return () => {
-      ro.disconnect()
-      el.removeEventListener('scroll', measure)
-    }
-  }, [runs.length])
-
-  const scrollBy = (dir: 1 | -1) => wrapRef.current?.scrollBy({ left: dir * Math.max(120, wrapRef.current.clientWidth * 0.8), behavior: 'smooth' })
 
   if (runs.length < 2) return <p className="empty-note muted">Select two or more runs to compare.</p>
 

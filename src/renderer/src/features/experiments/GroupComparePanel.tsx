@@ -6,6 +6,7 @@ import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { formatMeanCi, formatValue } from './logic'
 import { MetricSelect } from './MetricSelect'
 import { PlotlyChart } from './PlotlyChart'
+import { useColumnsInView } from './useColumnsInView'
 import { groupCompareItems, useExperimentsStore } from './useExperimentsStore'
 
 const MAX_ITEMS = 20
@@ -49,6 +50,7 @@ export function GroupComparePanel() {
   const [cmp, setCmp] = useState<GroupComparison | null>(null)
   const [memberSeries, setMemberSeries] = useState<Record<string, MetricSeries>>({})
   const [error, setError] = useState<string | null>(null)
+  const { wrapRef, hidden, scrollBy } = useColumnsInView(cmp?.items.length ?? 0)
 
   const items = useMemo(() => groupCompareItems({ groups, selectedGroups, selected, runs }).slice(0, MAX_ITEMS), [groups, selectedGroups, selected, runs])
   const itemsKey = items.map((it) => `${it.label}:${it.runIds.join(',')}`).join('|')
@@ -121,14 +123,26 @@ export function GroupComparePanel() {
           </label>
           <span className="spacer" />
           <span className="muted" role="status" aria-label="Compared groups">
-            {cmp.items.length} compared: mean ± 95 % CI (Student's t) of the runs' latest values
+            {cmp.items.length} compared, mean ± 95 % CI{hidden.left + hidden.right > 0 ? ` · ${hidden.left + hidden.right} out of view` : ''}
           </span>
+          {hidden.left + hidden.right > 0 && (
+            <>
+              <button type="button" className="icon-btn small" aria-label="Scroll groups left" disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
+                ←
+              </button>
+              <button type="button" className="icon-btn small" aria-label="Scroll groups right" disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
+                →
+              </button>
+            </>
+          )}
         </div>
-        <div className="exp-diff-wrap" role="region" aria-label="Compared groups table" tabIndex={0}>
-          <table className="stats-table exp-diff" aria-label="Group comparison">
+        <div ref={wrapRef} className="exp-diff-wrap" role="region" aria-label="Compared groups table" tabIndex={0}>
+          <table className="stats-table exp-diff exp-group-diff" aria-label="Group comparison">
             <thead>
               <tr>
-                <th scope="col">Group</th>
+                <th scope="col" title="Mean ± half-width of the 95 % confidence interval (Student's t) of the runs' latest values">
+                  Group
+                </th>
                 {cmp.items.map((it, i) => (
                   <th key={it.label + i} scope="col" data-run="" title={it.runIds.length > 1 ? it.runNames.join(', ') : it.label}>
                     <span className="exp-swatch" style={{ background: GROUP_COLORS[i % GROUP_COLORS.length] }} aria-hidden="true" />

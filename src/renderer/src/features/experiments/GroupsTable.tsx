@@ -68,7 +68,7 @@ export function GroupsTable() {
                   type="button"
                   className="exp-disclose"
                   aria-expanded={isOpen}
-                  aria-label={`Runs of ${g.label}`}
+                  aria-label={`List the runs of ${g.label}`}
                   onClick={() => setOpen(isOpen ? open.filter((l) => l !== g.label) : [...open, g.label])}
                 >
                   {isOpen ? '▾' : '▸'}
