@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react'
 import type { TrackingRun } from '../../../../shared/api'
 import { parallelCoordinates } from './parallel'
 import { PlotlyChart } from './PlotlyChart'
-import { useColumnsInView } from './useColumnsInView'
+import { CompareToolbar, useColumnsInView } from './ColumnsInView'
 import { cellValue, formatValue, useExperimentsStore } from './useExperimentsStore'
 
 /** A plotly dimension for one column: numbers as they are, strings as categories. */
@@ -66,26 +66,7 @@ export function ComparePanel() {
   return (
     <section className="exp-compare" aria-label="Compare runs">
       <div className="exp-compare-table">
-        <div className="exp-toolbar">
-          <h3>Parameters</h3>
-          <label className="check">
-            <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
-          </label>
-          <span className="spacer" />
-          <span className="muted" role="status" aria-label="Compared runs in view">
-            {runs.length} runs{hidden.left + hidden.right > 0 ? ` · ${hidden.left + hidden.right} out of view` : ''}
-          </span>
-          {hidden.left + hidden.right > 0 && (
-            <>
-              <button type="button" className="icon-btn small" aria-label="Scroll runs left" disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
-                ←
-              </button>
-              <button type="button" className="icon-btn small" aria-label="Scroll runs right" disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
-                →
-              </button>
-            </>
-          )}
-        </div>
+        <CompareToolbar title="Parameters" onlyDiff={onlyDiff} onOnlyDiff={setOnlyDiff} label="Compared runs in view" text={`${runs.length} runs`} noun="runs" hidden={hidden} scrollBy={scrollBy} />
         <div ref={wrapRef} className="exp-diff-wrap" role="region" aria-label="Compared runs" tabIndex={0}>
           <table className="stats-table exp-diff" aria-label="Parameter comparison">
             <thead>

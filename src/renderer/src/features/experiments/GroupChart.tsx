@@ -6,6 +6,7 @@ import { PlotlyChart } from './PlotlyChart'
 import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { useExperimentsStore } from './useExperimentsStore'
 import { MetricSelect } from './MetricSelect'
+import { GroupChartToggles } from './GroupChartToggles'
 
 const MAX_GROUPS = 10
 const MAX_RUNS_PER_GROUP = 20
@@ -25,9 +26,7 @@ export function GroupChart() {
   const setChartKey = useExperimentsStore((s) => s.setChartKey)
   const runs = useExperimentsStore((s) => s.runs)
   const logY = useExperimentsStore((s) => s.logY)
-  const setLogY = useExperimentsStore((s) => s.setLogY)
   const showRuns = useExperimentsStore((s) => s.showGroupRuns)
-  const setShowRuns = useExperimentsStore((s) => s.setShowGroupRuns)
   const revision = useExperimentsStore((s) => s.revision)
   const [loaded, setLoaded] = useState<Loaded[]>([])
   const [error, setError] = useState<string | null>(null)
@@ -90,12 +89,7 @@ export function GroupChart() {
     <section className="exp-chart" aria-label="Group chart">
       <div className="exp-toolbar" role="toolbar" aria-label="Group chart options">
         <MetricSelect keys={keys} value={chartKey} onChange={setChartKey} />
-        <label className="check">
-          <input type="checkbox" checked={showRuns} onChange={(e) => setShowRuns(e.target.checked)} /> Show runs
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> Log scale
-        </label>
+        <GroupChartToggles />
         <span className="spacer" />
         <span className="muted exp-note" role="status">
           {busy

@@ -5,8 +5,9 @@ import { call } from '../../api/client'
 import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { formatMeanCi, formatValue } from './logic'
 import { MetricSelect } from './MetricSelect'
+import { GroupChartToggles } from './GroupChartToggles'
 import { PlotlyChart } from './PlotlyChart'
-import { useColumnsInView } from './useColumnsInView'
+import { CompareToolbar, useColumnsInView } from './ColumnsInView'
 import { groupCompareItems, useExperimentsStore } from './useExperimentsStore'
 
 const MAX_ITEMS = 20
@@ -42,9 +43,7 @@ export function GroupComparePanel() {
   const chartKey = useExperimentsStore((s) => s.chartKey)
   const setChartKey = useExperimentsStore((s) => s.setChartKey)
   const showRuns = useExperimentsStore((s) => s.showGroupRuns)
-  const setShowRuns = useExperimentsStore((s) => s.setShowGroupRuns)
   const logY = useExperimentsStore((s) => s.logY)
-  const setLogY = useExperimentsStore((s) => s.setLogY)
   const revision = useExperimentsStore((s) => s.revision)
   const [onlyDiff, setOnlyDiff] = useState(false)
   const [cmp, setCmp] = useState<GroupComparison | null>(null)
@@ -116,26 +115,7 @@ export function GroupComparePanel() {
   return (
     <section className="exp-compare" aria-label="Compare groups">
       <div className="exp-compare-table">
-        <div className="exp-toolbar">
-          <h3>Groups</h3>
-          <label className="check">
-            <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
-          </label>
-          <span className="spacer" />
-          <span className="muted" role="status" aria-label="Compared groups">
-            {cmp.items.length} compared, mean ± 95 % CI{hidden.left + hidden.right > 0 ? ` · ${hidden.left + hidden.right} out of view` : ''}
-          </span>
-          {hidden.left + hidden.right > 0 && (
-            <>
-              <button type="button" className="icon-btn small" aria-label="Scroll groups left" disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
-                ←
-              </button>
-              <button type="button" className="icon-btn small" aria-label="Scroll groups right" disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
-                →
-              </button>
-            </>
-          )}
-        </div>
+        <CompareToolbar title="Groups" onlyDiff={onlyDiff} onOnlyDiff={setOnlyDiff} label="Compared groups" text={`${cmp.items.length} compared, mean ± 95 % CI`} noun="groups" hidden={hidden} scrollBy={scrollBy} />
         <div ref={wrapRef} className="exp-diff-wrap" role="region" aria-label="Compared groups table" tabIndex={0}>
           <table className="stats-table exp-diff exp-group-diff" aria-label="Group comparison">
             <thead>
@@ -188,12 +168,7 @@ export function GroupComparePanel() {
       <div className="exp-compare-plot">
         <div className="exp-toolbar" role="toolbar" aria-label="Group comparison chart options">
           <MetricSelect keys={cmp.seriesKeys} value={key} onChange={setChartKey} />
-          <label className="check">
-            <input type="checkbox" checked={showRuns} onChange={(e) => setShowRuns(e.target.checked)} /> Show runs
-          </label>
-          <label className="check">
-            <input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> Log scale
-          </label>
+          <GroupChartToggles />
           <span className="spacer" />
           <span className="muted exp-note">mean by step, band = 95 % CI{cmp.items.some((it) => it.series[key ?? '']?.bucketed) ? ', steps bucketed' : ''}</span>
         </div>

@@ -36,3 +36,43 @@ export function useColumnsInView(count: number): { wrapRef: RefObject<HTMLDivEle
   const scrollBy = (dir: 1 | -1) => wrapRef.current?.scrollBy({ left: dir * Math.max(120, wrapRef.current.clientWidth * 0.8), behavior: 'smooth' })
   return { wrapRef, hidden, scrollBy }
 }
+
+interface ToolbarProps {
+  title: string
+  onlyDiff: boolean
+  onOnlyDiff(v: boolean): void
+  /** The status's accessible name, its text, and what the columns are (runs, groups). */
+  label: string
+  text: string
+  noun: string
+  hidden: { left: number; right: number }
+  scrollBy(dir: 1 | -1): void
+}
+
+/** A compare table's toolbar: its title, "Only differences", `<text> · N out of view` and, when some are, buttons to scroll. */
+export function CompareToolbar({ title, onlyDiff, onOnlyDiff, label, text, noun, hidden, scrollBy }: ToolbarProps) {
+  const out = hidden.left + hidden.right
+  return (
+    <div className="exp-toolbar">
+      <h3>{title}</h3>
+      <label className="check">
+        <input type="checkbox" checked={onlyDiff} onChange={(e) => onOnlyDiff(e.target.checked)} /> Only differences
+      </label>
+      <span className="spacer" />
+      <span className="muted" role="status" aria-label={label}>
+        {text}
+        {out > 0 ? ` · ${out} out of view` : ''}
+      </span>
+      {out > 0 && (
+        <>
+          <button type="button" className="icon-btn small" aria-label={`Scroll ${noun} left`} disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
+            ←
+          </button>
+          <button type="button" className="icon-btn small" aria-label={`Scroll ${noun} right`} disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
+            →
+          </button>
+        </>
+      )}
+    </div>
+  )
+}
