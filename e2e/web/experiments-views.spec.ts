@@ -1,5 +1,5 @@
-import { test, expect, type Page } from '@playwright/test'
-import { startServe, type ServeHandle } from '../support'
+import { test, expect } from '@playwright/test'
+import { trackingServe } from '../tracking-support'
 
 /**
  * What a new user hit in the Experiments room: metrics logged once per run (a point at one step),
@@ -7,23 +7,7 @@ import { startServe, type ServeHandle } from '../support'
  * that followed the user into other experiments and hid everything when invalid.
  */
 
-let s: ServeHandle
-test.beforeEach(async () => {
-  s = await startServe()
-})
-test.afterEach(async () => {
-  await s?.stop()
-})
-
-async function mlflow<T = any>(path: string, body: unknown): Promise<T> {
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  expect(r.status, `${path}: ${r.status}`).toBe(200)
-  return (await r.json()) as T
-}
+const { mlflow, openExperiment } = trackingServe()
 
 /** Runs with six params and one `accuracy` point each (step 0), as a scikit-learn notebook logs them. */
 async function logOnce(experiment: string, names: string[]): Promise<string> {
@@ -38,12 +22,6 @@ async function logOnce(experiment: string, names: string[]): Promise<string> {
     })
   }
   return experiment_id
-}
-
-async function openExperiment(page: Page, name: RegExp) {
-  await page.goto(s.url)
-  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Experiments' }).click()
-  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name }).click()
 }
 
 test('a metric logged once per run: a bar per run, visible markers on one step, its column in view', async ({ page }) => {
