@@ -104,6 +104,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.metrics.history': (p) => tracking.metricHistory(p),
     'tracking.groups.summary': ({ viewType, ...req }) => tracking.groupSummary({ ...req, runViewType: viewType }),
     'tracking.groups.series': (p) => tracking.groupSeries(p),
+    'tracking.groups.compare': (p) => tracking.compareGroups(p),
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),

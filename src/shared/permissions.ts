@@ -67,6 +67,7 @@ export const methodPermissions: Record<Method, Permission> = {
   'tracking.metrics.history': 'read',
   'tracking.groups.summary': 'read',
   'tracking.groups.series': 'read',
+  'tracking.groups.compare': 'read',
   'tracking.artifacts.list': 'read',
   'tracking.artifacts.read': 'read',
   'kernels.interpreters': 'read',
