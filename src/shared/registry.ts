@@ -489,6 +489,12 @@ export interface AuditEvent {
   hash: string
 }
 
+/** A package group name for a model: SageMaker's alphabet, ≤ 63 characters. */
+export function packageGroupName(model: string): string {
+  const s = model.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '')
+  return (s || 'model').slice(0, 63).replace(/-+$/, '')
+}
+
 /** A SageMaker model package waiting for approval, listed beside the local review queue. */
 export interface SageMakerPendingPackage {
   source: 'sagemaker'

@@ -23,7 +23,7 @@ import {
   UpdateModelPackageCommand
 } from '@aws-sdk/client-sagemaker'
 import type { Principal } from '../../../shared/auth'
-import type { SageMakerPendingPackage, SageMakerVersionPackage } from '../../../shared/registry'
+import { packageGroupName, type SageMakerPendingPackage, type SageMakerVersionPackage } from '../../../shared/registry'
 import { AppError } from '../../../shared/errors'
 import { roleCan } from '../../../shared/permissions'
 import type { JobService } from '../jobs/JobService'
@@ -43,11 +43,7 @@ export interface SageMakerRegistryDeps {
   tablesDir?: string
 }
 
-/** A package group name for a model: SageMaker's alphabet, ≤ 63 characters. */
-export function packageGroupName(model: string): string {
-  const s = model.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '')
-  return (s || 'model').slice(0, 63).replace(/-+$/, '')
-}
+export { packageGroupName }
 
 /** The sklearn inference image of the shipped table for a region. */
 export function inferenceImage(region: string, tablesDir = tablesDirDefault()): string {
