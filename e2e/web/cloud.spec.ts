@@ -150,6 +150,28 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await expect(d.getByRole('log', { name: 'Job log' })).toContainText('epoch=50 loss=', { timeout: 20_000 })
   })
 
+  test('the Running panel lists a SageMaker job with its instances and cost, totals the cloud cost per hour, and stops it', async ({ page }) => {
+    test.setTimeout(60_000)
+    await page.goto(s.url)
+    // the target made by the first test
+    const target = (await s.rpc('jobs.targets.list', {})).find((t: { name: string }) => t.name === 'sm-fake')
+    const job = await s.rpc('jobs.submit', {
+      spec: { name: 'sm-costly', target: { kind: 'sagemaker', targetId: target.id }, entry: { kind: 'script', path: 'train.py' }, hyperparameters: { epochs: 50 }, sagemaker: { instanceType: 'ml.m5.xlarge', instanceCount: 2 } }
+    })
+    await expect.poll(async () => (await s.rpc('jobs.get', { jobId: job.id })).state, { timeout: 30_000 }).toBe('running')
+    await page.getByRole('button', { name: /^Running \(\d+\)$/ }).click()
+    const panel = page.getByRole('dialog', { name: 'Running' })
+    const row = panel.getByRole('row', { name: 'Job sm-costly' })
+    await expect(row).toContainText('ml.m5.xlarge × 2')
+    await expect(row).toContainText(/\$0\.46\/h · \$\d+\.\d+ so far/)
+    await expect(panel.getByRole('status', { name: 'Cloud cost per hour' })).toHaveText('Cloud: $0.46/h (1 resource)')
+    await page.screenshot({ path: 'out/screenshots/cloud-running-cost.png' })
+    await row.getByRole('button', { name: 'Stop job sm-costly' }).click()
+    await expect(panel.getByRole('status').filter({ hasText: 'Stopped job sm-costly' })).toBeVisible()
+    await expect(row).toHaveCount(0)
+    expect(aws.callsTo('StopTrainingJob').map((c) => c.body.TrainingJobName)).toContain(`atelier-${job.id}`)
+  })
+
   test('Kubernetes target from a kubeconfig: a PyTorchJob with 2 workers succeeds with each pod in the log', async ({ page }) => {
     test.setTimeout(90_000)
     await page.goto(s.url)

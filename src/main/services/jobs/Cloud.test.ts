@@ -108,7 +108,7 @@ describe('cloud job targets through the router', () => {
     await core.waitState(long.id, ['running'])
     // the Running panel lists it, and stops it by cancelling the training job
     const item = (await core.call('running.list')).find((i: { kind: string; id: string }) => i.kind === 'job' && i.id === long.id)
-    expect(item.detail).toBe(`sagemaker · SM eu · atelier-${long.id}`)
+    expect(item.detail).toBe(`sagemaker · ml.m5.large × 1 · SM eu · atelier-${long.id}`)
     await core.call('running.stop', { kind: 'job', id: long.id })
     expect((await core.call('jobs.get', { jobId: long.id })).state).toBe('cancelled')
     expect(aws.callsTo('StopTrainingJob').map((c) => c.body.TrainingJobName)).toContain(`atelier-${long.id}`)

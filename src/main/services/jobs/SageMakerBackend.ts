@@ -424,8 +424,8 @@ export class SageMakerBackend implements JobBackend {
       try {
         await this.sm.send(new StopTrainingJobCommand({ TrainingJobName: j.remoteId }))
       } catch (e) {
-        // Already ended: nothing to stop.
-        if ((e as { name?: string }).name === 'ValidationException' && /status (Completed|Failed|Stopped)/.test((e as Error).message)) continue
+        // Already ended, or already stopping (a stopped tuning job stops its training jobs): nothing to stop.
+        if ((e as { name?: string }).name === 'ValidationException' && /status (Completed|Failed|Stopped|Stopping)/.test((e as Error).message)) continue
         throw awsError(e, 'StopTrainingJob')
       }
     }
