@@ -185,6 +185,8 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await expect(d.locator('.job-detail-head').getByText('succeeded')).toBeVisible({ timeout: 60_000 })
     const log = d.getByRole('log', { name: 'Job log' })
     for (const pod of ['master-0', 'worker-0', 'worker-1']) await expect(log).toContainText(new RegExp(`${pod}\\] rank=\\d epoch=3 loss=`), { timeout: 20_000 })
+    // each line names its pod once (the container's output does not carry it)
+    await expect(log).not.toContainText('] [')
     expect(k8s.list('pytorchjobs', 'default')).toHaveLength(1)
     await page.screenshot({ path: 'out/screenshots/cloud-k8s-completed.png' })
   })

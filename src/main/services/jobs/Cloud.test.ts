@@ -205,7 +205,7 @@ describe('cloud job targets through the router', () => {
     const done = await core.waitState(job.id, ['succeeded'])
     expect(done.remoteId).toBe(`pytorchjob/atelier-${job.id}`)
     const log = (await allLogLines(core, job.id)).join('\n')
-    for (const p of [`atelier-${job.id}-master-0`, `atelier-${job.id}-worker-0`, `atelier-${job.id}-worker-1`]) expect(log).toContain(`[${p}] [${p}] rank=`)
+    for (const p of [`atelier-${job.id}-master-0`, `atelier-${job.id}-worker-0`, `atelier-${job.id}-worker-1`]) expect(log).toContain(`[${p}] rank=`)
     expect(k8s.list('pytorchjobs', 'ml').find((x) => x.metadata.name === `atelier-${job.id}`)?.spec.pytorchReplicaSpecs.Worker.replicas).toBe(2)
   })
 })

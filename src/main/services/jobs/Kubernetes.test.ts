@@ -72,7 +72,8 @@ describe('KubernetesBackend against the API fake', () => {
     })
     expect(states).toEqual(expect.arrayContaining(['running', 'succeeded']))
     const log = (await b.readLog(r, 0, 1 << 20)).toString()
-    expect(log).toMatch(/running: bash -c cd \/atelier\/src && python3 'train.py'\n.*epoch=3 loss=0.2500\n$/s)
+    // one pod: its lines as the container printed them
+    expect(log).toMatch(/^running: bash -c cd \/atelier\/src && python3 'train.py'\n.*\nrank=0 epoch=3 loss=0.2500\n$/s)
     expect(k8s.watchCount('pods')).toBe(1)
     await b.dispose()
   })
@@ -89,9 +90,11 @@ describe('KubernetesBackend against the API fake', () => {
     await until(async () => (await b.poll([r])).get('dist')?.state === 'succeeded')
     const log = (await b.readLog(r, 0, 1 << 20)).toString()
     for (const p of ['atelier-dist-master-0', 'atelier-dist-worker-0', 'atelier-dist-worker-1']) {
-      expect(log).toContain(`[${p}] [${p}] running: bash -c cd /atelier/src && torchrun 'train.py'`)
-      expect(log).toContain(`[${p}] [${p}] rank=`)
+      expect(log).toContain(`[${p}] running: bash -c cd /atelier/src && torchrun 'train.py'`)
+      expect(log).toContain(`[${p}] rank=`)
     }
+    // each line names its pod once
+    for (const line of log.trimEnd().split('\n')) expect(line).toMatch(/^\[atelier-dist-(master|worker)-\d\] (running: |rank=\d epoch=\d loss=)/)
     await b.cancel([r])
     const deletes = k8s.requests.filter((q) => q.startsWith('DELETE /apis/kubeflow.org/v1/namespaces/ml/pytorchjobs/atelier-dist'))
     expect(deletes).toHaveLength(1)

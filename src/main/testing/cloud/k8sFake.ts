@@ -283,9 +283,10 @@ export class K8sFake {
   private podLog(pod: Obj, lines: number): string[] {
     const c = pod.spec.containers?.[0] ?? {}
     const cmd = [...(c.command ?? []), ...(c.args ?? [])].join(' ')
-    const out = [`[${pod.metadata.name}] running: ${cmd}`]
+    // what the container prints; the pod name is not part of it (`kubectl logs --prefix` adds it)
+    const out = [`running: ${cmd}`]
     const rank = Number(pod.metadata.labels?.['training.kubeflow.org/replica-index'] ?? 0)
-    for (let i = 0; i < lines; i++) out.push(`[${pod.metadata.name}] rank=${rank} epoch=${i + 1} loss=${(1 / (i + 2)).toFixed(4)}`)
+    for (let i = 0; i < lines; i++) out.push(`rank=${rank} epoch=${i + 1} loss=${(1 / (i + 2)).toFixed(4)}`)
     return out
   }
 
