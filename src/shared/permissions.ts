@@ -147,6 +147,7 @@ export const methodPermissions: Record<Method, Permission> = {
   'registry.reviews.queue': 'read',
   'registry.sagemaker.push': 'write',
   'registry.sagemaker.pending': 'read',
+  'registry.sagemaker.packages': 'read',
   'registry.sagemaker.review': 'review',
   'registry.review.page': 'read',
   'registry.checklist.get': 'read',
