@@ -296,18 +296,31 @@ print(c.generate_presigned_url('get_object', Params={'Bucket': 'atelier-code', '
     expect(verifyPresignedS3({ url, known: [FAKE_CREDENTIALS], now: Date.now() + 601_000 })).toMatchObject({ type: 'AccessDenied', message: 'Request has expired' })
     expect(Buffer.from(await (await fetch(url)).arrayBuffer()).toString()).toBe('archive bytes')
 
-    // signed with a key S3 does not know: the init container's download fails, and so does the job
+    // a key S3 does not know cannot even upload the code: S3's words, and nothing reaches the cluster
     const wrong = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0, codeFrom: 's3', s3: s3cfg({ credentials: { accessKeyId: FAKE_CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret' } }) })
     const small = join(dir, 'small2')
     mkdirSync(small)
     writeFileSync(join(small, 'train.py'), 'print(3)\n')
-    await wrong.submit(await prepared('badsig', small)).catch(() => undefined)
-    const u = await until(async () => {
-      const x = (await wrong.poll([ref('badsig', 'job/atelier-badsig')])).get('badsig')
-      return x?.state === 'failed' ? x : null
-    })
-    expect(u.reason).toMatch(/^atelier-badsig-\w+: init container fetch-code: Error \(exit code 22\): SignatureDoesNotMatch: /)
+    await expect(wrong.submit(await prepared('wrongkey', small))).rejects.toMatchObject({ message: expect.stringMatching(/signature we calculated does not match/) })
+    expect(s3.refused.some((r) => r.method === 'PUT' && r.code === 'SignatureDoesNotMatch')).toBe(true)
+    expect(k8s.list('jobs', 'ml').some((j) => j.metadata.name === 'atelier-wrongkey')).toBe(false)
     await wrong.dispose()
+
+    // the key that signed the URL is rotated away before the pod starts: the init container's download fails, and so does the job
+    const good = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0, codeFrom: 's3', s3: s3cfg() })
+    const known = k8s.s3Credentials
+    k8s.s3Credentials = [{ accessKeyId: FAKE_CREDENTIALS.accessKeyId, secretAccessKey: 'rotated-secret' }]
+    try {
+      await good.submit(await prepared('badsig', small))
+      const u = await until(async () => {
+        const x = (await good.poll([ref('badsig', 'job/atelier-badsig')])).get('badsig')
+        return x?.state === 'failed' ? x : null
+      })
+      expect(u.reason).toMatch(/^atelier-badsig-\w+: init container fetch-code: Error \(exit code 22\): SignatureDoesNotMatch: /)
+    } finally {
+      k8s.s3Credentials = known
+      await good.dispose()
+    }
   })
 
   it('the fake refuses a pod template that mounts a volume it does not declare, as the API server does', async () => {

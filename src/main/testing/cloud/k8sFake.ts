@@ -92,7 +92,8 @@ export class K8sFake {
   private watchers = new Set<Watcher>()
   private logs = new Map<string, string[]>()
   private timer: NodeJS.Timeout | null = null
-  readonly s3Credentials: FakeCredentials[] | null
+  /** Keys S3 knows (a test may swap them to model a key rotated away after an upload). */
+  s3Credentials: FakeCredentials[] | null
   /** Every download an init container made, in order. */
   readonly initFetches: InitFetch[] = []
 
