@@ -70,6 +70,8 @@ export const DEFAULT_IDLE_HOURS = 12
 export class ServerRegistry {
   private local: JupyterServerManager | null = null
   private localPython: string | null = null
+  /** The providers' environment the local server was started with (JSON); null for an adopted one (unknown). */
+  private localEnv: string | null = null
   private readonly connected = new Map<string, Connected>()
   private readonly states = new Map<string, { state: JupyterServerState; error?: AppError }>()
 
@@ -187,6 +189,7 @@ export class ServerRegistry {
     // jupyter_server is tried first on a restart, `notebook` when it is missing
     this.local = this.manager(r.python, true, r.rootDir, {}, token, r.lifetime)
     this.localPython = r.python
+    this.localEnv = null
     this.local.adopt(r.pid, ep)
     this.d.log.info(`adopted the Jupyter server at ${r.baseUrl} (pid ${r.pid})`)
     return 'adopted'
@@ -243,13 +246,32 @@ export class ServerRegistry {
     if (!this.local || this.local.state === 'failed' || this.local.state === 'stopped') {
       const interp = await this.d.interpreters.selected(python)
       const root = this.d.workspace.path ?? process.cwd()
-      const env: Record<string, string> = {}
-      for (const p of this.d.envProviders) Object.assign(env, await p())
+      const env = await this.providedEnv()
       this.local = this.manager(interp.path, interp.jupyterServer, root, env)
       this.localPython = interp.path
+      this.localEnv = JSON.stringify(env)
     }
     await this.local.start()
     return this.list()[0]
+  }
+
+  private async providedEnv(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {}
+    for (const p of this.d.envProviders) Object.assign(env, await p())
+    return env
+  }
+
+  /**
+   * The environment a kernel on `serverId` must be given in place, or null when it has it already:
+   * kernels inherit the local server's environment, which is the providers' current one unless the
+   * server was adopted from an earlier run (the tracking address or token may have changed since) or
+   * a provider changed since it started. Remote servers get nothing from the providers.
+   */
+  async envUpdate(serverId: string): Promise<Record<string, string> | null> {
+    if (serverId !== LOCAL_SERVER_ID) return null
+    const env = await this.providedEnv()
+    if (!Object.keys(env).length || JSON.stringify(env) === this.localEnv) return null
+    return env
   }
 
   get localManager(): JupyterServerManager | null {
