@@ -143,6 +143,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   kernels.envProviders.push(() => tracking.trackingEnv())
   // and import the shipped `atelier` package (saving models in MLflow's format)
   kernels.envProviders.push(() => atelierPythonEnv())
+  // kernels of a Jupyter server adopted from an earlier run get the tracking address of this one
+  tracking.onEndpoint(() => void kernels.kernels.refreshEnv())
   const start = opts.workspace ?? workspace.lastOpened()
   if (start) {
     try {

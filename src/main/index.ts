@@ -14,6 +14,7 @@ import { CSP } from './serve/server'
 import { TrackingHttpServer } from './services/tracking/TrackingHttpServer'
 import { createRegistryRest } from './services/registry/rest'
 import { LOCAL_CONTEXT } from '../shared/auth'
+import { decideKernelsOnQuit } from './electron/quitDialog'
 
 const log = createLogger('electron')
 const rendererDir = join(__dirname, '../renderer')
@@ -121,13 +122,31 @@ app.on('window-all-closed', () => {
 })
 
 let disposed = false
+let deciding = false
 app.on('before-quit', (event) => {
   if (disposed || !core) return
   event.preventDefault()
-  disposed = true
-  void Promise.resolve(trackingServer?.close())
-    .then(() => core!.dispose())
-    .finally(() => app.quit())
+  if (deciding) return
+  deciding = true
+  // live kernels on the local Jupyter server: keep them running, stop them, or stay open
+  void decideKernelsOnQuit(core.kernels)
+    .catch((err) => {
+      log.warn('could not ask about the kernels at quit; they stop with the app', err)
+      core!.kernels.setExitChoice('stop')
+      return 'stop' as const
+    })
+    .then((choice) => {
+      deciding = false
+      if (choice === 'cancel') {
+        // the quit came from closing the last window: the app stays, so it gets a window back
+        if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
+        return
+      }
+      disposed = true
+      return Promise.resolve(trackingServer?.close())
+        .then(() => core!.dispose())
+        .finally(() => app.quit())
+    })
 })
 
 main().catch((err) => {

@@ -7,6 +7,7 @@ import { createCore } from './core'
 import { createLogger } from './log'
 import { parseServeArgs } from './serve/args'
 import { startServer } from './serve/server'
+import { choosePort, rememberPort } from './serve/preferredPort'
 
 async function main() {
   const log = createLogger('serve')
@@ -43,15 +44,23 @@ async function main() {
     mode: 'serve',
     log
   })
-  server = await startServer({
+  const dataDir = resolve(args.dataDir)
+  const options = {
     core,
     host: args.host,
-    port: args.port,
+    port: await choosePort(dataDir, args.host, args.port),
     token: args.token,
     allowedHosts: args.allowedHosts,
     rendererDir: process.env.ATELIER_RENDERER_DIR || join(__dirname, '../renderer'),
     log
+  }
+  server = await startServer(options).catch((err: NodeJS.ErrnoException) => {
+    // last run's port was taken in the meantime: any free one
+    if (err.code !== 'EADDRINUSE' || options.port === args!.port) throw err
+    return startServer({ ...options, port: 0 })
   })
+  // without --port, the next start prefers this port (URIs printed by kernels and jobs keep working)
+  if (args.port === 0) rememberPort(dataDir, server.port)
   process.stdout.write(`Atelier serving at ${server.url}\n`)
 }
 

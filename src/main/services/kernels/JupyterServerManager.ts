@@ -8,7 +8,7 @@ import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import { checkServer, type Endpoint } from './jupyterRest'
 import { descendants, isAlive, killAll, waitGone } from './processTree'
-import { withParentDeathSignal, type LifetimeSetting } from './serverRecord'
+import { DETACH_SIGNAL, withParentDeathSignal, type LifetimeSetting } from './serverRecord'
 
 export interface LocalServerOptions {
   python: string
@@ -29,8 +29,6 @@ export interface LocalServerOptions {
   lifetime?: LifetimeSetting
   /** The server's stdout and stderr go here (not to a pipe), so it can outlive the app. */
   logFile?: string
-  /** util-linux setpriv, for the parent-death signal (else the interpreter sets it itself). */
-  setpriv?: string | null
   /** A server started (after it answers): record it. */
   onLaunched?: (pid: number, endpoint: Endpoint) => void
   /** The server is gone for good (stopped, or exited while idle): forget the record. */
@@ -120,10 +118,18 @@ export class JupyterServerManager {
   }
 
   /**
-   * Lets the server live on after the app (keep-running): stops watching it and leaves it running,
-   * with its record, to be adopted next time.
+   * Lets the server live on after the app: stops watching it and leaves it running, with its record,
+   * to be adopted next time. A server this run started is detached from the app's parent-death
+   * signal first, so the app's exit does not stop it.
    */
   release(): void {
+    if (this.child?.pid && this.child.exitCode === null && this.child.signalCode === null && process.platform === 'linux') {
+      try {
+        process.kill(this.child.pid, DETACH_SIGNAL)
+      } catch {
+        // already gone
+      }
+    }
     this.stopping = true
     if (this.restartTimer) clearTimeout(this.restartTimer)
     this.restartTimer = null
@@ -194,7 +200,9 @@ export class JupyterServerManager {
     args.push(...lifetimeArgs(mod, this.o.lifetime))
     this.stderr = []
     const argv = ['-m', mod, '--no-browser', ...args]
-    const cmd = this.stopWithApp ? withParentDeathSignal(this.o.python, argv, this.o.setpriv ?? null) : { command: this.o.python, args: argv }
+    // always under the detachable parent-death signal: a server that stops with the app can still be
+    // kept running at quit (release), and one kept running from the start is detached already
+    const cmd = withParentDeathSignal(this.o.python, argv, process.pid, !this.stopWithApp)
     // Output goes to a file, not a pipe: a server that outlives the app must not write into a closed pipe.
     let out: number | 'pipe' = 'pipe'
     if (this.o.logFile) {
@@ -368,12 +376,13 @@ export class JupyterServerManager {
 }
 
 /**
- * Jupyter options for the lifetime: a server kept running culls the kernels no client is attached to
- * (the app is gone) once idle for `idleHours`, and shuts itself down when it has had no kernel and no
- * activity for as long (Jupyter checks every minute), which follows the last cull at once.
+ * Jupyter options for the idle timeout: a server culls the kernels no client is attached to (the app
+ * is gone) once idle for `idleHours`, and shuts itself down when it has had no kernel and no activity
+ * for as long (Jupyter checks every minute), which follows the last cull at once. Given whatever the
+ * lifetime: a server that stops with the app may still be kept running when the app quits.
  */
 export function lifetimeArgs(mod: string, l: LifetimeSetting | undefined): string[] {
-  if (!l || l.lifetime !== 'keep-running' || !(l.idleHours > 0)) return []
+  if (!l || !(l.idleHours > 0)) return []
   const secs = Math.max(60, Math.round(l.idleHours * 3600))
   const app = mod === 'jupyter_server' ? 'ServerApp' : 'NotebookApp'
   return [

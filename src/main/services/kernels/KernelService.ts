@@ -44,6 +44,11 @@ interface KernelEntry {
   relay: OutputRelay
   input: { header: KernelMessage.IHeader<'input_request'>; cellId: string; parentMsgId: string; prompt: string; password: boolean } | null
   recentLost: { lost: { msgId: string; cellId: string }[]; at: number } | null
+  /** The provided environment set in this kernel process in place (JSON), and the queue of such updates. */
+  envApplied: string | null
+  envSync: Promise<void>
+  /** Restarted (its process has its server's environment again): updated once idle. */
+  envAfterRestart: boolean
 }
 
 export interface KernelServiceDeps {
@@ -113,6 +118,7 @@ export class KernelService {
         k.restStatus = ((model as { execution_state?: string }).execution_state as KernelStatus | undefined) ?? null
         this.persist(k)
         if (k.restStatus === 'idle' && k.relay.running().length) void this.settleStale(k)
+        await this.syncEnv(k)
       }
       for (const [id, rec] of Object.entries(records)) {
         if (rec.serverId !== serverId || kernels.some((m) => m.id === id)) continue
@@ -177,6 +183,7 @@ export class KernelService {
         if (!existing) {
           k.restStatus = ((session.kernel as { execution_state?: string }).execution_state as KernelStatus | undefined) ?? null
           this.persist(k)
+          await this.syncEnv(k)
         }
       }
     }
@@ -323,6 +330,7 @@ export class KernelService {
       const info = await withTimeout(k.conn.info, this.d.startTimeoutMs ?? 60_000, () => new AppError('KERNEL_DEAD', 'The kernel did not answer after starting.'))
       k.language = info.language_info?.name ?? null
       await this.idle(k, 'The kernel did not become idle after starting.')
+      await this.syncEnv(k)
     } catch (err) {
       this.kernels.delete(k.id)
       this.state.remove(k.id)
@@ -378,7 +386,10 @@ export class KernelService {
       conn,
       relay: new OutputRelay(model.id, (e) => this.d.emit('kernel.iopub', e), this.d.relay),
       input: null,
-      recentLost: null
+      recentLost: null,
+      envApplied: null,
+      envSync: Promise.resolve(),
+      envAfterRestart: false
     }
     if (o.seed) k.relay.seed(o.seed)
     k.relay.onRecord = (finished) => this.persist(k, finished)
@@ -403,6 +414,13 @@ export class KernelService {
   private wire(k: KernelEntry) {
     k.conn.statusChanged.connect((_, st) => {
       if (st === 'idle' || st === 'busy' || st === 'dead') k.restStatus = null
+      if (st === 'restarting' || st === 'autorestarting') {
+        k.envApplied = null
+        k.envAfterRestart = true
+      } else if (st === 'idle' && k.envAfterRestart) {
+        k.envAfterRestart = false
+        void this.syncEnv(k)
+      }
     })
     const status = (status: KernelStatus, extra: Partial<Events['kernel.status']> = {}) =>
       this.d.emit('kernel.status', {
@@ -437,6 +455,48 @@ export class KernelService {
       if (c === 'disconnected' && !k.conn.isDisposed && this.kernels.has(k.id)) void this.recover(k)
     })
     k.conn.iopubMessage.connect((_, msg) => k.relay.handle(msg as unknown as IopubLike))
+  }
+
+  /** Gives every kernel that needs it the providers' current environment (a provider changed, e.g. the tracking address). */
+  refreshEnv(): Promise<void> {
+    return Promise.all([...this.kernels.values()].map((k) => this.syncEnv(k))).then(() => {})
+  }
+
+  /**
+   * Sets the providers' environment (only their keys) in a Python kernel's process when it lacks it
+   * (see ServerRegistry.envUpdate): a silent execution, without history, queued before anything run
+   * after it. Resolves once the request is sent; the reply is awaited in the background.
+   */
+  private syncEnv(k: KernelEntry): Promise<void> {
+    const next = k.envSync.then(async () => {
+      if (this.kernels.get(k.id) !== k || k.conn.isDisposed) return
+      const env = await this.d.servers.envUpdate(k.serverId).catch(() => null)
+      if (!env) return
+      const json = JSON.stringify(env)
+      if (k.envApplied === json || (await this.languageOf(k)) !== 'python') return
+      if (this.kernels.get(k.id) !== k || k.conn.isDisposed) return
+      k.envApplied = json
+      const code = `__import__('os').environ.update(__import__('json').loads(${JSON.stringify(json)}))`
+      const future = k.conn.requestExecute({ code, silent: true, store_history: false, allow_stdin: false, stop_on_error: false }, true)
+      void future.done
+        .then((reply) => {
+          if (reply.content.status !== 'ok') throw new Error(String((reply.content as { evalue?: string }).evalue ?? reply.content.status))
+        })
+        .catch((err) => {
+          if (k.envApplied === json) k.envApplied = null
+          this.d.log.warn(`kernel ${k.id}: could not update its environment: ${(err as Error)?.message ?? err}`)
+        })
+    })
+    k.envSync = next.catch((err) => this.d.log.warn(`kernel ${k.id}: could not update its environment: ${(err as Error).message}`))
+    return k.envSync
+  }
+
+  /** The kernel's language: known once it answered kernel_info, else its kernel spec's. */
+  private async languageOf(k: KernelEntry): Promise<string | null> {
+    if (k.language) return k.language
+    const settings = await this.d.servers.settingsFor(k.serverId)
+    const specs = await KernelSpecAPI.getSpecs(settings)
+    return specs.kernelspecs[k.specName]?.language ?? null
   }
 
   /** The socket gave up reconnecting: try again while the server still has the kernel, else it is dead. */
@@ -643,6 +703,7 @@ export class KernelService {
       throw this.restError(err, 'restart the kernel')
     })
     await this.idle(k, 'The kernel did not come back after the restart.')
+    await this.syncEnv(k)
     return this.info(k)
   }
 

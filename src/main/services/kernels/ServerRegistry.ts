@@ -11,7 +11,7 @@ import { checkServer, makeSettings, normalizeBaseUrl, type Endpoint } from './ju
 import { knownHostsIn } from '../ssh/connect'
 import { SshTunnel } from './SshTunnel'
 import { descendants, isAlive, killAll, killGroup, waitGone } from './processTree'
-import { findSetpriv, procStartTime, sameProcess, ServerRecordFile, type LifetimeSetting, type ServerLifetime } from './serverRecord'
+import { procStartTime, sameProcess, ServerRecordFile, type LifetimeSetting, type ServerLifetime } from './serverRecord'
 
 /** Adds environment variables to the local Jupyter server, so every kernel inherits them (tracking adds MLFLOW_*). */
 export type KernelEnvProvider = () => Record<string, string> | Promise<Record<string, string>>
@@ -63,12 +63,15 @@ export const LOCAL_SERVER_ID = 'local'
 const REMOTES = 'kernels.remoteServers'
 const LIFETIME = 'kernels.localServer.lifetime'
 const LOCAL_TOKEN = 'kernels.local.token'
+const ASK_ON_QUIT = 'kernels.localServer.askOnQuit'
 export const DEFAULT_IDLE_HOURS = 12
 
 /** The Jupyter servers kernels run on: the local one the app starts, and remote ones (URL + token, or through SSH). */
 export class ServerRegistry {
   private local: JupyterServerManager | null = null
   private localPython: string | null = null
+  /** The providers' environment the local server was started with (JSON); null for an adopted one (unknown). */
+  private localEnv: string | null = null
   private readonly connected = new Map<string, Connected>()
   private readonly states = new Map<string, { state: JupyterServerState; error?: AppError }>()
 
@@ -86,11 +89,24 @@ export class ServerRegistry {
     }
   }
 
-  /** Applies from the next start of the local server (the parent-death signal is set at spawn). */
+  /** Applies from the next start of the local server (the idle timeout is set at spawn) and at quit. */
   setLifetime(l: Partial<LifetimeSetting>): LifetimeSetting {
     const next = { ...this.lifetime(), ...l }
     this.d.store.set(LIFETIME, next)
+    // a lifetime chosen again is asked about again at quit, until a choice there is remembered
+    if (l.lifetime) this.d.store.set(ASK_ON_QUIT, true)
     return next
+  }
+
+  /** Whether the desktop app asks at quit what to do with live kernels (false once "Remember my choice" was ticked). */
+  askOnQuit(): boolean {
+    return this.d.store.get<boolean>(ASK_ON_QUIT) !== false
+  }
+
+  /** The answer at quit, remembered: keep → keep-running, stop → stop-with-app, not asked again. */
+  rememberQuitChoice(choice: 'keep' | 'stop'): void {
+    this.setLifetime({ lifetime: choice === 'keep' ? 'keep-running' : 'stop-with-app' })
+    this.d.store.set(ASK_ON_QUIT, false)
   }
 
   private manager(python: string, hasJupyterServer: boolean, root: string, env: Record<string, string>, token?: string, running?: ServerLifetime): JupyterServerManager {
@@ -103,7 +119,6 @@ export class ServerRegistry {
       log: this.d.log,
       token,
       lifetime,
-      setpriv: findSetpriv(),
       logFile: this.d.dataDir ? join(this.d.dataDir, 'jupyter', 'server.log') : undefined,
       startTimeoutMs: this.d.local?.startTimeoutMs,
       restartBaseDelayMs: this.d.local?.restartBaseDelayMs,
@@ -174,6 +189,7 @@ export class ServerRegistry {
     // jupyter_server is tried first on a restart, `notebook` when it is missing
     this.local = this.manager(r.python, true, r.rootDir, {}, token, r.lifetime)
     this.localPython = r.python
+    this.localEnv = null
     this.local.adopt(r.pid, ep)
     this.d.log.info(`adopted the Jupyter server at ${r.baseUrl} (pid ${r.pid})`)
     return 'adopted'
@@ -230,13 +246,32 @@ export class ServerRegistry {
     if (!this.local || this.local.state === 'failed' || this.local.state === 'stopped') {
       const interp = await this.d.interpreters.selected(python)
       const root = this.d.workspace.path ?? process.cwd()
-      const env: Record<string, string> = {}
-      for (const p of this.d.envProviders) Object.assign(env, await p())
+      const env = await this.providedEnv()
       this.local = this.manager(interp.path, interp.jupyterServer, root, env)
       this.localPython = interp.path
+      this.localEnv = JSON.stringify(env)
     }
     await this.local.start()
     return this.list()[0]
+  }
+
+  private async providedEnv(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {}
+    for (const p of this.d.envProviders) Object.assign(env, await p())
+    return env
+  }
+
+  /**
+   * The environment a kernel on `serverId` must be given in place, or null when it has it already:
+   * kernels inherit the local server's environment, which is the providers' current one unless the
+   * server was adopted from an earlier run (the tracking address or token may have changed since) or
+   * a provider changed since it started. Remote servers get nothing from the providers.
+   */
+  async envUpdate(serverId: string): Promise<Record<string, string> | null> {
+    if (serverId !== LOCAL_SERVER_ID) return null
+    const env = await this.providedEnv()
+    if (!Object.keys(env).length || JSON.stringify(env) === this.localEnv) return null
+    return env
   }
 
   get localManager(): JupyterServerManager | null {
@@ -263,11 +298,6 @@ export class ServerRegistry {
   /** Servers connected now (the local one once started or adopted). */
   connectedIds(): string[] {
     return [...this.connected.keys()]
-  }
-
-  /** Whether the local server keeps running after the app (its kernels are left to be re-attached). */
-  get localKeepsRunning(): boolean {
-    return !!this.local && !this.local.stopsWithApp && this.local.state === 'ready'
   }
 
   endpointOf(serverId: string): Endpoint | null {
@@ -356,11 +386,24 @@ export class ServerRegistry {
     }
   }
 
-  async dispose(): Promise<void> {
+  /** Whether the local server will be left running by `dispose(choice)`. */
+  keepsLocal(choice?: 'keep' | 'stop'): boolean {
+    if (!this.local || this.local.state !== 'ready') return false
+    return choice ? choice === 'keep' : !this.local.stopsWithApp
+  }
+
+  /**
+   * Leaves the app. The local server is kept running (with its record, to be adopted at the next
+   * start) when `choice` is keep, or without a choice when it was started to keep running; else stopped.
+   */
+  async dispose(choice?: 'keep' | 'stop'): Promise<void> {
     for (const [id, c] of this.connected) if (id !== LOCAL_SERVER_ID) await c.tunnel?.close()
     this.connected.clear()
-    // a server kept running outlives the app, with its record, to be adopted at the next start
-    if (this.local && !this.local.stopsWithApp && this.local.state === 'ready') this.local.release()
-    else await this.local?.stop()
+    if (this.local && this.keepsLocal(choice)) {
+      const r = this.record?.read()
+      // the next run adopts it as a server that keeps running
+      if (r && r.pid === this.local.pid && r.lifetime !== 'keep-running') this.record!.write({ ...r, lifetime: 'keep-running' })
+      this.local.release()
+    } else await this.local?.stop()
   }
 }

@@ -6,6 +6,7 @@ import { InterpreterService } from './interpreters'
 import { KernelStateFile } from './kernelState'
 import type { ServerLifetime } from './serverRecord'
 import { KernelService } from './KernelService'
+import { quitPolicy, type QuitChoice, type QuitDecision } from './quitPolicy'
 import type { RelayOptions } from './OutputRelay'
 import { LOCAL_SERVER_ID, ServerRegistry, type KernelEnvProvider, type KeyValueStore, type Secrets } from './ServerRegistry'
 
@@ -43,6 +44,10 @@ export interface KernelStack {
    * re-attaches to its kernels. Called once at start.
    */
   resume(): Promise<void>
+  /** What the desktop app does with the local server and its kernels when it quits (keep, stop, or ask). */
+  quitDecision(): QuitDecision
+  /** The user's answer at quit: dispose keeps or stops the local server accordingly; `remember` writes the lifetime setting. */
+  setExitChoice(choice: QuitChoice, remember?: boolean): void
   dispose(): Promise<void>
 }
 
@@ -107,6 +112,7 @@ export function createKernelStack(d: {
     frameChunkBytes: o.frameChunkBytes
   })
   const notebooks = new NotebookService({ workspace: d.workspace, log: d.log })
+  let exitChoice: QuitChoice | undefined
   return {
     interpreters,
     servers,
@@ -122,9 +128,23 @@ export function createKernelStack(d: {
       else kernels!.forgetServer(LOCAL_SERVER_ID, 'The kernel of this notebook was gone when Atelier started again (its Jupyter server had stopped); its state and any output produced while Atelier was away were lost.')
       kernels!.sweepFrames()
     },
+    quitDecision() {
+      const local = servers.localManager
+      return quitPolicy({
+        lifetime: servers.lifetime(),
+        askOnQuit: servers.askOnQuit(),
+        serverRunning: !!local && local.state === 'ready',
+        kernels: kernels!.list().filter((k) => k.serverId === LOCAL_SERVER_ID),
+        workspace: d.workspace.path
+      })
+    },
+    setExitChoice(choice, remember = false) {
+      exitChoice = choice
+      if (remember) servers.rememberQuitChoice(choice)
+    },
     async dispose() {
-      await kernels!.dispose({ keepLocal: servers.localKeepsRunning })
-      await servers.dispose()
+      await kernels!.dispose({ keepLocal: servers.keepsLocal(exitChoice) })
+      await servers.dispose(exitChoice)
     }
   }
 }

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { lifetimeArgs } from './JupyterServerManager'
-import { isAlive } from './processTree'
-import { withParentDeathSignal } from './serverRecord'
+import { isAlive, killAll } from './processTree'
+import { DETACH_SIGNAL, withParentDeathSignal } from './serverRecord'
 
 describe('the local server lifetime', () => {
-  it('keep-running culls idle kernels nobody is attached to and stops an idle server after idleHours; stop-with-app adds nothing', () => {
+  it('the server culls idle kernels nobody is attached to and stops when idle after idleHours, whatever its lifetime (one that stops with the app may be kept at quit)', () => {
     expect(lifetimeArgs('jupyter_server', { lifetime: 'keep-running', idleHours: 2 })).toEqual([
       '--MappingKernelManager.cull_idle_timeout=7200',
       '--MappingKernelManager.cull_interval=300',
@@ -15,31 +15,72 @@ describe('the local server lifetime', () => {
     ])
     expect(lifetimeArgs('notebook', { lifetime: 'keep-running', idleHours: 1 })).toContain('--NotebookApp.shutdown_no_activity_timeout=3600')
     expect(lifetimeArgs('jupyter_server', { lifetime: 'keep-running', idleHours: 0 })).toEqual([])
-    expect(lifetimeArgs('jupyter_server', { lifetime: 'stop-with-app', idleHours: 2 })).toEqual([])
+    expect(lifetimeArgs('jupyter_server', { lifetime: 'stop-with-app', idleHours: 2 })).toEqual(lifetimeArgs('jupyter_server', { lifetime: 'keep-running', idleHours: 2 }))
   })
 
   const linuxPython = process.platform === 'linux' && existsSync('/usr/bin/python3')
-  for (const via of ['setpriv', 'the interpreter (prctl)'] as const) {
-    const setpriv = via === 'setpriv' ? ['/usr/bin/setpriv', '/bin/setpriv'].find(existsSync) ?? null : null
-    it.skipIf(!linuxPython || (via === 'setpriv' && !setpriv))(`a child started through ${via} dies with its parent (kill -9 of the parent)`, async () => {
-      // the parent: a node process that starts python the way the server manager does, then waits
-      const script = `
-        const { spawn } = require('node:child_process')
-        const cmd = JSON.parse(process.argv[1])
-        const boot = cmd.args.map((a) => a.replace('__PARENT__', String(process.pid)))
-        const c = spawn(cmd.command, boot, { stdio: 'ignore', detached: true })
-        console.log(c.pid)
-        setInterval(() => {}, 1000)
-      `
-      const cmd = withParentDeathSignal('/usr/bin/python3', ['-c', 'import time; time.sleep(60)'], setpriv, '__PARENT__')
-      const parent = spawn(process.execPath, ['-e', script, JSON.stringify(cmd)], { stdio: ['ignore', 'pipe', 'inherit'] })
-      const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))))
-      await new Promise((r) => setTimeout(r, 500)) // the prctl boot has run
-      expect(isAlive(pid)).toBe(true)
-      parent.kill('SIGKILL')
-      const deadline = Date.now() + 5000
-      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      expect(isAlive(pid)).toBe(false)
-    })
+  /**
+   * A node parent that starts `python args` the way the server manager does (through the
+   * parent-death boot), prints the child's pid, sends it the detach signal on 'detach' from stdin
+   * and prints 'detached', and waits.
+   */
+  async function parentOf(args: string[], detached = false) {
+    const script = `
+      const { spawn } = require('node:child_process')
+      const cmd = JSON.parse(process.argv[1])
+      const boot = cmd.args.map((a) => a.replace('__PARENT__', String(process.pid)))
+      const c = spawn(cmd.command, boot, { stdio: ['ignore', 'ignore', 'inherit'], detached: true })
+      console.log(c.pid)
+      process.stdin.on('data', () => { process.kill(c.pid, '${DETACH_SIGNAL}'); console.log('detached') })
+      setInterval(() => {}, 1000)
+    `
+    const cmd = withParentDeathSignal('/usr/bin/python3', args, '__PARENT__', detached)
+    const parent = spawn(process.execPath, ['-e', script, JSON.stringify(cmd)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const lines: string[] = []
+    parent.stdout!.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)))
+    const line = async (i: number) => {
+      while (lines.length <= i) await new Promise((r) => setTimeout(r, 20))
+      return lines[i]
+    }
+    const pid = Number(await line(0))
+    await new Promise((r) => setTimeout(r, 500)) // the prctl boot has run
+    return { parent, pid, line }
   }
+  async function goneWithin(pid: number, ms: number) {
+    const deadline = Date.now() + ms
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    return !isAlive(pid)
+  }
+  const children: number[] = []
+  afterAll(() => killAll(children.filter(isAlive), 'SIGKILL'))
+
+  it.skipIf(!linuxPython)('a child started through the boot stops with its parent (kill -9 of the parent)', async () => {
+    const { parent, pid } = await parentOf(['-c', 'import time; time.sleep(60)'])
+    children.push(pid)
+    expect(isAlive(pid)).toBe(true)
+    parent.kill('SIGKILL')
+    expect(await goneWithin(pid, 5000)).toBe(true)
+  })
+
+  it.skipIf(!linuxPython)('a child detached with the detach signal outlives its parent (kill -9), and so does one started detached', async () => {
+    const a = await parentOf(['-c', 'import time; time.sleep(60)'])
+    children.push(a.pid)
+    a.parent.stdin!.write('detach\n')
+    expect(await a.line(1)).toBe('detached')
+    await new Promise((r) => setTimeout(r, 200))
+    a.parent.kill('SIGKILL')
+    const b = await parentOf(['-c', 'import time; time.sleep(60)'], true)
+    children.push(b.pid)
+    b.parent.kill('SIGKILL')
+    expect(await goneWithin(a.pid, 1500)).toBe(false)
+    expect(isAlive(b.pid)).toBe(true)
+  })
+
+  it.skipIf(!linuxPython)('runs `-m module args` as __main__ with its arguments, in the same process', () => {
+    const cmd = withParentDeathSignal('/usr/bin/python3', ['-m', 'json.tool', '--compact'], process.pid)
+    const out = execFileSync(cmd.command, cmd.args, { input: '{"a": [1, 2]}', encoding: 'utf8' })
+    expect(out.trim()).toBe('{"a":[1,2]}')
+    const argv = execFileSync(cmd.command, withParentDeathSignal('/usr/bin/python3', ['-c', 'import sys; print(sys.argv)', 'x'], process.pid).args, { encoding: 'utf8' })
+    expect(argv.trim()).toBe("['-c', 'x']")
+  })
 })

@@ -67,39 +67,37 @@ export function sameProcess(r: ServerRecord): boolean {
   return procStartTime(r.pid) === r.procStart
 }
 
+/** The signal that tells a server started by `withParentDeathSignal` to outlive its parent. */
+export const DETACH_SIGNAL = 'SIGUSR2'
+
 /**
- * How to start the server so that it receives SIGTERM when its parent (the app) dies, on systems
- * that have a parent-death signal (Linux): util-linux's `setpriv --pdeathsig`, else the interpreter
- * itself sets PR_SET_PDEATHSIG through prctl before exec'ing the real command line. Elsewhere the
- * command is returned unchanged.
+ * How to start the server so that it stops (SIGTERM) when its parent, the app, dies (also on kill -9),
+ * unless the app detached it first with DETACH_SIGNAL (the user chose to keep its kernels running).
+ * On Linux the interpreter arms a parent-death signal through prctl (a real-time signal Jupyter does
+ * not use) whose handler sends the process SIGTERM unless detached, then runs the real command line
+ * (`-m module …` or `-c code …`) in the same process. `detached` starts it detached already.
+ * Elsewhere the command is returned unchanged (the app kills the server at exit instead).
  */
-export function withParentDeathSignal(python: string, args: string[], setpriv: string | null, parentPid: number | string = process.pid): { command: string; args: string[] } {
+export function withParentDeathSignal(python: string, args: string[], parentPid: number | string = process.pid, detached = false): { command: string; args: string[] } {
   if (process.platform !== 'linux') return { command: python, args }
-  if (setpriv) return { command: setpriv, args: ['--pdeathsig', 'TERM', '--', python, ...args] }
   const boot = [
-    'import ctypes, os, signal, sys',
-    'ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)',
+    'import ctypes, os, runpy, signal, sys',
+    `keep = [${detached ? 'True' : 'False'}]`,
+    `signal.signal(signal.${DETACH_SIGNAL}, lambda *_: keep.__setitem__(0, True))`,
+    'def parent_died(*_):',
+    '    if not keep[0]: os.kill(os.getpid(), signal.SIGTERM)',
+    "died = getattr(signal, 'SIGRTMIN', 34) + 1",
+    'signal.signal(died, parent_died)',
+    'ctypes.CDLL(None, use_errno=True).prctl(1, int(died), 0, 0, 0)',
     // the parent may have died before prctl: then there is nothing to wait for
-    `os.getppid() == ${parentPid} or os._exit(1)`,
-    'os.execv(sys.executable, [sys.executable] + sys.argv[1:])'
+    `os.getppid() == ${parentPid} or keep[0] or os._exit(1)`,
+    'mode, target, rest = sys.argv[1], sys.argv[2], sys.argv[3:]',
+    "if mode == '-m':",
+    '    sys.argv = [target] + rest',
+    "    runpy.run_module(target, run_name='__main__', alter_sys=True)",
+    'else:',
+    "    sys.argv = ['-c'] + rest",
+    "    exec(compile(target, '<string>', 'exec'), {'__name__': '__main__'})"
   ].join('\n')
   return { command: python, args: ['-c', boot, ...args] }
-}
-
-let setprivFound: string | null | undefined
-
-/** util-linux's setpriv when it knows --pdeathsig (util-linux 2.33 and later), else null. */
-export function findSetpriv(): string | null {
-  if (setprivFound !== undefined) return setprivFound
-  setprivFound = null
-  if (process.platform !== 'linux') return null
-  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
-    if (!existsSync(p)) continue
-    try {
-      if (/--pdeathsig/.test(execFileSync(p, ['--help'], { encoding: 'utf8', timeout: 2000 }))) return (setprivFound = p)
-    } catch {
-      // not runnable: the interpreter sets the signal itself
-    }
-  }
-  return null
 }

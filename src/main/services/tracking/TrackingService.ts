@@ -64,6 +64,7 @@ export class TrackingService {
   readonly searcher: RunSearch
   readonly artifacts: ArtifactStore
   private endpoint: { uri: string; token: () => string } | null = null
+  private readonly endpointListeners = new Set<() => void>()
   private readonly throttleMs: number
   private readonly pending = new Map<string, { dirty: boolean; timer: NodeJS.Timeout | null }>()
 
@@ -80,6 +81,13 @@ export class TrackingService {
   /** Called by the HTTP door that serves the REST API once it listens. */
   setEndpoint(uri: string, token: string | (() => string)): void {
     this.endpoint = { uri: uri.replace(/\/+$/, ''), token: typeof token === 'string' ? () => token : token }
+    for (const l of this.endpointListeners) l()
+  }
+
+  /** Calls `listener` whenever a door sets the address scripts log to; returns the unsubscribe. */
+  onEndpoint(listener: () => void): () => void {
+    this.endpointListeners.add(listener)
+    return () => this.endpointListeners.delete(listener)
   }
 
   /** MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN for kernels and jobs ({} until a door listens). */
