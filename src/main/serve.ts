@@ -56,11 +56,11 @@ async function main() {
   }
   server = await startServer(options).catch((err: NodeJS.ErrnoException) => {
     // last run's port was taken in the meantime: any free one
-    if (err.code !== 'EADDRINUSE' || options.port === args!.port) throw err
+    if (err.code !== 'EADDRINUSE' || args!.port !== null) throw err
     return startServer({ ...options, port: 0 })
   })
   // without --port, the next start prefers this port (URIs printed by kernels and jobs keep working)
-  if (args.port === 0) rememberPort(dataDir, server.port)
+  if (args.port === null) rememberPort(dataDir, server.port)
   process.stdout.write(`Atelier serving at ${server.url}\n`)
 }
 

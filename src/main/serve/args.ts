@@ -5,7 +5,8 @@ import { join } from 'node:path'
 
 export interface ServeArgs {
   host: string
-  port: number
+  /** null when --port was not given (serve then prefers last run's port). */
+  port: number | null
   token: string
   dataDir: string
   workspace?: string
@@ -33,12 +34,12 @@ export function readTokenFile(path: string): string {
 
 /**
  * `--host --port --token --token-file --allowed-host --data-dir --workspace`, all optional: loopback, a
- * free port, and the token from `--token`, `--token-file`, `ATELIER_TOKEN` or else a random one.
+ * free port (`--port 0`: any free one; no --port: last run's when free), and the token from `--token`, `--token-file`, `ATELIER_TOKEN` or else a random one.
  */
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
   const out: ServeArgs = {
     host: '127.0.0.1',
-    port: 0,
+    port: null,
     token: env.ATELIER_TOKEN || randomBytes(24).toString('hex'),
     dataDir: env.ATELIER_DATA_DIR || defaultDataDir(),
     allowedHosts: []

@@ -20,7 +20,7 @@ describe('serve prefers the port it had last time', () => {
 
   it('nothing remembered: any free port; an explicit --port wins', async () => {
     expect(rememberedPort(dir)).toBeNull()
-    expect(await choosePort(dir, '127.0.0.1', 0)).toBe(0)
+    expect(await choosePort(dir, '127.0.0.1', null)).toBe(0)
     expect(await choosePort(dir, '127.0.0.1', 8123)).toBe(8123)
   })
 
@@ -30,9 +30,10 @@ describe('serve prefers the port it had last time', () => {
     rememberPort(dir, port)
     expect(statSync(join(dir, 'serve-port.json')).mode & 0o777).toBe(0o600)
     expect(rememberedPort(dir)).toBe(port)
-    expect(await choosePort(dir, '127.0.0.1', 0)).toBe(0) // taken
+    expect(await choosePort(dir, '127.0.0.1', null)).toBe(0) // taken
     await close(s)
-    expect(await choosePort(dir, '127.0.0.1', 0)).toBe(port)
+    expect(await choosePort(dir, '127.0.0.1', null)).toBe(port)
+    expect(await choosePort(dir, '127.0.0.1', 0)).toBe(0) // --port 0 asks for any free port
     const again = await listen(port) // and it can really be listened on
     await close(again)
   })
@@ -41,6 +42,6 @@ describe('serve prefers the port it had last time', () => {
     writeFileSync(join(dir, 'serve-port.json'), '{"port": "x"}')
     expect(rememberedPort(dir)).toBeNull()
     writeFileSync(join(dir, 'serve-port.json'), 'not json')
-    expect(await choosePort(dir, '127.0.0.1', 0)).toBe(0)
+    expect(await choosePort(dir, '127.0.0.1', null)).toBe(0)
   })
 })

@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 
 /**
- * `serve` started without `--port` listens on the port it had last time when that port is free, so
+ * `serve` started without `--port` (an explicit `--port 0` means any free port) listens on the port it had last time when that port is free, so
  * tracking URIs printed by kernels and jobs of an earlier run (whose tracking token is kept) still
  * reach it. The port is kept in `<data-dir>/serve-port.json`.
  */
@@ -32,9 +32,9 @@ export function portFree(host: string, port: number): Promise<boolean> {
   })
 }
 
-/** The port to listen on: the one asked for, else last run's when free, else 0 (any free port). */
-export async function choosePort(dataDir: string, host: string, asked: number): Promise<number> {
-  if (asked !== 0) return asked
+/** The port to listen on: the one asked for (0: any free port), else last run's when free, else 0. */
+export async function choosePort(dataDir: string, host: string, asked: number | null): Promise<number> {
+  if (asked !== null) return asked
   const last = rememberedPort(dataDir)
   return last !== null && (await portFree(host, last)) ? last : 0
 }
