@@ -198,6 +198,14 @@ export const JobTargetSchema = z
      * app reads it into their runs while they run and once more at the end).
      */
     tracking: z.enum(['direct', 'file']).optional(),
+    /**
+     * SageMaker / Kubernetes: a tracking server the cloud job can reach (a team MLflow server, an
+     * Atelier `serve` URL). Jobs get it with the token and their run id; without it SageMaker jobs
+     * write MLflow's file store into their output (read when they end), Kubernetes jobs report log-regex metrics only.
+     */
+    trackingUri: z.string().url().max(2048).refine((u) => /^https?:/.test(u), 'an http(s) URL').optional(),
+    /** The tracking server's token: kept in the secret store, never in the database; absent keeps the stored one, '' removes it. */
+    trackingToken: z.string().max(4096).optional(),
     /** SageMaker: where jobs run and store code/outputs. Credentials: the profile or the SDK's chain, or keys kept in the secret store. */
     sagemaker: SageMakerTargetSchema.optional(),
     /** Kubernetes: kubeconfig (default ~/.kube/config or $KUBECONFIG), context and namespace; credentials stay in the kubeconfig. */
@@ -315,6 +323,8 @@ export interface JobDetail extends JobInfo {
   script: string | null
   /** Latest value of each run metric (from MLflow logging or the log regexes). */
   metrics: Record<string, number>
+  /** Cloud jobs: how their metrics reach the run (decided at submission). */
+  tracking?: CloudTrackingPlan | null
 }
 
 export interface JobLogPage {
@@ -339,6 +349,21 @@ export interface JobTarget {
   workRoot: string
   partition: string | null
   tracking: TargetTracking
+  /** Cloud targets: the tracking URI reachable from their jobs (null: none), whether a token is kept, and what that means. */
+  trackingUri?: string | null
+  hasTrackingToken?: boolean
+  cloudTracking?: CloudTrackingPlan | null
+}
+
+/**
+ * How a cloud job's metrics reach its run: 'uri' (the job logs to a tracking server it can reach,
+ * live), 'file-at-end' (SageMaker: an MLflow file store in the job's output, read when the job
+ * ends; live values from the metric regexes), 'logs' (the metric regexes over the log only).
+ */
+export interface CloudTrackingPlan {
+  mode: 'uri' | 'file-at-end' | 'logs'
+  /** One sentence for the user: which mode applies and why. */
+  message: string
 }
 
 /** Whether a target can take jobs now (a cheap check, cached by the service). */
