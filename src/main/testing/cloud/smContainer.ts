@@ -83,7 +83,8 @@ export class LocalTrainingRun {
     readonly hosts: number,
     private readonly o: LocalContainerOptions
   ) {
-    this.s3 = new S3Client({ region: o.region, endpoint: o.s3Endpoint, forcePathStyle: true, credentials: o.credentials })
+    // a copy: the SDK marks the credentials object it is given
+    this.s3 = new S3Client({ region: o.region, endpoint: o.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: o.credentials.accessKeyId, secretAccessKey: o.credentials.secretAccessKey } })
     for (let h = 1; h <= hosts; h++) this.events.set(h, [])
     void this.go().catch((err) => this.end('Failed', `ClientError: ${(err as Error).message}`))
   }
