@@ -366,6 +366,22 @@ export interface CloudTrackingPlan {
   message: string
 }
 
+/** Where SageMaker jobs without a reachable tracking server write their file store (inside the output data SageMaker uploads). */
+export const SAGEMAKER_MLRUNS = '/opt/ml/output/data/mlruns'
+
+/** Which way a cloud target's jobs report metrics, and why (the server says it; the target dialog previews it). */
+export function cloudTrackingPlan(kind: 'sagemaker' | 'kubernetes', trackingUri: string | null | undefined): CloudTrackingPlan {
+  const where = kind === 'sagemaker' ? 'SageMaker' : 'the cluster'
+  if (trackingUri) return { mode: 'uri', message: `Jobs log to ${trackingUri} (reachable from ${where}); metrics arrive live.` }
+  if (kind === 'sagemaker') {
+    return {
+      mode: 'file-at-end',
+      message: `No tracking URI reachable from SageMaker: jobs write MLflow's file store to ${SAGEMAKER_MLRUNS}, so their logged metrics arrive when the job ends (from output.tar.gz); meanwhile the metric definitions' regexes read the CloudWatch log.`
+    }
+  }
+  return { mode: 'logs', message: 'No tracking URI reachable from the cluster: metrics come only from the metric definitions’ regexes over the pod logs.' }
+}
+
 /** Whether a target can take jobs now (a cheap check, cached by the service). */
 export interface TargetAvailability {
   ok: boolean

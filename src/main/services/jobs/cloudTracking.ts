@@ -9,25 +9,12 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CloudTrackingPlan } from '../../../shared/jobs'
+import { SAGEMAKER_MLRUNS } from '../../../shared/jobs'
 
-/** Where SageMaker jobs without a reachable tracking server write their file store (inside the uploaded output data). */
-export const SAGEMAKER_MLRUNS = '/opt/ml/output/data/mlruns'
+export { cloudTrackingPlan, SAGEMAKER_MLRUNS } from '../../../shared/jobs'
 
 /** The secret-store key of a cloud target's tracking token. */
 export const trackingTokenSecret = (targetId: string) => `jobs.target.${targetId}.trackingToken`
-
-export function cloudTrackingPlan(kind: 'sagemaker' | 'kubernetes', trackingUri: string | null | undefined): CloudTrackingPlan {
-  const where = kind === 'sagemaker' ? 'SageMaker' : 'the cluster'
-  if (trackingUri) return { mode: 'uri', message: `Jobs log to ${trackingUri} (reachable from ${where}); metrics arrive live.` }
-  if (kind === 'sagemaker') {
-    return {
-      mode: 'file-at-end',
-      message: `No tracking URI reachable from SageMaker: jobs write MLflow's file store to ${SAGEMAKER_MLRUNS}, so their logged metrics arrive when the job ends (from output.tar.gz); meanwhile the metric definitions' regexes read the CloudWatch log.`
-    }
-  }
-  return { mode: 'logs', message: 'No tracking URI reachable from the cluster: metrics come only from the metric definitions’ regexes over the pod logs.' }
-}
 
 /** The tracking part of a cloud job's environment (MLFLOW_RUN_ID is added per task). */
 export function cloudTrackingEnv(kind: 'sagemaker' | 'kubernetes', trackingUri: string | null | undefined, token: string | undefined): Record<string, string> {
