@@ -81,7 +81,10 @@ describe('cloud jobs and tracking', () => {
 
   it('without a reachable tracking URI: the script’s file store comes home in output.tar.gz into the run, and model.tar.gz is what it saved', async () => {
     const job = await core.call('jobs.submit', { spec: spec('sm-file', 5) })
-    const env = aws.callsTo('CreateTrainingJob').at(-1)!.body.Environment
+    const create = aws.callsTo('CreateTrainingJob').at(-1)!.body
+    // a launcher seeds the store with the run's meta.yaml (so the mlflow client continues MLFLOW_RUN_ID there), then runs train.py
+    expect(create.HyperParameters.sagemaker_program).toBe('"_atelier_seed.py"')
+    const env = create.Environment
     expect(env).toMatchObject({ MLFLOW_TRACKING_URI: 'file:/opt/ml/output/data/mlruns', MLFLOW_RUN_ID: job.runId, PYTHONPATH: '/opt/ml/code/lib' })
     expect(env.MLFLOW_TRACKING_TOKEN).toBeUndefined()
     // the app's loopback relay is never handed to a cloud job
@@ -112,6 +115,16 @@ describe('cloud jobs and tracking', () => {
     client.destroy()
     expect(execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim()).toBe('model.txt')
     expect(execFileSync('tar', ['-xzOf', tgz, 'model.txt'], { encoding: 'utf8' })).toBe('weights of 5 epochs')
+    // the output data holds MLflow's file store: the seeded run and the script's points
+    const data = await new S3Client({ region: aws.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...FAKE_CREDENTIALS } }).send(
+      new GetObjectCommand({ Bucket: 'atelier-ml', Key: `team/output/atelier-${job.id}/output/output.tar.gz` })
+    )
+    writeFileSync(tgz, Buffer.from(await data.Body!.transformToByteArray()))
+    const runDir = `mlruns/${done.experimentId}/${job.runId}`
+    expect(execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim().split('\n').filter((f) => !f.endsWith('/')).sort()).toEqual(
+      [`mlruns/${done.experimentId}/meta.yaml`, `${runDir}/meta.yaml`, `${runDir}/metrics/train_loss`, `${runDir}/params/optimizer`].sort()
+    )
+    expect(execFileSync('tar', ['-xzOf', tgz, `${runDir}/meta.yaml`], { encoding: 'utf8' })).toContain(`run_id: ${job.runId}`)
   }, 90_000)
 
   it('has the whole curve when the app was closed mid-job, and reads it only once across restarts', async () => {

@@ -295,8 +295,10 @@ export class JobService {
       env: { PYTHONUNBUFFERED: '1', ...tracking, ...(spec.env?.vars ?? {}) },
       concurrency: rows.length > 1 ? this.sweeps.concurrencyOf(rows[0].sweep_id) : undefined
     })
-    const seed = mlruns
-      ? fileStoreSeed({ mlruns, experimentId: rows[0].experiment_id ?? '0', experimentName: spec.experimentName ?? 'Jobs', runs: rows.filter((r) => r.run_id).map((r) => ({ runId: r.run_id!, runName: r.name })), now: Date.now() })
+    // the runs' meta.yaml in the store the job writes (a SageMaker job's is in its container)
+    const store = mlruns ?? (cloud?.env.MLFLOW_TRACKING_URI?.startsWith('file:') ? cloud.env.MLFLOW_TRACKING_URI.slice('file:'.length) : null)
+    const seed = store
+      ? fileStoreSeed({ mlruns: store, experimentId: rows[0].experiment_id ?? '0', experimentName: spec.experimentName ?? 'Jobs', runs: rows.filter((r) => r.run_id).map((r) => ({ runId: r.run_id!, runName: r.name })), now: Date.now() })
       : {}
     job.support = { ...shippedPythonFiles('lib'), ...seed }
     job.shell = [`export PYTHONPATH=${q(posix.join(workDir, 'lib'))}"\${PYTHONPATH:+:\$PYTHONPATH}"`]

@@ -283,7 +283,31 @@ export class SageMakerBackend implements JobBackend {
     }
   }
 
+  /**
+   * The entry point the framework container runs. A job that writes MLflow's file store gets a small
+   * launcher first: it copies the seeded experiment/run meta.yaml (packed under _atelier/mlruns) to
+   * the store, so that the `mlflow` client continues MLFLOW_RUN_ID there, then runs the entry.
+   */
   private program(job: PreparedJob): { program: string; extra: Record<string, string> } {
+    const inner = this.entryProgram(job)
+    const seed = Object.entries(job.support ?? {}).filter(([rel]) => rel.startsWith('mlruns/'))
+    if (!seed.length) return inner
+    const launcher = [
+      'import os, runpy, shutil, sys',
+      "here = os.path.dirname(os.path.abspath(__file__))",
+      "store = os.environ.get('MLFLOW_TRACKING_URI', '')",
+      "if store.startswith('file:'):",
+      "    shutil.copytree(os.path.join(here, '_atelier', 'mlruns'), store[len('file:'):], dirs_exist_ok=True)",
+      `target = os.path.join(here, ${JSON.stringify(inner.program)})`,
+      'sys.argv = [target] + sys.argv[1:]',
+      'sys.path[0] = os.path.dirname(target)',
+      "runpy.run_path(target, run_name='__main__')",
+      ''
+    ].join('\n')
+    return { program: '_atelier_seed.py', extra: { ...inner.extra, ...Object.fromEntries(seed.map(([rel, text]) => [`_atelier/${rel}`, text])), '_atelier_seed.py': launcher } }
+  }
+
+  private entryProgram(job: PreparedJob): { program: string; extra: Record<string, string> } {
     const e = job.spec.entry
     if (e.kind === 'script') return { program: e.path, extra: {} }
     if (e.kind === 'notebook') return { program: Object.keys(job.generated)[0] ?? e.path, extra: {} }
