@@ -150,6 +150,8 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await expect(d.getByRole('note', { name: 'How metrics arrive' })).toContainText('arrive when the job ends')
     await expect(metrics.getByRole('img', { name: 'val_loss by step' })).toHaveAccessibleDescription('val_loss of sm-train: 3 points, last 0.5', { timeout: 20_000 })
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-completed.png' })
+    await metrics.getByRole('img', { name: 'val_loss by step' }).scrollIntoViewIfNeeded()
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-logged-metrics.png' })
   })
 
   test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
