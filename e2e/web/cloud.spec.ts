@@ -9,6 +9,26 @@ import { startServe, type ServeHandle } from '../support'
 import { detail, jobsGrid, nav, openSubmit } from '../jobs-support'
 
 /**
+ * The job script: prints one `epoch=N loss=X` line per epoch (the metric definition's regex reads
+ * them from the CloudWatch log) and logs val_loss with the shipped atelier.tracking, which, with no
+ * tracking URI reachable from SageMaker, goes to MLflow's file store in the job's output data.
+ */
+const TRAIN = `import argparse, os, time
+from atelier import tracking
+p = argparse.ArgumentParser()
+p.add_argument('--epochs', type=int, default=3)
+p.add_argument('--lr', type=float, default=0.1)
+p.add_argument('--nap', type=float, default=0.2)
+a = p.parse_args()
+for i in range(a.epochs):
+    loss = 1 / (i + 1 + a.lr * 10)
+    print('epoch=%d loss=%.4f' % (i + 1, loss), flush=True)
+    tracking.log_metric('val_loss', round(loss * 2, 4), i)
+    time.sleep(a.nap)
+open(os.path.join(os.environ['SM_MODEL_DIR'], 'model.txt'), 'w').write('weights')
+`
+
+/**
  * A SageMaker target made in the UI, against the loopback SageMaker / CloudWatch Logs / S3 fakes:
  * `serve` gets AWS credentials from its environment (the SDK's default chain), the endpoints come
  * from the target's endpoint fields. Submit from the job form (with its cost estimate), see the job
@@ -22,14 +42,15 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
   let s: ServeHandle
   test.beforeAll(async () => {
     test.setTimeout(60_000)
-    aws = await new AwsFake({ stepMs: 300 }).start()
     s3 = await startS3Fake(['atelier-ml'])
+    // SageMaker jobs run their script for real (the fake's local container mode)
+    aws = await new AwsFake({ stepMs: 300, localContainer: { s3Endpoint: s3.endpoint, stopGraceSec: 1 } }).start()
     k8s = await new K8sFake({ stepMs: 300, nodes: 3, gpusPerNode: 1, s3Credentials: [FAKE_CREDENTIALS] }).start()
     const root = mkdtempSync(join(tmpdir(), 'atelier-cloud-e2e-'))
     kubeconfig = k8s.writeKubeconfig(join(root, 'kubeconfig'))
     const workspace = join(root, 'ws')
     mkdirSync(workspace, { recursive: true })
-    writeFileSync(join(workspace, 'train.py'), 'print("hi")\n')
+    writeFileSync(join(workspace, 'train.py'), TRAIN)
     s = await startServe({ workspace, env: { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_REGION: aws.region } })
   })
   test.afterAll(async () => {
@@ -86,6 +107,10 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await targets.getByRole('textbox', { name: 'SageMaker endpoint' }).fill(aws.endpoint)
     await targets.getByRole('textbox', { name: 'S3 endpoint' }).fill(s3.endpoint)
     await expect(targets.getByRole('textbox', { name: 'Work directory' })).toHaveCount(0)
+    // no tracking URI reachable from SageMaker: the dialog says what that means
+    await expect(targets.getByRole('textbox', { name: 'Tracking URI reachable from the job' })).toHaveValue('')
+    await expect(targets.getByRole('note', { name: 'Metrics from jobs' })).toContainText('No tracking URI reachable from SageMaker')
+    await expect(targets.getByRole('note', { name: 'Metrics from jobs' })).toContainText('arrive when the job ends')
     await targets.getByRole('button', { name: 'Test connection' }).click()
     await expect(targets.getByRole('status').filter({ hasText: 'Connected' })).toContainText(`Connected to SageMaker in ${aws.region}.`, { timeout: 20_000 })
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-target.png' })
@@ -120,8 +145,13 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await expect(log).toContainText('epoch=3 loss=0.2500', { timeout: 20_000 })
     // the metric definition's loss values, parsed from the log, on the job's chart
     const metrics = d.getByRole('region', { name: 'Metrics' })
-    await expect(metrics.getByRole('img', { name: 'loss by step' })).toHaveAccessibleDescription(/^loss of sm-train: [1-9]\d* points, last 0\.25/, { timeout: 20_000 })
+    await expect(metrics.getByRole('img', { name: 'loss by step', exact: true })).toHaveAccessibleDescription(/^loss of sm-train: [1-9]\d* points, last 0\.25/, { timeout: 20_000 })
+    // the values the script logged with atelier.tracking, read from its output when the job ended
+    await expect(d.getByRole('note', { name: 'How metrics arrive' })).toContainText('arrive when the job ends')
+    await expect(metrics.getByRole('img', { name: 'val_loss by step' })).toHaveAccessibleDescription('val_loss of sm-train: 3 points, last 0.5', { timeout: 20_000 })
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-completed.png' })
+    await metrics.getByRole('img', { name: 'val_loss by step' }).scrollIntoViewIfNeeded()
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-logged-metrics.png' })
   })
 
   test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
@@ -136,6 +166,10 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await dialog.getByRole('button', { name: 'Add hyperparameter' }).click()
     await dialog.getByRole('textbox', { name: 'Hyperparameter name 1' }).fill('epochs')
     await dialog.getByRole('textbox', { name: 'Hyperparameter value 1' }).fill('50')
+    // long enough (25 s) for the storm to hit while it runs
+    await dialog.getByRole('button', { name: 'Add hyperparameter' }).click()
+    await dialog.getByRole('textbox', { name: 'Hyperparameter name 2' }).fill('nap')
+    await dialog.getByRole('textbox', { name: 'Hyperparameter value 2' }).fill('0.5')
     await submit(dialog)
     const d = detail(page, 'sm-throttled')
     const head = d.locator('.job-detail-head')

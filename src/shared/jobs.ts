@@ -217,6 +217,14 @@ export const JobTargetSchema = z
      * app reads it into their runs while they run and once more at the end).
      */
     tracking: z.enum(['direct', 'file']).optional(),
+    /**
+     * SageMaker / Kubernetes: a tracking server the cloud job can reach (a team MLflow server, an
+     * Atelier `serve` URL). Jobs get it with the token and their run id; without it SageMaker jobs
+     * write MLflow's file store into their output (read when they end), Kubernetes jobs report log-regex metrics only.
+     */
+    trackingUri: z.string().url().max(2048).refine((u) => /^https?:/.test(u), 'an http(s) URL').optional(),
+    /** The tracking server's token: kept in the secret store, never in the database; absent keeps the stored one, '' removes it. */
+    trackingToken: z.string().max(4096).optional(),
     /** SageMaker: where jobs run and store code/outputs. Credentials: the profile or the SDK's chain, or keys kept in the secret store. */
     sagemaker: SageMakerTargetSchema.optional(),
     /** Kubernetes: kubeconfig (default ~/.kube/config or $KUBECONFIG), context and namespace; credentials stay in the kubeconfig. */
@@ -334,6 +342,8 @@ export interface JobDetail extends JobInfo {
   script: string | null
   /** Latest value of each run metric (from MLflow logging or the log regexes). */
   metrics: Record<string, number>
+  /** Cloud jobs: how their metrics reach the run (decided at submission). */
+  tracking?: CloudTrackingPlan | null
 }
 
 export interface JobLogPage {
@@ -365,6 +375,37 @@ export interface JobTarget {
   workRoot: string
   partition: string | null
   tracking: TargetTracking
+  /** Cloud targets: the tracking URI reachable from their jobs (null: none), whether a token is kept, and what that means. */
+  trackingUri?: string | null
+  hasTrackingToken?: boolean
+  cloudTracking?: CloudTrackingPlan | null
+}
+
+/**
+ * How a cloud job's metrics reach its run: 'uri' (the job logs to a tracking server it can reach,
+ * live), 'file-at-end' (SageMaker: an MLflow file store in the job's output, read when the job
+ * ends; live values from the metric regexes), 'logs' (the metric regexes over the log only).
+ */
+export interface CloudTrackingPlan {
+  mode: 'uri' | 'file-at-end' | 'logs'
+  /** One sentence for the user: which mode applies and why. */
+  message: string
+}
+
+/** Where SageMaker jobs without a reachable tracking server write their file store (inside the output data SageMaker uploads). */
+export const SAGEMAKER_MLRUNS = '/opt/ml/output/data/mlruns'
+
+/** Which way a cloud target's jobs report metrics, and why (the server says it; the target dialog previews it). */
+export function cloudTrackingPlan(kind: 'sagemaker' | 'kubernetes', trackingUri: string | null | undefined): CloudTrackingPlan {
+  const where = kind === 'sagemaker' ? 'SageMaker' : 'the cluster'
+  if (trackingUri) return { mode: 'uri', message: `Jobs log to ${trackingUri} (reachable from ${where}); metrics arrive live.` }
+  if (kind === 'sagemaker') {
+    return {
+      mode: 'file-at-end',
+      message: `No tracking URI reachable from SageMaker: jobs write MLflow's file store to ${SAGEMAKER_MLRUNS}, so their logged metrics arrive when the job ends (from output.tar.gz); meanwhile the metric definitions' regexes read the CloudWatch log.`
+    }
+  }
+  return { mode: 'logs', message: 'No tracking URI reachable from the cluster: metrics come only from the metric definitions’ regexes over the pod logs.' }
 }
 
 /** Whether a target can take jobs now (a cheap check, cached by the service). */

@@ -6,11 +6,11 @@
  * re-attaches every unfinished job when the app starts. Sweeps: see SweepRunner.
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { EventName, Events } from '../../../shared/api'
 import { AppError } from '../../../shared/errors'
-import { JobSpecSchema, type SweepConfig, type FieldError, type JobDetail, type JobInfo, type JobLogPage, type JobSpec, type TargetAvailability } from '../../../shared/jobs'
+import { JobSpecSchema, type SweepConfig, type FieldError, type CloudTrackingPlan, type JobDetail, type JobInfo, type JobLogPage, type JobSpec, type TargetAvailability } from '../../../shared/jobs'
 import type { AppDatabase } from '../../db'
 import type { Logger } from '../../log'
 import type { SecretStore } from '../secrets/SecretStore'
@@ -23,13 +23,15 @@ import { folderIdOf, prepareJob, runTags } from './prepare'
 import { fileStoreSeed, parseOffsets, readNew, type FileStoreOffsets } from './fileStore'
 import { shippedPythonFiles } from './shippedPython'
 import { checkSpec, gitCommit, q } from './spec'
-import { DEFAULT_WORK_ROOT, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
+import { DEFAULT_WORK_ROOT, isCloud, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
 import { logRegexMetrics } from './metrics'
 import { SageMakerBackend } from './SageMakerBackend'
 import { SlurmBackend } from './SlurmBackend'
 import { SweepRunner } from './SweepRunner'
 import { awsKeysSecret, JobTargets } from './targets'
 import { TrackingBridge } from './trackingBridge'
+import { cloudTrackingEnv, cloudTrackingPlan, SAGEMAKER_OUTPUT_DATA, splitCloudConfig, trackingTokenSecret, unpackTarball } from './cloudTracking'
+import { LocalRunner } from './runners'
 import { TERMINAL, type JobBackend, type PreparedJob, type Runner, type StatusUpdate } from './types'
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, validateMetric, validateParam, validateTag } from '../tracking/validate'
 
@@ -60,9 +62,18 @@ export interface JobServiceDeps {
 const LOG_CHUNK = 1 << 20
 
 /** `{ fileStore: <mlruns folder on the target> }` for a job whose tracking URI is a file store. */
-function fileStoreOf(job: PreparedJob): { fileStore?: string } {
+function fileStoreOf(job: PreparedJob, backend: JobBackend): { fileStore?: string; outputFileStore?: string } {
   const uri = job.env.MLFLOW_TRACKING_URI
-  return uri?.startsWith('file:') ? { fileStore: uri.slice('file:'.length) } : {}
+  if (!uri?.startsWith('file:')) return {}
+  // SageMaker: the store travels in the job's output data, read once the job has ended
+  return backend instanceof SageMakerBackend ? { outputFileStore: uri.slice('file:'.length) } : { fileStore: uri.slice('file:'.length) }
+}
+const readdirSafe = (dir: string): string[] => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 const now = () => new Date().toISOString()
 const RUN_STATUS = { succeeded: 'FINISHED', failed: 'FAILED', cancelled: 'KILLED', lost: 'FAILED' } as const
@@ -247,10 +258,11 @@ export class JobService {
     }
     try {
       const prepared = await this.prepare(rows, spec, backend)
+      const cloud = this.cloudTracking(spec)
       const sub = await (backend instanceof HostBackend ? backend.submit(prepared, active.map(toRef)) : backend.submit(prepared))
       const local = (backend as { runner?: { local: boolean } }).runner?.local ?? false
       rows.forEach((r, i) => {
-        const extra = { ...(sub.extra ?? {}), localLog: local ? sub.logPaths[i] : join(this.backends.jobsRoot, r.id, 'output.log'), ...fileStoreOf(prepared) }
+        const extra = { ...(sub.extra ?? {}), localLog: local ? sub.logPaths[i] : join(this.backends.jobsRoot, r.id, 'output.log'), ...fileStoreOf(prepared, backend), ...(cloud ? { tracking: cloud.plan } : {}) }
         const updated = this.store.update(r.id, { remote_id: sub.remoteIds[i], work_dir: sub.workDir, log_path: sub.logPaths[i], script: sub.script, extra: JSON.stringify(extra) })
         this.d.emit('job.status', toJobInfo(updated))
       })
@@ -273,20 +285,33 @@ export class JobService {
    */
   private async prepare(rows: JobRow[], spec: JobSpec, backend: JobBackend): Promise<PreparedJob> {
     const workDir = await backend.workDirOf(folderIdOf(rows))
-    const mlruns = this.target(spec)?.tracking === 'file' ? posix.join(workDir, 'mlruns') : null
-    const tracking = mlruns ? { MLFLOW_TRACKING_URI: `file:${mlruns}` } : await this.bridge.envFor(backend)
+    const cloud = this.cloudTracking(spec)
+    const mlruns = !cloud && this.target(spec)?.tracking === 'file' ? posix.join(workDir, 'mlruns') : null
+    // a cloud job never gets the relay's loopback address: a server it can reach, its own file store, or nothing
+    const tracking = cloud ? cloud.env : mlruns ? { MLFLOW_TRACKING_URI: `file:${mlruns}` } : await this.bridge.envFor(backend)
     const job = await prepareJob(rows, spec, {
       sourceDir: this.sourceDirOf(spec),
       python: spec.target.kind === 'local' ? (this.d.localPython?.() ?? 'python3') : 'python3',
       env: { PYTHONUNBUFFERED: '1', ...tracking, ...(spec.env?.vars ?? {}) },
       concurrency: rows.length > 1 ? this.sweeps.concurrencyOf(rows[0].sweep_id) : undefined
     })
-    const seed = mlruns
-      ? fileStoreSeed({ mlruns, experimentId: rows[0].experiment_id ?? '0', experimentName: spec.experimentName ?? 'Jobs', runs: rows.filter((r) => r.run_id).map((r) => ({ runId: r.run_id!, runName: r.name })), now: Date.now() })
+    // the runs' meta.yaml in the store the job writes (a SageMaker job's is in its container)
+    const store = mlruns ?? (cloud?.env.MLFLOW_TRACKING_URI?.startsWith('file:') ? cloud.env.MLFLOW_TRACKING_URI.slice('file:'.length) : null)
+    const seed = store
+      ? fileStoreSeed({ mlruns: store, experimentId: rows[0].experiment_id ?? '0', experimentName: spec.experimentName ?? 'Jobs', runs: rows.filter((r) => r.run_id).map((r) => ({ runId: r.run_id!, runName: r.name })), now: Date.now() })
       : {}
     job.support = { ...shippedPythonFiles('lib'), ...seed }
     job.shell = [`export PYTHONPATH=${q(posix.join(workDir, 'lib'))}"\${PYTHONPATH:+:\$PYTHONPATH}"`]
     return job
+  }
+
+  /** A cloud target's tracking: the job environment and what it means for the user (null for other targets). */
+  private cloudTracking(spec: JobSpec): { env: Record<string, string>; plan: CloudTrackingPlan } | null {
+    const t = this.target(spec)
+    if (!t || !isCloud(t.kind)) return null
+    const { trackingUri } = splitCloudConfig(t.config)
+    const token = trackingUri ? this.d.secrets.get(trackingTokenSecret(t.id)) : undefined
+    return { env: cloudTrackingEnv(t.kind, trackingUri, token), plan: cloudTrackingPlan(t.kind, trackingUri) }
   }
 
   // ---------- reading ----------
@@ -311,7 +336,7 @@ export class JobService {
         /* run deleted */
       }
     }
-    return { ...toJobInfo(r), spec: JSON.parse(r.spec), workDir: r.work_dir, script: r.script, metrics }
+    return { ...toJobInfo(r), spec: JSON.parse(r.spec), workDir: r.work_dir, script: r.script, metrics, tracking: (JSON.parse(r.extra).tracking as CloudTrackingPlan | undefined) ?? null }
   }
 
   private localLog(r: JobRow): string {
@@ -544,10 +569,34 @@ export class JobService {
    * offsets in one transaction. After the job ended, reads until nothing is left.
    */
   private async ingestFileStore(backend: JobBackend, r: JobRow): Promise<void> {
+    if (backend instanceof SageMakerBackend) return this.ingestOutputFileStore(backend, r)
     const mlruns = JSON.parse(r.extra).fileStore as string | undefined
     const runner = (backend as { runner?: Runner }).runner
     if (!mlruns || !runner || !r.run_id || !r.remote_id || r.log_complete) return
-    const runDir = posix.join(mlruns, r.experiment_id ?? '0', r.run_id)
+    await this.ingestRunDir(runner, posix.join(mlruns, r.experiment_id ?? '0', r.run_id), r)
+  }
+
+  /**
+   * A SageMaker job's file store arrives in its output.tar.gz once the job has ended: downloaded,
+   * unpacked in the job's folder here, and read like any other (by the stored offsets, so a second
+   * read, after a crash or restart, adds nothing twice). No output (a job stopped early) is nothing to read.
+   */
+  private async ingestOutputFileStore(backend: SageMakerBackend, r: JobRow): Promise<void> {
+    const inJob = JSON.parse(r.extra).outputFileStore as string | undefined
+    if (!inJob || !r.run_id || !r.remote_id || r.log_complete || !TERMINAL.has(r.state)) return
+    const dir = join(this.backends.jobsRoot, r.id, 'output-data')
+    if (!existsSync(dir)) {
+      const tarball = await backend.outputData(r.remote_id)
+      if (!tarball) return
+      await unpackTarball(tarball, dir)
+    }
+    // the store's path inside the output data folder (/opt/ml/output/data/mlruns → mlruns)
+    const mlruns = join(dir, posix.relative(SAGEMAKER_OUTPUT_DATA, inJob))
+    const runDir = [join(mlruns, r.experiment_id ?? '0', r.run_id), ...readdirSafe(mlruns).map((e) => join(mlruns, e, r.run_id!))].find((d) => existsSync(d))
+    if (runDir) await this.ingestRunDir(new LocalRunner(), runDir, r)
+  }
+
+  private async ingestRunDir(runner: Runner, runDir: string, r: JobRow): Promise<void> {
     let offsets = parseOffsets(r.tracking_files)
     for (let round = 0; round < 64 && !this.disposed; round++) {
       const got = await readNew(runner, runDir, offsets)

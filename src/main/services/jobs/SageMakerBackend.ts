@@ -26,7 +26,7 @@ import {
   type TrainingJobSummary
 } from '@aws-sdk/client-sagemaker'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
-import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
 import { AppError } from '../../../shared/errors'
@@ -55,6 +55,8 @@ export interface SageMakerTargetConfig {
 }
 
 export const LOG_GROUP = '/aws/sagemaker/TrainingJobs'
+/** Where the source folder is unpacked in SageMaker's framework containers, and the shipped package in it. */
+const CODE_LIB = '/opt/ml/code/lib'
 
 /** A SageMaker training job name for an Atelier job: stable, ≤ 63 characters, SageMaker's alphabet. */
 export function trainingJobName(jobId: string): string {
@@ -123,12 +125,14 @@ export function estimateCost(spec: JobSpec, tablesDir = tablesDirDefault()): Cos
  * `sourcedir.tar.gz` of a prepared job: the files the service listed from the source folder
  * (.gitignore honoured) plus the generated ones and `extra`. Also how Kubernetes jobs get code from S3.
  */
-export async function packSource(job: Pick<PreparedJob, 'files' | 'sourceDir' | 'generated'>, extra: Record<string, string> = {}): Promise<Buffer> {
+export async function packSource(job: Pick<PreparedJob, 'files' | 'sourceDir' | 'generated' | 'support'>, extra: Record<string, string> = {}): Promise<Buffer> {
   const tmp = mkdtempSync(join(tmpdir(), 'atelier-sm-'))
   try {
     const gen = join(tmp, 'gen')
     mkdirSync(gen)
-    const genFiles = Object.entries({ ...job.generated, ...extra })
+    // the shipped `atelier` package rides along under lib/ (the job's PYTHONPATH names it)
+    const lib = Object.fromEntries(Object.entries(job.support ?? {}).filter(([rel]) => rel.startsWith('lib/')))
+    const genFiles = Object.entries({ ...lib, ...job.generated, ...extra })
     for (const [rel, text] of genFiles) {
       mkdirSync(dirname(join(gen, rel)), { recursive: true })
       writeFileSync(join(gen, rel), text)
@@ -258,7 +262,8 @@ export class SageMakerBackend implements JobBackend {
       hp.sagemaker_region = JSON.stringify(this.cfg.region)
     }
     // ATELIER_JOB_ID also marks the training job as this job's (DescribeTrainingJob returns Environment).
-    const env: Record<string, string> = { ...job.env, ...task.env, ATELIER_JOB_ID: task.jobId }
+    const shipsLib = Object.keys(job.support ?? {}).some((rel) => rel.startsWith('lib/'))
+    const env: Record<string, string> = { ...(shipsLib ? { PYTHONPATH: CODE_LIB } : {}), ...job.env, ...task.env, ATELIER_JOB_ID: task.jobId }
     const maxRuntime = sm?.maxRuntimeSec ?? 86_400
     return {
       TrainingJobName: trainingJobName(task.jobId),
@@ -282,7 +287,31 @@ export class SageMakerBackend implements JobBackend {
     }
   }
 
+  /**
+   * The entry point the framework container runs. A job that writes MLflow's file store gets a small
+   * launcher first: it copies the seeded experiment/run meta.yaml (packed under _atelier/mlruns) to
+   * the store, so that the `mlflow` client continues MLFLOW_RUN_ID there, then runs the entry.
+   */
   private program(job: PreparedJob): { program: string; extra: Record<string, string> } {
+    const inner = this.entryProgram(job)
+    const seed = Object.entries(job.support ?? {}).filter(([rel]) => rel.startsWith('mlruns/'))
+    if (!seed.length) return inner
+    const launcher = [
+      'import os, runpy, shutil, sys',
+      "here = os.path.dirname(os.path.abspath(__file__))",
+      "store = os.environ.get('MLFLOW_TRACKING_URI', '')",
+      "if store.startswith('file:'):",
+      "    shutil.copytree(os.path.join(here, '_atelier', 'mlruns'), store[len('file:'):], dirs_exist_ok=True)",
+      `target = os.path.join(here, ${JSON.stringify(inner.program)})`,
+      'sys.argv = [target] + sys.argv[1:]',
+      'sys.path[0] = os.path.dirname(target)',
+      "runpy.run_path(target, run_name='__main__')",
+      ''
+    ].join('\n')
+    return { program: '_atelier_seed.py', extra: { ...inner.extra, ...Object.fromEntries(seed.map(([rel, text]) => [`_atelier/${rel}`, text])), '_atelier_seed.py': launcher } }
+  }
+
+  private entryProgram(job: PreparedJob): { program: string; extra: Record<string, string> } {
     const e = job.spec.entry
     if (e.kind === 'script') return { program: e.path, extra: {} }
     if (e.kind === 'notebook') return { program: Object.keys(job.generated)[0] ?? e.path, extra: {} }
@@ -540,6 +569,26 @@ export class SageMakerBackend implements JobBackend {
     await this.sm.send(new StopHyperParameterTuningJobCommand({ HyperParameterTuningJobName: tuningJobName })).catch((e) => {
       throw awsError(e, 'StopHyperParameterTuningJob')
     })
+  }
+
+  /**
+   * The job's output data (`/opt/ml/output/data`, which SageMaker uploads as
+   * `<S3OutputPath>/<job>/output/output.tar.gz` when the job ends); null when there is none.
+   */
+  async outputData(remoteId: string): Promise<Buffer | null> {
+    const d = await this.sm.send(new DescribeTrainingJobCommand({ TrainingJobName: remoteId })).catch((e) => {
+      throw awsError(e, 'DescribeTrainingJob')
+    })
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(d.OutputDataConfig?.S3OutputPath ?? '')
+    if (!m) return null
+    const key = [m[2].replace(/\/+$/, ''), remoteId, 'output', 'output.tar.gz'].filter(Boolean).join('/')
+    try {
+      const obj = await this.s3.send(new GetObjectCommand({ Bucket: m[1], Key: key }))
+      return Buffer.from(await obj.Body!.transformToByteArray())
+    } catch (e) {
+      if ((e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null
+      throw awsError(e, `Downloading s3://${m[1]}/${key}`)
+    }
   }
 
   /** The output model.tar.gz of a completed job. */

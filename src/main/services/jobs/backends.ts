@@ -6,6 +6,7 @@ import type { JobBackendKind } from '../../../shared/jobs'
 import type { Logger } from '../../log'
 import type { KnownHostsStore } from '../ssh/connect'
 import type { AwsCredentialIdentity } from '@aws-sdk/types'
+import { splitCloudConfig } from './cloudTracking'
 import { HostBackend } from './HostBackend'
 import { KubernetesBackend, type KubernetesTargetConfig } from './KubernetesBackend'
 import { SageMakerBackend, type SageMakerTargetConfig } from './SageMakerBackend'
@@ -85,12 +86,12 @@ export class Backends {
       b = new HostBackend({ kind: 'ssh', runner: await this.sshRunner(target), workRoot: target.work_root ?? DEFAULT_WORK_ROOT, graceSeconds: this.d.graceSeconds })
     } else if (kind === 'sagemaker') {
       if (target?.kind !== 'sagemaker') throw new AppError('NOT_FOUND', 'The SageMaker target of this job no longer exists.')
-      const cfg = JSON.parse(target.config ?? '{}') as SageMakerTargetConfig
+      const cfg = splitCloudConfig(target.config).settings as unknown as SageMakerTargetConfig
       const keys = this.d.awsKeys?.(target.id)
       b = new SageMakerBackend({ ...cfg, ...(keys ? { credentials: keys } : {}), ...this.d.cloud?.sagemaker })
     } else if (kind === 'kubernetes') {
       if (target?.kind !== 'kubernetes') throw new AppError('NOT_FOUND', 'The Kubernetes target of this job no longer exists.')
-      const cfg = JSON.parse(target.config ?? '{}') as KubernetesTargetConfig
+      const cfg = splitCloudConfig(target.config).settings as unknown as KubernetesTargetConfig
       const keys = cfg.s3 ? this.d.awsKeys?.(target.id) : undefined
       b = new KubernetesBackend({ ...cfg, ...(cfg.s3 && keys ? { s3: { ...cfg.s3, credentials: keys } } : {}), ...this.d.cloud?.kubernetes })
     } else {

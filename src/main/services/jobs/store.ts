@@ -1,6 +1,7 @@
 /** Jobs, targets and sweeps in the app database (migrations 003_jobs.sql, 006_job_file_tracking.sql). */
 import type { AppDatabase } from '../../db'
 import type { JobBackendKind, JobInfo, JobSpec, JobState, JobTarget, SweepConfig, TargetTracking } from '../../../shared/jobs'
+import { cloudTrackingPlan, splitCloudConfig } from './cloudTracking'
 import type { JobRef } from './types'
 
 export interface JobRow {
@@ -216,10 +217,10 @@ export class JobStore {
   }
 }
 
-export function toTarget(t: TargetRow, hasPassphrase: boolean): JobTarget {
+export function toTarget(t: TargetRow, hasPassphrase: boolean, hasTrackingToken = false): JobTarget {
   const ssh = t.ssh ? (JSON.parse(t.ssh) as StoredSsh) : null
   if (isCloud(t.kind)) {
-    const config = JSON.parse(t.config ?? '{}')
+    const { settings: config, trackingUri } = splitCloudConfig(t.config)
     return {
       id: t.id,
       name: t.name,
@@ -228,8 +229,11 @@ export function toTarget(t: TargetRow, hasPassphrase: boolean): JobTarget {
       workRoot: '',
       partition: null,
       tracking: 'direct',
-      sagemaker: t.kind === 'sagemaker' ? { ...config, hasKeys: hasPassphrase } : null,
-      kubernetes: t.kind === 'kubernetes' ? config : null
+      sagemaker: t.kind === 'sagemaker' ? { ...(config as { region: string; roleArn: string; bucket: string }), hasKeys: hasPassphrase } : null,
+      kubernetes: t.kind === 'kubernetes' ? config : null,
+      trackingUri,
+      hasTrackingToken,
+      cloudTracking: cloudTrackingPlan(t.kind, trackingUri)
     }
   }
   return {

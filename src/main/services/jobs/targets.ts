@@ -5,6 +5,7 @@ import type { JobTarget, JobTargetInput, TargetTestResult } from '../../../share
 import type { SecretStore } from '../secrets/SecretStore'
 import type { Backends } from './backends'
 import type { SshRunner } from './runners'
+import { trackingTokenSecret } from './cloudTracking'
 import { KubernetesBackend } from './KubernetesBackend'
 import { SageMakerBackend } from './SageMakerBackend'
 import { isCloud, toTarget, type JobStore, type StoredSsh, type TargetRow } from './store'
@@ -19,7 +20,11 @@ export class JobTargets {
   constructor(private readonly d: { store: JobStore; backends: Backends; secrets: Pick<SecretStore, 'get' | 'set' | 'delete'> }) {}
 
   list(): JobTarget[] {
-    return this.d.store.targets().map((t) => toTarget(t, this.hasSecret(t)))
+    return this.d.store.targets().map((t) => toTarget(t, this.hasSecret(t), this.hasTrackingToken(t)))
+  }
+
+  private hasTrackingToken(t: TargetRow): boolean {
+    return isCloud(t.kind) && this.d.secrets.get(trackingTokenSecret(t.id)) !== undefined
   }
 
   private hasSecret(t: TargetRow): boolean {
@@ -55,11 +60,19 @@ export class JobTargets {
         throw new AppError('INVALID_SPEC', 'Code from S3 needs an S3 bucket and region for this target.', { fieldErrors: [{ field: 'kubernetes.s3', message: 'required when code comes from S3' }] })
       }
     }
+    if (input.trackingUri) {
+      config.trackingUri = input.trackingUri
+      if (input.trackingToken) this.d.secrets.set(trackingTokenSecret(id), input.trackingToken)
+      else if (input.trackingToken === '') this.d.secrets.delete(trackingTokenSecret(id))
+    } else {
+      // no reachable tracking server: no token to keep for it
+      this.d.secrets.delete(trackingTokenSecret(id))
+    }
     const row: TargetRow = { id, name: input.name, kind: input.kind, config: JSON.stringify(config), ssh: null, work_root: null, partition: null, tracking: 'direct', created_at: prev?.created_at ?? now() }
     if (prev && prev.kind !== row.kind && !isCloud(prev.kind)) throw new AppError('INVALID_SPEC', 'A host target cannot become a cloud target; add a new target instead.')
     this.d.store.saveTarget(row)
     await this.d.backends.forget(id)
-    return toTarget(row, this.hasSecret(row))
+    return toTarget(row, this.hasSecret(row), this.hasTrackingToken(row))
   }
 
   async save(input: JobTargetInput): Promise<JobTarget> {
@@ -94,6 +107,7 @@ export class JobTargets {
     this.d.store.removeTarget(id)
     this.d.secrets.delete(`jobs.target.${id}.passphrase`)
     this.d.secrets.delete(awsKeysSecret(id))
+    this.d.secrets.delete(trackingTokenSecret(id))
   }
 
   async test(id: string): Promise<TargetTestResult> {

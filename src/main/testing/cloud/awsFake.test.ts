@@ -128,4 +128,32 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
     expect(out.gone[0]).toBe('ValidationException')
     expect(out.gone[1]).toContain('Could not find endpoint')
   })
+
+  it('runs a training job for real in local container mode: boto3 sees its log, metrics, model.tar.gz, output.tar.gz, failure reason and stop', async () => {
+    const real = await new AwsFake({ localContainer: { s3Endpoint: s3.endpoint, stopGraceSec: 1 } }).start()
+    const saved = aws
+    aws = real
+    try {
+      const out = await probe('container')
+      expect(out.ok[0]).toBe('Completed')
+      expect(out.ok[1]).toEqual(['Starting', 'Downloading', 'Training', 'Uploading', 'Completed'])
+      expect(out.ok[2]).toEqual([['loss', 0.25]])
+      expect(out.model).toEqual(['s3://atelier-ml/out/run-ok/output/model.tar.gz', { 'model.txt': 'lr=0.5' }])
+      expect(out.output).toEqual(['report.txt'])
+      expect(out.log).toEqual([
+        "host algo-1 ['algo-1'] {'epochs': 3, 'lr': 0.5}",
+        'channel 1,2,3',
+        "config ['epochs', 'lr', 'sagemaker_program', 'sagemaker_submit_directory']",
+        'epoch=1 loss=0.5000',
+        'epoch=2 loss=0.3333',
+        'epoch=3 loss=0.2500'
+      ])
+      expect(out.fail[0]).toBe('Failed')
+      expect(out.fail[1]).toBe('AlgorithmError: ExecuteUserScriptError: ExitCode 1, ErrorMessage "ValueError: lr 9.0 is too high"')
+      expect(out.stop).toBe('Stopped')
+    } finally {
+      aws = saved
+      await real.stop()
+    }
+  }, 90_000)
 })

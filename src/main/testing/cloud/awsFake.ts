@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { verifySigV4, type FakeCredentials } from './sigv4'
+import { LocalTrainingRun, type LocalContainerOptions } from './smContainer'
 
 export const FAKE_CREDENTIALS: FakeCredentials = {
   accessKeyId: 'AKIAFAKEATELIER00001',
@@ -48,6 +49,8 @@ interface TrainingJob {
   tunedHyperParameters?: Record<string, string>
   /** When the job starts running (tuning trials wait for a slot). */
   startAt: number
+  /** Local container mode: the script really running (else the job is simulated). */
+  run?: LocalTrainingRun
 }
 
 interface TuningJob {
@@ -67,6 +70,13 @@ export interface AwsFakeOptions {
   roles?: string[]
   /** Requests per second allowed for each Describe/List operation before ThrottlingException. */
   readRateLimit?: number
+  /**
+   * Local container mode: training jobs of a framework image (`sagemaker_program` and
+   * `sagemaker_submit_directory` hyperparameters) run their script for real (see smContainer.ts),
+   * with code from and outputs to this S3 fake. Without it (the benchmark's 500 jobs, tuning
+   * trials) jobs are simulated: one log line per epoch.
+   */
+  localContainer?: { s3Endpoint: string; python?: string; stopGraceSec?: number }
 }
 
 export interface CallRecord {
@@ -131,7 +141,10 @@ export class AwsFake {
     this.credentials = opts.credentials ?? [FAKE_CREDENTIALS]
     this.roles = new Set(opts.roles ?? [FAKE_ROLE])
     this.readRateLimit = opts.readRateLimit ?? null
+    this.localContainer = opts.localContainer ?? null
   }
+
+  private readonly localContainer: AwsFakeOptions['localContainer'] | null
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`
@@ -147,6 +160,7 @@ export class AwsFake {
   async stop(): Promise<void> {
     const s = this.server
     this.server = null
+    for (const j of this.jobs.values()) j.run?.dispose()
     if (!s) return
     s.closeAllConnections()
     await new Promise<void>((resolve) => s.close(() => resolve()))
@@ -409,6 +423,7 @@ export class AwsFake {
         const s = this.state(j)
         if (s.status !== 'InProgress') throw validation(`The request was rejected because the training job is in status ${s.status}.`)
         j.stoppedAt = Date.now()
+        j.run?.stop()
         return {}
       }
       case 'CreateHyperParameterTuningJob':
@@ -598,6 +613,10 @@ export class AwsFake {
       epochs: Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3)),
       failWith: typeof hp.fake_fail_with === 'string' ? hp.fake_fail_with : undefined
     }
+    if (this.localContainer && hp.sagemaker_program && hp.sagemaker_submit_directory) {
+      const o: LocalContainerOptions = { ...this.localContainer, credentials: this.credentials[0], region: this.region }
+      job.run = new LocalTrainingRun(name, p, job.hosts, o)
+    }
     this.jobs.set(name, job)
     return job
   }
@@ -614,6 +633,12 @@ export class AwsFake {
     failure?: string
     lines: number
   } {
+    if (j.run) {
+      const r = j.run
+      const lines = r.events.get(1)!.length
+      if (r.endedAt !== undefined) return { status: r.phase, secondary: r.phase === 'Stopped' ? (r.secondary ?? 'Stopped') : r.phase, end: r.endedAt, failure: r.failure, lines }
+      return { status: r.phase === 'Stopping' ? 'Stopping' : 'InProgress', secondary: r.phase, lines }
+    }
     const step = this.stepMs
     const runEnd = j.startAt + (3 + j.epochs) * step
     const elapsed = now - j.startAt
@@ -651,7 +676,7 @@ export class AwsFake {
 
   private finalMetrics(j: TrainingJob, lines: number): Array<{ MetricName: string; Value: number; Timestamp: number }> {
     const defs: Array<{ Name: string; Regex: string }> = j.request.AlgorithmSpecification?.MetricDefinitions ?? []
-    const text = this.logLines(j, 1, lines)
+    const text = j.run ? j.run.events.get(1)! : this.logLines(j, 1, lines)
     const out: Array<{ MetricName: string; Value: number; Timestamp: number }> = []
     for (const d of defs) {
       const re = new RegExp(d.Regex)
@@ -670,7 +695,8 @@ export class AwsFake {
     const p = j.request
     const transitions: Json[] = []
     const now = Date.now()
-    for (let i = 0; i < PHASES.length; i++) {
+    if (j.run) for (const t of j.run.transitions) transitions.push({ Status: t.status, StartTime: t.at / 1000, StatusMessage: `${t.status} the training job` })
+    for (let i = 0; i < PHASES.length && !j.run; i++) {
       const start = j.startAt + (i === 0 ? 0 : i === 1 ? 1 : i === 2 ? 2 : 2 + j.epochs) * this.stepMs
       if (start > now || (s.end !== undefined && start > s.end)) break
       transitions.push({ Status: PHASES[i], StartTime: start / 1000, StatusMessage: `${PHASES[i]} the training job` })
@@ -878,13 +904,14 @@ export class AwsFake {
     const out: Array<{ job: TrainingJob; host: number; name: string }> = []
     const now = Date.now()
     for (const j of this.jobs.values()) {
-      if (now < j.startAt + 2 * this.stepMs - 1) continue
+      if (j.run ? !j.run.transitions.some((t) => t.status === 'Training') : now < j.startAt + 2 * this.stepMs - 1) continue
       for (let h = 1; h <= j.hosts; h++) out.push({ job: j, host: h, name: `${j.name}/algo-${h}-${Math.floor(j.startAt / 1000)}` })
     }
     return out
   }
 
   private events(job: TrainingJob, host: number): Array<{ t: number; m: string }> {
+    if (job.run) return job.run.events.get(host)!.slice()
     const s = this.state(job)
     return this.logLines(job, host, s.lines).filter((e) => e.t <= Date.now())
   }

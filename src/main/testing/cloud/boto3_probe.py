@@ -87,6 +87,68 @@ def job_request(name, **extra):
     req.update(extra)
     return req
 
+if mode == 'container':
+    # Local container mode: boto3 packs and uploads a script, the fake runs it as SageMaker would.
+    import io, tarfile
+    TRAIN = """import argparse, json, os, sys, time
+p = argparse.ArgumentParser()
+p.add_argument('--epochs', type=int, default=1)
+p.add_argument('--lr', type=float, default=0.1)
+p.add_argument('--mode', default='ok')
+a = p.parse_args()
+print('host', os.environ['SM_CURRENT_HOST'], json.loads(os.environ['SM_HOSTS']), json.loads(os.environ['SM_HPS']), flush=True)
+print('channel', open(os.path.join(os.environ['SM_CHANNEL_TRAIN'], 'part.csv')).read().strip(), flush=True)
+print('config', sorted(json.load(open(os.path.join(os.environ['SM_INPUT_CONFIG_DIR'], 'hyperparameters.json')))), flush=True)
+if a.mode == 'fail':
+    print('about to fail', file=sys.stderr, flush=True)
+    raise ValueError('lr %s is too high' % a.lr)
+for e in range(a.epochs):
+    print('epoch=%d loss=%.4f' % (e + 1, 1.0 / (e + 2)), flush=True)
+    time.sleep(30 if a.mode == 'sleep' else 0)
+open(os.path.join(os.environ['SM_MODEL_DIR'], 'model.txt'), 'w').write('lr=%s' % a.lr)
+open(os.path.join(os.environ['SM_OUTPUT_DATA_DIR'], 'report.txt'), 'w').write('done')
+"""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w:gz') as t:
+        data = TRAIN.encode()
+        info = tarfile.TarInfo('train.py'); info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    s3.put_object(Bucket='atelier-ml', Key='probe/sourcedir.tar.gz', Body=buf.getvalue())
+    s3.put_object(Bucket='atelier-ml', Key='probe/data/train/part.csv', Body=b'1,2,3\n')
+    def req(name, hp):
+        r = job_request(name, HyperParameters=dict(hp, sagemaker_program='"train.py"', sagemaker_submit_directory='"s3://atelier-ml/probe/sourcedir.tar.gz"'),
+                        ResourceConfig={'InstanceType': 'ml.m5.large', 'InstanceCount': 1, 'VolumeSizeInGB': 10},
+                        InputDataConfig=[{'ChannelName': 'train', 'DataSource': {'S3DataSource': {'S3DataType': 'S3Prefix', 'S3Uri': 's3://atelier-ml/probe/data/train'}}}])
+        return r
+    sm.create_training_job(**req('run-ok', {'epochs': '3', 'lr': '0.5'}))
+    sm.create_training_job(**req('run-fail', {'mode': 'fail', 'lr': '9'}))
+    sm.create_training_job(**req('run-stop', {'mode': 'sleep', 'epochs': '5'}))
+    w = sm.get_waiter('training_job_completed_or_stopped')
+    for n in ('run-ok', 'run-fail'):
+        try:
+            w.wait(TrainingJobName=n, WaiterConfig={'Delay': 1, 'MaxAttempts': 60})
+        except Exception:
+            pass
+    d = sm.describe_training_job(TrainingJobName='run-ok')
+    out['ok'] = [d['TrainingJobStatus'], [t['Status'] for t in d['SecondaryStatusTransitions']], [[m['MetricName'], m['Value']] for m in d['FinalMetricDataList']]]
+    model = s3.get_object(Bucket='atelier-ml', Key='out/run-ok/output/model.tar.gz')['Body'].read()
+    with tarfile.open(fileobj=io.BytesIO(model), mode='r:gz') as t:
+        out['model'] = d['ModelArtifacts']['S3ModelArtifacts'], {m.name: t.extractfile(m).read().decode() for m in t.getmembers() if m.isfile()}
+    data = s3.get_object(Bucket='atelier-ml', Key='out/run-ok/output/output.tar.gz')['Body'].read()
+    with tarfile.open(fileobj=io.BytesIO(data), mode='r:gz') as t:
+        out['output'] = [m.name for m in t.getmembers()]
+    streams = logs.describe_log_streams(logGroupName='/aws/sagemaker/TrainingJobs', logStreamNamePrefix='run-ok/')['logStreams']
+    out['log'] = [e['message'] for e in logs.get_log_events(logGroupName='/aws/sagemaker/TrainingJobs', logStreamName=streams[0]['logStreamName'], startFromHead=True)['events']]
+    f = sm.describe_training_job(TrainingJobName='run-fail')
+    out['fail'] = [f['TrainingJobStatus'], f['FailureReason']]
+    while sm.describe_training_job(TrainingJobName='run-stop')['SecondaryStatus'] != 'Training':
+        time.sleep(0.1)
+    time.sleep(0.5)
+    sm.stop_training_job(TrainingJobName='run-stop')
+    w.wait(TrainingJobName='run-stop', WaiterConfig={'Delay': 1, 'MaxAttempts': 30})
+    out['stop'] = sm.describe_training_job(TrainingJobName='run-stop')['TrainingJobStatus']
+    print(json.dumps(out)); sys.exit(0)
+
 if mode == 'main':
     out['arn'] = sm.create_training_job(**job_request('probe-1'))['TrainingJobArn']
 out['duplicate'] = code_of(lambda: sm.create_training_job(**job_request('probe-1')))

@@ -141,6 +141,11 @@ export function JobDetailView({ detail }: { detail: JobDetail }) {
           </details>
         </div>
         <div className="job-charts">
+          {detail.tracking && (
+            <p className="job-tracking-note" role="note" aria-label="How metrics arrive">
+              {detail.tracking.message}
+            </p>
+          )}
           <JobMetrics detail={detail} />
         </div>
       </div>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { JobTarget, JobTargetInput, TargetTestResult } from '../../../../shared/jobs'
+import { cloudTrackingPlan, type JobTarget, type JobTargetInput, type TargetTestResult } from '../../../../shared/jobs'
 import { call } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { Spinner } from '../../components/ProgressBar'
@@ -35,6 +35,10 @@ interface Draft {
   accessKeyId: string
   secretAccessKey: string
   hasKeys: boolean
+  /** Cloud: a tracking server the jobs can reach, its token (sent only when typed) */
+  trackingUri: string
+  trackingToken: string
+  hasTrackingToken: boolean
   /** Kubernetes */
   kubeconfigPath: string
   context: string
@@ -48,7 +52,7 @@ const cloud = (k: Draft['kind']) => k === 'sagemaker' || k === 'kubernetes'
 
 const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', tracking: 'direct', hasPassphrase: false, ...blankCloud })
 
-const blankCloud = { region: '', roleArn: '', bucket: '', prefix: '', profile: '', endpoint: '', s3Endpoint: '', accessKeyId: '', secretAccessKey: '', hasKeys: false, kubeconfigPath: '', context: '', namespace: '', codeFrom: '' as Draft['codeFrom'], fetchImage: '' }
+const blankCloud = { trackingUri: '', trackingToken: '', hasTrackingToken: false, region: '', roleArn: '', bucket: '', prefix: '', profile: '', endpoint: '', s3Endpoint: '', accessKeyId: '', secretAccessKey: '', hasKeys: false, kubeconfigPath: '', context: '', namespace: '', codeFrom: '' as Draft['codeFrom'], fetchImage: '' }
 
 function fromTarget(t: JobTarget): Draft {
   return {
@@ -76,6 +80,9 @@ function fromTarget(t: JobTarget): Draft {
     accessKeyId: '',
     secretAccessKey: '',
     hasKeys: t.sagemaker?.hasKeys ?? false,
+    trackingUri: t.trackingUri ?? '',
+    trackingToken: '',
+    hasTrackingToken: t.hasTrackingToken ?? false,
     kubeconfigPath: t.kubernetes?.kubeconfigPath ?? '',
     context: t.kubernetes?.context ?? '',
     namespace: t.kubernetes?.namespace ?? '',
@@ -87,11 +94,13 @@ function fromTarget(t: JobTarget): Draft {
 /** The draft as the contract's target; the passphrase is sent only when typed, and never shown back. */
 function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
   const opt = (k: keyof Draft) => (typeof d[k] === 'string' && (d[k] as string).trim() ? { [k]: (d[k] as string).trim() } : {})
+  const tracking = d.trackingUri.trim() ? { trackingUri: d.trackingUri.trim(), ...(d.trackingToken ? { trackingToken: d.trackingToken } : {}) } : {}
   if (d.kind === 'sagemaker') {
     return {
       ...(d.id ? { id: d.id } : {}),
       name: d.name.trim(),
       kind: 'sagemaker',
+      ...tracking,
       sagemaker: { region: d.region.trim(), roleArn: d.roleArn.trim(), bucket: d.bucket.trim(), ...opt('prefix'), ...opt('profile'), ...opt('endpoint'), ...opt('s3Endpoint'), ...opt('accessKeyId'), ...(d.secretAccessKey ? { secretAccessKey: d.secretAccessKey } : {}) }
     }
   }
@@ -113,6 +122,7 @@ function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
       ...(d.id ? { id: d.id } : {}),
       name: d.name.trim(),
       kind: 'kubernetes',
+      ...tracking,
       kubernetes: { ...opt('kubeconfigPath'), ...opt('context'), ...opt('namespace'), ...(d.codeFrom ? { codeFrom: d.codeFrom } : {}), ...s3, ...opt('fetchImage') }
     }
   }
@@ -143,6 +153,7 @@ function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
 function localProblems(d: Draft): Record<string, string> {
   const p: Record<string, string> = {}
   if (!d.name.trim()) p.name = 'give the target a name'
+  if (cloud(d.kind) && d.trackingUri.trim() && !/^https?:\/\/[^\s/]+/.test(d.trackingUri.trim())) p.trackingUri = 'an http(s) URL the job can reach'
   if (d.kind === 'sagemaker') {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(d.region.trim())) p.region = 'a region like eu-west-1'
     if (!d.roleArn.trim()) p.roleArn = 'give the IAM role SageMaker assumes'
@@ -375,6 +386,19 @@ export function TargetsDialog() {
                     </FormField>
                   </>
                 )}
+              </>
+            )}
+            {cloud(draft.kind) && (
+              <>
+                <FormField label="Tracking URI reachable from the job" errors={errs('trackingUri')} hint="A team MLflow server or an Atelier serve URL the cloud can reach. Empty: see below.">
+                  <input type="text" className="mono" value={draft.trackingUri} onChange={(e) => patch({ trackingUri: e.target.value })} placeholder="https://mlflow.example.com" />
+                </FormField>
+                <FormField label="Tracking token" errors={[]} hint={draft.hasTrackingToken ? 'A token is stored in the secret store; type to replace it.' : 'Optional; kept in the secret store, never shown again.'}>
+                  <input type="password" value={draft.trackingToken} onChange={(e) => patch({ trackingToken: e.target.value })} autoComplete="new-password" disabled={!draft.trackingUri.trim()} />
+                </FormField>
+                <p className="span2 job-tracking-note" role="note" aria-label="Metrics from jobs">
+                  {cloudTrackingPlan(draft.kind as 'sagemaker' | 'kubernetes', draft.trackingUri.trim() || null).message}
+                </p>
               </>
             )}
             {!cloud(draft.kind) && (
