@@ -4,6 +4,7 @@ import type { EndpointService } from './EndpointService'
 /**
  * Endpoints in the Running panel: each one not stopped, with the memory of its scoring servers'
  * process trees (every variant, shadow included) read from /proc; stopping one stops all its variants.
+ * A SageMaker endpoint shows its instances and what they cost per hour; stopping it deletes it.
  */
 export function endpointProvider(endpoints: Pick<EndpointService, 'list' | 'stop'>): RunningProvider {
   return {
@@ -13,6 +14,19 @@ export function endpointProvider(endpoints: Pick<EndpointService, 'list' | 'stop
         .list()
         .filter((e) => e.state !== 'stopped')
         .map((e) => {
+          const sm = e.sagemaker
+          if (sm) {
+            const cost = sm.costPerHour === null ? 'price not in the table' : `${sm.currency === 'USD' ? '$' : `${sm.currency} `}${sm.costPerHour.toFixed(3)}/h`
+            const weights = e.variants.map((v) => `v${v.version}${e.variants.length > 1 ? ` ${v.weight}%` : ''}`).join(', ')
+            return {
+              id: e.name,
+              name: e.name,
+              state: sm.status ?? e.state,
+              detail: `${e.model} ${weights} · SageMaker ${sm.targetName}: ${sm.instanceType} × ${sm.instanceCount * e.variants.length} · ${cost}`,
+              idle: false,
+              memoryBytes: null
+            }
+          }
           const pids = e.variants.map((v) => v.pid).filter((p): p is number => p !== null)
           const rss = pids.map((p) => proc.treeRss(p)).filter((b): b is number => b !== null)
           const versions = e.variants.map((v) => `v${v.version}${v.shadow ? ' shadow' : v.weight < 100 ? ` ${v.weight}%` : ''}`).join(', ')
