@@ -643,12 +643,12 @@ export class EndpointService {
           }
         : {}),
       tokenHash: live.def.tokenHash,
-      variants: live.active.map((a) => ({
+      variants: (live.def.placement ? live.def.variants.map((spec) => ({ spec, runtime: null })) : live.active).map((a) => ({
         name: a.spec.name,
         weight: a.spec.weight,
         shadow: a.spec.shadow,
-        target: () => a.runtime.target(),
-        record: (ms, error) => this.recorder(live, a.spec.name).record(ms, error)
+        target: () => a.runtime?.target() ?? null,
+        record: (ms: number, error: boolean) => this.recorder(live, a.spec.name).record(ms, error)
       })),
       samplingPercent: live.def.capture.enabled ? live.def.capture.samplingPercent : 0,
       capture: (row) => live.capture.add(row)

@@ -67,7 +67,8 @@ export class ManagedEndpoint {
       const msg = (err as Error).message
       if (/Could not find endpoint/.test(msg)) {
         this.status = null
-        this.error = `The SageMaker endpoint ${this.endpointName} does not exist (deleted outside Atelier?): ${msg}`
+        // a creation that failed keeps its own reason
+        this.error ??= `The SageMaker endpoint ${this.endpointName} does not exist (deleted outside Atelier?): ${msg}`
       } else this.error = msg
     }
     this.o.onChange()
