@@ -142,6 +142,15 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     // Running panel: instances and cost per hour
     const [item] = await endpointProvider(svc).list(new ProcSnapshot())
     expect(item).toMatchObject({ id: 'churn-sm', state: 'InService', detail: expect.stringContaining('SageMaker sm-fake: ml.m5.large × 1 · $0.115/h') })
+    // stopping it there deletes it on SageMaker (nothing billed); start creates it again
+    await endpointProvider(svc).stop('churn-sm')
+    expect(svc.get('churn-sm').endpoint).toMatchObject({ state: 'stopped', sagemaker: { status: null, costPerHour: null } })
+    expect(aws.callsTo('DeleteEndpoint')).toHaveLength(1)
+    expect(await endpointProvider(svc).list(new ProcSnapshot())).toEqual([])
+    expect((await svc.invoke('churn-sm', request([10]))).status).toBe(503)
+    await svc.start('churn-sm')
+    expect(svc.get('churn-sm').endpoint).toMatchObject({ state: 'running', sagemaker: { status: 'InService' } })
+    expect(aws.callsTo('CreateEndpoint')).toHaveLength(2)
 
     // canary: version 2 predicts 0 everywhere below 100
     const v2 = await pushed('churn', 100)
@@ -160,8 +169,8 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     }
     expect(Object.fromEntries(counts)).toEqual({ primary: 75, canary: 25 })
     expect(Object.fromEntries(answers)).toEqual({ primary: '{"predictions":[1]}', canary: '{"predictions":[0]}' })
-    // the first configuration and its model were deleted once the update was in service
-    expect(aws.callsTo('DeleteEndpointConfig')).toHaveLength(1)
+    // the configuration it replaced was deleted once the update was in service (the first went with the stop)
+    expect(aws.callsTo('DeleteEndpointConfig')).toHaveLength(2)
 
     // promote = a new configuration with the canary alone
     await svc.update({ name: 'churn-sm', promote: 'canary' })
@@ -178,7 +187,7 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     expect((await again.invoke('churn-sm', request([10]))).body).toEqual({ predictions: [0] })
 
     await again.delete('churn-sm')
-    expect(aws.callsTo('DeleteEndpoint')).toHaveLength(1)
+    expect(aws.callsTo('DeleteEndpoint')).toHaveLength(2)
     expect(aws.servingVariants('churn-sm')).toEqual([])
     await expect(jobsBackend.sm.send(new (await import('@aws-sdk/client-sagemaker')).DescribeEndpointCommand({ EndpointName: 'churn-sm' }))).rejects.toThrow(/Could not find endpoint/)
     expect(again.list().map((e) => e.name)).not.toContain('churn-sm')
