@@ -5,7 +5,8 @@
  * here is the model's own prediction. Skips with a message when python3, scikit-learn or uvicorn is missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { join } from 'node:path'
 import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -75,7 +76,8 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
         return { backend: new SageMakerEndpointBackend({ ...jobsBackend.cfg, pollMs: 40 }), targetName: 'sm-fake', region: aws.region }
       },
       hostingPrices: () => hostingPrices(),
-      managedPollMs: { busy: 40, idle: 200 }
+      managedPollMs: { busy: 40, idle: 200 },
+      captureFlushMs: 100
     })
     services.push(s)
     return s
@@ -134,10 +136,18 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     expect(up).toMatchObject({ state: 'running', sagemaker: { status: 'InService', instanceType: 'ml.m5.large', pricePerHour: 0.115, costPerHour: 0.115, targetName: 'sm-fake' } })
     expect(aws.callsTo('CreateModel')[0].body.PrimaryContainer.ModelDataUrl).toBe(v1.modelDataUrl)
 
-    // the fake serves the registered model: amount > 5 → 1
+    // the fake serves the registered model: amount > 5 → 1; captured like a local endpoint's traffic
+    svc.setCapture('churn-sm', true, 100)
     const r = await svc.invoke('churn-sm', request([3, 10]))
     expect(r).toMatchObject({ status: 200, body: { predictions: [0, 1] }, variant: 'primary' })
     expect(svc.metrics('churn-sm').variants.find((v) => v.variant === 'primary')!.requests).toBe(1)
+    const captureDir = svc.captureDir('churn-sm')
+    await until(() => existsSync(captureDir) && readdirSync(captureDir).some((f) => f.endsWith('.parquet')), (ok) => ok, 10_000)
+    const duck = await (await DuckDBInstance.create(':memory:')).connect()
+    const captured = (await duck.runAndReadAll(`SELECT variant, response FROM read_parquet('${captureDir}/*.parquet')`)).getRows()
+    expect(captured.map(([v, resp]) => [v, JSON.parse(String(resp))])).toEqual([['primary', { predictions: [0, 1] }]])
+    duck.closeSync()
+    svc.setCapture('churn-sm', false, 0)
 
     // Running panel: instances and cost per hour
     const [item] = await endpointProvider(svc).list(new ProcSnapshot())

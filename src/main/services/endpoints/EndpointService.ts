@@ -806,7 +806,13 @@ export class EndpointService {
         instances: sv?.instances ?? (now.state === 'stopped' ? 0 : p.instanceCount)
       }
     })
-    const prices = this.d.hostingPrices?.() ?? { currency: 'USD', hosting: {} }
+    let prices: { currency: string; hosting: Record<string, number> } = { currency: 'USD', hosting: {} }
+    try {
+      prices = this.d.hostingPrices?.() ?? prices
+    } catch (err) {
+      // an unreadable price table costs the cost column, not the endpoint's page
+      this.d.log.warn('endpoints: cannot read the SageMaker price table', err)
+    }
     const price = prices.hosting[p.instanceType] ?? null
     return {
       name: def.name,
