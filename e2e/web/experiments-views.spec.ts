@@ -1,5 +1,5 @@
-import { test, expect, type Page } from '@playwright/test'
-import { startServe, type ServeHandle } from '../support'
+import { test, expect } from '@playwright/test'
+import { trackingServe } from '../tracking-support'
 
 /**
  * What a new user hit in the Experiments room: metrics logged once per run (a point at one step),
@@ -7,23 +7,7 @@ import { startServe, type ServeHandle } from '../support'
  * that followed the user into other experiments and hid everything when invalid.
  */
 
-let s: ServeHandle
-test.beforeEach(async () => {
-  s = await startServe()
-})
-test.afterEach(async () => {
-  await s?.stop()
-})
-
-async function mlflow<T = any>(path: string, body: unknown): Promise<T> {
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  expect(r.status, `${path}: ${r.status}`).toBe(200)
-  return (await r.json()) as T
-}
+const { mlflow, openExperiment } = trackingServe()
 
 /** Runs with six params and one `accuracy` point each (step 0), as a scikit-learn notebook logs them. */
 async function logOnce(experiment: string, names: string[]): Promise<string> {
@@ -38,12 +22,6 @@ async function logOnce(experiment: string, names: string[]): Promise<string> {
     })
   }
   return experiment_id
-}
-
-async function openExperiment(page: Page, name: RegExp) {
-  await page.goto(s.url)
-  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Experiments' }).click()
-  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name }).click()
 }
 
 test('a metric logged once per run: a bar per run, visible markers on one step, its column in view', async ({ page }) => {
@@ -223,4 +201,105 @@ test('seeds grouped: n and mean ± 95 % CI per group, mean curves with bands, th
   await page.getByRole('button', { name: 'Grouped by 2 params' }).click()
   await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'No grouping' }).click()
   await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+})
+
+/** Mean and the half-width of its 95 % interval (Student's t with n − 1 = 2 degrees of freedom), shown as the app rounds it. */
+function meanCi3(xs: number[]): string {
+  expect(xs.length).toBe(3)
+  const mean = xs.reduce((a, b) => a + b, 0) / 3
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / 2)
+  const ci = (4.30265273 * sd) / Math.sqrt(3)
+  const d = 1 - Math.floor(Math.log10(ci))
+  return `${mean.toFixed(d)} ± ${ci.toFixed(d)}`
+}
+
+test('groups compared like runs: n, shared params, mean ± 95 % CI per metric, bands overlaid; a single run beside them', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 })
+  const { experiment_id } = await mlflow<{ experiment_id: string }>('experiments/create', { name: 'seed-compare' })
+  const t0 = Date.now()
+  const accuracy: Record<string, number[]> = { cnn: [0.81, 0.85, 0.86], mlp: [0.72, 0.74, 0.79] }
+  const finalLoss: Record<string, number[]> = { cnn: [], mlp: [] }
+  for (const [model, lr] of [['cnn', '0.1'], ['mlp', '0.01']])
+    for (const seed of [1, 2, 3]) {
+      const { run } = await mlflow('runs/create', { experiment_id, run_name: `${model}-seed${seed}`, start_time: t0 + seed })
+      // the seeds log different steps: seed 1 every step, seed 2 every other step, seed 3 from step 10 on
+      const steps = Array.from({ length: 30 }, (_, i) => i).filter((st) => (seed === 2 ? st % 2 === 0 : seed === 3 ? st >= 10 : true))
+      const loss = steps.map((step) => ({ key: 'loss', value: (model === 'cnn' ? 1 : 2) * Math.exp(-step / 10) + 0.03 * seed, timestamp: t0 + step, step }))
+      finalLoss[model].push(loss[loss.length - 1].value)
+      await mlflow('runs/log-batch', {
+        run_id: run.info.run_id,
+        params: [
+          { key: 'model', value: model },
+          { key: 'lr', value: lr },
+          { key: 'seed', value: String(seed) },
+          { key: 'epochs', value: '30' }
+        ],
+        metrics: [...loss, { key: 'accuracy', value: accuracy[model][seed - 1], timestamp: t0, step: 29 }]
+      })
+    }
+  await openExperiment(page, /seed-compare/)
+  await expect(page.getByRole('grid', { name: 'Runs' })).toHaveAttribute('aria-rowcount', '7')
+  await page.getByRole('button', { name: 'Group by' }).click()
+  await page.getByRole('dialog', { name: 'Group runs by' }).getByRole('button', { name: 'All but seed' }).click()
+  await page.keyboard.press('Escape')
+  const groups = page.getByRole('table', { name: 'Run groups' })
+  const cnn = 'epochs=30, lr=0.1, model=cnn'
+  const mlp = 'epochs=30, lr=0.01, model=mlp'
+  // both groups ticked (the first few are, at first), and nothing else selected
+  await expect(groups.getByRole('checkbox', { name: `Draw group ${cnn}` })).toBeChecked()
+  await expect(groups.getByRole('checkbox', { name: `Draw group ${mlp}` })).toBeChecked()
+
+  await page.getByRole('button', { name: 'Compare', exact: true }).click()
+  const table = page.getByRole('table', { name: 'Group comparison' })
+  await expect(table.getByRole('columnheader')).toHaveText(['Group', mlp, cnn])
+  await expect(table.getByRole('row', { name: 'Runs (n)' }).getByRole('cell')).toHaveText(['3', '3'])
+  // params: what the groups share, what differs between them, what varies inside them
+  await expect(table.getByRole('row', { name: 'model (differs)' }).getByRole('cell')).toHaveText(['mlp', 'cnn'])
+  await expect(table.getByRole('row', { name: 'lr (differs)' })).toBeVisible()
+  await expect(table.getByRole('row', { name: 'epochs', exact: true }).getByRole('cell')).toHaveText(['30', '30'])
+  await expect(table.getByRole('row', { name: 'seed', exact: true }).getByRole('cell')).toHaveText(['varies: 1, 2, 3', 'varies: 1, 2, 3'])
+  // each metric's mean ± 95 % CI over the runs' latest values, as computed here from what was logged
+  const acc = table.getByRole('row', { name: 'metrics.accuracy' }).getByRole('cell')
+  await expect(acc.nth(0)).toContainText(meanCi3(accuracy.mlp))
+  await expect(acc.nth(1)).toContainText(meanCi3(accuracy.cnn))
+  await expect(acc.nth(1)).toContainText('n=3 · min 0.81 · max 0.86')
+  const loss = table.getByRole('row', { name: 'metrics.loss' }).getByRole('cell')
+  await expect(loss.nth(0)).toContainText(meanCi3(finalLoss.mlp))
+  await expect(loss.nth(1)).toContainText(meanCi3(finalLoss.cnn))
+
+  // the chart overlays the two mean curves, each with its band, the legend naming the groups
+  await page.getByRole('toolbar', { name: 'Group comparison chart options' }).getByRole('combobox', { name: 'Metric' }).selectOption('loss')
+  const chart = page.getByRole('img', { name: 'loss mean by step per compared group' })
+  await expect(chart).toHaveAccessibleDescription(`${mlp}: 3 of 3 runs; ${cnn}: 3 of 3 runs`)
+  await expect(chart.locator('.scatterlayer .js-fill')).toHaveCount(2)
+  await expect(chart.locator('.legend .traces')).toHaveText([`${mlp} (n = 3)`, `${cnn} (n = 3)`])
+  await page.screenshot({ path: 'out/screenshots/exp-compare-groups.png' })
+  await page.getByRole('region', { name: 'Compare groups' }).getByRole('checkbox', { name: 'Show runs' }).check()
+  // 3 traces per group (band upper, band lower, mean) and its 3 runs behind
+  await expect(chart.locator('.scatterlayer .trace')).toHaveCount(12)
+
+  // a single run beside the groups: a group of one, without an interval
+  await groups.getByRole('button', { name: `List the runs of ${cnn}` }).click()
+  await groups.getByRole('checkbox', { name: 'Select run cnn-seed2' }).check()
+  await expect(table.getByRole('columnheader')).toHaveText(['Group', mlp, cnn, 'cnn-seed2'])
+  await expect(table.getByRole('row', { name: 'Runs (n)' }).getByRole('cell')).toHaveText(['3', '3', '1'])
+  await expect(table.getByRole('row', { name: 'seed (differs)' }).getByRole('cell')).toHaveText(['varies: 1, 2, 3', 'varies: 1, 2, 3', '2'])
+  await expect(acc.nth(2)).toHaveText(/^0\.85\s*n=1, no interval$/)
+  await expect(chart).toHaveAccessibleDescription(`${mlp}: 3 of 3 runs; ${cnn}: 3 of 3 runs; cnn-seed2: 1 of 1 runs`)
+  await page.screenshot({ path: 'out/screenshots/exp-compare-groups-mixed.png' })
+  // wider than its pane: it says how many columns are out of view, and scrolls to them
+  await expect(page.getByRole('status', { name: 'Compared groups' })).toHaveText(/^3 compared, mean ± 95 % CI · [1-3] out of view$/)
+  for (let i = 0; i < 4 && (await page.getByRole('button', { name: 'Scroll groups right' }).isEnabled()); i++) {
+    await page.getByRole('button', { name: 'Scroll groups right' }).click()
+    await page.waitForTimeout(400)
+  }
+  const wrap = (await page.getByRole('region', { name: 'Compared groups table' }).boundingBox())!
+  const last = (await table.getByRole('columnheader', { name: 'cnn-seed2' }).boundingBox())!
+  expect(last.x + last.width).toBeLessThanOrEqual(wrap.x + wrap.width + 1)
+
+  // fewer than two left: back to the group chart
+  await groups.getByRole('checkbox', { name: 'Select run cnn-seed2' }).uncheck()
+  await groups.getByRole('checkbox', { name: `Draw group ${mlp}` }).uncheck()
+  await expect(page.getByRole('region', { name: 'Group chart' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Compare', exact: true })).toBeDisabled()
 })

@@ -1,29 +1,12 @@
-import { test, expect, type Page } from '@playwright/test'
+import { test, expect } from '@playwright/test'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { startServe, type ServeHandle } from '../support'
+import { trackingServe } from '../tracking-support'
 
-let s: ServeHandle
-test.beforeEach(async () => {
-  s = await startServe()
-})
-test.afterEach(async () => {
-  await s?.stop()
-})
-
-/** The MLflow REST API, as a training script would use it. */
-async function mlflow<T = any>(path: string, body: unknown): Promise<T> {
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  expect(r.status, `${path}: ${r.status}`).toBe(200)
-  return (await r.json()) as T
-}
+const { serve, mlflow, openExperiment } = trackingServe()
 
 async function logRuns(experiment: string, n: number) {
   const { experiment_id } = await mlflow<{ experiment_id: string }>('experiments/create', { name: experiment })
@@ -46,10 +29,7 @@ async function logRuns(experiment: string, n: number) {
 
 test('log three runs over MLflow REST, select two and chart their loss', async ({ page }) => {
   await logRuns('e2e-sweep', 3)
-  await page.goto(s.url)
-  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Experiments' }).click()
-
-  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name: /e2e-sweep/ }).click()
+  await openExperiment(page, /e2e-sweep/)
   const grid = page.getByRole('grid', { name: 'Runs' })
   await expect(grid).toHaveAttribute('aria-rowcount', '4')
   await expect(grid.getByRole('button', { name: 'Show details of run-0' })).toBeVisible()
@@ -152,16 +132,10 @@ async function runPython(script: string): Promise<any> {
   const file = join(dir, 'client.py')
   writeFileSync(file, script)
   const { stdout } = await promisify(execFile)('/usr/bin/python3', [file], {
-    env: { ...process.env, MLFLOW_TRACKING_URI: s.origin, MLFLOW_TRACKING_TOKEN: s.token, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
+    env: { ...process.env, MLFLOW_TRACKING_URI: serve().origin, MLFLOW_TRACKING_TOKEN: serve().token, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' },
     timeout: 90_000
   })
   return JSON.parse(stdout.trim().split('\n').pop()!)
-}
-
-async function openExperiment(page: Page, name: RegExp) {
-  await page.goto(s.url)
-  await page.getByRole('navigation', { name: 'Workspaces' }).getByRole('button', { name: 'Experiments' }).click()
-  await page.getByRole('listbox', { name: 'Experiments' }).getByRole('option', { name }).click()
 }
 
 test('acceptance: a urllib MLflow client logs 20 runs; compare three, overlay their loss, preview artifacts', async ({ page }) => {
@@ -255,7 +229,7 @@ test('acceptance: a urllib MLflow client logs 20 runs; compare three, overlay th
   await details.getByRole('textbox', { name: 'Run note' }).fill('Best lr so far; try warmup next.')
   await details.getByRole('button', { name: 'Save note' }).click()
   await expect(details.getByRole('region', { name: 'Notes' })).toContainText('Best lr so far; try warmup next.')
-  expect((await s.rpc('tracking.run.get', { runId: await runIdOf('trial-16') })).tags['mlflow.note.content']).toBe('Best lr so far; try warmup next.')
+  expect((await serve().rpc('tracking.run.get', { runId: await runIdOf('trial-16') })).tags['mlflow.note.content']).toBe('Best lr so far; try warmup next.')
 
   await details.getByRole('button', { name: 'Open folder plots' }).click()
   await details.getByRole('button', { name: 'Preview plots/loss.png' }).click()
@@ -274,9 +248,9 @@ test('acceptance: a urllib MLflow client logs 20 runs; compare three, overlay th
 })
 
 async function runIdOf(name: string): Promise<string> {
-  const exps = await s.rpc('tracking.experiments.list', {})
+  const exps = await serve().rpc('tracking.experiments.list', {})
   for (const e of exps) {
-    const page = await s.rpc('tracking.runs.search', { experimentIds: [e.experimentId], filter: `attributes.run_name = '${name}'` })
+    const page = await serve().rpc('tracking.runs.search', { experimentIds: [e.experimentId], filter: `attributes.run_name = '${name}'` })
     if (page.runs.length) return page.runs[0].runId
   }
   throw new Error(`no run ${name}`)

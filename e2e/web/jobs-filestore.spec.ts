@@ -1,12 +1,5 @@
 import { test, expect } from '@playwright/test'
-import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { slurmUnavailable, startSlurm, type SlurmCluster } from '../../src/main/testing/slurm'
-import { startServe, type ServeHandle } from '../support'
-import { detail, nav, openSubmit } from '../jobs-support'
+import { detail, jobRuns, lossSteps, nav, openSubmit, useSlurmServes } from '../jobs-support'
 
 /**
  * Metrics from anywhere: a Slurm target whose jobs have no route to the app ("file" tracking) is
@@ -31,29 +24,12 @@ for step in range(${STEPS}):
 print('done', flush=True)
 `
 
-const sh = promisify(execFile)
-
 test.describe('file-store tracking: a job with no route to the app', () => {
-  const why = slurmUnavailable()
-  test.skip(why !== null, `needs a local Slurm: ${why}`)
-
-  let cluster: SlurmCluster | undefined
-  const serves: ServeHandle[] = []
-  test.afterEach(async () => {
-    for (const s of serves) await s.stop()
-    await cluster?.stop()
-  })
+  const slurm = useSlurmServes('atelier-filestore-e2e-')
 
   test('set a Slurm target to file tracking, submit, restart serve mid-run, see the whole loss curve in Experiments', async ({ page }) => {
     test.setTimeout(120_000)
-    cluster = await startSlurm()
-    const root = mkdtempSync(join(tmpdir(), 'atelier-filestore-e2e-'))
-    const workspace = join(root, 'ws')
-    const dataDir = join(root, 'data')
-    mkdirSync(workspace, { recursive: true })
-    writeFileSync(join(workspace, 'train.py'), TRAIN_PY)
-    const first = await startServe({ workspace, dataDir, env: cluster.env })
-    serves.push(first)
+    const first = await slurm.start(TRAIN_PY)
 
     // ---- a target for "compute nodes without a route back" ----
     await page.goto(first.url)
@@ -84,17 +60,16 @@ test.describe('file-store tracking: a job with no route to the app', () => {
     await expect(d.getByRole('log', { name: 'Job log' })).toContainText('tracking uri scheme: file', { timeout: 30_000 })
 
     // ---- live: points reach the run while the job runs ----
-    const runId = await runIdOf(first, 'no-route')
+    const runId = (await jobRuns(first)).find((r) => r.name === 'no-route')!.id
+    expect(runId).toBeTruthy()
     await expect.poll(async () => (await lossSteps(first, runId)).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
     const liveCount = (await lossSteps(first, runId)).length
     expect(liveCount).toBeLessThan(STEPS)
 
     // ---- stop the app mid-run; the job goes on writing its file store ----
     expect(await first.stop()).toBe(0)
-    const { stdout } = await sh('squeue', ['--noheader', '-o', '%T'], { env: { ...process.env, ...cluster.env } })
-    expect(stdout.trim()).toBe('RUNNING')
-    const second = await startServe({ workspace, dataDir, token: first.token, env: cluster.env })
-    serves.push(second)
+    expect((await slurm.squeue(['-o', '%T'])).trim()).toBe('RUNNING')
+    const second = await slurm.restart(first)
     await page.goto(second.url)
     await nav(page, 'Jobs').click()
     await page.getByRole('grid', { name: 'Jobs' }).getByRole('row', { name: /no-route/ }).click()
@@ -113,27 +88,3 @@ test.describe('file-store tracking: a job with no route to the app', () => {
     await page.screenshot({ path: 'out/screenshots/jobs-filestore-experiments.png' })
   })
 })
-
-async function mlflow<T = any>(s: ServeHandle, path: string, query: Record<string, string>): Promise<T> {
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}?${new URLSearchParams(query)}`, { headers: { Authorization: `Bearer ${s.token}` } })
-  expect(r.status, `${path}: ${r.status}`).toBe(200)
-  return (await r.json()) as T
-}
-
-async function runIdOf(s: ServeHandle, name: string): Promise<string> {
-  const { experiment } = await mlflow(s, 'experiments/get-by-name', { experiment_name: 'Jobs' })
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/runs/search`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ experiment_ids: [experiment.experiment_id], max_results: 100 })
-  })
-  const { runs = [] } = (await r.json()) as { runs?: any[] }
-  const run = runs.find((x) => x.info.run_name === name)
-  expect(run, `run ${name}`).toBeTruthy()
-  return run.info.run_id
-}
-
-async function lossSteps(s: ServeHandle, runId: string): Promise<number[]> {
-  const { metrics = [] } = await mlflow<{ metrics?: { step: number }[] }>(s, 'metrics/get-history', { run_id: runId, metric_key: 'loss' })
-  return metrics.map((m) => m.step).sort((a, b) => a - b)
-}

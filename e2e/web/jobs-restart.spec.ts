@@ -1,15 +1,8 @@
 import { test, expect } from '@playwright/test'
-import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { slurmUnavailable, startSlurm, type SlurmCluster } from '../../src/main/testing/slurm'
-import { startServe, type ServeHandle } from '../support'
-import { detail, nav, openSubmit } from '../jobs-support'
+import { detail, jobRuns, lossSteps, nav, openSubmit, useSlurmServes } from '../jobs-support'
 
 /**
- * Issue 5's acceptance, tried as a new user would: a training script that logs with MLflow is sent
+ * Tried as a new user would: a training script that logs with MLflow is sent
  * to a real Slurm from the UI as a 2-setting grid sweep; the app (serve) is stopped while both trials
  * run and started again on the same data dir, workspace and token but a new port; the sweep is
  * re-attached, both trials succeed with their full logs, and their runs hold every loss point the
@@ -63,30 +56,13 @@ print('done', flush=True)
 sys.exit(0 if not pending else 3)
 `
 
-const sh = promisify(execFile)
-
-test.describe('issue 5 acceptance: a Slurm sweep survives an app restart', () => {
-  const why = slurmUnavailable()
-  test.skip(why !== null, `needs a local Slurm: ${why}`)
-
-  let cluster: SlurmCluster | undefined
-  const serves: ServeHandle[] = []
-  test.afterEach(async () => {
-    for (const s of serves) await s.stop()
-    await cluster?.stop()
-  })
+test.describe('a Slurm sweep survives an app restart', () => {
+  const slurm = useSlurmServes('atelier-accept-')
 
   test('sweep train.py (lr = 0.1, 0.01) to Slurm from the UI, restart serve mid-run, re-attach, see both loss curves', async ({ page }) => {
     test.setTimeout(120_000)
     const t0 = Date.now()
-    cluster = await startSlurm()
-    const root = mkdtempSync(join(tmpdir(), 'atelier-accept-'))
-    const workspace = join(root, 'ws')
-    const dataDir = join(root, 'data')
-    mkdirSync(workspace, { recursive: true })
-    writeFileSync(join(workspace, 'train.py'), TRAIN_PY)
-    const first = await startServe({ workspace, dataDir, env: cluster.env })
-    serves.push(first)
+    const first = await slurm.start(TRAIN_PY)
 
     // ---- submit the sweep through the UI ----
     await page.goto(first.url)
@@ -111,14 +87,13 @@ test.describe('issue 5 acceptance: a Slurm sweep survives an app restart', () =>
 
     // ---- stop the app while both trials run; Slurm still has them ----
     expect(await first.stop()).toBe(0)
-    const { stdout: queue } = await sh('squeue', ['--noheader', '--array', '-o', '%i %T'], { env: { ...process.env, ...cluster.env } })
+    const queue = await slurm.squeue(['--array', '-o', '%i %T'])
     const queued = queue.trim().split('\n').filter(Boolean)
     expect(queued, `squeue after the app stopped:\n${queue}`).toHaveLength(2)
     for (const line of queued) expect(line).toMatch(/^\d+_[01] (RUNNING|PENDING|CONFIGURING)$/)
 
     // ---- start it again: same data dir, workspace and token, a new port ----
-    const second = await startServe({ workspace, dataDir, token: first.token, env: cluster.env })
-    serves.push(second)
+    const second = await slurm.restart(first)
     expect(second.origin).not.toBe(first.origin)
     await page.goto(second.url)
     await nav(page, 'Jobs').click()
@@ -145,7 +120,7 @@ test.describe('issue 5 acceptance: a Slurm sweep survives an app restart', () =>
     }
 
     // the runs ended FINISHED, each with every loss point the script logged over MLflow
-    const runs = await mlflowSearch(second)
+    const runs = await jobRuns(second)
     expect(runs.map((r) => r.name).sort()).toEqual(['accept-lr #0', 'accept-lr #1'])
     for (const r of runs) {
       expect(r.status, r.name).toBe('FINISHED')
@@ -167,34 +142,6 @@ test.describe('issue 5 acceptance: a Slurm sweep survives an app restart', () =>
     await expect(page.getByRole('region', { name: 'Metric chart' }).getByRole('status')).toHaveText(`${2 * STEPS} of ${2 * STEPS} points (raw)`)
     await expect(chart.locator('.scatterlayer .trace')).toHaveCount(2)
     await page.screenshot({ path: '/tmp/accept-2-experiments-loss.png' })
-    console.log(`issue 5 acceptance: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    console.log(`slurm sweep across a restart: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   })
 })
-
-/** The MLflow REST API of serve (GET with a query string, POST with a JSON body). */
-async function mlflow<T = any>(s: ServeHandle, path: string, body: Record<string, unknown>, method: 'GET' | 'POST' = 'POST'): Promise<T> {
-  const q = method === 'GET' ? '?' + new URLSearchParams(body as Record<string, string>).toString() : ''
-  const r = await fetch(`${s.origin}/api/2.0/mlflow/${path}${q}`, {
-    method,
-    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-    body: method === 'POST' ? JSON.stringify(body) : undefined
-  })
-  expect(r.status, `${path}: ${r.status}`).toBe(200)
-  return (await r.json()) as T
-}
-
-async function mlflowSearch(s: ServeHandle): Promise<{ id: string; name: string; status: string; params: Record<string, string> }[]> {
-  const { experiment } = await mlflow(s, 'experiments/get-by-name', { experiment_name: 'Jobs' }, 'GET')
-  const { runs = [] } = await mlflow(s, 'runs/search', { experiment_ids: [experiment.experiment_id], max_results: 100 })
-  return runs.map((r: any) => ({
-    id: r.info.run_id,
-    name: r.info.run_name,
-    status: r.info.status,
-    params: Object.fromEntries((r.data.params ?? []).map((p: any) => [p.key, p.value]))
-  }))
-}
-
-async function lossSteps(s: ServeHandle, runId: string): Promise<number[]> {
-  const { metrics = [] } = await mlflow<{ metrics?: { step: number }[] }>(s, 'metrics/get-history', { run_id: runId, metric_key: 'loss' }, 'GET')
-  return metrics.map((m) => m.step).sort((a, b) => a - b)
-}

@@ -23,14 +23,14 @@ import type { WorkspaceService } from './services/workspace/WorkspaceService'
 import { pathAccess } from './services/workspace/access'
 
 interface Deps {
-  /** Kernels & notebooks (issue 3). */
+  /** Kernels & notebooks. */
   kernelStack: KernelStack
   info: Pick<AppInfo, 'mode' | 'version' | 'dataDir' | 'duckdbVersion'>
   settings: SettingsService
   workspace: WorkspaceService
   lake: LakeService
   tracking: TrackingService
-  /** Training jobs (issue 5). */
+  /** Training jobs. */
   jobs: JobService
   auth: AuthService
   /** Model registry, reviews and the audit trail. */
@@ -104,6 +104,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.metrics.history': (p) => tracking.metricHistory(p),
     'tracking.groups.summary': ({ viewType, ...req }) => tracking.groupSummary({ ...req, runViewType: viewType }),
     'tracking.groups.series': (p) => tracking.groupSeries(p),
+    'tracking.groups.compare': (p) => tracking.compareGroups(p),
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
@@ -116,7 +117,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
   }
 }
 
-// ---------- training jobs (issue 5) ----------
+// ---------- training jobs ----------
 type JobMethod = Extract<Method, `jobs.${string}`>
 
 function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
@@ -140,7 +141,7 @@ function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
   }
 }
 
-// ---------- kernels & notebooks (issue 3) ----------
+// ---------- kernels & notebooks ----------
 type KernelMethod = Extract<Method, `kernels.${string}` | `notebooks.${string}`>
 
 function kernelAndNotebookHandlers({ interpreters, servers, kernels, notebooks }: KernelStack): Pick<Handlers, KernelMethod> {

@@ -527,7 +527,7 @@ export interface TrackingChangedEvent {
   runId: string | null
 }
 
-// ---------- kernels & notebooks (issue 3) ----------
+// ---------- kernels & notebooks ----------
 // Kernel messages are relayed over this contract (the renderer never talks to Jupyter directly, so the
 // same UI works in serve mode from a remote browser). Declaration merging adds the results and events
 // of this section to `Results` and `Events` below.

@@ -1,5 +1,5 @@
 /**
- * Training jobs (issue 5): the part of the WorkbenchApi contract for jobs, targets and sweeps.
+ * Training jobs: the part of the WorkbenchApi contract for jobs, targets and sweeps.
  * `api.ts` spreads `jobRequests()` into its request table and merges `JobResults`/`JobEvents`
  * into `Results`/`Events`, so this file is the one place the jobs surface is declared.
  *
@@ -176,7 +176,26 @@ export const KubernetesTargetSchema = z
   .object({
     kubeconfigPath: path.optional(),
     context: z.string().max(253).optional(),
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63).optional()
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name').max(63).optional(),
+    /** How code reaches the pods: a ConfigMap (folders up to about 1 MiB) or S3; unset: a ConfigMap while it fits, else S3 when `s3` is set. */
+    codeFrom: z.enum(['configmap', 's3']).optional(),
+    /** Where `sourcedir.tar.gz` goes for code from S3; the pods download it through a presigned URL (no AWS credentials in the cluster). */
+    s3: z
+      .object({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+        prefix: z.string().max(1024).optional(),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region like eu-west-1'),
+        profile: z.string().regex(/^[\w.@-]+$/).max(128).optional(),
+        endpoint: z.string().url().max(2048).optional(),
+        /** Kept in the secret store, never in the database; absent keeps the stored keys. */
+        accessKeyId: z.string().max(128).optional(),
+        secretAccessKey: z.string().max(1024).optional(),
+        sessionToken: z.string().max(4096).optional()
+      })
+      .strict()
+      .optional(),
+    /** Image of the init container that fetches the code from S3 (needs sh, curl and tar). */
+    fetchImage: z.string().min(1).max(2048).optional()
   })
   .strict()
 
@@ -333,7 +352,14 @@ export interface JobTarget {
   kind: 'ssh' | 'slurm' | 'sagemaker' | 'kubernetes'
   /** Without secrets; `hasKeys` says whether access keys are kept in the secret store. */
   sagemaker?: { region: string; roleArn: string; bucket: string; prefix?: string; profile?: string; endpoint?: string; s3Endpoint?: string; hasKeys: boolean } | null
-  kubernetes?: { kubeconfigPath?: string; context?: string; namespace?: string } | null
+  kubernetes?: {
+    kubeconfigPath?: string
+    context?: string
+    namespace?: string
+    codeFrom?: 'configmap' | 's3'
+    s3?: { bucket: string; prefix?: string; region: string; profile?: string; endpoint?: string }
+    fetchImage?: string
+  } | null
   /** Without secrets; `hasPassphrase` says whether one is kept in the secret store. */
   ssh: { host: string; port: number; username: string; privateKeyPath?: string; useAgent?: boolean; hasPassphrase: boolean } | null
   workRoot: string

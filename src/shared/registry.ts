@@ -161,7 +161,19 @@ export function registryRequests() {
     'registry.reviews.queue': z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
     'registry.review.page': z.object(ref).strict(),
     /** Pushes a version to a SageMaker target's Model Registry as a PendingManualApproval model package. */
-    'registry.sagemaker.push': z.object({ ...ref, target: z.string().min(1).max(200) }).strict(),
+    'registry.sagemaker.push': z
+      .object({
+        ...ref,
+        target: z.string().min(1).max(200),
+        /** The model package group (default: the model's name in SageMaker's alphabet). */
+        group: z
+          .string()
+          .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'letters, digits and dashes, up to 63, starting and ending with a letter or digit')
+          .optional()
+      })
+      .strict(),
+    /** Where a version was pushed in SageMaker Model Registry; `refresh` asks SageMaker for each package's status now. */
+    'registry.sagemaker.packages': z.object({ ...ref, refresh: z.boolean().optional() }).strict(),
     /** SageMaker's model packages waiting for approval on a target (shown beside the local queue). */
     'registry.sagemaker.pending': z.object({ target: z.string().min(1).max(200) }).strict(),
     /** Approves or rejects a SageMaker model package; the comment becomes its ApprovalDescription. */
@@ -477,6 +489,12 @@ export interface AuditEvent {
   hash: string
 }
 
+/** A package group name for a model: SageMaker's alphabet, ≤ 63 characters. */
+export function packageGroupName(model: string): string {
+  const s = model.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '')
+  return (s || 'model').slice(0, 63).replace(/-+$/, '')
+}
+
 /** A SageMaker model package waiting for approval, listed beside the local review queue. */
 export interface SageMakerPendingPackage {
   source: 'sagemaker'
@@ -487,6 +505,23 @@ export interface SageMakerPendingPackage {
   description: string | null
   createdAt: number
   approvalStatus: string
+}
+
+/** A model package a local version was pushed as (newest first on the version page). */
+export interface SageMakerVersionPackage {
+  target: string
+  packageArn: string
+  group: string
+  modelDataUrl: string
+  /** As SageMaker last reported it (PendingManualApproval, Approved, Rejected). */
+  approvalStatus: string
+  approvalDescription: string | null
+  pushedBy: string
+  pushedAt: number
+  /** When the status was last read from or written to SageMaker. */
+  updatedAt: number
+  /** SageMaker's words when a refresh could not read the package (the stored status is shown). */
+  refreshError?: string
 }
 
 export interface AuditPage {
@@ -535,7 +570,8 @@ export interface RegistryResults {
   'registry.review.reject': ReviewOutcome
   'registry.reviews.queue': ReviewQueueItem[]
   'registry.review.page': ReviewPage
-  'registry.sagemaker.push': { packageArn: string; modelDataUrl: string; group: string }
+  'registry.sagemaker.push': SageMakerVersionPackage
+  'registry.sagemaker.packages': SageMakerVersionPackage[]
   'registry.sagemaker.pending': SageMakerPendingPackage[]
   'registry.sagemaker.review': { packageArn: string; approvalStatus: string }
   'registry.checklist.get': Checklist

@@ -22,6 +22,10 @@ export interface RunningItem {
   memoryBytes: number | null
   /** When its idle policy will stop it (a warning is out); null when no stop is pending. */
   stopAt: string | null
+  /** What a cloud resource costs while it runs (USD per hour, from the shipped price tables); null for local things or unknown prices. */
+  costPerHour?: number | null
+  /** What it has cost since it started running (USD); null where not known. */
+  costSoFar?: number | null
 }
 
 export const RunningPolicySchema = z

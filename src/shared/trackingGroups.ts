@@ -25,6 +25,28 @@ export function trackingGroupRequests() {
         key: z.string().min(1).max(250),
         maxPoints: z.number().int().min(3).max(20_000).optional()
       })
+      .strict(),
+    /**
+     * Groups (or single runs, each a group of one) side by side: per item n, the params its runs
+     * share, each metric's mean ± 95 % CI with min and max, and each metric's curve aligned by step.
+     */
+    'tracking.groups.compare': z
+      .object({
+        items: z
+          .array(
+            z
+              .object({
+                label: z.string().min(1).max(1000).optional(),
+                runIds: z.array(z.string().min(1).max(64)).min(1).max(500)
+              })
+              .strict()
+          )
+          .min(2)
+          .max(20),
+        /** Metrics whose curves to return; default: the items' metrics, the first 20 by name. */
+        keys: z.array(z.string().min(1).max(250)).max(50).optional(),
+        maxPoints: z.number().int().min(3).max(20_000).optional()
+      })
       .strict()
   } as const
 }
@@ -74,7 +96,41 @@ export interface GroupSeries {
   bucketed: boolean
 }
 
+/** A metric over an item's runs (their latest values): n, mean ± 95 % CI, and the extremes. */
+export interface MetricStats extends MeanCi {
+  min: number
+  max: number
+}
+
+/** One compared column: a group, or a single run as a group of one. */
+export interface CompareItem {
+  /** The group's label, or the run's name for a single run. */
+  label: string
+  runIds: string[]
+  runNames: string[]
+  /** Params whose value all the item's runs share (null: none of them has it). */
+  params: Record<string, string | null>
+  /** Params whose value differs within the item (e.g. `seed`): their distinct values, null for a run without it. */
+  varying: Record<string, (string | null)[]>
+  metrics: Record<string, MetricStats>
+  /** Per metric key asked for: the curve aligned by step, with its 95 % band. */
+  series: Record<string, GroupSeries>
+}
+
+export interface GroupComparison {
+  items: CompareItem[]
+  /** Every param of any compared run, sorted. */
+  paramKeys: string[]
+  /** The params whose value (or set of values) is not the same in every item. */
+  differing: string[]
+  /** Every metric of any compared run, sorted. */
+  metricKeys: string[]
+  /** The metrics whose curves are in `series`. */
+  seriesKeys: string[]
+}
+
 export interface TrackingGroupResults {
   'tracking.groups.summary': GroupSummary
   'tracking.groups.series': GroupSeries
+  'tracking.groups.compare': GroupComparison
 }

@@ -62,6 +62,7 @@ describe('app database', () => {
       'registered_models',
       'review_checklist_items',
       'review_checklist_ticks',
+      'sagemaker_model_packages',
       'schema_migrations',
       'sessions',
       'settings',

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import WebSocket from 'ws'
 import type { Principal } from '../../shared/auth'
 import { createTestCore, type TestCore } from '../testing/core'
-import { silentLogger } from '../log'
-import { startServer, type RunningServer } from './server'
+import type { RunningServer } from './server'
 import { loginThrottle } from './authn'
+import { startTestServer } from '../testing/serve'
 
 let core: TestCore
 let server: RunningServer
@@ -18,10 +16,7 @@ let viewer: Principal
 
 beforeAll(async () => {
   core = await createTestCore()
-  const rendererDir = join(core.dataDir, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger, recheckMs: 100 })
+  server = await startTestServer(core, TOKEN, { recheckMs: 100 })
   base = `http://127.0.0.1:${server.port}`
   const admin = { id: 'test', name: 'test', role: 'admin', via: 'local' } as const
   const v = await core.auth.createUser('vera', 'viewer', 'vera-password', admin)

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import WebSocket from 'ws'
 import type { KernelIopubEvent } from '../../shared/api'
 import { createTestCore, type TestCore } from '../testing/core'
-import { silentLogger } from '../log'
-import { startServer, type RunningServer } from './server'
+import type { RunningServer } from './server'
 import { CLOSE_TOO_SLOW, isDroppable } from './backpressure'
+import { startTestServer } from '../testing/serve'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -21,10 +19,7 @@ const MiB = 1024 * 1024
 
 beforeAll(async () => {
   core = await createTestCore()
-  const rendererDir = join(core.dataDir, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  server = await startTestServer(core, TOKEN)
 })
 afterAll(async () => {
   await server?.close()

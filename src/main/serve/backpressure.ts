@@ -28,15 +28,25 @@ export interface SocketFlow {
 
 /**
  * Sends one pushed event to one socket, minding how much is already queued for it: over the soft cap
- * a droppable event is skipped; over the hard cap the socket is closed with CLOSE_TOO_SLOW (and
- * dropped outright a moment later if it does not even read the close frame).
+ * a droppable event is skipped; over the hard cap the socket is closed with CLOSE_TOO_SLOW. The close
+ * frame waits behind what is queued: a client still reading gets to it; one that reads nothing for a
+ * second (or is still not done after 30 s) is dropped outright.
  */
+function dropIfStalled(ws: WebSocket, before: number, deadline: number): void {
+  setTimeout(() => {
+    if (ws.readyState === ws.CLOSED) return
+    const now = ws.bufferedAmount
+    if (now >= before || Date.now() > deadline) ws.terminate()
+    else dropIfStalled(ws, now, deadline)
+  }, 1000).unref()
+}
+
 export function sendEvent(ws: WebSocket, text: string, droppable: boolean, flow: SocketFlow): 'sent' | 'dropped' | 'closed' {
   if (ws.readyState !== ws.OPEN) return 'closed'
   const queued = ws.bufferedAmount
   if (queued > HARD_BUFFER_CAP) {
     ws.close(CLOSE_TOO_SLOW, 'client too slow: more than 64 MiB of events unread')
-    setTimeout(() => ws.terminate(), 1000).unref()
+    dropIfStalled(ws, queued, Date.now() + 30_000)
     return 'closed'
   }
   if (droppable && queued > SOFT_BUFFER_CAP) {

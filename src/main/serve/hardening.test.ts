@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +9,7 @@ import { hostChecker, startServer, type RunningServer } from './server'
 import { parseServeArgs } from './args'
 import { jsonTooDeep } from './http'
 import WebSocket from 'ws'
+import { startTestServer } from '../testing/serve'
 
 /** A raw HTTP POST of `size` bytes (the client keeps writing while the server answers). */
 function postLarge(port: number, path: string, size: number, headers: Record<string, string>) {
@@ -45,10 +46,7 @@ const TOKEN = 'hardening-token-456'
 
 beforeAll(async () => {
   core = await createTestCore()
-  const rendererDir = join(core.dataDir, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  server = await startTestServer(core, TOKEN)
   base = `http://127.0.0.1:${server.port}`
 })
 afterAll(async () => {

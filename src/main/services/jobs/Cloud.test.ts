@@ -19,7 +19,7 @@ describe('cloud job targets through the router', () => {
   beforeAll(async () => {
     aws = await new AwsFake({ stepMs: 100 }).start()
     s3 = await startS3Fake(['atelier-ml'])
-    k8s = await new K8sFake({ stepMs: 100, namespaces: ['ml'], gpusPerNode: 1 }).start()
+    k8s = await new K8sFake({ stepMs: 100, namespaces: ['ml'], gpusPerNode: 1, s3Credentials: [FAKE_CREDENTIALS] }).start()
     kdir = mkdtempSync(join(tmpdir(), 'atelier-cloudcfg-'))
     kubeconfig = k8s.writeKubeconfig(join(kdir, 'kubeconfig'), 'ml')
     core = await createJobsTestCore({ cloud: { sagemaker: { minPollIntervalMs: 0, minLogIntervalMs: 0 }, kubernetes: { minLogIntervalMs: 0 } } })
@@ -108,7 +108,7 @@ describe('cloud job targets through the router', () => {
     await core.waitState(long.id, ['running'])
     // the Running panel lists it, and stops it by cancelling the training job
     const item = (await core.call('running.list')).find((i: { kind: string; id: string }) => i.kind === 'job' && i.id === long.id)
-    expect(item.detail).toBe(`sagemaker · SM eu · atelier-${long.id}`)
+    expect(item.detail).toBe(`sagemaker · ml.m5.large × 1 · SM eu · atelier-${long.id}`)
     await core.call('running.stop', { kind: 'job', id: long.id })
     expect((await core.call('jobs.get', { jobId: long.id })).state).toBe('cancelled')
     expect(aws.callsTo('StopTrainingJob').map((c) => c.body.TrainingJobName)).toContain(`atelier-${long.id}`)
@@ -205,7 +205,28 @@ describe('cloud job targets through the router', () => {
     const done = await core.waitState(job.id, ['succeeded'])
     expect(done.remoteId).toBe(`pytorchjob/atelier-${job.id}`)
     const log = (await allLogLines(core, job.id)).join('\n')
-    for (const p of [`atelier-${job.id}-master-0`, `atelier-${job.id}-worker-0`, `atelier-${job.id}-worker-1`]) expect(log).toContain(`[${p}] [${p}] rank=`)
+    for (const p of [`atelier-${job.id}-master-0`, `atelier-${job.id}-worker-0`, `atelier-${job.id}-worker-1`]) expect(log).toContain(`[${p}] rank=`)
     expect(k8s.list('pytorchjobs', 'ml').find((x) => x.metadata.name === `atelier-${job.id}`)?.spec.pytorchReplicaSpecs.Worker.replicas).toBe(2)
+  })
+
+  it('a Kubernetes target that takes code from S3: its AWS keys in the secret store, the job fetched its code from the bucket', async () => {
+    const t = await core.call('jobs.targets.save', {
+      target: {
+        name: 'K s3',
+        kind: 'kubernetes',
+        kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml', codeFrom: 's3', s3: { bucket: 'atelier-ml', prefix: 'k8s', region: aws.region, endpoint: s3.endpoint, ...FAKE_CREDENTIALS } }
+      }
+    })
+    expect(t.kubernetes).toEqual({ kubeconfigPath: kubeconfig, namespace: 'ml', codeFrom: 's3', s3: { bucket: 'atelier-ml', prefix: 'k8s', region: aws.region, endpoint: s3.endpoint } })
+    const stored = core.db.prepare('SELECT config FROM job_cloud_targets WHERE id = ?').get(t.id) as { config: string }
+    expect(stored.config).not.toContain(FAKE_CREDENTIALS.secretAccessKey)
+    expect(stored.config).not.toContain(FAKE_CREDENTIALS.accessKeyId)
+    await expect(core.call('jobs.targets.save', { target: { name: 'K bad', kind: 'kubernetes', kubernetes: { kubeconfigPath: kubeconfig, codeFrom: 's3' } } })).rejects.toMatchObject({ code: 'INVALID_SPEC' })
+    const job = await core.call('jobs.submit', {
+      spec: { name: 'k-s3', target: { kind: 'kubernetes', targetId: t.id }, entry: { kind: 'script', path: 'train.py' }, kubernetes: { image: 'python:3.12' } }
+    })
+    await core.waitState(job.id, ['succeeded'])
+    const fetched = k8s.initFetches.filter((f) => f.pod.startsWith(`atelier-${job.id}-`))
+    expect(fetched.map((f) => [f.status, f.error, new URL(f.url).pathname])).toEqual([[200, null, `/atelier-ml/k8s/${job.id}/sourcedir.tar.gz`]])
   })
 })

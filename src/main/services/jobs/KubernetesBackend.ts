@@ -1,7 +1,9 @@
 /**
  * Jobs on Kubernetes: a `batch/v1` Job for one process, a Kubeflow `PyTorchJob` (master + workers,
  * nprocPerNode) for distributed PyTorch. The source files travel in a ConfigMap mounted at
- * /atelier/src (small folders only). Every object carries `atelier.dev/job=<id>`, so one watch on
+ * /atelier/src while they fit (about 1 MiB); larger folders, or every folder when the target says
+ * `codeFrom: 's3'`, go to S3 as `sourcedir.tar.gz` (packed as for SageMaker) and an init container
+ * downloads it through a presigned URL and unpacks it into an emptyDir at /atelier/src. Every object carries `atelier.dev/job=<id>`, so one watch on
  * the namespace's pods follows all jobs (no polling) and finds them again after a restart.
  * Scheduling problems are the scheduler's own FailedScheduling event, verbatim.
  */
@@ -11,6 +13,8 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
 import { AppError } from '../../../shared/errors'
 import type { JobState } from '../../../shared/jobs'
 import type { JobBackend, JobRef, PreparedJob, StatusUpdate, Submitted } from './types'
+import { packSource } from './SageMakerBackend'
+import { S3Code, type S3CodeConfig } from './s3Code'
 
 export interface KubernetesTargetConfig {
   /** Kubeconfig file (default ~/.kube/config or $KUBECONFIG). */
@@ -19,11 +23,20 @@ export interface KubernetesTargetConfig {
   namespace?: string
   /** Largest source folder shipped in a ConfigMap (bytes). */
   maxConfigMapBytes?: number
+  /** How code reaches the pods: a ConfigMap, or S3; unset: a ConfigMap while it fits, else S3 when `s3` is set. */
+  codeFrom?: 'configmap' | 's3'
+  /** Where `sourcedir.tar.gz` goes for code from S3 (bucket, prefix, region; credentials as for SageMaker targets). */
+  s3?: S3CodeConfig
+  /** Image of the init container that fetches code from S3: needs sh, curl and tar. */
+  fetchImage?: string
   /** Least time between two log fetches of one job (ms). */
   minLogIntervalMs?: number
 }
 
 export const JOB_LABEL = 'atelier.dev/job'
+export const DEFAULT_FETCH_IMAGE = 'curlimages/curl:8.11.1'
+/** Files a ConfigMap key can hold (a ConfigMap holds about 1 MiB in all). */
+const MAX_CONFIGMAP_FILE = 512 * 1024
 const PYTORCH = { group: 'kubeflow.org', version: 'v1', plural: 'pytorchjobs' }
 
 type K8s = typeof import('@kubernetes/client-node')
@@ -133,32 +146,16 @@ export class KubernetesBackend implements JobBackend {
     if (!kube) throw new AppError('INVALID_SPEC', 'Give the container image for Kubernetes.', { fieldErrors: [{ field: 'kubernetes.image', message: 'required' }] })
     const names: string[] = []
     let script = ''
+    const code = await this.codeFor(job)
     for (const task of job.tasks) {
       const name = objectName(task.jobId)
       const labels = { [JOB_LABEL]: task.jobId, 'app.kubernetes.io/managed-by': 'atelier' }
-      // Code: one ConfigMap key per file (keys may not contain '/'; items map them back to paths).
-      const data: Record<string, string> = {}
-      const items: { key: string; path: string }[] = []
-      let bytes = 0
-      const add = (rel: string, text: string) => {
-        const key = `f${items.length}`
-        data[key] = text
-        items.push({ key, path: rel })
-        bytes += Buffer.byteLength(text)
-      }
-      for (const rel of job.files) {
-        const full = join(job.sourceDir!, rel)
-        if (statSync(full).size > 512 * 1024) continue
-        add(rel, readFileSync(full, 'utf8'))
-      }
-      for (const [rel, text] of Object.entries(job.generated)) add(rel, text)
-      if (bytes > (this.cfg.maxConfigMapBytes ?? 900 * 1024)) {
-        throw new AppError('INVALID_SPEC', `The source folder is ${Math.round(bytes / 1024)} KiB; a ConfigMap holds at most about 1 MiB. Add large files to .gitignore or bake them into the image.`)
-      }
-      try {
-        await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `${name}-src`, labels }, data } })
-      } catch (e) {
-        if ((e as { code?: number }).code !== 409) throw k8sError(e, 'Creating the code ConfigMap')
+      if (code.from === 'configmap') {
+        try {
+          await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `${name}-src`, labels }, data: code.data } })
+        } catch (e) {
+          if ((e as { code?: number }).code !== 409) throw k8sError(e, 'Creating the code ConfigMap')
+        }
       }
       const env = Object.entries({ ...job.env, ...task.env }).map(([n, value]) => ({ name: n, value }))
       const r = spec.resources ?? {}
@@ -177,7 +174,20 @@ export class KubernetesBackend implements JobBackend {
         restartPolicy,
         ...(kube.nodeSelector ? { nodeSelector: kube.nodeSelector } : {}),
         ...(kube.tolerations ? { tolerations: kube.tolerations } : {}),
-        volumes: [{ name: 'src', configMap: { name: `${name}-src`, items } }],
+        volumes: [code.from === 'configmap' ? { name: 'src', configMap: { name: `${name}-src`, items: code.items } } : { name: 'src', emptyDir: {} }],
+        ...(code.from === 's3'
+          ? {
+              initContainers: [
+                {
+                  name: 'fetch-code',
+                  image: this.cfg.fetchImage ?? DEFAULT_FETCH_IMAGE,
+                  command: ['sh', '-c', 'curl -fsSL --retry 3 "$CODE_URL" | tar -xzf - -C /atelier/src'],
+                  env: [{ name: 'CODE_URL', value: code.url }],
+                  volumeMounts: [{ name: 'src', mountPath: '/atelier/src' }]
+                }
+              ]
+            }
+          : {}),
         containers: [
           {
             name: container,
@@ -230,6 +240,49 @@ export class KubernetesBackend implements JobBackend {
     }
     await this.ensureWatch()
     return { remoteIds: names, workDir: `${ns}/${names[0] ?? ''}`, logPaths: names, script }
+  }
+
+  /**
+   * How this job's code travels: one ConfigMap key per file (keys may not contain '/'; items map them
+   * back to paths) while the folder fits, else `sourcedir.tar.gz` uploaded to S3 for the init container.
+   */
+  private async codeFor(job: PreparedJob): Promise<
+    { from: 'configmap'; data: Record<string, string>; items: { key: string; path: string }[] } | { from: 's3'; url: string; key: string }
+  > {
+    const max = this.cfg.maxConfigMapBytes ?? 900 * 1024
+    const sizes = job.files.map((rel) => statSync(join(job.sourceDir!, rel)).size)
+    const total = sizes.reduce((a, b) => a + b, 0) + Object.values(job.generated).reduce((a, t) => a + Buffer.byteLength(t), 0)
+    const tooBig = total > max || sizes.some((n) => n > MAX_CONFIGMAP_FILE)
+    if (this.cfg.codeFrom === 's3' || (this.cfg.codeFrom !== 'configmap' && tooBig && this.cfg.s3)) {
+      if (!this.cfg.s3) throw new AppError('INVALID_SPEC', 'This Kubernetes target takes code from S3 but names no S3 bucket; set its bucket, prefix and region.')
+      const { key, url } = await new S3Code(this.cfg.s3).upload(job.folderId, await packSource(job))
+      return { from: 's3', url, key }
+    }
+    const oversized = job.files.filter((_, i) => sizes[i] > MAX_CONFIGMAP_FILE)
+    if (oversized.length) {
+      throw new AppError(
+        'INVALID_SPEC',
+        `${oversized.slice(0, 3).join(', ')}${oversized.length > 3 ? ` and ${oversized.length - 3} more` : ''}: larger than a ConfigMap can carry (512 KiB a file). Give the target an S3 bucket to ship code from S3, add large files to .gitignore, or bake them into the image.`
+      )
+    }
+    const data: Record<string, string> = {}
+    const items: { key: string; path: string }[] = []
+    let bytes = 0
+    const add = (rel: string, text: string) => {
+      const key = `f${items.length}`
+      data[key] = text
+      items.push({ key, path: rel })
+      bytes += Buffer.byteLength(text)
+    }
+    for (const rel of job.files) add(rel, readFileSync(join(job.sourceDir!, rel), 'utf8'))
+    for (const [rel, text] of Object.entries(job.generated)) add(rel, text)
+    if (bytes > max) {
+      throw new AppError(
+        'INVALID_SPEC',
+        `The source folder is ${Math.round(bytes / 1024)} KiB; a ConfigMap holds at most about 1 MiB. Give the target an S3 bucket to ship code from S3, add large files to .gitignore, or bake them into the image.`
+      )
+    }
+    return { from: 'configmap', data, items }
   }
 
   /** The one watch: every pod labelled with a job id, in the namespace. */
@@ -295,9 +348,10 @@ export class KubernetesBackend implements JobBackend {
       let exitCode: number | null = null
       if (failedPod) {
         state = 'failed'
-        const term = failedPod.status?.containerStatuses?.[0]?.state?.terminated
+        const init = failedPod.status?.initContainerStatuses?.find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0)
+        const term = init?.state?.terminated ?? failedPod.status?.containerStatuses?.[0]?.state?.terminated
         exitCode = term?.exitCode ?? null
-        reason = `${failedPod.metadata?.name}: ${term?.reason ?? 'Failed'}${exitCode !== null ? ` (exit code ${exitCode})` : ''}`
+        reason = `${failedPod.metadata?.name}: ${init ? `init container ${init.name}: ` : ''}${term?.reason ?? 'Failed'}${exitCode !== null ? ` (exit code ${exitCode})` : ''}${init && term?.message ? `: ${term.message}` : ''}`
       } else if (phases.every((p) => p === 'Succeeded')) {
         state = 'succeeded'
         exitCode = 0

@@ -119,6 +119,36 @@ export function estimateCost(spec: JobSpec, tablesDir = tablesDirDefault()): Cos
   return { instanceType: type, instanceCount: count, hours, pricePerHour: price, maxCost: price === null ? null : Math.round(price * count * hours * 100) / 100, currency: table.currency }
 }
 
+/**
+ * `sourcedir.tar.gz` of a prepared job: the files the service listed from the source folder
+ * (.gitignore honoured) plus the generated ones and `extra`. Also how Kubernetes jobs get code from S3.
+ */
+export async function packSource(job: Pick<PreparedJob, 'files' | 'sourceDir' | 'generated'>, extra: Record<string, string> = {}): Promise<Buffer> {
+  const tmp = mkdtempSync(join(tmpdir(), 'atelier-sm-'))
+  try {
+    const gen = join(tmp, 'gen')
+    mkdirSync(gen)
+    const genFiles = Object.entries({ ...job.generated, ...extra })
+    for (const [rel, text] of genFiles) {
+      mkdirSync(dirname(join(gen, rel)), { recursive: true })
+      writeFileSync(join(gen, rel), text)
+    }
+    const out = join(tmp, 'sourcedir.tar.gz')
+    const list = join(tmp, 'files')
+    writeFileSync(list, job.files.join('\n') + '\n')
+    const args = ['-czf', out]
+    if (job.sourceDir && job.files.length) args.push('-C', job.sourceDir, '-T', list)
+    if (genFiles.length) args.push('-C', gen, ...genFiles.map(([rel]) => rel))
+    if (args.length === 2) args.push('-C', gen, '.')
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', args, { maxBuffer: 16 * 1024 * 1024 }, (err, _o, stderr) => (err ? reject(new AppError('JOB_ERROR', `Cannot pack the source folder: ${stderr || err.message}`)) : resolve()))
+    )
+    return readFileSync(out)
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
 /** AppError carrying AWS's own words: `<Code>: <message>`. */
 export function awsError(err: unknown, what: string): AppError {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
@@ -212,32 +242,6 @@ export class SageMakerBackend implements JobBackend {
     return { ok: problems.length === 0, problems }
   }
 
-  private async pack(job: PreparedJob, extra: Record<string, string>): Promise<Buffer> {
-    const tmp = mkdtempSync(join(tmpdir(), 'atelier-sm-'))
-    try {
-      const gen = join(tmp, 'gen')
-      mkdirSync(gen)
-      const genFiles = Object.entries({ ...job.generated, ...extra })
-      for (const [rel, text] of genFiles) {
-        mkdirSync(dirname(join(gen, rel)), { recursive: true })
-        writeFileSync(join(gen, rel), text)
-      }
-      const out = join(tmp, 'sourcedir.tar.gz')
-      const list = join(tmp, 'files')
-      writeFileSync(list, job.files.join('\n') + '\n')
-      const args = ['-czf', out]
-      if (job.sourceDir && job.files.length) args.push('-C', job.sourceDir, '-T', list)
-      if (genFiles.length) args.push('-C', gen, ...genFiles.map(([rel]) => rel))
-      if (args.length === 2) args.push('-C', gen, '.')
-      await new Promise<void>((resolve, reject) =>
-        execFile('tar', args, { maxBuffer: 16 * 1024 * 1024 }, (err, _o, stderr) => (err ? reject(new AppError('JOB_ERROR', `Cannot pack the source folder: ${stderr || err.message}`)) : resolve()))
-      )
-      return readFileSync(out)
-    } finally {
-      rmSync(tmp, { recursive: true, force: true })
-    }
-  }
-
   /** The CreateTrainingJob request for one task (exported for the submit-overhead benchmark). */
   request(job: PreparedJob, taskIndex: number, codeUri: string, program: string): CreateTrainingJobCommandInput {
     const spec = job.spec
@@ -293,7 +297,7 @@ export class SageMakerBackend implements JobBackend {
   async submit(job: PreparedJob): Promise<Submitted> {
     const { program, extra } = this.program(job)
     const key = `${this.prefix}/${job.folderId}/sourcedir.tar.gz`
-    const body = await this.pack(job, extra)
+    const body = await packSource(job, extra)
     try {
       await this.s3.send(new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: body, ContentType: 'application/gzip' }))
     } catch (e) {
@@ -424,8 +428,8 @@ export class SageMakerBackend implements JobBackend {
       try {
         await this.sm.send(new StopTrainingJobCommand({ TrainingJobName: j.remoteId }))
       } catch (e) {
-        // Already ended: nothing to stop.
-        if ((e as { name?: string }).name === 'ValidationException' && /status (Completed|Failed|Stopped)/.test((e as Error).message)) continue
+        // Already ended, or already stopping (a stopped tuning job stops its training jobs): nothing to stop.
+        if ((e as { name?: string }).name === 'ValidationException' && /status (Completed|Failed|Stopped|Stopping)/.test((e as Error).message)) continue
         throw awsError(e, 'StopTrainingJob')
       }
     }
@@ -447,7 +451,7 @@ export class SageMakerBackend implements JobBackend {
     }
     const { program, extra } = this.program(job)
     const key = `${this.prefix}/${job.folderId}/sourcedir.tar.gz`
-    const body = await this.pack(job, extra)
+    const body = await packSource(job, extra)
     await this.s3.send(new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: body, ContentType: 'application/gzip' })).catch((e) => {
       throw awsError(e, `Uploading the source to s3://${this.cfg.bucket}/${key}`)
     })

@@ -90,7 +90,9 @@ export class Backends {
       b = new SageMakerBackend({ ...cfg, ...(keys ? { credentials: keys } : {}), ...this.d.cloud?.sagemaker })
     } else if (kind === 'kubernetes') {
       if (target?.kind !== 'kubernetes') throw new AppError('NOT_FOUND', 'The Kubernetes target of this job no longer exists.')
-      b = new KubernetesBackend({ ...(JSON.parse(target.config ?? '{}') as KubernetesTargetConfig), ...this.d.cloud?.kubernetes })
+      const cfg = JSON.parse(target.config ?? '{}') as KubernetesTargetConfig
+      const keys = cfg.s3 ? this.d.awsKeys?.(target.id) : undefined
+      b = new KubernetesBackend({ ...cfg, ...(cfg.s3 && keys ? { s3: { ...cfg.s3, credentials: keys } } : {}), ...this.d.cloud?.kubernetes })
     } else {
       const runner = target?.ssh ? await this.sshRunner(target) : new LocalRunner(this.d.slurmEnv ?? {})
       b = new SlurmBackend({ runner, workRoot: target?.work_root ?? (target?.ssh ? DEFAULT_WORK_ROOT : this.jobsRoot), partition: target?.partition })

@@ -40,7 +40,20 @@ export class JobTargets {
       if (accessKeyId && secretAccessKey) this.d.secrets.set(awsKeysSecret(id), JSON.stringify({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }))
       config = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== ''))
     } else {
-      config = Object.fromEntries(Object.entries(input.kubernetes ?? {}).filter(([, v]) => v !== undefined && v !== ''))
+      const { s3, ...kube } = input.kubernetes ?? {}
+      config = Object.fromEntries(Object.entries(kube).filter(([, v]) => v !== undefined && v !== ''))
+      if (s3) {
+        // S3 for code: its keys (if entered) go to the secret store, as a SageMaker target's do
+        const { accessKeyId, secretAccessKey, sessionToken, ...where } = s3
+        if (!!accessKeyId !== !!secretAccessKey) {
+          throw new AppError('INVALID_SPEC', 'Give both the access key id and the secret access key, or neither.', { fieldErrors: [{ field: 'kubernetes.s3.secretAccessKey', message: 'both keys or neither' }] })
+        }
+        if (accessKeyId && secretAccessKey) this.d.secrets.set(awsKeysSecret(id), JSON.stringify({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }))
+        config.s3 = Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined && v !== ''))
+      }
+      if (config.codeFrom === 's3' && !config.s3) {
+        throw new AppError('INVALID_SPEC', 'Code from S3 needs an S3 bucket and region for this target.', { fieldErrors: [{ field: 'kubernetes.s3', message: 'required when code comes from S3' }] })
+      }
     }
     const row: TargetRow = { id, name: input.name, kind: input.kind, config: JSON.stringify(config), ssh: null, work_root: null, partition: null, tracking: 'direct', created_at: prev?.created_at ?? now() }
     if (prev && prev.kind !== row.kind && !isCloud(prev.kind)) throw new AppError('INVALID_SPEC', 'A host target cannot become a cloud target; add a new target instead.')

@@ -37,7 +37,8 @@ export function registryHandlers(registry: RegistryService, audit: AuditLog, sag
     'registry.review.reject': ({ name, version, comment, expectedRevision }, { principal }) =>
       registry.reviews.reject(name, version, principal, { comment, expectedRevision }),
     'registry.reviews.queue': ({ limit }) => registry.reviews.queue(limit),
-    'registry.sagemaker.push': ({ name, version, target }, { principal }) => sagemaker.push({ name, version, target }, principal),
+    'registry.sagemaker.push': ({ name, version, target, group }, { principal }) => sagemaker.push({ name, version, target, group }, principal),
+    'registry.sagemaker.packages': ({ name, version, refresh }) => sagemaker.packages({ name, version, refresh }),
     'registry.sagemaker.pending': ({ target }) => sagemaker.pending(target),
     'registry.sagemaker.review': (p, { principal }) => sagemaker.decide(p, principal),
     'registry.review.page': ({ name, version }, { principal }) => registry.reviews.page(name, version, principal),

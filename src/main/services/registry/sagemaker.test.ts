@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../testing/cloud/awsFake'
 import { startS3Fake, type S3Fake } from '../../testing/cloud/s3Fake'
@@ -96,6 +97,26 @@ describe('SageMaker Model Registry sync', () => {
         ['sagemaker.reject', p2.packageArn, 'drift on segment B']
       ])
     )
+  })
+
+  it('records where a version was pushed, in the named group, with the status SageMaker reports', async () => {
+    const { version } = await h.register('fraud')
+    expect(await sync.packages({ name: 'fraud', version })).toEqual([])
+    const pushed = await sync.push({ name: 'fraud', version, target: 'sm1', group: 'fraud-eu' }, alice)
+    expect(pushed).toMatchObject({ target: 'sm1', group: 'fraud-eu', approvalStatus: 'PendingManualApproval' })
+    expect(pushed.packageArn).toMatch(/model-package\/fraud-eu\/1$/)
+    expect(aws.callsTo('CreateModelPackage').at(-1)!.body.ModelPackageGroupName).toBe('fraud-eu')
+    expect(await sync.packages({ name: 'fraud', version })).toEqual([pushed])
+
+    // a decision in the Reviews room is recorded on the version
+    await sync.decide({ target: 'sm1', packageArn: pushed.packageArn, decision: 'approve', comment: 'ship it' }, bob)
+    expect(await sync.packages({ name: 'fraud', version })).toMatchObject([{ packageArn: pushed.packageArn, approvalStatus: 'Approved', approvalDescription: 'ship it' }])
+
+    // a change made in SageMaker itself is seen on refresh, and kept
+    await backend.sm.send(new UpdateModelPackageCommand({ ModelPackageArn: pushed.packageArn, ModelApprovalStatus: 'Rejected', ApprovalDescription: 'revoked in the console' }))
+    expect((await sync.packages({ name: 'fraud', version }))[0].approvalStatus).toBe('Approved')
+    expect(await sync.packages({ name: 'fraud', version, refresh: true })).toMatchObject([{ approvalStatus: 'Rejected', approvalDescription: 'revoked in the console' }])
+    expect(await sync.packages({ name: 'fraud', version })).toMatchObject([{ approvalStatus: 'Rejected' }])
   })
 
   it('answers AWS errors in their words', async () => {

@@ -3,7 +3,8 @@
  * package in a group named after the model: its model folder is packed as `model.tar.gz`, uploaded
  * under the target's bucket and prefix, and named with the region's sklearn inference image as the
  * package's container; the package waits in PendingManualApproval. Its ARN is kept on the version
- * (tag `sagemaker.modelPackageArn`) and the push is audited. SageMaker's pending packages are listed
+ * (tag `sagemaker.modelPackageArn`), the package (target, group, ARN, approval status) is recorded in
+ * `sagemaker_model_packages` for the version page, and the push is audited. SageMaker's pending packages are listed
  * beside the local review queue; approving or rejecting one calls UpdateModelPackage with the
  * reviewer's comment as ApprovalDescription and writes the decision to the audit trail; as for local
  * versions, a comment is required and whoever pushed the package cannot decide on it.
@@ -22,7 +23,7 @@ import {
   UpdateModelPackageCommand
 } from '@aws-sdk/client-sagemaker'
 import type { Principal } from '../../../shared/auth'
-import type { SageMakerPendingPackage } from '../../../shared/registry'
+import { packageGroupName, type SageMakerPendingPackage, type SageMakerVersionPackage } from '../../../shared/registry'
 import { AppError } from '../../../shared/errors'
 import { roleCan } from '../../../shared/permissions'
 import type { JobService } from '../jobs/JobService'
@@ -42,11 +43,7 @@ export interface SageMakerRegistryDeps {
   tablesDir?: string
 }
 
-/** A package group name for a model: SageMaker's alphabet, ≤ 63 characters. */
-export function packageGroupName(model: string): string {
-  const s = model.replace(/[^a-zA-Z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '')
-  return (s || 'model').slice(0, 63).replace(/-+$/, '')
-}
+export { packageGroupName }
 
 /** The sklearn inference image of the shipped table for a region. */
 export function inferenceImage(region: string, tablesDir = tablesDirDefault()): string {
@@ -82,11 +79,15 @@ export class SageMakerRegistry {
     return dir
   }
 
-  async push(req: { name: string; version: number; target: string }, actor: Principal): Promise<{ packageArn: string; modelDataUrl: string; group: string }> {
+  private now(): number {
+    return this.d.registry.d.now?.() ?? Date.now()
+  }
+
+  async push(req: { name: string; version: number; target: string; group?: string }, actor: Principal): Promise<SageMakerVersionPackage> {
     const v = this.d.registry.getVersion(req.name, req.version)
     const dir = this.modelDir(req.name, req.version)
     const b = await this.d.backend(req.target)
-    const group = packageGroupName(req.name)
+    const group = req.group ?? packageGroupName(req.name)
     const prefix = (b.cfg.prefix ?? 'atelier').replace(/^\/+|\/+$/g, '')
     const key = `${prefix}/registry/${group}/${req.version}/model.tar.gz`
     const tmp = mkdtempSync(join(tmpdir(), 'atelier-smreg-'))
@@ -126,6 +127,14 @@ export class SageMakerRegistry {
         throw awsError(e, 'SageMaker')
       })
     const packageArn = out.ModelPackageArn!
+    const at = this.now()
+    const row = this.d.registry.store.version(req.name, req.version)
+    this.d.registry.d.db
+      .prepare(
+        `INSERT OR REPLACE INTO sagemaker_model_packages (package_arn, version_id, target_id, group_name, model_data_url, approval_status, approval_description, pushed_by, pushed_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'PendingManualApproval', NULL, ?, ?, ?)`
+      )
+      .run(packageArn, row.id, req.target, group, modelDataUrl, actor.name || actor.id, at, at)
     this.d.registry.setTag(req.name, req.version, PACKAGE_ARN_TAG, packageArn, actor)
     this.d.registry.audit({
       actor: ref(actor),
@@ -134,7 +143,38 @@ export class SageMakerRegistry {
       entity: `${req.name}/${req.version}`,
       after: { target: req.target, packageArn, modelDataUrl, group }
     })
-    return { packageArn, modelDataUrl, group }
+    return { target: req.target, packageArn, modelDataUrl, group, approvalStatus: 'PendingManualApproval', approvalDescription: null, pushedBy: actor.name || actor.id, pushedAt: at, updatedAt: at }
+  }
+
+  /** The packages a version was pushed as, newest first; with `refresh`, each status is read from SageMaker and stored. */
+  async packages(req: { name: string; version: number; refresh?: boolean }): Promise<SageMakerVersionPackage[]> {
+    const row = this.d.registry.store.version(req.name, req.version)
+    const rows = this.d.registry.d.db
+      .prepare('SELECT * FROM sagemaker_model_packages WHERE version_id = ? ORDER BY pushed_at DESC, package_arn DESC')
+      .all(row.id) as PackageRow[]
+    const out = rows.map(toPackage)
+    if (!req.refresh) return out
+    for (const p of out) {
+      try {
+        const b = await this.d.backend(p.target)
+        const d = await b.sm.send(new DescribeModelPackageCommand({ ModelPackageName: p.packageArn })).catch((e) => {
+          throw awsError(e, 'SageMaker')
+        })
+        p.approvalStatus = d.ModelApprovalStatus ?? p.approvalStatus
+        p.approvalDescription = d.ApprovalDescription ?? null
+        p.updatedAt = this.now()
+        this.record(p.packageArn, p.approvalStatus, p.approvalDescription)
+      } catch (e) {
+        p.refreshError = e instanceof Error ? e.message : String(e)
+      }
+    }
+    return out
+  }
+
+  private record(packageArn: string, status: string, description: string | null): void {
+    this.d.registry.d.db
+      .prepare('UPDATE sagemaker_model_packages SET approval_status = ?, approval_description = ?, updated_at = ? WHERE package_arn = ?')
+      .run(status, description, this.now(), packageArn)
   }
 
   /** SageMaker's packages waiting for approval on a target, newest first. */
@@ -182,6 +222,7 @@ export class SageMakerRegistry {
     await b.sm.send(new UpdateModelPackageCommand({ ModelPackageArn: req.packageArn, ModelApprovalStatus: status, ApprovalDescription: comment })).catch((e) => {
       throw awsError(e, 'SageMaker')
     })
+    this.record(req.packageArn, status, comment)
     this.d.registry.audit({
       actor: ref(actor),
       action: req.decision === 'approve' ? 'sagemaker.approve' : 'sagemaker.reject',
@@ -192,6 +233,32 @@ export class SageMakerRegistry {
       comment
     })
     return { packageArn: req.packageArn, approvalStatus: status }
+  }
+}
+
+interface PackageRow {
+  package_arn: string
+  target_id: string
+  group_name: string
+  model_data_url: string
+  approval_status: string
+  approval_description: string | null
+  pushed_by: string
+  pushed_at: number
+  updated_at: number
+}
+
+function toPackage(r: PackageRow): SageMakerVersionPackage {
+  return {
+    target: r.target_id,
+    packageArn: r.package_arn,
+    group: r.group_name,
+    modelDataUrl: r.model_data_url,
+    approvalStatus: r.approval_status,
+    approvalDescription: r.approval_description,
+    pushedBy: r.pushed_by,
+    pushedAt: r.pushed_at,
+    updatedAt: r.updated_at
   }
 }
 

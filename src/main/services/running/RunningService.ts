@@ -15,6 +15,9 @@ export interface ProvidedItem {
   /** Since when, where the owner knows (Jupyter's last_activity); else the panel counts from when it first saw it idle. */
   idleSince?: number | null
   memoryBytes: number | null
+  /** Cloud resources: USD per hour while it runs, and since it started. */
+  costPerHour?: number | null
+  costSoFar?: number | null
 }
 
 /**
@@ -123,7 +126,9 @@ export class RunningService {
           detail: it.detail ?? null,
           idleMs,
           memoryBytes: it.memoryBytes,
-          stopAt: stop ? new Date(stop.at).toISOString() : null
+          stopAt: stop ? new Date(stop.at).toISOString() : null,
+          costPerHour: it.costPerHour ?? null,
+          costSoFar: it.costSoFar ?? null
         })
       }
     }

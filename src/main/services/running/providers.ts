@@ -1,7 +1,10 @@
 import { KernelAPI } from '@jupyterlab/services'
 import type { KernelStack } from '../kernels'
 import { LOCAL_SERVER_ID } from '../kernels'
+import type { CostEstimate, JobInfo, JobSpec } from '../../../shared/jobs'
 import type { JobService } from '../jobs/JobService'
+import { estimateCost } from '../jobs/SageMakerBackend'
+import { toJobInfo, type JobRow } from '../jobs/store'
 import type { ProcSnapshot } from './procMem'
 import type { ProvidedItem, RunningProvider } from './RunningService'
 
@@ -109,14 +112,16 @@ export function tunnelProvider(stack: KernelStack): RunningProvider {
   }
 }
 
-/** Jobs queued or running; local ones' memory from their process tree. */
-export function jobProvider(jobs: JobService): RunningProvider {
+/** Jobs queued or running; local ones' memory from their process tree; SageMaker ones' instances and cost. */
+export function jobProvider(jobs: JobService, opts: { now?: () => number; tablesDir?: string } = {}): RunningProvider {
   return {
     kind: 'job',
     async list(proc) {
-      return jobs.list({ states: ['queued', 'starting', 'running'] }).map((j) => {
+      const now = opts.now?.() ?? Date.now()
+      return jobs.store.list({ states: ['queued', 'starting', 'running'] }).map((r): ProvidedItem => {
+        const j = toJobInfo(r)
         const m = j.backend === 'local' ? /^(\d+)@localhost$/.exec(j.remoteId ?? '') : null
-        return {
+        const item: ProvidedItem = {
           id: j.id,
           name: j.name,
           state: j.state,
@@ -124,10 +129,35 @@ export function jobProvider(jobs: JobService): RunningProvider {
           idle: false,
           memoryBytes: m ? proc.treeRss(Number(m[1])) : null
         }
+        if (j.backend === 'sagemaker') Object.assign(item, sagemakerCost(jobs, r, j, now, opts.tablesDir))
+        return item
       })
     },
     async stop(id) {
       await jobs.cancel(id)
     }
+  }
+}
+
+/**
+ * A SageMaker training job's instances (type × count), its price per hour from the shipped table and
+ * what it has cost since it started running; a trial of a tuning job names its tuning job.
+ */
+function sagemakerCost(jobs: JobService, r: JobRow, j: JobInfo, now: number, tablesDir?: string): Pick<ProvidedItem, 'detail' | 'costPerHour' | 'costSoFar'> {
+  let est: CostEstimate
+  try {
+    est = estimateCost(JSON.parse(r.spec) as JobSpec, tablesDir)
+  } catch {
+    return {}
+  }
+  const perHour = est.pricePerHour === null ? null : est.pricePerHour * est.instanceCount
+  const started = j.state === 'running' && j.startedAt ? Date.parse(j.startedAt) : NaN
+  const soFar = perHour === null ? null : Number.isFinite(started) ? (perHour * Math.max(0, now - started)) / 3_600_000 : 0
+  const tuning = r.sweep_id ? jobs.store.sweep(r.sweep_id)?.remote_id : null
+  const where = tuning ? ` · trial #${j.trialIndex ?? 0} of tuning job ${tuning}` : ''
+  return {
+    detail: `sagemaker · ${est.instanceType} × ${est.instanceCount}${perHour === null ? ' (no price in sagemaker-prices.json)' : ''} · ${j.targetName}${j.remoteId ? ` · ${j.remoteId}` : ''}${where}`,
+    costPerHour: perHour,
+    costSoFar: soFar
   }
 }

@@ -3,12 +3,10 @@
  * in `serve` behind its token, and live `tracking.changed` events on the WebSocket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import WebSocket from 'ws'
 import { createTestCore, type TestCore } from '../../testing/core'
-import { silentLogger } from '../../log'
-import { startServer, type RunningServer } from '../../serve/server'
+import type { RunningServer } from '../../serve/server'
+import { startTestServer } from '../../testing/serve'
 
 let core: TestCore
 let server: RunningServer
@@ -17,10 +15,7 @@ const TOKEN = 'tracking-token-1'
 
 beforeAll(async () => {
   core = await createTestCore()
-  const rendererDir = join(core.dataDir, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  server = await startTestServer(core, TOKEN)
   base = `http://127.0.0.1:${server.port}`
 })
 afterAll(async () => {

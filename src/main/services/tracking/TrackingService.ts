@@ -26,8 +26,8 @@ import { ExperimentStore } from './experiments'
 import { RunStore } from './runs'
 import { RunSearch, type SearchRunsRequest } from './search'
 import { readSeries } from './series'
-import { groupRuns, groupSeries } from './groups'
-import type { GroupSeries, GroupSummary } from '../../../shared/trackingGroups'
+import { compareItems, groupRuns, groupSeries } from './groups'
+import type { GroupComparison, GroupSeries, GroupSummary } from '../../../shared/trackingGroups'
 import type { MlflowRun, RunRow } from './types'
 
 export const NOTE_TAG = 'mlflow.note.content'
@@ -218,6 +218,30 @@ export class TrackingService {
     return ui(() => {
       const ids = [...new Set(req.runIds)].map((id) => this.runs.require(id).id)
       return { ...groupSeries(this.deps.db, ids, req.key, req.maxPoints ?? 1000), runs: ids.length }
+    })
+  }
+
+  /**
+   * Groups (or single runs, each a group of one) side by side: n, shared params, each metric's
+   * mean ± 95 % CI with min and max, and each metric's curve aligned by step with its band.
+   */
+  compareGroups(req: { items: { label?: string; runIds: string[] }[]; keys?: string[]; maxPoints?: number }): Promise<GroupComparison> {
+    return ui(() => {
+      const items = req.items.map((it) => {
+        const rows = [...new Set(it.runIds)].map((id) => this.runs.require(id))
+        const runs = this.runs.toJson(rows).map(toUiRun)
+        return { label: it.label, rows, runs: runs.map((r) => ({ runId: r.runId, runName: r.runName, params: r.params, metrics: r.metrics.map((m) => ({ key: m.key, value: m.value })) })) }
+      })
+      const stats = compareItems(items)
+      const seriesKeys = req.keys ?? stats.metricKeys.slice(0, 20)
+      return {
+        ...stats,
+        seriesKeys,
+        items: stats.items.map((it, i) => {
+          const ids = items[i].rows.map((r) => r.id)
+          return { ...it, series: Object.fromEntries(seriesKeys.map((k) => [k, { ...groupSeries(this.deps.db, ids, k, req.maxPoints ?? 1000), runs: ids.length }])) }
+        })
+      }
     })
   }
 

@@ -2,7 +2,7 @@
  * Seeds grouped: runs grouped by param values, each group's metrics as n and mean ± 95 % CI (Student's
  * t), and a group's metric curve aligned by step with its band, computed over the stored series.
  */
-import type { GroupSeries, MeanCi, RunGroup } from '../../../shared/trackingGroups'
+import type { CompareItem, GroupSeries, MeanCi, MetricStats, RunGroup } from '../../../shared/trackingGroups'
 import type { AppDatabase } from '../../db'
 
 /** Two-sided 95 % critical values of Student's t for 1–30 degrees of freedom (scipy.stats.t.ppf(0.975, df)). */
@@ -43,6 +43,14 @@ export function meanCi(values: number[]): MeanCi | null {
   return { n, mean, std, ci95: (tCritical95(n - 1) * std) / Math.sqrt(n) }
 }
 
+/** meanCi with the smallest and largest value. */
+export function metricStats(values: number[]): MetricStats | null {
+  const s = meanCi(values)
+  if (!s) return null
+  const xs = values.filter((v) => Number.isFinite(v))
+  return { ...s, min: Math.min(...xs), max: Math.max(...xs) }
+}
+
 interface GroupableRun {
   runId: string
   runName: string
@@ -78,13 +86,7 @@ export function groupRuns(runs: GroupableRun[], groupBy: string[]): RunGroup[] {
   }
   const out: RunGroup[] = []
   for (const g of groups.values()) {
-    const byKey = new Map<string, number[]>()
-    for (const r of g.runs) for (const m of r.metrics) if (m.value !== null) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m.value])
-    const metrics: Record<string, MeanCi> = {}
-    for (const [k, vs] of [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const s = meanCi(vs)
-      if (s) metrics[k] = s
-    }
+    const metrics = latestStats(g.runs, meanCi)
     out.push({
       values: g.values,
       label: groupBy.map((k, i) => `${k}=${g.values[i] ?? '∅'}`).join(', '),
@@ -141,4 +143,50 @@ export function groupSeries(db: AppDatabase, runIds: number[], key: string, maxP
     out.n.push(s.n)
   }
   return out
+}
+
+/** The item's runs' latest value of each metric, keyed and sorted by metric (runs without it left out). */
+function latestStats(runs: GroupableRun[], stats: (vs: number[]) => MeanCi | null): Record<string, MeanCi> {
+  const byKey = new Map<string, number[]>()
+  for (const r of runs) for (const m of r.metrics) if (m.value !== null) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m.value])
+  const out: Record<string, MeanCi> = {}
+  for (const [k, vs] of [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const s = stats(vs)
+    if (s) out[k] = s
+  }
+  return out
+}
+
+/** One compared item without its curves: shared and varying params, metric statistics. */
+export type CompareStats = Omit<CompareItem, 'series'>
+
+/**
+ * Items (groups, or single runs as groups of one) side by side. `paramKeys` is every param of any
+ * compared run; a param goes into `params` when all the item's runs agree on it, else into `varying`.
+ * A param differs between items when their shared values, or their sets of values, are not all equal.
+ */
+export function compareItems(items: { label?: string; runs: GroupableRun[] }[]): { items: CompareStats[]; paramKeys: string[]; differing: string[]; metricKeys: string[] } {
+  const paramKeys = [...new Set(items.flatMap((it) => it.runs.flatMap((r) => Object.keys(r.params))))].sort()
+  const out = items.map((it): CompareStats => {
+    const params: Record<string, string | null> = {}
+    const varying: Record<string, (string | null)[]> = {}
+    for (const k of paramKeys) {
+      const values = [...new Set(it.runs.map((r) => r.params[k] ?? null))]
+      if (values.length === 1) params[k] = values[0]
+      else varying[k] = values.sort((a, b) => compareValues([a], [b]))
+    }
+    const names = it.runs.map((r) => r.runName || r.runId)
+    return {
+      label: it.label ?? (it.runs.length === 1 ? names[0] : `${it.runs.length} runs`),
+      runIds: it.runs.map((r) => r.runId),
+      runNames: names,
+      params,
+      varying,
+      metrics: latestStats(it.runs, metricStats) as Record<string, MetricStats>
+    }
+  })
+  const cell = (it: CompareStats, k: string) => (k in it.params ? JSON.stringify(['=', it.params[k]]) : JSON.stringify(['~', it.varying[k]]))
+  const differing = paramKeys.filter((k) => new Set(out.map((it) => cell(it, k))).size > 1)
+  const metricKeys = [...new Set(out.flatMap((it) => Object.keys(it.metrics)))].sort()
+  return { items: out, paramKeys, differing, metricKeys }
 }

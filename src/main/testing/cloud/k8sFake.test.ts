@@ -70,10 +70,10 @@ describe.skipIf(kubectlMissing())('Kubernetes fake driven by kubectl', () => {
     await until(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.phase}')).out === 'Succeeded')
     const logs = await kubectl('logs', pod)
     expect(logs.out.split('\n').filter(Boolean)).toEqual([
-      `[${pod}] running: python train.py`,
-      `[${pod}] rank=0 epoch=1 loss=0.5000`,
-      `[${pod}] rank=0 epoch=2 loss=0.3333`,
-      `[${pod}] rank=0 epoch=3 loss=0.2500`
+      'running: python train.py',
+      'rank=0 epoch=1 loss=0.5000',
+      'rank=0 epoch=2 loss=0.3333',
+      'rank=0 epoch=3 loss=0.2500'
     ])
     expect((await kubectl('get', 'job', 'train-1', '-o', 'jsonpath={.status.conditions[0].type}')).out).toBe('Complete')
     const del = await kubectl('delete', 'job', 'train-1', '--cascade=foreground')
@@ -105,7 +105,9 @@ describe.skipIf(kubectlMissing())('Kubernetes fake driven by kubectl', () => {
     const names = (await kubectl('get', 'pods', '-l', 'training.kubeflow.org/job-name=dist', '-o', 'name')).out.trim().split('\n')
     expect(names).toEqual(['pod/dist-master-0', 'pod/dist-worker-0', 'pod/dist-worker-1'])
     for (const [i, n] of ['dist-worker-0', 'dist-worker-1'].entries()) {
-      expect((await kubectl('logs', n)).out).toContain(`[${n}] rank=${i} epoch=3 loss=0.2500`)
+      expect((await kubectl('logs', n)).out).toContain(`\nrank=${i} epoch=3 loss=0.2500\n`)
+      // --prefix is kubectl's own: it names the pod (and container) once per line
+      expect((await kubectl('logs', n, '--prefix')).out).toContain(`[pod/${n}/pytorch] rank=${i} epoch=3 loss=0.2500\n`)
     }
   })
 

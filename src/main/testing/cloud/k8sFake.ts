@@ -3,7 +3,11 @@
  * events, batch/v1 Jobs and kubeflow.org/v1 PyTorchJobs, `?watch=true` streams, bearer-token auth,
  * 403 for a forbidden namespace and 404 for a group whose CRD is not installed. Jobs make pods that go
  * Pending → Running → Succeeded and print log lines; a pod asking for more `nvidia.com/gpu` than a
- * node has stays Pending with a FailedScheduling event. Test harness only: never shipped.
+ * node has stays Pending with a FailedScheduling event. A pod template whose volume mounts name no
+ * volume is refused (422) as the API server validates it. Init containers run before a pod starts:
+ * one whose env holds an http(s) URL downloads it (an S3 presigned URL is checked as S3 would,
+ * against `s3Credentials`), and a failed download fails the pod with Init:Error.
+ * Test harness only: never shipped.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
@@ -13,6 +17,7 @@ import { createServer } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { verifyPresignedS3, type FakeCredentials } from './sigv4'
 
 type Obj = Record<string, any>
 
@@ -47,6 +52,19 @@ export interface K8sFakeOptions {
   gpusPerNode?: number
   /** Epochs each pod prints before it succeeds. */
   epochs?: number
+  /** Keys S3 knows: presigned S3 URLs fetched by init containers must verify against one of them. */
+  s3Credentials?: FakeCredentials[]
+}
+
+/** What an init container downloaded (the URL from its env). */
+export interface InitFetch {
+  pod: string
+  container: string
+  url: string
+  status: number
+  body: Buffer
+  /** Why the download failed (S3's error code, or the HTTP status), null when it worked. */
+  error: string | null
 }
 
 interface Watcher {
@@ -74,6 +92,9 @@ export class K8sFake {
   private watchers = new Set<Watcher>()
   private logs = new Map<string, string[]>()
   private timer: NodeJS.Timeout | null = null
+  readonly s3Credentials: FakeCredentials[] | null
+  /** Every download an init container made, in order. */
+  readonly initFetches: InitFetch[] = []
 
   constructor(opts: K8sFakeOptions = {}) {
     this.stepMs = opts.stepMs ?? 150
@@ -84,6 +105,7 @@ export class K8sFake {
     this.nodes = opts.nodes ?? 3
     this.gpusPerNode = opts.gpusPerNode ?? 0
     this.epochs = opts.epochs ?? 3
+    this.s3Credentials = opts.s3Credentials ?? null
     for (const ns of ['default', ...(opts.namespaces ?? []), ...this.forbidden]) {
       this.put(CORE[0], null, { metadata: { name: ns }, status: { phase: 'Active' } }, false)
     }
@@ -251,6 +273,58 @@ export class K8sFake {
     return n
   }
 
+  /** Runs a pod's init containers in order: each downloads the http(s) URLs in its env. */
+  private async runInit(ns: string, pod: Obj): Promise<void> {
+    for (const c of pod.spec.initContainers as Obj[]) {
+      for (const e of (c.env ?? []) as Obj[]) {
+        if (typeof e.value !== 'string' || !/^https?:\/\//.test(e.value)) continue
+        const f: InitFetch = { pod: pod.metadata.name, container: c.name, url: e.value, status: 0, body: Buffer.alloc(0), error: null }
+        this.initFetches.push(f)
+        const presigned = new URL(e.value).searchParams.has('X-Amz-Signature')
+        const bad = presigned && this.s3Credentials ? verifyPresignedS3({ url: e.value, known: this.s3Credentials }) : null
+        if (bad) {
+          f.status = bad.status
+          f.error = `${bad.type}: ${bad.message}`
+        } else {
+          try {
+            const r = await fetch(e.value)
+            f.status = r.status
+            f.body = Buffer.from(await r.arrayBuffer())
+            if (!r.ok) f.error = `HTTP ${r.status}`
+          } catch (err) {
+            f.error = (err as Error).message
+          }
+        }
+        if (f.error) {
+          pod.__init = 'failed'
+          pod.status = {
+            phase: 'Failed',
+            reason: 'Init:Error',
+            initContainerStatuses: [{ name: c.name, ready: false, restartCount: 0, image: c.image, state: { terminated: { exitCode: 22, reason: 'Error', message: f.error, finishedAt: new Date().toISOString() } } }],
+            containerStatuses: (pod.spec.containers ?? []).map((x: Obj) => ({ name: x.name, ready: false, restartCount: 0, image: x.image, state: { waiting: { reason: 'PodInitializing' } } }))
+          }
+          this.logs.set(`${ns}/${pod.metadata.name}`, [])
+          this.modify(CORE[1], pod)
+          return
+        }
+      }
+    }
+    pod.__init = 'done'
+  }
+
+  /** The API server's validation of a pod spec's volume mounts (each names a declared volume). */
+  private invalidMounts(spec: Obj, at: string): string | null {
+    const volumes = new Set(((spec?.volumes ?? []) as Obj[]).map((v) => v.name))
+    for (const kind of ['initContainers', 'containers']) {
+      for (const [i, c] of ((spec?.[kind] ?? []) as Obj[]).entries()) {
+        for (const [j, m] of ((c.volumeMounts ?? []) as Obj[]).entries()) {
+          if (!volumes.has(m.name)) return `${at}.${kind}[${i}].volumeMounts[${j}].name: Not found: "${m.name}"`
+        }
+      }
+    }
+    return null
+  }
+
   private makePod(ns: string, name: string, template: Obj, labels: Record<string, string>, owner: Obj): void {
     const spec = JSON.parse(JSON.stringify(template.spec ?? {}))
     const pod: Obj = {
@@ -283,9 +357,10 @@ export class K8sFake {
   private podLog(pod: Obj, lines: number): string[] {
     const c = pod.spec.containers?.[0] ?? {}
     const cmd = [...(c.command ?? []), ...(c.args ?? [])].join(' ')
-    const out = [`[${pod.metadata.name}] running: ${cmd}`]
+    // what the container prints; the pod name is not part of it (`kubectl logs --prefix` adds it)
+    const out = [`running: ${cmd}`]
     const rank = Number(pod.metadata.labels?.['training.kubeflow.org/replica-index'] ?? 0)
-    for (let i = 0; i < lines; i++) out.push(`[${pod.metadata.name}] rank=${rank} epoch=${i + 1} loss=${(1 / (i + 2)).toFixed(4)}`)
+    for (let i = 0; i < lines; i++) out.push(`rank=${rank} epoch=${i + 1} loss=${(1 / (i + 2)).toFixed(4)}`)
     return out
   }
 
@@ -298,7 +373,12 @@ export class K8sFake {
         if (pod.__unschedulable || pod.metadata.deletionTimestamp) continue
         const ns = pod.metadata.namespace
         const phase = pod.status.phase
-        if (phase === 'Pending') {
+        if (phase === 'Pending' && (pod.spec.initContainers ?? []).length && pod.__init !== 'done') {
+          if (!pod.__init) {
+            pod.__init = 'running'
+            void this.runInit(ns, pod)
+          }
+        } else if (phase === 'Pending') {
           pod.status = {
             phase: 'Running',
             startTime: new Date().toISOString(),
@@ -560,6 +640,18 @@ export class K8sFake {
         return this.status(res, 409, 'AlreadyExists', `${r.plural}${r.group ? '.' + r.group : ''} "${n}" already exists`, { name: n, ...(r.group ? { group: r.group } : {}), kind: r.plural })
       }
       body.metadata.name = n
+      const templates: [Obj, string][] =
+        r.plural === 'pods'
+          ? [[body.spec, 'spec']]
+          : r.plural === 'jobs'
+            ? [[body.spec?.template?.spec, 'spec.template.spec']]
+            : r.plural === 'pytorchjobs'
+              ? Object.entries<Obj>(body.spec?.pytorchReplicaSpecs ?? {}).map(([t, rs]) => [rs.template?.spec, `spec.pytorchReplicaSpecs[${t}].template.spec`])
+              : []
+      for (const [spec, at] of templates) {
+        const problem = this.invalidMounts(spec, at)
+        if (problem) return this.status(res, 422, 'Invalid', `${r.kind}${r.group ? '.' + r.group : ''} "${n}" is invalid: ${problem}`)
+      }
       const o = this.put(r, ns, body)
       this.created(r, ns!, o)
       return this.json(res, 201, strip(o))

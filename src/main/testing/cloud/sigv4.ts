@@ -112,3 +112,50 @@ export function verifySigV4(opts: {
   }
   return null
 }
+
+/**
+ * Verify an S3 presigned URL (query-string SigV4) as S3 does for a GET: the credential scope, the
+ * expiry, and the signature over the canonical request with UNSIGNED-PAYLOAD (S3 does not encode
+ * the path a second time). Returns null when valid, else S3's error code and message.
+ */
+export function verifyPresignedS3(opts: { url: string; known: FakeCredentials[]; now?: number; method?: string }): SigV4Failure | null {
+  const u = new URL(opts.url)
+  const q = u.searchParams
+  const fail = (type: string, message: string, status = 403): SigV4Failure => ({ status, type, message })
+  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') return fail('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"', 400)
+  const credential = q.get('X-Amz-Credential') ?? ''
+  const m = /^([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request$/.exec(credential)
+  if (!m) return fail('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter: ${credential}`, 400)
+  const [, accessKeyId, date, region] = m
+  const cred = opts.known.find((c) => c.accessKeyId === accessKeyId)
+  if (!cred) return fail('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
+  const amzDate = q.get('X-Amz-Date') ?? ''
+  const expires = Number(q.get('X-Amz-Expires'))
+  if (!/^\d{8}T\d{6}Z$/.test(amzDate) || !amzDate.startsWith(date)) return fail('AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format and match the credential date', 400)
+  if (!Number.isInteger(expires) || expires < 1 || expires > 604800) return fail('AuthorizationQueryParametersError', 'X-Amz-Expires must be between 1 and 604800 seconds', 400)
+  const signedAt = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15))
+  if ((opts.now ?? Date.now()) > signedAt + expires * 1000) return fail('AccessDenied', 'Request has expired')
+  const signedHeaders = (q.get('X-Amz-SignedHeaders') ?? '').split(';')
+  const headers: Record<string, string> = { host: u.host }
+  const rest = new URLSearchParams(q)
+  rest.delete('X-Amz-Signature')
+  const canonical = [
+    (opts.method ?? 'GET').toUpperCase(),
+    u.pathname.split('/').map((seg) => encode(decodeURIComponent(seg))).join('/') || '/',
+    canonicalQuery(rest.toString()),
+    signedHeaders.map((h) => `${h}:${headers[h] ?? ''}\n`).join(''),
+    signedHeaders.join(';'),
+    'UNSIGNED-PAYLOAD'
+  ].join('\n')
+  const scope = `${date}/${region}/s3/aws4_request`
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n')
+  let key = hmac('AWS4' + cred.secretAccessKey, date)
+  key = hmac(key, region)
+  key = hmac(key, 's3')
+  key = hmac(key, 'aws4_request')
+  const expected = createHmac('sha256', key).update(stringToSign).digest('hex')
+  if (expected !== q.get('X-Amz-Signature')) {
+    return fail('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.')
+  }
+  return null
+}

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useMemo, useState } from 'react'
 import type { TrackingRun } from '../../../../shared/api'
 import { parallelCoordinates } from './parallel'
 import { PlotlyChart } from './PlotlyChart'
+import { CompareToolbar, useColumnsInView } from './ColumnsInView'
 import { cellValue, formatValue, useExperimentsStore } from './useExperimentsStore'
 
 /** A plotly dimension for one column: numbers as they are, strings as categories. */
@@ -18,11 +19,10 @@ export function ComparePanel() {
   const selected = useExperimentsStore((s) => s.selected)
   const chartKey = useExperimentsStore((s) => s.chartKey)
   const [onlyDiff, setOnlyDiff] = useState(false)
-  const wrapRef = useRef<HTMLDivElement>(null)
-  /** How many run columns are (partly) hidden to the left and right of the table's pane. */
-  const [hidden, setHidden] = useState({ left: 0, right: 0 })
   const [kind, setKind] = useState<'parcoords' | 'scatter'>('parcoords')
   const runs = useMemo(() => selected.map((id) => allRuns.find((r) => r.runId === id)).filter((r): r is TrackingRun => !!r), [allRuns, selected])
+  /** How many run columns are (partly) hidden to the left and right of the table's pane. */
+  const { wrapRef, hidden, scrollBy } = useColumnsInView(runs.length)
 
   const paramKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort(), [runs])
   const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.key)))].sort(), [runs])
@@ -61,60 +61,12 @@ export function ComparePanel() {
     }
   }, [kind, runs, paramKeys, metricKeys, xKey, yKey, logX])
 
-  useEffect(() => {
-    const el = wrapRef.current
-    if (!el) return
-    const measure = () => {
-      const box = el.getBoundingClientRect()
-      const first = el.querySelector('thead th')?.getBoundingClientRect().width ?? 0
-      let left = 0
-      let right = 0
-      el.querySelectorAll('thead th[data-run]').forEach((th) => {
-        const r = th.getBoundingClientRect()
-        if (r.left < box.left + first - 1) left++
-        else if (r.right > box.right + 1) right++
-      })
-      setHidden((h) => (h.left === left && h.right === right ? h : { left, right }))
-    }
-    measure()
-    const ro = new ResizeObserver(measure)
-    ro.observe(el)
-    const table = el.querySelector('table')
-    if (table) ro.observe(table)
-    el.addEventListener('scroll', measure, { passive: true })
-    return () => {
-      ro.disconnect()
-      el.removeEventListener('scroll', measure)
-    }
-  }, [runs.length])
-
-  const scrollBy = (dir: 1 | -1) => wrapRef.current?.scrollBy({ left: dir * Math.max(120, wrapRef.current.clientWidth * 0.8), behavior: 'smooth' })
-
   if (runs.length < 2) return <p className="empty-note muted">Select two or more runs to compare.</p>
 
   return (
     <section className="exp-compare" aria-label="Compare runs">
       <div className="exp-compare-table">
-        <div className="exp-toolbar">
-          <h3>Parameters</h3>
-          <label className="check">
-            <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} /> Only differences
-          </label>
-          <span className="spacer" />
-          <span className="muted" role="status" aria-label="Compared runs in view">
-            {runs.length} runs{hidden.left + hidden.right > 0 ? ` · ${hidden.left + hidden.right} out of view` : ''}
-          </span>
-          {hidden.left + hidden.right > 0 && (
-            <>
-              <button type="button" className="icon-btn small" aria-label="Scroll runs left" disabled={hidden.left === 0} onClick={() => scrollBy(-1)}>
-                ←
-              </button>
-              <button type="button" className="icon-btn small" aria-label="Scroll runs right" disabled={hidden.right === 0} onClick={() => scrollBy(1)}>
-                →
-              </button>
-            </>
-          )}
-        </div>
+        <CompareToolbar title="Parameters" onlyDiff={onlyDiff} onOnlyDiff={setOnlyDiff} label="Compared runs in view" text={`${runs.length} runs`} noun="runs" hidden={hidden} scrollBy={scrollBy} />
         <div ref={wrapRef} className="exp-diff-wrap" role="region" aria-label="Compared runs" tabIndex={0}>
           <table className="stats-table exp-diff" aria-label="Parameter comparison">
             <thead>

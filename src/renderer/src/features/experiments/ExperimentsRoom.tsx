@@ -5,11 +5,12 @@ import { ComparePanel } from './ComparePanel'
 import { ExperimentList } from './ExperimentList'
 import { GroupByChooser } from './GroupBy'
 import { GroupChart } from './GroupChart'
+import { GroupComparePanel } from './GroupComparePanel'
 import { GroupsTable } from './GroupsTable'
 import { MetricChart } from './MetricChart'
 import { RunDetails } from './RunDetails'
 import { RunsTable } from './RunsTable'
-import { useExperimentsStore } from './useExperimentsStore'
+import { compareSize, useExperimentsStore } from './useExperimentsStore'
 import './experiments.css'
 import { plural } from '../../lib/format'
 
@@ -54,6 +55,7 @@ export function ExperimentsRoom() {
   const setView = useExperimentsStore((s) => s.setView)
   const setSelected = useExperimentsStore((s) => s.setSelected)
   const grouped = useExperimentsStore((s) => s.groupBy.length > 0)
+  const comparable = useExperimentsStore(compareSize)
   const runsView = useExperimentsStore((s) => s.runsView)
   const setRunsView = useExperimentsStore((s) => s.setRunsView)
   const setRunsDeleted = useExperimentsStore((s) => s.setRunsDeleted)
@@ -129,7 +131,7 @@ export function ExperimentsRoom() {
               Restore selected runs
             </button>
           )}
-          <button type="button" className="btn small" aria-pressed={view === 'compare'} disabled={selected.length < 2 || grouped} onClick={() => setView(view === 'compare' ? 'chart' : 'compare')}>
+          <button type="button" className="btn small" aria-pressed={view === 'compare'} disabled={comparable < 2} onClick={() => setView(view === 'compare' ? 'chart' : 'compare')}>
             Compare
           </button>
           <button type="button" className="btn small ghost" onClick={() => void refresh()}>
@@ -162,7 +164,7 @@ export function ExperimentsRoom() {
             <RunDetails />
           </div>
         </div>
-        <div className="exp-bottom">{grouped ? <GroupChart /> : view === 'compare' && selected.length >= 2 ? <ComparePanel /> : <MetricChart />}</div>
+        <div className="exp-bottom">{grouped ? view === 'compare' && comparable >= 2 ? <GroupComparePanel /> : <GroupChart /> : view === 'compare' && selected.length >= 2 ? <ComparePanel /> : <MetricChart />}</div>
       </div>
     </div>
   )

@@ -3,19 +3,14 @@ import type { MetricSeries } from '../../../../shared/api'
 import type { GroupSeries } from '../../../../shared/trackingGroups'
 import { call } from '../../api/client'
 import { PlotlyChart } from './PlotlyChart'
-import { traceMode } from './logic'
+import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { useExperimentsStore } from './useExperimentsStore'
 import { MetricSelect } from './MetricSelect'
+import { GroupChartToggles } from './GroupChartToggles'
 
-const COLORS = ['#5b8def', '#ef6b73', '#5cc98f', '#f2b84b', '#b07cf0', '#4fc3d9', '#f08a4b', '#9aa4b2', '#e46fb3', '#8bc34a']
 const MAX_GROUPS = 10
 const MAX_RUNS_PER_GROUP = 20
 const MAX_POINTS = 500
-
-function rgba(hex: string, a: number): string {
-  const n = parseInt(hex.slice(1), 16)
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`
-}
 
 interface Loaded {
   label: string
@@ -31,9 +26,7 @@ export function GroupChart() {
   const setChartKey = useExperimentsStore((s) => s.setChartKey)
   const runs = useExperimentsStore((s) => s.runs)
   const logY = useExperimentsStore((s) => s.logY)
-  const setLogY = useExperimentsStore((s) => s.setLogY)
   const showRuns = useExperimentsStore((s) => s.showGroupRuns)
-  const setShowRuns = useExperimentsStore((s) => s.setShowGroupRuns)
   const revision = useExperimentsStore((s) => s.revision)
   const [loaded, setLoaded] = useState<Loaded[]>([])
   const [error, setError] = useState<string | null>(null)
@@ -77,27 +70,7 @@ export function GroupChart() {
 
   const data = useMemo(() => {
     const traces: Record<string, unknown>[] = []
-    loaded.forEach((l, i) => {
-      const color = COLORS[i % COLORS.length]
-      const s = l.series
-      for (const r of l.runs) {
-        traces.push({ type: 'scatter', mode: 'lines', x: r.series.steps, y: r.series.values, name: r.name, legendgroup: l.label, showlegend: false, line: { color, width: 1 }, opacity: 0.3, hovertemplate: `${r.name}<br>step %{x}: %{y}<extra></extra>` })
-      }
-      traces.push({ type: 'scatter', mode: 'lines', x: s.steps, y: s.upper, line: { width: 0, color }, legendgroup: l.label, showlegend: false, hoverinfo: 'skip', name: `${l.label} upper` })
-      traces.push({ type: 'scatter', mode: 'lines', x: s.steps, y: s.lower, line: { width: 0, color }, fill: 'tonexty', fillcolor: rgba(color, 0.22), legendgroup: l.label, showlegend: false, hoverinfo: 'skip', name: `${l.label} band` })
-      traces.push({
-        type: 'scatter',
-        mode: traceMode(s.steps.length),
-        x: s.steps,
-        y: s.mean,
-        customdata: s.steps.map((_, k) => [s.lower[k], s.upper[k], s.n[k]]),
-        hovertemplate: `${l.label}<br>step %{x}: %{y} [%{customdata[0]:.4g}, %{customdata[1]:.4g}], n = %{customdata[2]}<extra></extra>`,
-        name: `${l.label} (n = ${s.runsWithValues})`,
-        legendgroup: l.label,
-        line: { color, width: 2 },
-        marker: { color, size: 6 }
-      })
-    })
+    loaded.forEach((l, i) => traces.push(...bandTraces(l.label, l.series, GROUP_COLORS[i % GROUP_COLORS.length], l.runs)))
     return traces
   }, [loaded])
 
@@ -116,12 +89,7 @@ export function GroupChart() {
     <section className="exp-chart" aria-label="Group chart">
       <div className="exp-toolbar" role="toolbar" aria-label="Group chart options">
         <MetricSelect keys={keys} value={chartKey} onChange={setChartKey} />
-        <label className="check">
-          <input type="checkbox" checked={showRuns} onChange={(e) => setShowRuns(e.target.checked)} /> Show runs
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> Log scale
-        </label>
+        <GroupChartToggles />
         <span className="spacer" />
         <span className="muted exp-note" role="status">
           {busy

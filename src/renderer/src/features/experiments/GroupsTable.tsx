@@ -1,8 +1,12 @@
-import { useMemo } from 'react'
+import { Fragment, useMemo, useState } from 'react'
 import { formatMeanCi } from './logic'
-import { useExperimentsStore } from './useExperimentsStore'
+import { cellValue, formatValue, useExperimentsStore } from './useExperimentsStore'
 
-/** Runs grouped by params: one row per group with n and mean ± 95 % CI of each metric; the checkbox draws the group. */
+/**
+ * Runs grouped by params: one row per group with n and mean ± 95 % CI of each metric; the checkbox
+ * draws the group (and picks it for Compare). A group opens to list its runs, each selectable on its
+ * own, so that Compare can set single runs beside groups.
+ */
 export function GroupsTable() {
   const groups = useExperimentsStore((s) => s.groups)
   const groupsError = useExperimentsStore((s) => s.groupsError)
@@ -10,6 +14,11 @@ export function GroupsTable() {
   const selectedGroups = useExperimentsStore((s) => s.selectedGroups)
   const toggleGroup = useExperimentsStore((s) => s.toggleGroup)
   const setSelected = useExperimentsStore((s) => s.setSelected)
+  const selected = useExperimentsStore((s) => s.selected)
+  const toggleSelected = useExperimentsStore((s) => s.toggleSelected)
+  const runs = useExperimentsStore((s) => s.runs)
+  const [open, setOpen] = useState<string[]>([])
+  const byId = useMemo(() => new Map(runs.map((r) => [r.runId, r])), [runs])
 
   const metrics = useMemo(() => {
     const chosen = columns.filter((c) => c.startsWith('metrics.')).map((c) => c.slice('metrics.'.length))
@@ -46,12 +55,24 @@ export function GroupsTable() {
           </tr>
         </thead>
         <tbody>
-          {groups.groups.map((g) => (
-            <tr key={g.label} aria-label={g.label} className={selectedGroups.includes(g.label) ? 'current' : ''}>
+          {groups.groups.map((g) => {
+            const isOpen = open.includes(g.label)
+            return (
+            <Fragment key={g.label}>
+            <tr aria-label={g.label} className={selectedGroups.includes(g.label) ? 'current' : ''}>
               <td className="exp-check">
                 <input type="checkbox" aria-label={`Draw group ${g.label}`} checked={selectedGroups.includes(g.label)} onChange={() => toggleGroup(g.label)} />
               </td>
               <th scope="row" className="mono" title={g.label}>
+                <button
+                  type="button"
+                  className="exp-disclose"
+                  aria-expanded={isOpen}
+                  aria-label={`List the runs of ${g.label}`}
+                  onClick={() => setOpen(isOpen ? open.filter((l) => l !== g.label) : [...open, g.label])}
+                >
+                  {isOpen ? '▾' : '▸'}
+                </button>{' '}
                 {g.label}
               </th>
               <td className="num">
@@ -72,7 +93,30 @@ export function GroupsTable() {
                 )
               })}
             </tr>
-          ))}
+            {isOpen &&
+              g.runIds.map((id, i) => {
+                const r = byId.get(id)
+                const name = g.runNames[i]
+                return (
+                  <tr key={id} className={`exp-group-run${selected.includes(id) ? ' current' : ''}`} aria-label={`${name} in ${g.label}`}>
+                    <td className="exp-check">
+                      <input type="checkbox" aria-label={`Select run ${name}`} checked={selected.includes(id)} onChange={() => toggleSelected(id)} />
+                    </td>
+                    <th scope="row" className="mono" title={name}>
+                      {name}
+                    </th>
+                    <td className="num muted">run</td>
+                    {metrics.map((k) => (
+                      <td key={k} className="num mono">
+                        {r ? formatValue(cellValue(r, `metrics.${k}`), `metrics.${k}`) : '—'}
+                      </td>
+                    ))}
+                  </tr>
+                )
+              })}
+            </Fragment>
+            )
+          })}
         </tbody>
       </table>
       <p className="muted exp-note exp-groups-foot">

@@ -80,6 +80,22 @@ interface State {
   setShowGroupRuns(v: boolean): void
 }
 
+/**
+ * What the grouped Compare view compares: the ticked groups in table order, then each selected run as
+ * a group of one (labelled by its name).
+ */
+export function groupCompareItems(s: Pick<State, 'groups' | 'selectedGroups' | 'selected' | 'runs'>): { label: string; runIds: string[] }[] {
+  const groups = (s.groups?.groups ?? []).filter((g) => s.selectedGroups.includes(g.label)).map((g) => ({ label: g.label, runIds: g.runIds }))
+  const names = new Map(s.runs.map((r) => [r.runId, r.runName || r.runId]))
+  const runs = s.selected.filter((id) => names.has(id)).map((id) => ({ label: names.get(id)!, runIds: [id] }))
+  return [...groups, ...runs]
+}
+
+/** How many columns Compare would show: groups and single runs when grouping, else the selected runs. */
+export function compareSize(s: Pick<State, 'groupBy' | 'groups' | 'selectedGroups' | 'selected' | 'runs'>): number {
+  return s.groupBy.length > 0 ? groupCompareItems(s).length : s.selected.length
+}
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 let runsSeq = 0
 
@@ -282,9 +298,9 @@ export const useExperimentsStore = create<State>()((set, get) => ({
   toggleSelected(runId) {
     const { selected } = get()
     const next = selected.includes(runId) ? selected.filter((x) => x !== runId) : [...selected, runId]
-    set({ selected: next, view: next.length < 2 ? 'chart' : get().view })
+    set({ selected: next, view: compareSize({ ...get(), selected: next }) < 2 ? 'chart' : get().view })
   },
-  setSelected: (selected) => set({ selected, view: selected.length < 2 ? 'chart' : get().view }),
+  setSelected: (selected) => set({ selected, view: compareSize({ ...get(), selected }) < 2 ? 'chart' : get().view }),
   showDetails: (detailRunId) => set({ detailRunId }),
   setChartKey: (chartKey) => set({ chartKey }),
   setLogY: (logY) => set({ logY }),
@@ -317,7 +333,8 @@ export const useExperimentsStore = create<State>()((set, get) => ({
 
   toggleGroup(label) {
     const { selectedGroups } = get()
-    set({ selectedGroups: selectedGroups.includes(label) ? selectedGroups.filter((l) => l !== label) : [...selectedGroups, label] })
+    const next = selectedGroups.includes(label) ? selectedGroups.filter((l) => l !== label) : [...selectedGroups, label]
+    set({ selectedGroups: next, view: compareSize({ ...get(), selectedGroups: next }) < 2 ? 'chart' : get().view })
   },
   setShowGroupRuns: (showGroupRuns) => set({ showGroupRuns }),
 

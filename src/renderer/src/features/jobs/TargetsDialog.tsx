@@ -39,13 +39,16 @@ interface Draft {
   kubeconfigPath: string
   context: string
   namespace: string
+  /** Kubernetes code delivery ('' = ConfigMap while it fits, else S3 when a bucket is set); the S3 fields above say where. */
+  codeFrom: '' | 'configmap' | 's3'
+  fetchImage: string
 }
 
 const cloud = (k: Draft['kind']) => k === 'sagemaker' || k === 'kubernetes'
 
 const blank = (): Draft => ({ name: '', kind: 'ssh', viaSsh: true, host: '', port: '22', username: '', privateKeyPath: '', passphrase: '', useAgent: false, workRoot: '', partition: '', tracking: 'direct', hasPassphrase: false, ...blankCloud })
 
-const blankCloud = { region: '', roleArn: '', bucket: '', prefix: '', profile: '', endpoint: '', s3Endpoint: '', accessKeyId: '', secretAccessKey: '', hasKeys: false, kubeconfigPath: '', context: '', namespace: '' }
+const blankCloud = { region: '', roleArn: '', bucket: '', prefix: '', profile: '', endpoint: '', s3Endpoint: '', accessKeyId: '', secretAccessKey: '', hasKeys: false, kubeconfigPath: '', context: '', namespace: '', codeFrom: '' as Draft['codeFrom'], fetchImage: '' }
 
 function fromTarget(t: JobTarget): Draft {
   return {
@@ -63,19 +66,21 @@ function fromTarget(t: JobTarget): Draft {
     partition: t.partition ?? '',
     tracking: t.tracking ?? 'direct',
     hasPassphrase: t.ssh?.hasPassphrase ?? false,
-    region: t.sagemaker?.region ?? '',
+    region: t.sagemaker?.region ?? t.kubernetes?.s3?.region ?? '',
     roleArn: t.sagemaker?.roleArn ?? '',
-    bucket: t.sagemaker?.bucket ?? '',
-    prefix: t.sagemaker?.prefix ?? '',
-    profile: t.sagemaker?.profile ?? '',
+    bucket: t.sagemaker?.bucket ?? t.kubernetes?.s3?.bucket ?? '',
+    prefix: t.sagemaker?.prefix ?? t.kubernetes?.s3?.prefix ?? '',
+    profile: t.sagemaker?.profile ?? t.kubernetes?.s3?.profile ?? '',
     endpoint: t.sagemaker?.endpoint ?? '',
-    s3Endpoint: t.sagemaker?.s3Endpoint ?? '',
+    s3Endpoint: t.sagemaker?.s3Endpoint ?? t.kubernetes?.s3?.endpoint ?? '',
     accessKeyId: '',
     secretAccessKey: '',
     hasKeys: t.sagemaker?.hasKeys ?? false,
     kubeconfigPath: t.kubernetes?.kubeconfigPath ?? '',
     context: t.kubernetes?.context ?? '',
-    namespace: t.kubernetes?.namespace ?? ''
+    namespace: t.kubernetes?.namespace ?? '',
+    codeFrom: t.kubernetes?.codeFrom ?? '',
+    fetchImage: t.kubernetes?.fetchImage ?? ''
   }
 }
 
@@ -91,7 +96,25 @@ function toInput(d: Draft, acceptHostKey?: string): JobTargetInput {
     }
   }
   if (d.kind === 'kubernetes') {
-    return { ...(d.id ? { id: d.id } : {}), name: d.name.trim(), kind: 'kubernetes', kubernetes: { ...opt('kubeconfigPath'), ...opt('context'), ...opt('namespace') } }
+    const s3 = d.bucket.trim()
+      ? {
+          s3: {
+            bucket: d.bucket.trim(),
+            region: d.region.trim(),
+            ...opt('prefix'),
+            ...opt('profile'),
+            ...(d.s3Endpoint.trim() ? { endpoint: d.s3Endpoint.trim() } : {}),
+            ...opt('accessKeyId'),
+            ...(d.secretAccessKey ? { secretAccessKey: d.secretAccessKey } : {})
+          }
+        }
+      : {}
+    return {
+      ...(d.id ? { id: d.id } : {}),
+      name: d.name.trim(),
+      kind: 'kubernetes',
+      kubernetes: { ...opt('kubeconfigPath'), ...opt('context'), ...opt('namespace'), ...(d.codeFrom ? { codeFrom: d.codeFrom } : {}), ...s3, ...opt('fetchImage') }
+    }
   }
   const ssh = d.kind === 'ssh' || d.viaSsh
   return {
@@ -129,6 +152,12 @@ function localProblems(d: Draft): Record<string, string> {
   }
   if (d.kind === 'kubernetes') {
     if (d.namespace.trim() && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(d.namespace.trim())) p.namespace = 'a namespace name'
+    if (d.codeFrom === 's3' && !d.bucket.trim()) p.bucket = 'code from S3 needs a bucket'
+    if (d.bucket.trim()) {
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(d.bucket.trim())) p.bucket = 'an S3 bucket name'
+      if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(d.region.trim())) p.region = 'a region like eu-west-1'
+      if (!!d.accessKeyId.trim() !== !!d.secretAccessKey) p.secretAccessKey = 'both keys or neither'
+    }
     return p
   }
   if (d.kind === 'ssh' || d.viaSsh) {
@@ -306,6 +335,46 @@ export function TargetsDialog() {
                 <FormField label="Namespace" errors={errs('namespace')} hint="Empty: the context's namespace, else default.">
                   <input type="text" value={draft.namespace} onChange={(e) => patch({ namespace: e.target.value })} />
                 </FormField>
+                <FormField
+                  label="Code delivery"
+                  errors={[]}
+                  className="span2"
+                  hint="A ConfigMap holds about 1 MiB. From S3, the folder is uploaded as sourcedir.tar.gz and an init container downloads it through a presigned URL (the cluster needs no AWS keys)."
+                >
+                  <select value={draft.codeFrom} onChange={(e) => patch({ codeFrom: e.target.value as Draft['codeFrom'] })}>
+                    <option value="">ConfigMap while it fits, else S3</option>
+                    <option value="configmap">ConfigMap only</option>
+                    <option value="s3">S3 always</option>
+                  </select>
+                </FormField>
+                {draft.codeFrom !== 'configmap' && (
+                  <>
+                    <FormField label="S3 bucket for code" errors={errs('bucket')} hint="Empty: code travels in ConfigMaps only.">
+                      <input type="text" value={draft.bucket} onChange={(e) => patch({ bucket: e.target.value })} placeholder="my-ml-bucket" />
+                    </FormField>
+                    <FormField label="S3 region" errors={errs('region')}>
+                      <input type="text" value={draft.region} onChange={(e) => patch({ region: e.target.value })} placeholder="eu-west-1" />
+                    </FormField>
+                    <FormField label="S3 prefix" errors={[]} hint="Code goes under it (default atelier).">
+                      <input type="text" value={draft.prefix} onChange={(e) => patch({ prefix: e.target.value })} placeholder="atelier" />
+                    </FormField>
+                    <FormField label="AWS profile" errors={[]} hint="From ~/.aws; empty: the default credential chain.">
+                      <input type="text" value={draft.profile} onChange={(e) => patch({ profile: e.target.value })} placeholder="default" />
+                    </FormField>
+                    <FormField label="Access key id" errors={[]} hint="Optional; kept in the secret store, never shown again.">
+                      <input type="text" className="mono" value={draft.accessKeyId} onChange={(e) => patch({ accessKeyId: e.target.value })} autoComplete="off" />
+                    </FormField>
+                    <FormField label="Secret access key" errors={errs('secretAccessKey')}>
+                      <input type="password" value={draft.secretAccessKey} onChange={(e) => patch({ secretAccessKey: e.target.value })} autoComplete="new-password" />
+                    </FormField>
+                    <FormField label="S3 endpoint" errors={[]} hint="Optional: a VPC or S3-compatible endpoint URL.">
+                      <input type="text" className="mono" value={draft.s3Endpoint} onChange={(e) => patch({ s3Endpoint: e.target.value })} />
+                    </FormField>
+                    <FormField label="Code fetch image" errors={[]} hint="Runs the init container: needs sh, curl and tar (default curlimages/curl).">
+                      <input type="text" className="mono" value={draft.fetchImage} onChange={(e) => patch({ fetchImage: e.target.value })} placeholder="curlimages/curl:8.11.1" />
+                    </FormField>
+                  </>
+                )}
               </>
             )}
             {!cloud(draft.kind) && (

@@ -16,6 +16,7 @@ import { formatMetric, formatTime } from './logic'
 import { useModelsStore, type VersionTab } from './useModelsStore'
 import { ActionError, ApprovalBadge, PolicyBadge, RiskBadge, Tabs, errorText, useCan } from './widgets'
 import { PolicyResults, ReviewHistory } from '../reviews/parts'
+import { PushToSageMakerDialog, SageMakerPackages } from './SageMakerPush'
 
 const TABS: { id: VersionTab; label: string }[] = [
   { id: 'overview', label: 'Overview' },
@@ -181,6 +182,7 @@ function Overview({ v, onChanged }: { v: ModelVersion; onChanged: () => void }) 
       </div>
       {v.description && <p className="reg-desc">{v.description}</p>}
       <Aliases v={v} onChanged={onChanged} />
+      <SageMakerPackages v={v} reload={v.revision} />
       <KeyValueTable className="reg-kv" title="Metrics" entries={Object.entries(v.metrics).sort().map(([k, x]) => [k, formatMetric(x)] as [string, string])} />
       <KeyValueTable className="reg-kv" title="Parameters" entries={run ? Object.entries(run.params).sort() : []} />
       <KeyValueTable className="reg-kv" title="Tags" entries={Object.entries(v.tags).sort()} />
@@ -304,6 +306,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
   const [error, setError] = useState<string | null>(null)
   const [asking, setAsking] = useState(false)
   const [deploying, setDeploying] = useState(false)
+  const [pushing, setPushing] = useState(false)
   const [reload, setReload] = useState(0)
   const canWrite = useCan('write')
 
@@ -345,6 +348,11 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
             Deploy
           </button>
         )}
+        {v && canWrite && v.runId && (
+          <button type="button" className="btn small" onClick={() => setPushing(true)}>
+            Push to SageMaker…
+          </button>
+        )}
         {v && canWrite && (v.approvalStatus === 'None' || v.approvalStatus === 'Rejected') && (
           <button type="button" className="btn small primary" onClick={() => setAsking(true)}>
             Request review
@@ -373,6 +381,7 @@ export function VersionPage({ version, tab }: { version: number; tab: VersionTab
         )}
       </div>
       {deploying && v && <DeployDialog initial={{ model: v.name, version: v.version }} offerOpen onClose={() => setDeploying(false)} />}
+      {pushing && v && <PushToSageMakerDialog v={v} onClose={() => setPushing(false)} onPushed={bump} />}
       {asking && v && <RequestReviewDialog v={v} onClose={() => setAsking(false)} onDone={bump} />}
     </section>
   )

@@ -25,6 +25,16 @@ function formatBytes(n: number | null): string {
   return `${(n / 2 ** 30).toFixed(2)} GiB`
 }
 
+/** USD, with cents; below a cent, enough digits to see it move. */
+function formatUsd(n: number): string {
+  return n !== 0 && Math.abs(n) < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`
+}
+
+function formatCost(i: RunningItem): string {
+  if (i.costPerHour == null) return '—'
+  return `${formatUsd(i.costPerHour)}/h${i.costSoFar == null ? '' : ` · ${formatUsd(i.costSoFar)} so far`}`
+}
+
 /** The live things Atelier runs, kept fresh while someone looks (the top bar and the panel share it). */
 function useRunning(active: boolean) {
   const [items, setItems] = useState<RunningItem[] | null>(null)
@@ -112,6 +122,8 @@ function RunningPanel(p: { items: RunningItem[] | null; error: string | null; re
     }
   }
   const idleCount = p.items?.filter((i) => i.idleMs !== null).length ?? 0
+  const costly = p.items?.filter((i) => i.costPerHour != null) ?? []
+  const perHour = costly.reduce((sum, i) => sum + (i.costPerHour ?? 0), 0)
 
   return (
     <Dialog title="Running" onClose={p.onClose} className="wide running-dialog">
@@ -121,6 +133,11 @@ function RunningPanel(p: { items: RunningItem[] | null; error: string | null; re
             {p.items ? `${p.items.length} live · ${idleCount} idle` : 'Loading…'}
             {p.error && <span role="alert"> · {p.error}</span>}
           </span>
+          {costly.length > 0 && (
+            <span className="running-cost-total" role="status" aria-label="Cloud cost per hour" title="On-demand list prices from resources/cloud (editable)">
+              Cloud: {formatUsd(perHour)}/h ({costly.length} resource{costly.length === 1 ? '' : 's'})
+            </span>
+          )}
           <span className="spacer" />
           {canStop && (
             <button type="button" className="btn small" disabled={idleCount === 0 || busy !== null} onClick={() => void stopIdle()}>
@@ -145,6 +162,9 @@ function RunningPanel(p: { items: RunningItem[] | null; error: string | null; re
               <th scope="col" className="num">
                 Memory
               </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
               <th scope="col">Details</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -154,7 +174,7 @@ function RunningPanel(p: { items: RunningItem[] | null; error: string | null; re
           <tbody>
             {p.items?.length === 0 && (
               <tr>
-                <td colSpan={7} className="muted">
+                <td colSpan={8} className="muted">
                   Nothing is running.
                 </td>
               </tr>
@@ -175,6 +195,9 @@ function RunningPanel(p: { items: RunningItem[] | null; error: string | null; re
                 <td className="num">{i.idleMs === null ? '—' : formatDuration(i.idleMs)}</td>
                 <td className="num" title={i.memoryBytes === null ? 'Not measured: it does not run on this machine' : 'Resident memory of its process tree'}>
                   {formatBytes(i.memoryBytes)}
+                </td>
+                <td className="num" title={i.costPerHour == null ? 'No cloud cost (local, or no price in the table)' : 'Price per hour from the shipped table; cost since it started running'}>
+                  {formatCost(i)}
                 </td>
                 <td title={i.detail ?? undefined}>{i.detail ?? ''}</td>
                 <td>

@@ -153,35 +153,9 @@ export function ChartPanel({ tabId, query }: { tabId: string | null; query: Quer
             <option value="histogram">histogram</option>
           </select>
         </Field>
-        <Field label="X" className="inline-field">
-          <select value={st.x} onChange={(e) => set({ x: e.target.value })} disabled={!columns.length}>
-            {columns.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Y" className="inline-field">
-          <select value={st.y} onChange={(e) => set({ y: e.target.value })} disabled={!columns.length}>
-            <option value="">{st.kind === 'histogram' ? '(count)' : '(choose)'}</option>
-            {columns.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Colour" className="inline-field">
-          <select value={st.color} onChange={(e) => set({ color: e.target.value })} disabled={!columns.length}>
-            <option value="">(none)</option>
-            {columns.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <ColumnSelect label="X" value={st.x} columns={columns} onChange={(x) => set({ x })} />
+        <ColumnSelect label="Y" value={st.y} columns={columns} onChange={(y) => set({ y })} none={st.kind === 'histogram' ? '(count)' : '(choose)'} />
+        <ColumnSelect label="Colour" value={st.color} columns={columns} onChange={(color) => set({ color })} none="(none)" />
         <button type="submit" className="btn primary small" disabled={!ready || st.loading}>
           Draw chart
         </button>
@@ -208,5 +182,21 @@ export function ChartPanel({ tabId, query }: { tabId: string | null; query: Quer
         </>
       )}
     </div>
+  )
+}
+
+/** A column picker for one chart channel; `none` adds an empty choice with that label. */
+function ColumnSelect(p: { label: string; value: string; columns: readonly { name: string }[]; onChange: (v: string) => void; none?: string }) {
+  return (
+    <Field label={p.label} className="inline-field">
+      <select value={p.value} onChange={(e) => p.onChange(e.target.value)} disabled={!p.columns.length}>
+        {p.none !== undefined && <option value="">{p.none}</option>}
+        {p.columns.map((c) => (
+          <option key={c.name} value={c.name}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+    </Field>
   )
 }
