@@ -88,6 +88,8 @@ export interface SageMakerPlacementInfo {
   /** pricePerHour × instances × serving variants. */
   costPerHour: number | null
   currency: string
+  /** When SageMaker created the endpoint (ms); null while unknown or stopped. */
+  createdAt: number | null
 }
 
 export const SageMakerPlacementSchema = z

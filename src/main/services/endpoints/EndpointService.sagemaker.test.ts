@@ -151,7 +151,9 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
 
     // Running panel: instances and cost per hour
     const [item] = await endpointProvider(svc).list(new ProcSnapshot())
-    expect(item).toMatchObject({ id: 'churn-sm', state: 'InService', detail: expect.stringContaining('SageMaker sm-fake: ml.m5.large × 1 · $0.115/h') })
+    expect(item).toMatchObject({ id: 'churn-sm', state: 'InService', detail: expect.stringContaining('SageMaker sm-fake: ml.m5.large × 1 · endpoint churn-sm'), costPerHour: 0.115 })
+    expect(item.costSoFar).toBeGreaterThan(0)
+    expect(item.costSoFar).toBeLessThan(0.115 / 60)
     // stopping it there deletes it on SageMaker (nothing billed); start creates it again
     await endpointProvider(svc).stop('churn-sm')
     expect(svc.get('churn-sm').endpoint).toMatchObject({ state: 'stopped', sagemaker: { status: null, costPerHour: null } })

@@ -837,7 +837,8 @@ export class EndpointService {
         failureReason: status?.failureReason ?? null,
         pricePerHour: price,
         costPerHour: price === null || def.desired === 'stopped' ? null : Math.round(price * p.instanceCount * def.variants.length * 1000) / 1000,
-        currency: prices.currency
+        currency: prices.currency,
+        createdAt: def.desired === 'stopped' ? null : (status?.createdAt ?? null)
       },
       createdAt: def.createdAt,
       updatedAt: def.updatedAt

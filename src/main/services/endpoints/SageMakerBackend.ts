@@ -142,7 +142,8 @@ export class SageMakerEndpointBackend implements ManagedEndpointBackend {
       status: d.EndpointStatus!,
       config: d.EndpointConfigName!,
       variants: (d.ProductionVariants ?? []).map((v) => ({ name: v.VariantName!, weight: v.CurrentWeight ?? 0, instances: v.CurrentInstanceCount ?? 0 })),
-      failureReason: d.FailureReason ?? null
+      failureReason: d.FailureReason ?? null,
+      createdAt: d.CreationTime ? d.CreationTime.getTime() : null
     }
   }
 

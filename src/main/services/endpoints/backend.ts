@@ -61,6 +61,8 @@ export interface ManagedStatus {
   config: string
   variants: { name: string; weight: number; instances: number }[]
   failureReason: string | null
+  /** When the provider created the endpoint (ms). */
+  createdAt: number | null
 }
 
 export interface ManagedAnswer {

@@ -16,15 +16,18 @@ export function endpointProvider(endpoints: Pick<EndpointService, 'list' | 'stop
         .map((e) => {
           const sm = e.sagemaker
           if (sm) {
-            const cost = sm.costPerHour === null ? 'price not in the table' : `${sm.currency === 'USD' ? '$' : `${sm.currency} `}${sm.costPerHour.toFixed(3)}/h`
             const weights = e.variants.map((v) => `v${v.version}${e.variants.length > 1 ? ` ${v.weight}%` : ''}`).join(', ')
+            const now = Date.now()
             return {
               id: e.name,
               name: e.name,
               state: sm.status ?? e.state,
-              detail: `${e.model} ${weights} · SageMaker ${sm.targetName}: ${sm.instanceType} × ${sm.instanceCount * e.variants.length} · ${cost}`,
+              detail: `${e.model} ${weights} · SageMaker ${sm.targetName}: ${sm.instanceType} × ${sm.instanceCount * e.variants.length}${sm.pricePerHour === null ? ' (no price in sagemaker-prices.json)' : ''} · endpoint ${sm.endpointName}`,
               idle: false,
-              memoryBytes: null
+              memoryBytes: null,
+              costPerHour: sm.costPerHour,
+              // at today's instances since SageMaker created it
+              costSoFar: sm.costPerHour === null || sm.createdAt === null ? null : (sm.costPerHour * Math.max(0, now - sm.createdAt)) / 3_600_000
             }
           }
           const pids = e.variants.map((v) => v.pid).filter((p): p is number => p !== null)
