@@ -205,7 +205,7 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     expect(again.list().map((e) => e.name)).not.toContain('churn-sm')
   }, 240_000)
 
-  it('shows a Failed endpoint with SageMaker’s FailureReason, and ResourceLimitExceeded in AWS’s words', async () => {
+  it('shows a Failed endpoint with SageMaker’s FailureReason, keeps serving after an update SageMaker rolled back, and shows ResourceLimitExceeded in AWS’s words', async () => {
     const svc = makeService()
     await svc.init()
     const v = await pushed('fraud', 5)
@@ -218,6 +218,22 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     const refused = await svc.invoke('fraud-sm', request([1]))
     expect(refused.status).toBe(503)
     await svc.delete('fraud-sm')
+
+    // an update SageMaker cannot roll out is rolled back: the old variants keep serving, the reason is shown
+    const good = await pushed('fraud', 5)
+    const broken = await pushed('fraud', 5)
+    await jobsBackend.s3.send(new DeleteObjectCommand({ Bucket: 'atelier-ml', Key: broken.modelDataUrl.replace('s3://atelier-ml/', '') }))
+    await svc.deploy({ name: 'fraud-ok', model: 'fraud', version: good.version, sagemaker: { target: 'sm1', instanceType: 'ml.m5.large', instanceCount: 1 } })
+    await until(() => svc.get('fraud-ok').endpoint, (e) => e.state !== 'starting')
+    await expect(svc.update({ name: 'fraud-ok', variants: [{ name: 'primary', weight: 90 }, { name: 'canary', version: broken.version, weight: 10 }] })).rejects.toMatchObject({
+      code: 'CLOUD_ERROR',
+      message: expect.stringContaining('rolled it back: Failed to download model data for container "container_1" of production variant "canary"')
+    })
+    const kept = svc.get('fraud-ok').endpoint
+    expect(kept).toMatchObject({ state: 'running', sagemaker: { status: 'InService' }, variants: [{ name: 'primary', version: good.version, weight: 100 }] })
+    expect(kept.error).toContain('rolled it back')
+    expect((await svc.invoke('fraud-ok', request([10]))).body).toEqual({ predictions: [1] })
+    await svc.delete('fraud-ok')
 
     const w = await pushed('quota', 5)
     aws.failNextEndpointWithResourceLimit('ml.g5.xlarge')
