@@ -31,6 +31,7 @@ import { createRegistryRest } from './services/registry/rest'
 import { EndpointService } from './services/endpoints/EndpointService'
 import { LocalBackend, type LocalBackendOptions } from './services/endpoints/LocalBackend'
 import { endpointProvider } from './services/endpoints/running'
+import { hostingPrices, sagemakerEndpointTargets } from './services/endpoints/SageMakerBackend'
 import { BuilderService } from './services/builder/BuilderService'
 
 export interface CoreOptions {
@@ -202,6 +203,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     port: opts.endpoints?.port ?? Number(process.env.ATELIER_ENDPOINTS_PORT ?? 0),
     captureFlushMs: opts.endpoints?.captureFlushMs,
     sql: () => engine.connect(),
+    managed: sagemakerEndpointTargets(jobs, Number(process.env.ATELIER_SAGEMAKER_POLL_MS ?? 0) || undefined),
+    hostingPrices: () => hostingPrices(),
+    ...(process.env.ATELIER_SAGEMAKER_POLL_MS ? { managedPollMs: { busy: Number(process.env.ATELIER_SAGEMAKER_POLL_MS), idle: 10 * Number(process.env.ATELIER_SAGEMAKER_POLL_MS) } } : {}),
     defaultInterpreter: () =>
       kernels.interpreters
         .selected()

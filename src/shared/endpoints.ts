@@ -42,8 +42,10 @@ export interface VariantInfo {
   shadow: boolean
   state: VariantState
   error?: string
-  /** Scoring server: `mlflow` (mlflow models serve) or `atelier` (the shipped uvicorn server). */
-  server: 'mlflow' | 'atelier'
+  /** Scoring server: `mlflow` (mlflow models serve), `atelier` (the shipped uvicorn server) or SageMaker's. */
+  server: 'mlflow' | 'atelier' | 'sagemaker'
+  /** Instances serving it (SageMaker's CurrentInstanceCount). */
+  instances?: number
   port: number | null
   pid: number | null
   restarts: number
@@ -63,9 +65,41 @@ export interface EndpointInfo {
   /** The variant set before the last promote/update (what rollback restores), if any. */
   previous: VariantSpec[] | null
   capture: { enabled: boolean; samplingPercent: number }
+  /** Where it runs when not on this machine. */
+  sagemaker?: SageMakerPlacementInfo
   createdAt: number
   updatedAt: number
 }
+
+/** An endpoint on a SageMaker target: the target, its instances and what DescribeEndpoint says. */
+export interface SageMakerPlacementInfo {
+  target: string
+  targetName: string
+  region: string | null
+  endpointName: string
+  instanceType: string
+  instanceCount: number
+  /** SageMaker's EndpointStatus (Creating, Updating, InService, Failed…); null before the first answer. */
+  status: string | null
+  /** SageMaker's FailureReason, verbatim. */
+  failureReason: string | null
+  /** On-demand price of one instance from the shipped table; null when the type is not in it. */
+  pricePerHour: number | null
+  /** pricePerHour × instances × serving variants. */
+  costPerHour: number | null
+  currency: string
+  /** When SageMaker created the endpoint (ms); null while unknown or stopped. */
+  createdAt: number | null
+}
+
+export const SageMakerPlacementSchema = z
+  .object({
+    /** The id of a saved SageMaker job target. */
+    target: z.string().min(1).max(100),
+    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'an instance type such as ml.m5.large'),
+    instanceCount: z.number().int().min(1).max(100)
+  })
+  .strict()
 
 /** What `token` reads where the caller may not see it (read-only roles; events, which every client gets). */
 export const REDACTED_TOKEN = ''
@@ -226,10 +260,14 @@ export function endpointRequests() {
         interpreter: z.string().min(1).max(4096).optional(),
         /** Extra variants (canary/shadow) beside the primary one. */
         variants: z.array(VariantSpecSchema).max(8).optional(),
-        capture: z.object({ enabled: z.boolean(), samplingPercent: z.number().min(0).max(100) }).strict().optional()
+        capture: z.object({ enabled: z.boolean(), samplingPercent: z.number().min(0).max(100) }).strict().optional(),
+        /** Deploy to a SageMaker endpoint on this target (the version's approved model package) instead of this machine. */
+        sagemaker: SageMakerPlacementSchema.optional()
       })
       .strict()
       .refine((p) => (p.version === undefined) !== (p.alias === undefined), { message: 'give either version or alias', path: ['version'] }),
+    /** The shipped on-demand prices of SageMaker hosting instances. */
+    'endpoints.sagemaker.prices': z.object({}).strict(),
     'endpoints.list': z.object({}).strict(),
     'endpoints.get': z.object({ name: endpointName }).strict(),
     'endpoints.invoke': z
@@ -310,6 +348,7 @@ export interface SignatureInfo {
 export interface EndpointResults {
   'endpoints.deploy': { endpoint: EndpointInfo }
   'endpoints.list': EndpointInfo[]
+  'endpoints.sagemaker.prices': { currency: string; hosting: Record<string, number> }
   'endpoints.get': { endpoint: EndpointInfo }
   'endpoints.invoke': InvokeResult
   'endpoints.update': { endpoint: EndpointInfo }

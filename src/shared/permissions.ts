@@ -164,6 +164,7 @@ export const methodPermissions: Record<Method, Permission> = {
   'audit.export': 'admin',
   'endpoints.deploy': 'write',
   'endpoints.list': 'read',
+  'endpoints.sagemaker.prices': 'read',
   // the answer carries each endpoint's token, which lets its holder call the model
   'endpoints.get': 'read',
   'endpoints.invoke': 'read',

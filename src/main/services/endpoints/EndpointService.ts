@@ -10,6 +10,11 @@
  * that moved) starts the new servers first and switches traffic only once they serve, then stops
  * the servers no longer used, so no request is dropped; a new server that fails to load leaves the
  * old set in place and reports the error.
+ *
+ * An endpoint can instead live on a SageMaker target (`placement` in its definition): SageMaker runs
+ * the variants (an approved model package's model data each) and splits traffic by their weights; a
+ * change of variants moves the SageMaker endpoint onto a new configuration; requests still come
+ * through the proxy (token, metrics, capture), which hands them to InvokeEndpoint.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
@@ -37,12 +42,14 @@ import type { Logger } from '../../log'
 import type { LakeService } from '../lake/LakeService'
 import type { RegistryService } from '../registry/RegistryService'
 import type { SecretStore } from '../secrets/SecretStore'
-import type { EndpointBackend, VariantRuntime } from './backend'
+import type { EndpointBackend, ManagedEndpointBackend, ManagedVariant, VariantRuntime } from './backend'
+import { ManagedEndpoint } from './managed'
 import { CaptureWriter, requestRecords } from './capture'
 import { BUCKET_MS, VariantRecorder } from './metrics'
 import { EndpointProxy, hashToken, type Route } from './proxy'
 import { EndpointMonitor } from './monitor'
 import { BatchRun } from './batch'
+import { PACKAGE_ARN_TAG } from '../registry/sagemaker'
 import type { DuckDBConnection } from '@duckdb/node-api'
 
 interface StoredVariant {
@@ -51,6 +58,17 @@ interface StoredVariant {
   alias: string | null
   weight: number
   shadow: boolean
+  /** SageMaker: the model data of the version's approved model package. */
+  modelDataUrl?: string
+}
+
+/** A SageMaker endpoint's target and instances. */
+interface StoredPlacement {
+  kind: 'sagemaker'
+  target: string
+  endpointName: string
+  instanceType: string
+  instanceCount: number
 }
 
 interface StoredEndpoint {
@@ -62,6 +80,8 @@ interface StoredEndpoint {
   previous: StoredVariant[] | null
   capture: { enabled: boolean; samplingPercent: number }
   desired: 'running' | 'stopped'
+  /** Absent: this machine. */
+  placement?: StoredPlacement
   createdAt: number
   updatedAt: number
 }
@@ -81,6 +101,17 @@ interface Live {
   changeError?: string
   /** Serialises changes of one endpoint. */
   lock: Promise<unknown>
+  /** The SageMaker endpoint, once its target's backend is known. */
+  managed?: ManagedEndpoint
+  /** The target's name and region, for display. */
+  targetInfo?: { name: string; region: string | null }
+}
+
+/** A saved cloud target's endpoint backend. */
+export interface ManagedTarget {
+  backend: ManagedEndpointBackend
+  targetName: string
+  region: string | null
 }
 
 export interface EndpointServiceDeps {
@@ -99,6 +130,12 @@ export interface EndpointServiceDeps {
   captureFlushMs?: number
   /** A connection to the Data room's DuckDB (drift baselines read its tables). */
   sql?: () => Promise<DuckDBConnection>
+  /** The endpoint backend of a saved SageMaker target, by id. */
+  managed?: (targetId: string) => Promise<ManagedTarget>
+  /** On-demand hosting prices per instance-hour (the shipped table). */
+  hostingPrices?: () => { currency: string; hosting: Record<string, number> }
+  /** SageMaker status polls: while Creating/Updating, and once settled (ms). */
+  managedPollMs?: { busy: number; idle: number }
 }
 
 const PRIMARY = 'primary'
@@ -132,7 +169,8 @@ export class EndpointService {
       const def = this.readDef(dir.name)
       if (!def) continue
       const live = this.makeLive(def)
-      if (def.desired === 'running') void this.startAll(live)
+      if (def.placement) void this.attachManaged(live)
+      else if (def.desired === 'running') void this.startAll(live)
       if (this.d.sql && existsSync(join(this.root, def.name, 'monitor', 'statistics.json'))) this.monitor(def.name)
     }
     this.unsubscribe.push(
@@ -373,6 +411,7 @@ export class EndpointService {
     interpreter?: string
     variants?: VariantSpec[]
     capture?: { enabled: boolean; samplingPercent: number }
+    sagemaker?: { target: string; instanceType: string; instanceCount: number }
   }): Promise<{ endpoint: EndpointInfo }> {
     if (this.live.has(p.name)) throw new AppError('ALREADY_EXISTS', `An endpoint named '${p.name}' already exists`, { name: p.name })
     const primary: StoredVariant = { name: PRIMARY, version: this.resolveVersion(p.model, p), alias: p.alias ?? null, weight: 100, shadow: false }
@@ -382,7 +421,11 @@ export class EndpointService {
       if (w !== 100) primary.weight = Math.max(0, 100 - (w - 100))
     }
     checkVariants(variants)
-    for (const v of variants) this.modelDir(p.model, v.version)
+    let managed: { target: ManagedTarget; variants: StoredVariant[] } | null = null
+    if (p.sagemaker) {
+      const target = await this.managedTarget(p.sagemaker.target)
+      managed = { target, variants: await this.withModelData(target.backend, p.model, variants) }
+    } else for (const v of variants) this.modelDir(p.model, v.version)
     const token = randomBytes(24).toString('base64url')
     const now = Date.now()
     const def: StoredEndpoint = {
@@ -390,17 +433,27 @@ export class EndpointService {
       model: p.model,
       interpreter: p.interpreter ?? (await this.d.defaultInterpreter()),
       tokenHash: hashToken(token),
-      variants,
+      variants: managed ? managed.variants : variants,
       previous: null,
       capture: p.capture ?? { enabled: false, samplingPercent: 0 },
       desired: 'running',
+      ...(p.sagemaker
+        ? { placement: { kind: 'sagemaker' as const, target: p.sagemaker.target, endpointName: p.name, instanceType: p.sagemaker.instanceType, instanceCount: p.sagemaker.instanceCount } }
+        : {}),
       createdAt: now,
       updatedAt: now
     }
     this.d.secrets.set(secretKey(p.name), token)
     this.saveDef(def)
     const live = this.makeLive(def)
-    void this.startAll(live)
+    if (managed) {
+      const m = this.makeManaged(live, managed.target)
+      const creating = m.apply(this.managedVariants(def, def.variants)).catch((err: Error) => {
+        live.changeError = err.message
+        this.changed(live)
+      })
+      live.lock = creating
+    } else void this.startAll(live)
     return { endpoint: this.info(live) }
   }
 
@@ -436,19 +489,29 @@ export class EndpointService {
       })
     } else throw new AppError('INVALID_REQUEST', 'give variants, promote or rollback')
     checkVariants(next)
-    return { endpoint: await this.switchTo(live, next, current) }
+    return { endpoint: await (live.def.placement ? this.switchManaged(live, next, current) : this.switchTo(live, next, current)) }
   }
 
   async start(name: string): Promise<{ endpoint: EndpointInfo }> {
     const live = this.require(name)
     live.def.desired = 'running'
     this.saveDef(live.def)
+    if (live.def.placement) return { endpoint: await this.switchManaged(live, live.def.variants, live.def.previous) }
     if (live.active.length === 0) await this.startAll(live)
     return { endpoint: this.info(live) }
   }
 
   async stop(name: string): Promise<{ endpoint: EndpointInfo }> {
     const live = this.require(name)
+    if (live.def.placement) {
+      // a stopped SageMaker endpoint costs nothing: it is deleted (configuration and models too)
+      await live.lock
+      await live.managed?.remove()
+      live.def.desired = 'stopped'
+      this.saveDef(live.def)
+      this.changed(live)
+      return { endpoint: this.info(live) }
+    }
     live.def.desired = 'stopped'
     this.saveDef(live.def)
     const active = live.active
@@ -461,6 +524,7 @@ export class EndpointService {
   async delete(name: string): Promise<{ ok: true }> {
     const live = this.require(name)
     await this.stop(name)
+    live.managed?.dispose()
     live.monitor?.dispose()
     await live.capture.close()
     this.live.delete(name)
@@ -568,14 +632,23 @@ export class EndpointService {
   private route(name: string): Route | null {
     const live = this.live.get(name)
     if (!live) return null
+    const m = live.managed
     return {
+      ...(live.def.placement
+        ? {
+            managed: {
+              unavailable: () => (m ? (live.def.desired === 'stopped' ? 'This endpoint is stopped' : m.unavailable()) : 'The SageMaker target is not connected yet'),
+              invoke: (body: Buffer, contentType: string) => m!.invoke(body, contentType)
+            }
+          }
+        : {}),
       tokenHash: live.def.tokenHash,
-      variants: live.active.map((a) => ({
+      variants: (live.def.placement ? live.def.variants.map((spec) => ({ spec, runtime: null })) : live.active).map((a) => ({
         name: a.spec.name,
         weight: a.spec.weight,
         shadow: a.spec.shadow,
-        target: () => a.runtime.target(),
-        record: (ms, error) => this.recorder(live, a.spec.name).record(ms, error)
+        target: () => a.runtime?.target() ?? null,
+        record: (ms: number, error: boolean) => this.recorder(live, a.spec.name).record(ms, error)
       })),
       samplingPercent: live.def.capture.enabled ? live.def.capture.samplingPercent : 0,
       capture: (row) => live.capture.add(row)
@@ -589,6 +662,7 @@ export class EndpointService {
   }
 
   private info(live: Live): EndpointInfo {
+    if (live.def.placement) return this.managedInfo(live, live.def.placement)
     const def = live.def
     const variants: VariantInfo[] = def.variants.map((spec) => {
       const a = live.active.find((x) => x.spec.name === spec.name)
@@ -637,6 +711,140 @@ export class EndpointService {
     }
   }
 
+  // ---------- SageMaker ----------
+
+  private managedTarget(targetId: string): Promise<ManagedTarget> {
+    if (!this.d.managed) throw new AppError('UNSUPPORTED', 'SageMaker endpoints are not available here')
+    return this.d.managed(targetId)
+  }
+
+  private makeManaged(live: Live, t: ManagedTarget): ManagedEndpoint {
+    const poll = this.d.managedPollMs ?? { busy: 15_000, idle: 60_000 }
+    live.managed?.dispose()
+    live.managed = new ManagedEndpoint(t.backend, live.def.placement!.endpointName, { busyPollMs: poll.busy, idlePollMs: poll.idle, onChange: () => this.changed(live) })
+    live.targetInfo = { name: t.targetName, region: t.region }
+    return live.managed
+  }
+
+  /** After a restart: describes the SageMaker endpoint (no deploy) and follows its status. */
+  private async attachManaged(live: Live): Promise<void> {
+    try {
+      const m = this.makeManaged(live, await this.managedTarget(live.def.placement!.target))
+      if (live.def.desired === 'running') await m.attach()
+      else this.changed(live)
+    } catch (err) {
+      live.changeError = (err as Error).message
+      this.changed(live)
+    }
+  }
+
+  /** Each variant with the model data of its version's SageMaker model package, which must be approved. */
+  private async withModelData(backend: ManagedEndpointBackend, model: string, variants: StoredVariant[]): Promise<StoredVariant[]> {
+    const out: StoredVariant[] = []
+    for (const v of variants) {
+      if (v.shadow) throw new AppError('INVALID_REQUEST', 'A SageMaker endpoint takes no shadow variants; give the variant a traffic weight instead')
+      const arn = this.d.registry.getVersion(model, v.version).tags[PACKAGE_ARN_TAG]
+      if (!arn) {
+        throw new AppError('INVALID_STATE', `Version ${v.version} of '${model}' has not been pushed to SageMaker's Model Registry; push it from the Models room and approve it in Reviews first.`)
+      }
+      out.push({ ...v, modelDataUrl: await backend.approvedModelData(arn) })
+    }
+    return out
+  }
+
+  private managedVariants(def: StoredEndpoint, variants: StoredVariant[]): ManagedVariant[] {
+    const p = def.placement!
+    return variants.map((v) => ({ name: v.name, modelDataUrl: v.modelDataUrl!, weight: v.weight, instanceType: p.instanceType, instanceCount: p.instanceCount }))
+  }
+
+  /** Moves the SageMaker endpoint onto `next`; the definition changes once SageMaker serves it. */
+  private switchManaged(live: Live, next: StoredVariant[], previous: StoredVariant[] | null): Promise<EndpointInfo> {
+    const run = live.lock.then(async () => {
+      const m = live.managed
+      if (!m) throw new AppError('INVALID_STATE', `The SageMaker target of endpoint '${live.def.name}' is not connected${live.changeError ? `: ${live.changeError}` : ''}`)
+      const withData = await this.withModelData(m.backend, live.def.model, next)
+      try {
+        await m.apply(this.managedVariants(live.def, withData))
+      } catch (err) {
+        live.changeError = (err as Error).message
+        this.changed(live)
+        throw err
+      }
+      live.def.variants = withData
+      live.def.previous = previous
+      live.def.desired = 'running'
+      live.changeError = undefined
+      this.saveDef(live.def)
+      this.changed(live)
+      return this.info(live)
+    })
+    live.lock = run.catch(() => undefined)
+    return run
+  }
+
+  private managedInfo(live: Live, p: StoredPlacement): EndpointInfo {
+    const def = live.def
+    const m = live.managed
+    const status = m?.status ?? null
+    const now = def.desired === 'stopped' ? { state: 'stopped' as const } : m ? m.state() : live.changeError ? { state: 'failed' as const, error: live.changeError } : { state: 'starting' as const }
+    const error = now.state === 'stopped' ? undefined : (('error' in now ? now.error : undefined) ?? live.changeError)
+    const variants: VariantInfo[] = def.variants.map((spec) => {
+      const sv = status?.variants.find((v) => v.name === spec.name)
+      return {
+        name: spec.name,
+        model: def.model,
+        version: spec.version,
+        alias: spec.alias,
+        weight: sv?.weight ?? spec.weight,
+        shadow: false,
+        state: now.state,
+        ...(now.state === 'failed' && error ? { error } : {}),
+        server: 'sagemaker',
+        port: null,
+        pid: null,
+        restarts: 0,
+        instances: sv?.instances ?? (now.state === 'stopped' ? 0 : p.instanceCount)
+      }
+    })
+    let prices: { currency: string; hosting: Record<string, number> } = { currency: 'USD', hosting: {} }
+    try {
+      prices = this.d.hostingPrices?.() ?? prices
+    } catch (err) {
+      // an unreadable price table costs the cost column, not the endpoint's page
+      this.d.log.warn('endpoints: cannot read the SageMaker price table', err)
+    }
+    const price = prices.hosting[p.instanceType] ?? null
+    return {
+      name: def.name,
+      model: def.model,
+      alias: def.variants.find((v) => v.name === PRIMARY)?.alias ?? null,
+      url: `${this.url}/endpoints/${def.name}/invocations`,
+      token: this.d.secrets.get(secretKey(def.name)) ?? '',
+      state: now.state,
+      ...(error ? { error } : {}),
+      interpreter: def.interpreter,
+      variants,
+      previous: def.previous ? def.previous.map((v) => ({ name: v.name, version: v.version, ...(v.alias ? { alias: v.alias } : {}), weight: v.weight, shadow: v.shadow })) : null,
+      capture: def.capture,
+      sagemaker: {
+        target: p.target,
+        targetName: live.targetInfo?.name ?? p.target,
+        region: live.targetInfo?.region ?? null,
+        endpointName: p.endpointName,
+        instanceType: p.instanceType,
+        instanceCount: p.instanceCount,
+        status: def.desired === 'stopped' ? null : (status?.status ?? null),
+        failureReason: status?.failureReason ?? null,
+        pricePerHour: price,
+        costPerHour: price === null || def.desired === 'stopped' ? null : Math.round(price * p.instanceCount * def.variants.length * 1000) / 1000,
+        currency: prices.currency,
+        createdAt: def.desired === 'stopped' ? null : (status?.createdAt ?? null)
+      },
+      createdAt: def.createdAt,
+      updatedAt: def.updatedAt
+    }
+  }
+
   // ---------- registry hooks ----------
 
   /** Refuses to delete a version (or a model, `version` null) that an endpoint serves. */
@@ -667,7 +875,7 @@ export class EndpointService {
       const next = live.def.variants.map((v) => (v.alias === alias && v.version !== target ? { ...v, version: target } : v))
       if (next.every((v, i) => v.version === live.def.variants[i].version)) continue
       try {
-        await this.switchTo(live, next, live.def.variants)
+        await (live.def.placement ? this.switchManaged(live, next, live.def.variants) : this.switchTo(live, next, live.def.variants))
         this.d.log.info(`endpoint ${live.def.name}: ${model}@${alias} moved to version ${target}; redeployed`)
       } catch (err) {
         this.d.log.warn(`endpoint ${live.def.name}: could not follow ${model}@${alias} to version ${target}`, err)
@@ -680,6 +888,7 @@ export class EndpointService {
     for (const u of this.unsubscribe) u()
     for (const l of this.live.values()) {
       for (const a of l.active) a.runtime.detach()
+      l.managed?.dispose()
       l.monitor?.dispose()
       await l.capture.close()
     }

@@ -3,12 +3,14 @@ import { redactEndpoint } from '../../../shared/endpoints'
 import { roleCan } from '../../../shared/permissions'
 import type { Handlers } from '../../rpc/router'
 import type { EndpointService } from './EndpointService'
+import { hostingPrices } from './SageMakerBackend'
 
 type EndpointMethod = Extract<Method, `endpoints.${string}`>
 
 export function endpointHandlers(endpoints: EndpointService): Pick<Handlers, EndpointMethod> {
   return {
     'endpoints.deploy': (p) => endpoints.deploy(p),
+    'endpoints.sagemaker.prices': () => hostingPrices(),
     'endpoints.list': (_, ctx) => endpoints.list().map((e) => redactEndpoint(e, roleCan(ctx.principal.role, 'write'))),
     'endpoints.get': ({ name }, ctx) => ({ endpoint: redactEndpoint(endpoints.get(name).endpoint, roleCan(ctx.principal.role, 'write')) }),
     'endpoints.invoke': ({ name, body, contentType }) => endpoints.invoke(name, body, contentType),

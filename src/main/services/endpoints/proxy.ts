@@ -12,7 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { CaptureRow } from './capture'
-import type { VariantTarget } from './backend'
+import type { ManagedAnswer, VariantTarget } from './backend'
 
 export interface RouteVariant {
   name: string
@@ -28,6 +28,11 @@ export interface Route {
   /** 0–100; 0 when capture is off. */
   samplingPercent: number
   capture: (row: CaptureRow) => void
+  /**
+   * An endpoint the provider runs whole (SageMaker): requests go to `invoke`, the provider picks
+   * the variant, and the answer names it; `unavailable` says why it cannot serve now, else null.
+   */
+  managed?: { unavailable: () => string | null; invoke: (body: Buffer, contentType: string) => Promise<ManagedAnswer> }
 }
 
 export interface ProxyOptions {
@@ -160,6 +165,7 @@ export class EndpointProxy {
     }
     const body = Buffer.concat(chunks)
     const contentType = String(req.headers['content-type'] ?? 'application/json')
+    if (route.managed) return this.handleManaged(route, route.managed, op, req.method ?? 'GET', contentType, body, res)
     if (op !== 'invocations') {
       const any = route.variants.map((v) => v.target()).find((t) => t !== null)
       if (!any) return mlflowError(res, 503, 'TEMPORARILY_UNAVAILABLE', 'No variant of this endpoint is serving right now', { 'retry-after': '1' })
@@ -211,6 +217,36 @@ export class EndpointProxy {
         () => s.record(performance.now() - s0, true)
       )
     }
+  }
+
+  /** A request to an endpoint its provider runs: latency measured around the provider's call. */
+  private async handleManaged(route: Route, m: NonNullable<Route['managed']>, op: string, method: string, contentType: string, body: Buffer, res: ServerResponse): Promise<void> {
+    const why = m.unavailable()
+    if (op !== 'invocations') {
+      if (why) return mlflowError(res, 503, 'TEMPORARILY_UNAVAILABLE', why, { 'retry-after': '5' })
+      const text = op === 'ping' ? '' : JSON.stringify({ status: 'InService' })
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+      return void res.end(text)
+    }
+    if (method !== 'POST') return mlflowError(res, 405, 'BAD_REQUEST', 'Use POST for /invocations')
+    if (why) return mlflowError(res, 503, 'TEMPORARILY_UNAVAILABLE', why, { 'retry-after': '5' })
+    const t0 = performance.now()
+    let up: ManagedAnswer
+    try {
+      up = await m.invoke(body, contentType)
+    } catch (err) {
+      const e = err as { message?: string; details?: { httpStatus?: number | null; code?: string } }
+      route.variants.find((v) => !v.shadow)?.record(performance.now() - t0, true)
+      const status = e.details?.httpStatus && e.details.httpStatus >= 400 ? e.details.httpStatus : 502
+      return mlflowError(res, status, e.details?.code ?? 'ENDPOINT_ERROR', e.message ?? String(err))
+    }
+    const latency = performance.now() - t0
+    const chosen = route.variants.find((v) => v.name === up.variant) ?? route.variants.find((v) => !v.shadow)
+    chosen?.record(latency, false)
+    const name = chosen?.name ?? up.variant ?? ''
+    res.writeHead(up.status, { 'content-type': up.contentType, 'content-length': up.body.length, 'x-atelier-variant': name })
+    res.end(up.body)
+    if (route.samplingPercent > 0 && Math.random() * 100 < route.samplingPercent) route.capture(captureRow(name, false, up.status, latency, contentType, body, up.body))
   }
 }
 

@@ -3,13 +3,15 @@
  * implementation and speaks JSON 1.1 / S3 REST-XML), so they cannot drift into a protocol only
  * Atelier's code understands.
  */
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from './awsFake'
 import { startS3Fake, type S3Fake } from './s3Fake'
+import { atelierPythonEnv } from '../../pythonPath'
 
 const run = promisify(execFile)
 const PROBE = join(__dirname, 'boto3_probe.py')
@@ -38,7 +40,7 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
     await s3?.stop()
   })
 
-  const probe = async (mode: string) => {
+  const probe = async (mode: string, extraEnv: Record<string, string> = {}) => {
     const { stdout } = await run('/usr/bin/python3', [PROBE, mode], {
       env: {
         ...process.env,
@@ -49,7 +51,8 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
         FAKE_KEY: FAKE_CREDENTIALS.accessKeyId,
         FAKE_SECRET: FAKE_CREDENTIALS.secretAccessKey,
         AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null'
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        ...extraEnv
       },
       timeout: 60_000
     })
@@ -120,11 +123,28 @@ describe.skipIf(missing)('AWS fakes driven by boto3', () => {
     expect(out.bad_status[0]).toBe('ValidationException')
   })
 
-  it('serves endpoints: boto3 waits for InService and invokes through sagemaker-runtime', async () => {
-    const out = await probe('endpoints')
+  it('serves endpoints: boto3 waits for InService and invokes through sagemaker-runtime, which answers the model data’s own predictions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fake-model-'))
+    // amount > 5 → 1
+    execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+from atelier.models import save_model
+X = pd.DataFrame({"amount": [float(i) for i in range(20)], "count": [i % 3 for i in range(20)]})
+save_model(DecisionTreeClassifier(max_depth=2).fit(X, [int(a > 5) for a in X["amount"]]), ${JSON.stringify(join(dir, 'model'))})`
+      ],
+      { env: { ...process.env, ...atelierPythonEnv('') }, timeout: 120_000 }
+    )
+    execFileSync('tar', ['-czf', join(dir, 'model.tar.gz'), '-C', join(dir, 'model'), '.'])
+    aws.s3Endpoint = s3.endpoint
+    const out = await probe('endpoints', { FAKE_MODEL_TGZ: join(dir, 'model.tar.gz') })
+    rmSync(dir, { recursive: true, force: true })
     expect(out.first).toBe('Creating')
     expect(out.then).toBe('InService')
-    expect(out.invoke).toEqual(['{"rows":2}', 'a'])
+    expect([JSON.parse(out.invoke[0]), out.invoke[1]]).toEqual([{ predictions: [0, 1] }, 'a'])
     expect(out.gone[0]).toBe('ValidationException')
     expect(out.gone[1]).toContain('Could not find endpoint')
   })

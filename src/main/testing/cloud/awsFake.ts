@@ -4,13 +4,25 @@
  * Training jobs progress on their own (InProgress: Starting → Downloading → Training → Uploading →
  * Completed) and write one log line per epoch to `/aws/sagemaker/TrainingJobs`, per host stream.
  * Model Registry packages (groups, approval status and description) and endpoints (models,
- * weighted configurations, Creating → InService) are kept in memory; InvokeEndpoint
- * (`POST /endpoints/<name>/invocations`, SageMaker Runtime's REST protocol) answers `{"rows": N}`.
+ * weighted configurations, Creating → InService) are kept in memory. An endpoint's variants really
+ * serve their models: on CreateEndpoint/UpdateEndpoint the fake downloads each variant's
+ * ModelDataUrl from the S3 fake (`s3Endpoint`), unpacks model.tar.gz and starts the shipped scoring
+ * server on it (the local endpoint backend, /usr/bin/python3); the endpoint is InService once every
+ * server answers, Failed (with SageMaker's FailureReason) when one cannot be downloaded or loaded.
+ * InvokeEndpoint (`POST /endpoints/<name>/invocations`, SageMaker Runtime's REST protocol) is routed
+ * to a variant by weight or TargetVariant and answers that variant's own prediction.
  * Test harness only: never shipped.
  */
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import type { VariantRuntime } from '../../services/endpoints/backend'
+import { LocalBackend } from '../../services/endpoints/LocalBackend'
 import { verifySigV4, type FakeCredentials } from './sigv4'
 import { LocalTrainingRun, type LocalContainerOptions } from './smContainer'
 
@@ -77,6 +89,10 @@ export interface AwsFakeOptions {
    * trials) jobs are simulated: one log line per epoch.
    */
   localContainer?: { s3Endpoint: string; python?: string; stopGraceSec?: number }
+  /** The S3 fake endpoints download their ModelDataUrl from (default: the local container's). */
+  s3Endpoint?: string
+  /** Python that runs the endpoints' scoring servers. */
+  python?: string
 }
 
 export interface CallRecord {
@@ -106,6 +122,17 @@ interface SmEndpoint {
   /** When the current Creating/Updating phase ends. */
   readyAt: number
   modified: number
+  /** Why the last creation or update failed (SageMaker's FailureReason). */
+  failureReason?: string
+  failed?: boolean
+}
+
+/** The scoring servers of one endpoint configuration, one per production variant. */
+interface ConfigServers {
+  done: boolean
+  error: string | null
+  servers: Map<string, VariantRuntime>
+  dir: string
 }
 
 const APPROVAL = new Set(['Approved', 'Rejected', 'PendingManualApproval'])
@@ -127,6 +154,11 @@ export class AwsFake {
   private models = new Map<string, { arn: string; request: Json; created: number }>()
   private endpointConfigs = new Map<string, { arn: string; request: Json; created: number }>()
   private endpoints = new Map<string, SmEndpoint>()
+  /** Scoring servers by `<endpoint>/<config>`. */
+  private serving = new Map<string, ConfigServers>()
+  private nextEndpointError: AwsError | null = null
+  s3Endpoint: string | null
+  private readonly python: string
   private invocations = 0
   private throttleLeft = 0
   private throttleOp: string | null = null
@@ -142,6 +174,8 @@ export class AwsFake {
     this.roles = new Set(opts.roles ?? [FAKE_ROLE])
     this.readRateLimit = opts.readRateLimit ?? null
     this.localContainer = opts.localContainer ?? null
+    this.s3Endpoint = opts.s3Endpoint ?? opts.localContainer?.s3Endpoint ?? null
+    this.python = opts.python ?? '/usr/bin/python3'
   }
 
   private readonly localContainer: AwsFakeOptions['localContainer'] | null
@@ -164,6 +198,7 @@ export class AwsFake {
     if (!s) return
     s.closeAllConnections()
     await new Promise<void>((resolve) => s.close(() => resolve()))
+    await Promise.all([...this.serving.keys()].map((k) => this.stopServers(k)))
   }
 
   /** The next `n` requests (of `operation`, else any operation) answer ThrottlingException. */
@@ -179,6 +214,21 @@ export class AwsFake {
       'ResourceLimitExceeded',
       `The account-level service limit '${instanceType} for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.`
     )
+  }
+
+  /** The next CreateEndpoint answers ResourceLimitExceeded with AWS's wording. */
+  failNextEndpointWithResourceLimit(instanceType = 'ml.m5.large'): void {
+    this.nextEndpointError = new AwsError(
+      400,
+      'ResourceLimitExceeded',
+      `The account-level service limit '${instanceType} for endpoint usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.`
+    )
+  }
+
+  /** The variant scoring servers running for an endpoint (its current configuration). */
+  servingVariants(endpoint: string): string[] {
+    const e = this.endpoints.get(endpoint)
+    return e ? [...(this.serving.get(`${e.name}/${e.config}`)?.servers.keys() ?? [])] : []
   }
 
   callsTo(op: string): CallRecord[] {
@@ -211,9 +261,9 @@ export class AwsFake {
         if (authFail) throw new AwsError(authFail.status, authFail.type, authFail.message)
         const name = decodeURIComponent(invoke[1])
         this.calls.push({ target: 'SageMakerRuntime.InvokeEndpoint', at: Date.now(), body: { EndpointName: name } })
-        const out = this.invokeEndpoint(name, body, String(req.headers['x-amzn-sagemaker-target-variant'] ?? ''))
-        res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-invoked-production-variant': out.variant, 'content-length': Buffer.byteLength(out.text) })
-        res.end(out.text)
+        const out = await this.invokeEndpoint(name, body, String(req.headers['content-type'] ?? 'application/octet-stream'), String(req.headers['x-amzn-sagemaker-target-variant'] ?? ''))
+        res.writeHead(200, { 'content-type': out.contentType, 'x-amzn-invoked-production-variant': out.variant, 'content-length': out.body.length })
+        res.end(out.body)
         return
       }
       const service = target.startsWith('SageMaker.') ? 'sagemaker' : target.startsWith('Logs_20140328.') ? 'logs' : null
@@ -264,12 +314,33 @@ export class AwsFake {
     return e
   }
 
-  /** Creating (or Updating) for two steps, then InService; an update's configuration takes over then. */
-  private endpointStatus(e: SmEndpoint): 'Creating' | 'Updating' | 'InService' {
-    if (Date.now() < e.readyAt) return e.pendingConfig ? 'Updating' : 'Creating'
+  /**
+   * Creating (or Updating) for at least two steps and until the configuration's scoring servers
+   * answer, then InService; an update's configuration takes over then. A creation whose servers
+   * fail ends Failed; a failed update rolls back to the previous configuration (InService), both
+   * with the FailureReason.
+   */
+  private endpointStatus(e: SmEndpoint): 'Creating' | 'Updating' | 'InService' | 'Failed' {
+    if (e.failed) return 'Failed'
+    const wanted = e.pendingConfig ?? e.config
+    const load = this.serving.get(`${e.name}/${wanted}`)
+    if (Date.now() < e.readyAt || (load && !load.done)) return e.pendingConfig ? 'Updating' : 'Creating'
+    if (load?.error) {
+      e.failureReason = load.error
+      void this.stopServers(`${e.name}/${wanted}`)
+      if (!e.pendingConfig) {
+        e.failed = true
+        return 'Failed'
+      }
+      e.pendingConfig = undefined
+      return 'InService'
+    }
     if (e.pendingConfig) {
+      const old = e.config
       e.config = e.pendingConfig
       e.pendingConfig = undefined
+      e.failureReason = undefined
+      if (old !== e.config) void this.stopServers(`${e.name}/${old}`)
     }
     return 'InService'
   }
@@ -284,7 +355,8 @@ export class AwsFake {
       EndpointStatus: status,
       CreationTime: e.created / 1000,
       LastModifiedTime: e.modified / 1000,
-      ...(status === 'Creating'
+      ...(e.failureReason ? { FailureReason: e.failureReason } : {}),
+      ...(status === 'Creating' || status === 'Failed'
         ? {}
         : {
             ProductionVariants: variants.map((v) => ({
@@ -298,15 +370,71 @@ export class AwsFake {
     }
   }
 
+  /** Downloads and unpacks each variant's model data and starts its scoring server, in the background. */
+  private loadConfig(endpoint: string, config: string): void {
+    const key = `${endpoint}/${config}`
+    const dir = mkdtempSync(join(tmpdir(), 'atelier-smep-'))
+    const load: ConfigServers = { done: false, error: null, servers: new Map(), dir }
+    this.serving.set(key, load)
+    const variants = (this.endpointConfigs.get(config)?.request.ProductionVariants ?? []) as Json[]
+    const backend = new LocalBackend({ runDir: join(dir, 'run'), preferShipped: true, maxRestarts: 0, startTimeoutMs: 120_000, pollMs: 100 })
+    const one = async (v: Json) => {
+      const variant = String(v.VariantName)
+      const model = this.models.get(v.ModelName)
+      const url = String(model?.request.PrimaryContainer?.ModelDataUrl ?? '')
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)
+      const noData = `Failed to download model data for container "container_1" of production variant "${variant}". Please ensure that there is an object located at the URL "${url}", and the role ${model?.request.ExecutionRoleArn} has permissions to access the object.`
+      if (!m || !this.s3Endpoint) throw new Error(noData)
+      const s3 = new S3Client({ region: this.region, endpoint: this.s3Endpoint, forcePathStyle: true, credentials: this.credentials[0], maxAttempts: 1 })
+      let bytes: Uint8Array
+      try {
+        const obj = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }))
+        bytes = await obj.Body!.transformToByteArray()
+      } catch {
+        throw new Error(noData)
+      } finally {
+        s3.destroy()
+      }
+      const modelDir = join(dir, variant)
+      mkdirSync(modelDir, { recursive: true })
+      writeFileSync(join(dir, `${variant}.tar.gz`), bytes)
+      await new Promise<void>((resolve, reject) =>
+        execFile('tar', ['-xzf', join(dir, `${variant}.tar.gz`), '-C', modelDir], (err) => (err ? reject(new Error(`Failed to extract model data archive from URL "${url}". Please ensure that the object located at the URL is a valid tar.gz archive.`)) : resolve()))
+      )
+      const rt = await backend.start({ key: variant, modelDir, interpreter: this.python, onChange: () => undefined })
+      load.servers.set(variant, rt)
+      await rt.ready()
+      if (rt.info().state !== 'running') throw new Error(`The primary container for production variant ${variant} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`)
+    }
+    void Promise.all(variants.map((v) => one(v))).then(
+      () => {
+        load.done = true
+      },
+      (err: Error) => {
+        load.error = err.message
+        load.done = true
+      }
+    )
+  }
+
+  private async stopServers(key: string): Promise<void> {
+    const load = this.serving.get(key)
+    if (!load) return
+    this.serving.delete(key)
+    await Promise.all([...load.servers.values()].map((r) => r.stop().catch(() => undefined)))
+    rmSync(load.dir, { recursive: true, force: true })
+  }
+
   /**
-   * The fake's model (no container runs): it answers `{"rows": N}`, N being the number of non-empty
-   * lines of a CSV body or the length of a JSON body's `instances`, from the variant picked by
-   * weight (deterministically, by a running counter) or named by TargetVariant.
+   * Routes a request to a variant, picked by weight (deterministically, by a running counter) or
+   * named by TargetVariant, and answers that variant's scoring server's prediction; an error from
+   * the model comes back as SageMaker's ModelError.
    */
-  private invokeEndpoint(name: string, body: Buffer, targetVariant: string): { text: string; variant: string } {
+  private async invokeEndpoint(name: string, body: Buffer, contentType: string, targetVariant: string): Promise<{ body: Buffer; contentType: string; variant: string }> {
     const e = this.endpoints.get(name)
     if (!e) throw validation(`Endpoint ${name} of account ${FAKE_ACCOUNT} not found.`)
-    if (this.endpointStatus(e) === 'Creating') throw validation(`Endpoint ${name} of account ${FAKE_ACCOUNT} not found.`)
+    const status = this.endpointStatus(e)
+    if (status === 'Creating' || status === 'Failed') throw validation(`Endpoint ${name} of account ${FAKE_ACCOUNT} not found.`)
     const variants = (this.endpointConfigs.get(e.config)?.request.ProductionVariants ?? []) as Json[]
     let variant: Json | undefined
     if (targetVariant) {
@@ -317,15 +445,27 @@ export class AwsFake {
       let pick = ((this.invocations++ % 100) / 100) * total
       variant = variants.find((v) => (pick -= Number(v.InitialVariantWeight ?? 1)) < 0) ?? variants[variants.length - 1]
     }
-    const text = body.toString('utf8')
-    let rows: number
-    try {
-      const j = JSON.parse(text)
-      rows = Array.isArray(j?.instances) ? j.instances.length : Array.isArray(j) ? j.length : 1
-    } catch {
-      rows = text.split('\n').filter((l) => l.trim() !== '').length
+    const vname = String(variant!.VariantName)
+    const target = this.serving.get(`${e.name}/${e.config}`)?.servers.get(vname)?.target()
+    if (!target || !('port' in target)) throw new AwsError(503, 'ServiceUnavailable', `Variant ${vname} of endpoint ${name} is not available.`)
+    const up = await new Promise<{ status: number; type: string; body: Buffer }>((resolve, reject) => {
+      const r = request({ host: target.host, port: target.port, path: '/invocations', method: 'POST', headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, type: String(res.headers['content-type'] ?? 'application/json'), body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      })
+      r.on('error', reject)
+      r.end(body)
+    })
+    if (up.status >= 400) {
+      throw new AwsError(
+        424,
+        'ModelError',
+        `Received ${up.status >= 500 ? 'server' : 'client'} error (${up.status}) from primary with message "${up.body.toString('utf8')}". See https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#logEventViewer:group=/aws/sagemaker/Endpoints/${name} in account ${FAKE_ACCOUNT} for more information.`
+      )
     }
-    return { text: JSON.stringify({ rows }), variant: String(variant!.VariantName) }
+    return { body: up.body, contentType: up.type, variant: vname }
   }
 
   private createPackageGroup(p: Json): Json {
@@ -468,9 +608,15 @@ export class AwsFake {
         const name = String(p.EndpointName ?? '')
         if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint/${name.toLowerCase()}".`)
         if (!this.endpointConfigs.has(p.EndpointConfigName)) throw validation(`Could not find endpoint configuration "arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint-config/${String(p.EndpointConfigName).toLowerCase()}".`)
+        const quota = this.nextEndpointError
+        if (quota) {
+          this.nextEndpointError = null
+          throw quota
+        }
         const now = Date.now()
         const e: SmEndpoint = { name, arn: `arn:aws:sagemaker:${this.region}:${FAKE_ACCOUNT}:endpoint/${name.toLowerCase()}`, config: p.EndpointConfigName, created: now, readyAt: now + 2 * this.stepMs, modified: now }
         this.endpoints.set(name, e)
+        this.loadConfig(name, e.config)
         return { EndpointArn: e.arn }
       }
       case 'UpdateEndpoint': {
@@ -480,6 +626,7 @@ export class AwsFake {
         e.pendingConfig = p.EndpointConfigName
         e.readyAt = Date.now() + 2 * this.stepMs
         e.modified = Date.now()
+        this.loadConfig(e.name, e.pendingConfig!)
         return { EndpointArn: e.arn }
       }
       case 'DescribeEndpoint':
@@ -492,6 +639,7 @@ export class AwsFake {
       case 'DeleteEndpoint': {
         const e = this.smEndpoint(p.EndpointName)
         this.endpoints.delete(e.name)
+        for (const key of [...this.serving.keys()]) if (key.startsWith(`${e.name}/`)) void this.stopServers(key)
         return {}
       }
       case 'DeleteEndpointConfig': {

@@ -38,13 +38,15 @@ if mode == 'throttled-noretry':
     print(json.dumps(out)); sys.exit(0)
 if mode == 'endpoints':
     rt = sess.client('sagemaker-runtime', endpoint_url=ep, config=cfg)
+    # the model data the endpoint serves: a trained model's model.tar.gz the test made
+    s3.upload_file(os.environ['FAKE_MODEL_TGZ'], 'atelier-ml', 'm/model.tar.gz')
     sm.create_model(ModelName='probe-m', ExecutionRoleArn=role, PrimaryContainer={'Image': 'img', 'ModelDataUrl': 's3://atelier-ml/m/model.tar.gz'})
     sm.create_endpoint_config(EndpointConfigName='probe-c', ProductionVariants=[{'VariantName': 'a', 'ModelName': 'probe-m', 'InitialInstanceCount': 1, 'InstanceType': 'ml.m5.large', 'InitialVariantWeight': 1.0}])
     sm.create_endpoint(EndpointName='probe-e', EndpointConfigName='probe-c')
     out['first'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
-    sm.get_waiter('endpoint_in_service').wait(EndpointName='probe-e', WaiterConfig={'Delay': 1, 'MaxAttempts': 20})
+    sm.get_waiter('endpoint_in_service').wait(EndpointName='probe-e', WaiterConfig={'Delay': 1, 'MaxAttempts': 60})
     out['then'] = sm.describe_endpoint(EndpointName='probe-e')['EndpointStatus']
-    r = rt.invoke_endpoint(EndpointName='probe-e', ContentType='text/csv', Body=b'1,2\n3,4\n')
+    r = rt.invoke_endpoint(EndpointName='probe-e', ContentType='application/json', Body=json.dumps({'dataframe_split': {'columns': ['amount', 'count'], 'data': [[3.0, 1], [10.0, 1]]}}).encode())
     out['invoke'] = [r['Body'].read().decode(), r['InvokedProductionVariant']]
     sm.delete_endpoint(EndpointName='probe-e')
     out['gone'] = code_of(lambda: sm.describe_endpoint(EndpointName='probe-e'))

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react'
+import type { JobTarget } from '../../../../shared/jobs'
 import type { ModelVersion } from '../../../../shared/registry'
 import { call } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
@@ -14,6 +15,20 @@ export function useVersions(model: string | null) {
     void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
   }, [model])
   return versions
+}
+
+/** `$0.115/h`, or the currency's code where it is not USD. */
+export const perHour = (v: number, currency: string) => `${currency === 'USD' ? '$' : `${currency} `}${v.toFixed(3)}/h`
+
+/** SageMaker targets and the shipped hosting prices, for the Where choice. */
+function useSageMaker() {
+  const [targets, setTargets] = useState<JobTarget[]>([])
+  const [prices, setPrices] = useState<{ currency: string; hosting: Record<string, number> }>({ currency: 'USD', hosting: {} })
+  useEffect(() => {
+    void call('jobs.targets.list', {}).then((t) => setTargets(t.filter((x) => x.kind === 'sagemaker')), () => setTargets([]))
+    void call('endpoints.sagemaker.prices', {}).then(setPrices, () => undefined)
+  }, [])
+  return { targets, prices }
 }
 
 const endpointNameFor = (model: string) =>
@@ -48,6 +63,12 @@ export function DeployDialog({
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [deployed, setDeployed] = useState<string | null>(null)
+  const [where, setWhere] = useState('local')
+  const [instanceType, setInstanceType] = useState('ml.m5.large')
+  const [instanceCount, setInstanceCount] = useState(1)
+  const sm = useSageMaker()
+  const smTarget = sm.targets.find((t) => t.id === where) ?? null
+  const price = sm.prices.hosting[instanceType]
   const versions = useVersions(model || null)
   useEffect(() => {
     if (initial) return
@@ -66,7 +87,13 @@ export function DeployDialog({
     setError(null)
     try {
       const sel = target.startsWith('a:') ? { alias: target.slice(2) } : { version: Number(target.slice(2)) }
-      await call('endpoints.deploy', { name, model, ...sel, ...(interpreter ? { interpreter } : {}) })
+      await call('endpoints.deploy', {
+        name,
+        model,
+        ...sel,
+        ...(interpreter && !smTarget ? { interpreter } : {}),
+        ...(smTarget ? { sagemaker: { target: smTarget.id, instanceType, instanceCount } } : {})
+      })
       onDeployed?.(name)
       if (offerOpen) setDeployed(name)
     } catch (e) {
@@ -79,7 +106,7 @@ export function DeployDialog({
     return (
       <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
         <p role="status" aria-label="Deployed">
-          Endpoint <strong>{deployed}</strong> is starting. Its URL, token and state are in the Endpoints room.
+          Endpoint <strong>{deployed}</strong> is starting{smTarget ? ` on SageMaker (${smTarget.name})` : ''}. Its URL, token and state are in the Endpoints room.
         </p>
         <div className="dialog-actions">
           <button type="button" className="btn" onClick={onClose}>
@@ -128,9 +155,50 @@ export function DeployDialog({
         <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
       </label>
       <label>
-        Python interpreter (optional)
-        <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
+        Where
+        <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Where">
+          <option value="local">This machine</option>
+          {sm.targets.map((t) => (
+            <option key={t.id} value={t.id}>
+              SageMaker: {t.name}
+              {t.sagemaker?.region ? ` (${t.sagemaker.region})` : ''}
+            </option>
+          ))}
+        </select>
       </label>
+      {smTarget ? (
+        <fieldset className="deploy-sagemaker" aria-label="SageMaker instances">
+          <label>
+            Instance type
+            <select value={instanceType} onChange={(e) => setInstanceType(e.target.value)} aria-label="Instance type">
+              {[...new Set([...Object.keys(sm.prices.hosting), instanceType])].map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                  {sm.prices.hosting[t] !== undefined ? ` · ${perHour(sm.prices.hosting[t], sm.prices.currency)}` : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Instance count
+            <input type="number" min={1} max={100} value={instanceCount} onChange={(e) => setInstanceCount(Math.max(1, Number(e.target.value) || 1))} aria-label="Instance count" />
+          </label>
+          <p role="status" aria-label="Cost per hour" className="deploy-cost">
+            {price !== undefined
+              ? `Costs about ${perHour(price * instanceCount, sm.prices.currency)} while it runs (${instanceCount} × ${instanceType} at ${perHour(price, sm.prices.currency)}, on-demand list price).`
+              : `${instanceType} is not in the price table (resources/cloud/sagemaker-prices.json).`}
+          </p>
+          <p className="muted small">
+            Deploys the version&apos;s SageMaker model package: push the version to SageMaker from the Models room and approve it in Reviews first. SageMaker bills
+            the instances until you stop or delete the endpoint.
+          </p>
+        </fieldset>
+      ) : (
+        <label>
+          Python interpreter (optional)
+          <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
+        </label>
+      )}
       {error && (
         <div role="alert" className="error-box small">
           {error}

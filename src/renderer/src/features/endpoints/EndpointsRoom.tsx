@@ -3,7 +3,7 @@ import { BACKTEST_PERIODS, type BacktestResult, type ReplayResult } from '../../
 import type { BatchStatus, EndpointInfo, EndpointMetrics, InvokeResult, MonitorInfo, SignatureInfo, VariantSpec } from '../../../../shared/endpoints'
 import { call, onEvent } from '../../api/client'
 import { Plot } from '../../components/Plot'
-import { DeployDialog, useVersions } from './DeployDialog'
+import { DeployDialog, perHour, useVersions } from './DeployDialog'
 import { useEndpointsNav } from './useEndpointsNav'
 import './endpoints.css'
 
@@ -87,6 +87,7 @@ export function EndpointsRoom() {
                     </td>
                     <td>
                       <span className={`state state-${e.state}`}>{e.state}</span>
+                      {e.sagemaker ? ` SageMaker${e.sagemaker.status ? ` ${e.sagemaker.status}` : ''}` : ''}
                     </td>
                     <td>{e.variants.map((v) => `${e.model} v${v.version}`).join(', ')}</td>
                     <td>{e.variants.map((v) => (v.shadow ? `${v.name}: shadow` : `${v.name}: ${v.weight}%`)).join(' · ')}</td>
@@ -149,7 +150,8 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
           className="btn small"
           onClick={() =>
             void act(async () => {
-              if (!window.confirm(`Delete endpoint ${e.name}?`)) return
+              const what = e.sagemaker ? ` This deletes SageMaker endpoint ${e.sagemaker.endpointName} on ${e.sagemaker.targetName} with its configuration and models.` : ''
+              if (!window.confirm(`Delete endpoint ${e.name}?${what}`)) return
               await call('endpoints.delete', { name: e.name })
               onDeleted()
             })
@@ -176,8 +178,29 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
         <dt>Model</dt>
         <dd>
           {e.model}
-          {e.alias ? ` (follows @${e.alias})` : ''} · Python {e.interpreter}
+          {e.alias ? ` (follows @${e.alias})` : ''}
+          {e.sagemaker ? '' : ` · Python ${e.interpreter}`}
         </dd>
+        {e.sagemaker && (
+          <>
+            <dt>Where</dt>
+            <dd aria-label="Where">
+              SageMaker {e.sagemaker.targetName}
+              {e.sagemaker.region ? ` (${e.sagemaker.region})` : ''} · endpoint <code>{e.sagemaker.endpointName}</code>
+            </dd>
+            <dt>SageMaker status</dt>
+            <dd>
+              <span className={`state state-${e.state}`} aria-label="SageMaker status">
+                {e.sagemaker.status ?? (e.state === 'stopped' ? 'deleted (stopped)' : 'not known yet')}
+              </span>
+            </dd>
+            <dt>Instances</dt>
+            <dd aria-label="Instances">
+              {e.sagemaker.instanceType} × {e.sagemaker.instanceCount} per variant
+              {e.sagemaker.costPerHour !== null ? ` · ${perHour(e.sagemaker.costPerHour, e.sagemaker.currency)}` : e.sagemaker.pricePerHour === null ? ' · price not in the table' : ''}
+            </dd>
+          </>
+        )}
       </dl>
       {(e.error || error) && (
         <pre role="alert" className="error-box small endpoint-error">
@@ -245,7 +268,7 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
                 {v.restarts > 0 ? ` (${v.restarts} restarts)` : ''}
               </td>
               <td>
-                {v.server}
+                {v.server === 'sagemaker' && e.sagemaker ? `SageMaker · ${v.instances ?? 0} × ${e.sagemaker.instanceType}` : v.server}
                 {v.port ? ` :${v.port}` : ''}
               </td>
               <td>
@@ -264,7 +287,7 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
           Roll out
           <select value={mode} onChange={(ev) => setMode(ev.target.value as 'canary' | 'shadow')} aria-label="Rollout kind">
             <option value="canary">canary</option>
-            <option value="shadow">shadow</option>
+            {!e.sagemaker && <option value="shadow">shadow</option>}
           </select>
         </label>
         <label>
