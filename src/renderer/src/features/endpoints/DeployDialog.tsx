@@ -105,112 +105,116 @@ export function DeployDialog({
   if (deployed)
     return (
       <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
-        <p role="status" aria-label="Deployed">
-          Endpoint <strong>{deployed}</strong> is starting{smTarget ? ` on SageMaker (${smTarget.name})` : ''}. Its URL, token and state are in the Endpoints room.
-        </p>
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Close
-          </button>
-          <button
-            type="button"
-            className="btn primary"
-            onClick={() => {
-              onClose()
-              openEndpoint(deployed)
-            }}
-          >
-            Open in Endpoints
-          </button>
+        <div className="dialog-body">
+          <p role="status" aria-label="Deployed">
+            Endpoint <strong>{deployed}</strong> is starting{smTarget ? ` on SageMaker (${smTarget.name})` : ''}. Its URL, token and state are in the Endpoints room.
+          </p>
+          <div className="dialog-foot">
+            <button type="button" className="btn" onClick={onClose}>
+              Close
+            </button>
+            <button
+              type="button"
+              className="btn primary"
+              onClick={() => {
+                onClose()
+                openEndpoint(deployed)
+              }}
+            >
+              Open in Endpoints
+            </button>
+          </div>
         </div>
       </Dialog>
     )
   return (
     <Dialog title="Deploy a model" onClose={onClose} className="endpoints-dialog">
-      <label>
-        Model
-        <select value={model} onChange={(e) => (setModel(e.target.value), setTarget(''))} aria-label="Model" disabled={!!initial}>
-          {models.map((m) => (
-            <option key={m}>{m}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Version or alias
-        <select value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Version or alias">
-          {versions.map((v) => (
-            <option key={v.version} value={`v:${v.version}`}>
-              Version {v.version} ({v.approvalStatus})
-            </option>
-          ))}
-          {aliases.map((a) => (
-            <option key={a} value={`a:${a}`}>
-              Follow @{a}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Endpoint name
-        <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
-      </label>
-      <label>
-        Where
-        <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Where">
-          <option value="local">This machine</option>
-          {sm.targets.map((t) => (
-            <option key={t.id} value={t.id}>
-              SageMaker: {t.name}
-              {t.sagemaker?.region ? ` (${t.sagemaker.region})` : ''}
-            </option>
-          ))}
-        </select>
-      </label>
-      {smTarget ? (
-        <fieldset className="deploy-sagemaker" aria-label="SageMaker instances">
-          <label>
-            Instance type
-            <select value={instanceType} onChange={(e) => setInstanceType(e.target.value)} aria-label="Instance type">
-              {[...new Set([...Object.keys(sm.prices.hosting), instanceType])].map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                  {sm.prices.hosting[t] !== undefined ? ` · ${perHour(sm.prices.hosting[t], sm.prices.currency)}` : ''}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Instance count
-            <input type="number" min={1} max={100} value={instanceCount} onChange={(e) => setInstanceCount(Math.max(1, Number(e.target.value) || 1))} aria-label="Instance count" />
-          </label>
-          <p role="status" aria-label="Cost per hour" className="deploy-cost">
-            {price !== undefined
-              ? `Costs about ${perHour(price * instanceCount, sm.prices.currency)} while it runs (${instanceCount} × ${instanceType} at ${perHour(price, sm.prices.currency)}, on-demand list price).`
-              : `${instanceType} is not in the price table (resources/cloud/sagemaker-prices.json).`}
-          </p>
-          <p className="muted small">
-            Deploys the version&apos;s SageMaker model package: push the version to SageMaker from the Models room and approve it in Reviews first. SageMaker bills
-            the instances until you stop or delete the endpoint.
-          </p>
-        </fieldset>
-      ) : (
+      <div className="dialog-body">
         <label>
-          Python interpreter (optional)
-          <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
+          Model
+          <select value={model} onChange={(e) => (setModel(e.target.value), setTarget(''))} aria-label="Model" disabled={!!initial}>
+            {models.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
         </label>
-      )}
-      {error && (
-        <div role="alert" className="error-box small">
-          {error}
+        <label>
+          Version or alias
+          <select value={target} onChange={(e) => setTarget(e.target.value)} aria-label="Version or alias">
+            {versions.map((v) => (
+              <option key={v.version} value={`v:${v.version}`}>
+                Version {v.version} ({v.approvalStatus})
+              </option>
+            ))}
+            {aliases.map((a) => (
+              <option key={a} value={`a:${a}`}>
+                Follow @{a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Endpoint name
+          <input value={name} onChange={(e) => setName(e.target.value)} aria-label="Endpoint name" />
+        </label>
+        <label>
+          Where
+          <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Where">
+            <option value="local">This machine</option>
+            {sm.targets.map((t) => (
+              <option key={t.id} value={t.id}>
+                SageMaker: {t.name}
+                {t.sagemaker?.region ? ` (${t.sagemaker.region})` : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        {smTarget ? (
+          <fieldset className="deploy-sagemaker" aria-label="SageMaker instances">
+            <label>
+              Instance type
+              <select value={instanceType} onChange={(e) => setInstanceType(e.target.value)} aria-label="Instance type">
+                {[...new Set([...Object.keys(sm.prices.hosting), instanceType])].map((t) => (
+                  <option key={t} value={t}>
+                    {t}
+                    {sm.prices.hosting[t] !== undefined ? ` · ${perHour(sm.prices.hosting[t], sm.prices.currency)}` : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Instance count
+              <input type="number" min={1} max={100} value={instanceCount} onChange={(e) => setInstanceCount(Math.max(1, Number(e.target.value) || 1))} aria-label="Instance count" />
+            </label>
+            <p role="status" aria-label="Cost per hour" className="deploy-cost">
+              {price !== undefined
+                ? `Costs about ${perHour(price * instanceCount, sm.prices.currency)} while it runs (${instanceCount} × ${instanceType} at ${perHour(price, sm.prices.currency)}, on-demand list price).`
+                : `${instanceType} is not in the price table (resources/cloud/sagemaker-prices.json).`}
+            </p>
+            <p className="muted small">
+              Deploys the version&apos;s SageMaker model package: push the version to SageMaker from the Models room and approve it in Reviews first. SageMaker bills
+              the instances until you stop or delete the endpoint.
+            </p>
+          </fieldset>
+        ) : (
+          <label>
+            Python interpreter (optional)
+            <input value={interpreter} onChange={(e) => setInterpreter(e.target.value)} aria-label="Python interpreter" placeholder="the selected interpreter" />
+          </label>
+        )}
+        {error && (
+          <div role="alert" className="error-box small">
+            {error}
+          </div>
+        )}
+        <div className="dialog-foot">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="btn primary" disabled={busy || !model || !target || !name} onClick={() => void submit()}>
+            {busy ? 'Deploying…' : 'Deploy'}
+          </button>
         </div>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" className="btn primary" disabled={busy || !model || !target || !name} onClick={() => void submit()}>
-          {busy ? 'Deploying…' : 'Deploy'}
-        </button>
       </div>
     </Dialog>
   )
