@@ -121,6 +121,36 @@ test.describe('SageMaker endpoints', () => {
     await page.screenshot({ path: join(shots, 'sagemaker-endpoint-running.png') })
     await page.keyboard.press('Escape')
 
+    // canary = a second production variant with its weight: version 2 (tenure > 100) answers 0
+    await promisify(execFile)(PYTHON, ['-c', TRAIN.replace('a > 5', 'a > 100')], {
+      env: { ...process.env, PYTHONPATH: join(ROOT, 'resources/python'), MLFLOW_TRACKING_URI: s.origin, MLFLOW_TRACKING_TOKEN: s.token, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      timeout: 120_000
+    })
+    const pushed2 = await s.rpc('registry.sagemaker.push', { name: 'churn', version: 2, target: target.id })
+    await sm.send(new UpdateModelPackageCommand({ ModelPackageArn: pushed2.packageArn, ModelApprovalStatus: 'Approved', ApprovalDescription: 'canary candidate' }))
+    const variants = ep.getByRole('region', { name: 'Variants' })
+    await variants.getByRole('combobox', { name: 'Rollout version' }).selectOption('2')
+    await variants.getByRole('spinbutton', { name: 'Canary traffic %' }).fill('50')
+    await variants.getByRole('button', { name: 'Start canary' }).click()
+    const vtable = variants.getByRole('table', { name: 'Variants table' })
+    await expect(vtable.getByRole('row')).toHaveCount(3, { timeout: 90_000 })
+    await expect(vtable).toContainText('50%')
+    await expect(ep.getByLabel('SageMaker status')).toHaveText('InService', { timeout: 90_000 })
+    const weights = aws.callsTo('CreateEndpointConfig').at(-1)!.body.ProductionVariants.map((v: { VariantName: string; InitialVariantWeight: number }) => [v.VariantName, v.InitialVariantWeight])
+    expect(weights).toEqual([['primary', 50], ['canary', 50]])
+    // both variants answer, each with its own model's prediction for tenure 10, split by the weights
+    // (the fake spreads every 100 requests exactly by weight, as SageMaker does on average)
+    const answers = new Map<string, string>()
+    const counts = new Map<string, number>()
+    for (let i = 0; i < 100; i++) {
+      const r = await s.rpc('endpoints.invoke', { name: 'churn-sm', body: JSON.stringify({ dataframe_records: [{ tenure: 10, calls: 1 }] }) })
+      answers.set(r.variant, JSON.stringify(r.body))
+      counts.set(r.variant, (counts.get(r.variant) ?? 0) + 1)
+    }
+    expect(Object.fromEntries(answers)).toEqual({ primary: '{"predictions":[1]}', canary: '{"predictions":[0]}' })
+    expect(Object.fromEntries(counts)).toEqual({ primary: 50, canary: 50 })
+    await page.screenshot({ path: join(shots, 'sagemaker-endpoint-canary.png'), fullPage: true })
+
     // Delete asks first, then removes the SageMaker endpoint
     page.once('dialog', (d) => {
       expect(d.message()).toContain('This deletes SageMaker endpoint churn-sm on sm-fake')

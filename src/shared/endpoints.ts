@@ -279,7 +279,9 @@ export function endpointRequests() {
         name: endpointName,
         variants: z.array(VariantSpecSchema).min(1).max(8).optional(),
         promote: variantName.optional(),
-        rollback: z.literal(true).optional()
+        rollback: z.literal(true).optional(),
+        /** Managed (SageMaker) endpoints: answer once the change has started instead of once it serves; progress shows in the endpoint's status. */
+        background: z.boolean().optional()
       })
       .strict(),
     'endpoints.capture': z.object({ name: endpointName, enabled: z.boolean(), samplingPercent: z.number().min(0).max(100) }).strict(),

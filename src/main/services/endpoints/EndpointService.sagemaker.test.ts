@@ -184,8 +184,12 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     // the configuration it replaced was deleted once the update was in service (the first went with the stop)
     expect(aws.callsTo('DeleteEndpointConfig')).toHaveLength(2)
 
-    // promote = a new configuration with the canary alone
-    await svc.update({ name: 'churn-sm', promote: 'canary' })
+    // promote = a new configuration with the canary alone; in the background, as the room asks for it
+    // (SageMaker takes minutes): the answer comes before SageMaker moved, the definition changes once it serves
+    const promoting = await svc.update({ name: 'churn-sm', promote: 'canary', background: true })
+    expect(promoting.endpoint.variants.map((v) => v.name)).toEqual(['primary', 'canary'])
+    const promoted = await until(() => svc.get('churn-sm').endpoint, (e) => e.variants.length === 1)
+    expect(promoted).toMatchObject({ state: 'running', sagemaker: { status: 'InService' }, variants: [{ name: 'canary', version: v2.version, weight: 100 }] })
     expect((await svc.invoke('churn-sm', request([10]))).body).toEqual({ predictions: [0] })
 
     // restart: re-attached by DescribeEndpoint, nothing created again

@@ -469,7 +469,7 @@ export class EndpointService {
     return { endpoint: this.info(this.require(name)) }
   }
 
-  async update(p: { name: string; variants?: VariantSpec[]; promote?: string; rollback?: true }): Promise<{ endpoint: EndpointInfo }> {
+  async update(p: { name: string; variants?: VariantSpec[]; promote?: string; rollback?: true; background?: boolean }): Promise<{ endpoint: EndpointInfo }> {
     const live = this.require(p.name)
     const current = live.def.variants
     let next: StoredVariant[]
@@ -489,7 +489,7 @@ export class EndpointService {
       })
     } else throw new AppError('INVALID_REQUEST', 'give variants, promote or rollback')
     checkVariants(next)
-    return { endpoint: await (live.def.placement ? this.switchManaged(live, next, current) : this.switchTo(live, next, current)) }
+    return { endpoint: await (live.def.placement ? this.switchManaged(live, next, current, p.background) : this.switchTo(live, next, current)) }
   }
 
   async start(name: string): Promise<{ endpoint: EndpointInfo }> {
@@ -758,11 +758,16 @@ export class EndpointService {
   }
 
   /** Moves the SageMaker endpoint onto `next`; the definition changes once SageMaker serves it. */
-  private switchManaged(live: Live, next: StoredVariant[], previous: StoredVariant[] | null): Promise<EndpointInfo> {
-    const run = live.lock.then(async () => {
+  private async switchManaged(live: Live, next: StoredVariant[], previous: StoredVariant[] | null, background = false): Promise<EndpointInfo> {
+    const connected = () => {
       const m = live.managed
       if (!m) throw new AppError('INVALID_STATE', `The SageMaker target of endpoint '${live.def.name}' is not connected${live.changeError ? `: ${live.changeError}` : ''}`)
-      const withData = await this.withModelData(m.backend, live.def.model, next)
+      return m
+    }
+    // what SageMaker must have (approved packages with model data) is checked before anything changes
+    const withData = await this.withModelData(connected().backend, live.def.model, next)
+    const run = live.lock.then(async () => {
+      const m = connected()
       try {
         await m.apply(this.managedVariants(live.def, withData))
       } catch (err) {
@@ -779,7 +784,9 @@ export class EndpointService {
       return this.info(live)
     })
     live.lock = run.catch(() => undefined)
-    return run
+    if (!background) return run
+    // the change goes on (minutes on SageMaker): its status and any failure show on the endpoint
+    return this.info(live)
   }
 
   private managedInfo(live: Live, p: StoredPlacement): EndpointInfo {

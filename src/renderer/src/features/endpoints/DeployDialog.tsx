@@ -1,18 +1,23 @@
 import { useEffect, useMemo, useState } from 'react'
 import type { JobTarget } from '../../../../shared/jobs'
 import type { ModelVersion } from '../../../../shared/registry'
-import { call } from '../../api/client'
+import { call, onEvent } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { openEndpoint } from './useEndpointsNav'
 import './endpoints.css'
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
+/** The model's versions, fetched again whenever the registry says that model changed. */
 export function useVersions(model: string | null) {
   const [versions, setVersions] = useState<ModelVersion[]>([])
   useEffect(() => {
     if (!model) return
-    void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
+    const load = () => void call('registry.versions.list', { name: model }).then((p) => setVersions(p.versions), () => setVersions([]))
+    load()
+    return onEvent('registry.changed', (e) => {
+      if (e.name === null || e.name === model) load()
+    })
   }, [model])
   return versions
 }

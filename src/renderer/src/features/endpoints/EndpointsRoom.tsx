@@ -226,6 +226,8 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
   const [weight, setWeight] = useState(10)
   const [mode, setMode] = useState<'canary' | 'shadow'>('canary')
   const primary = e.variants.find((v) => !v.shadow)
+  // SageMaker takes minutes to move an endpoint: answer at once, its status shows the progress
+  const managed = e.sagemaker ? { background: true } : {}
   const addVariant = () => {
     if (version === '' || !primary) return
     const keep: VariantSpec[] = e.variants
@@ -238,7 +240,7 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
         if (v.name === primary.name) v.weight = 100 - weight - others
       })
     }
-    void act(() => call('endpoints.update', { name: e.name, variants: next }))
+    void act(() => call('endpoints.update', { name: e.name, variants: next, ...managed }))
   }
   return (
     <section className="endpoint-section" aria-label="Variants">
@@ -273,7 +275,7 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
               </td>
               <td>
                 {e.variants.length > 1 && (
-                  <button type="button" className="btn small" onClick={() => void act(() => call('endpoints.update', { name: e.name, promote: v.name }))} aria-label={`Promote ${v.name}`}>
+                  <button type="button" className="btn small" onClick={() => void act(() => call('endpoints.update', { name: e.name, promote: v.name, ...managed }))} aria-label={`Promote ${v.name}`}>
                     Promote
                   </button>
                 )}
@@ -310,7 +312,7 @@ function Variants({ endpoint: e, act }: { endpoint: EndpointInfo; act: (f: () =>
         <button type="button" className="btn small" disabled={version === ''} onClick={addVariant}>
           Start {mode}
         </button>
-        <button type="button" className="btn small" disabled={!e.previous} onClick={() => void act(() => call('endpoints.update', { name: e.name, rollback: true }))}>
+        <button type="button" className="btn small" disabled={!e.previous} onClick={() => void act(() => call('endpoints.update', { name: e.name, rollback: true, ...managed }))}>
           Rollback
         </button>
       </div>
