@@ -1,5 +1,6 @@
 import { estimateCost } from './services/jobs/SageMakerBackend'
 import type { AppInfo, Method, QueryTab } from '../shared/api'
+import { AppError } from '../shared/errors'
 import type { CallContext } from '../shared/auth'
 import type { Handlers } from './rpc/router'
 import { authHandlers } from './services/auth/handlers'
@@ -108,7 +109,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.artifacts.list': ({ runId, path }) => tracking.listArtifacts(runId, path),
     'tracking.artifacts.read': ({ runId, path, maxBytes }) => tracking.readArtifact(runId, path, maxBytes),
     ...kernelAndNotebookHandlers(kernelStack),
-    ...jobHandlers(jobs),
+    ...jobHandlers(jobs, endpoints),
     ...authHandlers(auth),
     ...registryHandlers(registry, audit, new SageMakerRegistry({ registry, backend: sagemakerBackendOf(jobs) })),
     ...runningHandlers(running),
@@ -120,7 +121,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
 // ---------- training jobs ----------
 type JobMethod = Extract<Method, `jobs.${string}`>
 
-function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
+function jobHandlers(jobs: JobService, endpoints: Pick<EndpointService, 'onTarget'>): Pick<Handlers, JobMethod> {
   return {
     'jobs.validate': async ({ spec }) => ({ fieldErrors: [...jobs.validate(spec), ...(await jobs.targetProblems(spec))] }),
     'jobs.submit': ({ spec }) => jobs.submit(spec),
@@ -131,7 +132,12 @@ function jobHandlers(jobs: JobService): Pick<Handlers, JobMethod> {
     'jobs.targets.list': () => jobs.targets.list(),
     'jobs.targets.availability': async ({ refresh }) => ({ slurmHere: await jobs.slurmHere(refresh) }),
     'jobs.targets.save': ({ target }) => jobs.targets.save(target),
-    'jobs.targets.remove': async ({ targetId }) => (await jobs.targets.remove(targetId), { ok: true as const }),
+    'jobs.targets.remove': async ({ targetId }) => {
+      const onIt = endpoints.onTarget(targetId)
+      if (onIt.length) throw new AppError('INVALID_STATE', `Endpoints live on this target: ${onIt.join(', ')}. Delete them first (the Endpoints room), then remove the target.`)
+      await jobs.targets.remove(targetId)
+      return { ok: true as const }
+    },
     'jobs.targets.test': ({ targetId }) => jobs.targets.test(targetId),
     'jobs.estimateCost': ({ spec }) => estimateCost(spec),
     'jobs.sweeps.submit': ({ spec, sweep }) => jobs.sweeps.submit(spec, sweep),

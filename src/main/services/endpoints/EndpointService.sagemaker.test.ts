@@ -134,6 +134,9 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     expect(endpoint.state).toBe('starting')
     const up = await until(() => svc.get('churn-sm').endpoint, (e) => e.state !== 'starting')
     expect(up).toMatchObject({ state: 'running', sagemaker: { status: 'InService', instanceType: 'ml.m5.large', pricePerHour: 0.115, costPerHour: 0.115, targetName: 'sm-fake' } })
+    // the target cannot go while the endpoint lives on it
+    expect(svc.onTarget('sm1')).toEqual(['churn-sm'])
+    expect(svc.onTarget('other')).toEqual([])
     expect(aws.callsTo('CreateModel')[0].body.PrimaryContainer.ModelDataUrl).toBe(v1.modelDataUrl)
 
     // the fake serves the registered model: amount > 5 → 1; captured like a local endpoint's traffic
@@ -207,6 +210,7 @@ describe.skipIf(missing !== null)('endpoints on SageMaker', () => {
     expect(aws.servingVariants('churn-sm')).toEqual([])
     await expect(jobsBackend.sm.send(new (await import('@aws-sdk/client-sagemaker')).DescribeEndpointCommand({ EndpointName: 'churn-sm' }))).rejects.toThrow(/Could not find endpoint/)
     expect(again.list().map((e) => e.name)).not.toContain('churn-sm')
+    expect(again.onTarget('sm1')).toEqual([])
   }, 240_000)
 
   it('shows a Failed endpoint with SageMaker’s FailureReason, keeps serving after an update SageMaker rolled back, and shows ResourceLimitExceeded in AWS’s words', async () => {

@@ -465,6 +465,11 @@ export class EndpointService {
     return [...this.live.values()].map((l) => this.info(l)).sort((a, b) => a.name.localeCompare(b.name))
   }
 
+  /** Names of the endpoints that live on a cloud target (which must not be removed under them). */
+  onTarget(targetId: string): string[] {
+    return [...this.live.values()].filter((l) => l.def.placement?.target === targetId).map((l) => l.def.name).sort()
+  }
+
   get(name: string): { endpoint: EndpointInfo } {
     return { endpoint: this.info(this.require(name)) }
   }
