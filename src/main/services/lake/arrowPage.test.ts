@@ -85,6 +85,22 @@ describe('Arrow pages: encode from DuckDB chunks, decode as the grid reads them'
     expect(r.decoded[1][2044]).toBeNull()
   })
 
+  it('strings of every length around DuckDB’s 12-byte inline limit, multi-byte ones and NULLs, over several chunks', async () => {
+    // lengths 0–40 in bytes, ASCII and with 2-, 3- and 4-byte characters, so both the inline and the
+    // pointer form of DuckDB's strings are read, in batches that are all ASCII and batches that are not
+    const sql = `SELECT i, CASE WHEN i % 11 = 3 THEN NULL
+        WHEN i < 2048 THEN repeat('x', i % 41)
+        ELSE repeat(['a', 'é', '✓', '😀'][1 + i % 4], i % 13) || repeat('b', i % 5) END AS s
+      FROM range(4100) t(i) ORDER BY i`
+    const r = await roundTrip(sql)
+    expect(r.rowCount).toBe(4100)
+    expect(r.decoded).toEqual(r.json)
+    expect(r.decoded[1][12]).toBe('x'.repeat(12))
+    expect(r.decoded[1][13]).toBe('x'.repeat(13))
+    expect(r.decoded[1][3]).toBeNull()
+    expect(r.decoded[1][4099]).toBe('😀'.repeat(4099 % 13) + 'b'.repeat(4099 % 5))
+  })
+
   it('64-bit integers read exactly on both sides of 2^32 and 2^53, negative ones too', async () => {
     const r = await roundTrip(`SELECT * FROM (VALUES (-1::BIGINT, 0::UBIGINT), (-4294967296, 4294967295), (-4294967297, 4294967296),
       (9007199254740991, 9007199254740991), (-9007199254740991, 9007199254740992), (-9007199254740993, 18446744073709551614),

@@ -166,17 +166,53 @@ function utf8Data(type: DataType, strings: (string | null)[], rows: number): Dat
   })
 }
 
+/**
+ * A VARCHAR column as Arrow UTF-8, straight from DuckDB's 16-byte string headers: the length is in
+ * the header, strings of up to 12 bytes sit inside it and are copied as bytes; only longer ones (held
+ * behind a pointer JavaScript cannot follow) go through a JS string, written into their exact slot.
+ */
+function varcharData(type: DataType, v: DuckDBVector, rows: number): Data {
+  const view = (v as unknown as { dataView: DataView }).dataView
+  const heads = new Uint8Array(view.buffer, view.byteOffset, rows * 16)
+  const validity = validityOf(v, rows)
+  const mask = validity?.bitmap
+  const offsets = new Int32Array(rows + 1)
+  let bytes = 0
+  for (let r = 0; r < rows; r++) {
+    if (isValid(mask, r)) bytes += view.getUint32(r * 16, true)
+    offsets[r + 1] = bytes
+  }
+  const data = new Uint8Array(bytes)
+  for (let r = 0; r < rows; r++) {
+    const at = offsets[r]
+    const len = offsets[r + 1] - at
+    if (len === 0) continue
+    if (len <= 12) {
+      const from = r * 16 + 4
+      for (let k = 0; k < len; k++) data[at + k] = heads[from + k]
+    } else {
+      encoder.encodeInto(v.getItem(r) as string, data.subarray(at, at + len))
+    }
+  }
+  return makeData({
+    type: type as Utf8,
+    length: rows,
+    nullCount: validity?.nulls ?? 0,
+    nullBitmap: mask,
+    valueOffsets: offsets,
+    data
+  })
+}
+
 function columnData(kind: Kind, type: DataType, s: ChunkSlice, c: number): Data {
   const v = s.chunk.getColumnVector(c)
   const rows = s.rows
-  if (kind === 'text' || kind === 'utf8') {
-    const strings: (string | null)[] =
-      kind === 'utf8'
-        ? Array.from({ length: rows }, (_, r) => v.getItem(r) as string | null)
-        : s.chunk
-            .convertColumnValues(c, JsonDuckDBValueConverter)
-            .slice(0, rows)
-            .map((x) => (x === null ? null : typeof x === 'string' ? x : JSON.stringify(x)))
+  if (kind === 'utf8') return varcharData(type, v, rows)
+  if (kind === 'text') {
+    const strings = s.chunk
+      .convertColumnValues(c, JsonDuckDBValueConverter)
+      .slice(0, rows)
+      .map((x) => (x === null ? null : typeof x === 'string' ? x : JSON.stringify(x)))
     return utf8Data(type, strings, rows)
   }
   const validity = validityOf(v, rows)
