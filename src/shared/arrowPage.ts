@@ -10,16 +10,48 @@ export interface DecodedPage {
   columns: ColumnReader[]
 }
 
-const DAY_MS = 86_400_000
 const decoder = new TextDecoder()
 
-/** `YYYY-MM-DD` of a day number (years 1–9999, the range the server sends as days). */
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n
+
+/** `YYYY-MM-DD` of a day number since 1970-01-01 (years 1–9999, the range the server sends as days), by integer arithmetic. */
 export function formatDay(days: number): string {
-  return new Date(days * DAY_MS).toISOString().slice(0, 10)
+  // days → civil date (proleptic Gregorian), after H. Hinnant's days_from_civil inverse
+  const z = days + 719_468
+  const era = Math.floor(z / 146_097)
+  const doe = z - era * 146_097
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
+  const mp = Math.floor((5 * doy + 2) / 153)
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
+  const m = mp < 10 ? mp + 3 : mp - 9
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`
+}
+
+/** DuckDB's text for a TIMESTAMP whose microseconds fit a double exactly (|µs| < 2^53, years 1685–2255). */
+function formatSafeMicros(micros: number): string {
+  let secs = Math.floor(micros / 1e6)
+  let frac = micros - secs * 1e6
+  // the division rounds; the remainder, exact in integers below 2^53, puts the second right
+  if (frac < 0) {
+    secs -= 1
+    frac += 1e6
+  } else if (frac >= 1e6) {
+    secs += 1
+    frac -= 1e6
+  }
+  const days = Math.floor(secs / 86_400)
+  const sod = secs - days * 86_400
+  const h = Math.floor(sod / 3600)
+  const mi = Math.floor((sod - h * 3600) / 60)
+  const f = frac === 0 ? '' : `.${String(frac).padStart(6, '0').replace(/0+$/, '')}`
+  return `${formatDay(days)} ${pad2(h)}:${pad2(mi)}:${pad2(sod - h * 3600 - mi * 60)}${f}`
 }
 
 /** DuckDB's text for a TIMESTAMP in microseconds: `YYYY-MM-DD HH:MM:SS[.ffffff without trailing zeros]`. */
 export function formatMicros(micros: bigint): string {
+  if (micros > -9_007_199_254_740_992n && micros < 9_007_199_254_740_992n) return formatSafeMicros(Number(micros))
   let secs = micros / 1_000_000n
   let frac = micros % 1_000_000n
   if (frac < 0n) {
@@ -45,12 +77,17 @@ const asciiText = new WeakMap<Data, string | null>()
 /** Per record batch: its 64-bit integers as 32-bit halves, read without BigInt while they fit a double exactly. */
 const halves = new WeakMap<Data, Int32Array>()
 
-function int64Text(d: Data, i: number, signed: boolean): string {
+function halvesOf(d: Data): Int32Array {
   let h = halves.get(d)
   if (!h) {
     const v = d.values as BigInt64Array
     halves.set(d, (h = new Int32Array(v.buffer, v.byteOffset, v.length * 2)))
   }
+  return h
+}
+
+function int64Text(d: Data, i: number, signed: boolean): string {
+  const h = halvesOf(d)
   const j = 2 * (d.offset + i)
   const hi = h[j + 1]
   const lo = h[j] >>> 0
@@ -78,7 +115,15 @@ function cellReader(type: DataType): CellReader {
       return ((d.values as Uint8Array)[bit >> 3] & (1 << (bit & 7))) !== 0
     }
   if (DataType.isDate(type)) return (d, i) => formatDay((d.values as Int32Array)[d.offset + i])
-  if (DataType.isTimestamp(type)) return (d, i) => formatMicros((d.values as BigInt64Array)[d.offset + i])
+  if (DataType.isTimestamp(type))
+    return (d, i) => {
+      const h = halvesOf(d)
+      const j = 2 * (d.offset + i)
+      const hi = h[j + 1]
+      // below 2^53 in magnitude the value is read as a double, without BigInt
+      if (hi >= -0x200000 && hi < 0x200000) return formatSafeMicros(hi * 4294967296 + (h[j] >>> 0))
+      return formatMicros((d.values as BigInt64Array)[d.offset + i])
+    }
   // 64-bit integers travel as strings on the JSON path; the grid formats both the same way
   if (DataType.isInt(type) && type.bitWidth === 64) {
     const signed = type.isSigned

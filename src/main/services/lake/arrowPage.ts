@@ -52,6 +52,8 @@ const MIN_DAY = -719_162
 const MAX_DAY = 2_932_896
 const MIN_MICROS = -62_135_596_800_000_000n
 const MAX_MICROS = 253_402_300_799_999_999n
+const MIN_MICROS_HI = Number(MIN_MICROS >> 32n)
+const MAX_MICROS_HI = Number(MAX_MICROS >> 32n)
 
 const POPCOUNT = new Uint8Array(256).map((_, i) => {
   let n = 0
@@ -98,10 +100,18 @@ function kindsOf(slices: ChunkSlice[], columns: number): Kind[] {
         const items = (v as unknown as { items: Int32Array | BigInt64Array }).items
         const mask = validityOf(v, s.rows)?.bitmap
         let ok = true
-        for (let r = 0; r < s.rows && ok; r++) {
-          if (!isValid(mask, r)) continue
-          const x = items[r]
-          ok = kind === 'date' ? (x as number) >= MIN_DAY && (x as number) <= MAX_DAY : (x as bigint) >= MIN_MICROS && (x as bigint) <= MAX_MICROS
+        if (kind === 'date') {
+          for (let r = 0; r < s.rows && ok; r++) if (isValid(mask, r)) ok = items[r] >= MIN_DAY && items[r] <= MAX_DAY
+        } else {
+          // the high 32 bits decide unless they equal a bound's; only then is the BigInt compared
+          const halves = new Int32Array(items.buffer, items.byteOffset, s.rows * 2)
+          for (let r = 0; r < s.rows && ok; r++) {
+            if (!isValid(mask, r)) continue
+            const hi = halves[2 * r + 1]
+            if (hi > MIN_MICROS_HI && hi < MAX_MICROS_HI) continue
+            const x = items[r] as bigint
+            ok = x >= MIN_MICROS && x <= MAX_MICROS
+          }
         }
         if (!ok) {
           kind = 'text'
