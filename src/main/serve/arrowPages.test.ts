@@ -80,6 +80,30 @@ describe('serve: result pages as Arrow in binary WebSocket frames', () => {
     ws.close()
   })
 
+  it('sends a finished query’s reply before its final progress event, and records its History row after', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?token=${TOKEN}`)
+    await new Promise((r) => ws.on('open', r))
+    const order: string[] = []
+    const done = new Promise<void>((res) =>
+      ws.on('message', (data, isBinary) => {
+        const msg = isBinary ? unpackReply(data as Buffer) : JSON.parse(String(data))
+        if (msg.id === 9) order.push('reply')
+        if (msg.event === 'query.progress' && msg.payload.queryId === 'order') {
+          order.push(`progress:${msg.payload.phase}`)
+          if (msg.payload.phase === 'done') res()
+        }
+      })
+    )
+    const sql = 'select origin, count(*) n from flights group by 1 order by n desc'
+    ws.send(JSON.stringify({ id: 9, method: 'lake.query', params: { queryId: 'order', sql, pageSize: 1000, format: 'arrow' } }))
+    await done
+    // progress events of a long run may come first; the last one comes after the reply
+    expect(order.slice(-2)).toEqual(['reply', 'progress:done'])
+    const history = (await core.router.dispatch('lake.history', { limit: 5 })) as { sql: string }[]
+    expect(history.some((h) => h.sql === sql)).toBe(true)
+    ws.close()
+  })
+
   it('keeps JSON for POST /api/rpc even when a script asks for arrow', async () => {
     const r = await fetch(`http://127.0.0.1:${server.port}/api/rpc`, {
       method: 'POST',
