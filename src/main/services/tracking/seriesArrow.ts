@@ -1,5 +1,8 @@
-import { Field, Float64, RecordBatch, Schema, Struct, Table, makeData, tableToIPC } from 'apache-arrow'
 import type { MetricSeries } from '../../../shared/api'
+import { writeIpcStream, type ArrowField } from '../lake/arrowIpc'
+
+const FIELDS: ArrowField[] = ['step', 'timestamp', 'value'].map((name) => ({ name, type: { id: 'float', precision: 'double' } }))
+const bytesOf = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 
 /**
  * A metric series' points as an Arrow IPC stream: three float64 columns (step, timestamp, value),
@@ -19,14 +22,15 @@ export function encodeSeriesArrow(s: Pick<MetricSeries, 'steps' | 'timestamps' |
       valid[i >> 3] |= 1 << (i & 7)
     }
   }
-  const type = new Float64()
-  const fields = ['step', 'timestamp', 'value'].map((name) => new Field(name, type, name === 'value'))
-  const schema = new Schema(fields)
-  const children = [
-    makeData({ type, length: n, nullCount: 0, data: Float64Array.from(s.steps) }),
-    makeData({ type, length: n, nullCount: 0, data: Float64Array.from(s.timestamps) }),
-    makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? valid : undefined, data: values })
-  ]
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }))
-  return tableToIPC(new Table(schema, [batch]), 'stream')
+  const none = new Uint8Array(0)
+  return writeIpcStream(FIELDS, [
+    {
+      length: n,
+      columns: [
+        { nullCount: 0, buffers: [none, bytesOf(Float64Array.from(s.steps))] },
+        { nullCount: 0, buffers: [none, bytesOf(Float64Array.from(s.timestamps))] },
+        { nullCount: nulls, buffers: [nulls ? valid : none, bytesOf(values)] }
+      ]
+    }
+  ])
 }
