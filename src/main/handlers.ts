@@ -102,7 +102,7 @@ export function createHandlers({ info, settings, workspace, lake, tracking, kern
     'tracking.run.setNote': ({ runId, note }) => tracking.setRunNote(runId, note),
     'tracking.experiment.delete': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, true),
     'tracking.experiment.restore': ({ experimentId }) => tracking.setExperimentDeleted(experimentId, false),
-    'tracking.metrics.history': (p) => tracking.metricHistory(p),
+    'tracking.metrics.history': ({ format, ...p }, ctx) => tracking.metricHistory(p, format === 'arrow' && ctx.binary ? 'arrow' : 'json'),
     'tracking.groups.summary': ({ viewType, ...req }) => tracking.groupSummary({ ...req, runViewType: viewType }),
     'tracking.groups.series': (p) => tracking.groupSeries(p),
     'tracking.groups.compare': (p) => tracking.compareGroups(p),

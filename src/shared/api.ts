@@ -419,7 +419,9 @@ function trackingRequests() {
         raw: z.boolean().optional(),
         x: z.enum(['step', 'timestamp']).optional(),
         xMin: z.number().optional(),
-        xMax: z.number().optional()
+        xMax: z.number().optional(),
+        /** 'arrow': the points as Arrow IPC bytes, on doors that carry bytes (JSON elsewhere). */
+        format: PageFormatSchema.optional()
       })
       .strict(),
     'tracking.artifacts.list': z.object({ runId: trackingId, path: z.string().max(4096).optional() }).strict(),
@@ -500,6 +502,11 @@ export interface MetricSeries {
   /** Points in the requested range before downsampling. */
   total: number
   downsampled: boolean
+  /**
+   * Asked for as 'arrow' over a door that carries bytes: the points as an Arrow IPC stream (float64
+   * columns step, timestamp, value; value null for gaps), and steps/timestamps/values left empty.
+   */
+  arrow?: Uint8Array
 }
 
 export interface TrackingArtifact {

@@ -132,14 +132,18 @@ export class QueryManager {
           this.engine.release(conn)
           if (q.phase === 'running' || q.phase === 'reading') q.phase = 'done'
           stopClock(q)
-          this.emitProgress(q)
           this.wake(q)
           finish()
-          this.opts.onFinished?.({
-            sql: sqlText,
-            elapsedMs: elapsedOf(q),
-            rows: q.totalRows,
-            error: q.error && q.error.code !== 'CANCELLED' ? q.error.message : null
+          // The reply (with the first page when the whole result fitted in it) goes out before the
+          // final progress event and the History row, which follow on the next turn of the loop.
+          setImmediate(() => {
+            this.opts.onFinished?.({
+              sql: sqlText,
+              elapsedMs: elapsedOf(q),
+              rows: q.totalRows,
+              error: q.error && q.error.code !== 'CANCELLED' ? q.error.message : null
+            })
+            this.emitProgress(q)
           })
         })
     })

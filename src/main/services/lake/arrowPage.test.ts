@@ -85,6 +85,39 @@ describe('Arrow pages: encode from DuckDB chunks, decode as the grid reads them'
     expect(r.decoded[1][2044]).toBeNull()
   })
 
+  it('strings of every length around DuckDB’s 12-byte inline limit, multi-byte ones and NULLs, over several chunks', async () => {
+    // lengths 0–40 in bytes, ASCII and with 2-, 3- and 4-byte characters, so both the inline and the
+    // pointer form of DuckDB's strings are read, in batches that are all ASCII and batches that are not
+    const sql = `SELECT i, CASE WHEN i % 11 = 3 THEN NULL
+        WHEN i < 2048 THEN repeat('x', i % 41)
+        ELSE repeat(['a', 'é', '✓', '😀'][1 + i % 4], i % 13) || repeat('b', i % 5) END AS s
+      FROM range(4100) t(i) ORDER BY i`
+    const r = await roundTrip(sql)
+    expect(r.rowCount).toBe(4100)
+    expect(r.decoded).toEqual(r.json)
+    expect(r.decoded[1][12]).toBe('x'.repeat(12))
+    expect(r.decoded[1][13]).toBe('x'.repeat(13))
+    expect(r.decoded[1][3]).toBeNull()
+    expect(r.decoded[1][4099]).toBe('😀'.repeat(4099 % 13) + 'b'.repeat(4099 % 5))
+  })
+
+  it('dates and timestamps read as DuckDB writes them, on both sides of the 2^53 µs limit and across leap days', async () => {
+    // 2^53 µs after and before the epoch: 2255-06-05 23:47:34.740992 and 1684-07-28 00:12:25.259008
+    const r = await roundTrip(`SELECT d::DATE AS d, ts FROM (VALUES
+        (TIMESTAMP '2255-06-05 23:47:34.740991'), (TIMESTAMP '2255-06-05 23:47:34.740992'), (TIMESTAMP '2255-06-05 23:47:34.740993'),
+        (TIMESTAMP '1684-07-28 00:12:25.259008'), (TIMESTAMP '1684-07-28 00:12:25.259007'), (TIMESTAMP '1684-07-28 00:12:25.259009'),
+        (TIMESTAMP '1969-12-31 23:59:59.000001'), (TIMESTAMP '1970-01-01 00:00:00.5'), (TIMESTAMP '2000-02-29 12:00:00'),
+        (TIMESTAMP '1900-03-01 00:00:00'), (TIMESTAMP '0001-01-01 00:00:00'), (TIMESTAMP '9999-12-31 23:59:59.999999'),
+        (TIMESTAMP '2024-12-31 23:59:59.1'), (NULL)) t(ts), LATERAL (SELECT ts AS d)`)
+    expect(r.decoded).toEqual(r.json)
+    expect(r.decoded[1][7]).toBe('1970-01-01 00:00:00.5')
+    expect(r.decoded[0][8]).toBe('2000-02-29')
+    // every day of four centuries and a spread of instants, against DuckDB's text
+    const days = await roundTrip(`SELECT DATE '1800-01-01' + i::INTEGER AS d,
+        TIMESTAMP '1900-01-01' + to_microseconds(i * 86400000123 + i * 7919) AS ts FROM range(146097) t(i)`)
+    expect(days.decoded).toEqual(days.json)
+  })
+
   it('64-bit integers read exactly on both sides of 2^32 and 2^53, negative ones too', async () => {
     const r = await roundTrip(`SELECT * FROM (VALUES (-1::BIGINT, 0::UBIGINT), (-4294967296, 4294967295), (-4294967297, 4294967296),
       (9007199254740991, 9007199254740991), (-9007199254740991, 9007199254740992), (-9007199254740993, 18446744073709551614),

@@ -1,29 +1,5 @@
 import { DuckDBTypeId, JsonDuckDBValueConverter, type DuckDBDataChunk, type DuckDBVector } from '@duckdb/node-api'
-import {
-  Bool,
-  DateDay,
-  Field,
-  Float32,
-  Float64,
-  Int16,
-  Int32,
-  Int64,
-  Int8,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMicrosecond,
-  Uint16,
-  Uint32,
-  Uint64,
-  Uint8,
-  Utf8,
-  makeData,
-  tableToIPC,
-  type Data,
-  type DataType
-} from 'apache-arrow'
+import { writeIpcStream, type ArrowColumn, type ArrowType } from './arrowIpc'
 
 /** A prefix of a DuckDB chunk: its first `rows` rows. */
 export interface ChunkSlice {
@@ -33,17 +9,17 @@ export interface ChunkSlice {
 
 type Kind = 'fixed' | 'bool' | 'utf8' | 'date' | 'timestamp' | 'text'
 
-const FIXED: Partial<Record<DuckDBTypeId, () => DataType>> = {
-  [DuckDBTypeId.TINYINT]: () => new Int8(),
-  [DuckDBTypeId.SMALLINT]: () => new Int16(),
-  [DuckDBTypeId.INTEGER]: () => new Int32(),
-  [DuckDBTypeId.BIGINT]: () => new Int64(),
-  [DuckDBTypeId.UTINYINT]: () => new Uint8(),
-  [DuckDBTypeId.USMALLINT]: () => new Uint16(),
-  [DuckDBTypeId.UINTEGER]: () => new Uint32(),
-  [DuckDBTypeId.UBIGINT]: () => new Uint64(),
-  [DuckDBTypeId.FLOAT]: () => new Float32(),
-  [DuckDBTypeId.DOUBLE]: () => new Float64()
+const FIXED: Partial<Record<DuckDBTypeId, ArrowType>> = {
+  [DuckDBTypeId.TINYINT]: { id: 'int', bitWidth: 8, signed: true },
+  [DuckDBTypeId.SMALLINT]: { id: 'int', bitWidth: 16, signed: true },
+  [DuckDBTypeId.INTEGER]: { id: 'int', bitWidth: 32, signed: true },
+  [DuckDBTypeId.BIGINT]: { id: 'int', bitWidth: 64, signed: true },
+  [DuckDBTypeId.UTINYINT]: { id: 'int', bitWidth: 8, signed: false },
+  [DuckDBTypeId.USMALLINT]: { id: 'int', bitWidth: 16, signed: false },
+  [DuckDBTypeId.UINTEGER]: { id: 'int', bitWidth: 32, signed: false },
+  [DuckDBTypeId.UBIGINT]: { id: 'int', bitWidth: 64, signed: false },
+  [DuckDBTypeId.FLOAT]: { id: 'float', precision: 'single' },
+  [DuckDBTypeId.DOUBLE]: { id: 'float', precision: 'double' }
 }
 
 // The range in which the page's reader formats dates and timestamps exactly as DuckDB does
@@ -52,6 +28,8 @@ const MIN_DAY = -719_162
 const MAX_DAY = 2_932_896
 const MIN_MICROS = -62_135_596_800_000_000n
 const MAX_MICROS = 253_402_300_799_999_999n
+const MIN_MICROS_HI = Number(MIN_MICROS >> 32n)
+const MAX_MICROS_HI = Number(MAX_MICROS >> 32n)
 
 const POPCOUNT = new Uint8Array(256).map((_, i) => {
   let n = 0
@@ -98,10 +76,18 @@ function kindsOf(slices: ChunkSlice[], columns: number): Kind[] {
         const items = (v as unknown as { items: Int32Array | BigInt64Array }).items
         const mask = validityOf(v, s.rows)?.bitmap
         let ok = true
-        for (let r = 0; r < s.rows && ok; r++) {
-          if (!isValid(mask, r)) continue
-          const x = items[r]
-          ok = kind === 'date' ? (x as number) >= MIN_DAY && (x as number) <= MAX_DAY : (x as bigint) >= MIN_MICROS && (x as bigint) <= MAX_MICROS
+        if (kind === 'date') {
+          for (let r = 0; r < s.rows && ok; r++) if (isValid(mask, r)) ok = items[r] >= MIN_DAY && items[r] <= MAX_DAY
+        } else {
+          // the high 32 bits decide unless they equal a bound's; only then is the BigInt compared
+          const halves = new Int32Array(items.buffer, items.byteOffset, s.rows * 2)
+          for (let r = 0; r < s.rows && ok; r++) {
+            if (!isValid(mask, r)) continue
+            const hi = halves[2 * r + 1]
+            if (hi > MIN_MICROS_HI && hi < MAX_MICROS_HI) continue
+            const x = items[r] as bigint
+            ok = x >= MIN_MICROS && x <= MAX_MICROS
+          }
         }
         if (!ok) {
           kind = 'text'
@@ -114,24 +100,25 @@ function kindsOf(slices: ChunkSlice[], columns: number): Kind[] {
   return kinds
 }
 
-function typeOf(kind: Kind, typeId: DuckDBTypeId): DataType {
+function typeOf(kind: Kind, typeId: DuckDBTypeId): ArrowType {
   switch (kind) {
     case 'fixed':
-      return FIXED[typeId]!()
+      return FIXED[typeId]!
     case 'bool':
-      return new Bool()
+      return { id: 'bool' }
     case 'date':
-      return new DateDay()
+      return { id: 'dateDay' }
     case 'timestamp':
-      return new TimestampMicrosecond()
+      return { id: 'timestampMicros' }
     default:
-      return new Utf8()
+      return { id: 'utf8' }
   }
 }
 
 const encoder = new TextEncoder()
+const NONE = new Uint8Array(0)
 
-function utf8Data(type: DataType, strings: (string | null)[], rows: number): Data {
+function utf8Column(strings: (string | null)[], rows: number): ArrowColumn {
   const parts: Uint8Array[] = []
   const offsets = new Int32Array(rows + 1)
   let bytes = 0
@@ -156,41 +143,65 @@ function utf8Data(type: DataType, strings: (string | null)[], rows: number): Dat
     data.set(p, at)
     at += p.length
   }
-  return makeData({
-    type: type as Utf8,
-    length: rows,
-    nullCount: nulls,
-    nullBitmap: nulls ? bitmap : undefined,
-    valueOffsets: offsets,
-    data
-  })
+  return { nullCount: nulls, buffers: [nulls ? bitmap : NONE, bytesOf(offsets), data] }
 }
 
-function columnData(kind: Kind, type: DataType, s: ChunkSlice, c: number): Data {
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+
+/**
+ * A VARCHAR column as Arrow UTF-8, straight from DuckDB's 16-byte string headers: the length is in
+ * the header, strings of up to 12 bytes sit inside it and are copied as bytes; only longer ones (held
+ * behind a pointer JavaScript cannot follow) go through a JS string, written into their exact slot.
+ */
+function varcharColumn(v: DuckDBVector, rows: number): ArrowColumn {
+  const view = (v as unknown as { dataView: DataView }).dataView
+  const heads = new Uint8Array(view.buffer, view.byteOffset, rows * 16)
+  const validity = validityOf(v, rows)
+  const mask = validity?.bitmap
+  const offsets = new Int32Array(rows + 1)
+  let bytes = 0
+  for (let r = 0; r < rows; r++) {
+    if (isValid(mask, r)) bytes += view.getUint32(r * 16, true)
+    offsets[r + 1] = bytes
+  }
+  const data = new Uint8Array(bytes)
+  for (let r = 0; r < rows; r++) {
+    const at = offsets[r]
+    const len = offsets[r + 1] - at
+    if (len === 0) continue
+    if (len <= 12) {
+      const from = r * 16 + 4
+      for (let k = 0; k < len; k++) data[at + k] = heads[from + k]
+    } else {
+      encoder.encodeInto(v.getItem(r) as string, data.subarray(at, at + len))
+    }
+  }
+  return { nullCount: validity?.nulls ?? 0, buffers: [mask ?? NONE, bytesOf(offsets), data] }
+}
+
+function column(kind: Kind, s: ChunkSlice, c: number): ArrowColumn {
   const v = s.chunk.getColumnVector(c)
   const rows = s.rows
-  if (kind === 'text' || kind === 'utf8') {
-    const strings: (string | null)[] =
-      kind === 'utf8'
-        ? Array.from({ length: rows }, (_, r) => v.getItem(r) as string | null)
-        : s.chunk
-            .convertColumnValues(c, JsonDuckDBValueConverter)
-            .slice(0, rows)
-            .map((x) => (x === null ? null : typeof x === 'string' ? x : JSON.stringify(x)))
-    return utf8Data(type, strings, rows)
+  if (kind === 'utf8') return varcharColumn(v, rows)
+  if (kind === 'text') {
+    const strings = s.chunk
+      .convertColumnValues(c, JsonDuckDBValueConverter)
+      .slice(0, rows)
+      .map((x) => (x === null ? null : typeof x === 'string' ? x : JSON.stringify(x)))
+    return utf8Column(strings, rows)
   }
   const validity = validityOf(v, rows)
-  const nullBitmap = validity?.bitmap
   const nullCount = validity?.nulls ?? 0
+  const bitmap = validity?.bitmap ?? NONE
   if (kind === 'bool') {
     const view = (v as unknown as { dataView: DataView }).dataView
     const bits = new Uint8Array(Math.ceil(rows / 8))
     for (let r = 0; r < rows; r++) if (view.getUint8(r)) bits[r >> 3] |= 1 << (r & 7)
-    return makeData({ type: type as Bool, length: rows, nullCount, nullBitmap, data: bits })
+    return { nullCount, buffers: [bitmap, bits] }
   }
-  // fixed-width numbers, days and microseconds: DuckDB's buffer copied as it is
+  // fixed-width numbers, days and microseconds: DuckDB's buffer, copied once into the stream
   const items = (v as unknown as { items: Int32Array }).items
-  return makeData({ type: type as Int32, length: rows, nullCount, nullBitmap, data: items.subarray(0, rows) })
+  return { nullCount, buffers: [bitmap, new Uint8Array(items.buffer, items.byteOffset, rows * items.BYTES_PER_ELEMENT)] }
 }
 
 /**
@@ -201,14 +212,9 @@ function columnData(kind: Kind, type: DataType, s: ChunkSlice, c: number): Data 
  */
 export function encodeArrowPage(names: string[], slices: ChunkSlice[]): Uint8Array {
   const live = slices.filter((s) => s.rows > 0)
-  if (live.length === 0) return tableToIPC(new Table(new Schema(names.map((n) => new Field(n, new Utf8(), true)))), 'stream')
+  if (live.length === 0) return writeIpcStream(names.map((name) => ({ name, type: { id: 'utf8' } })), [])
   const kinds = kindsOf(live, names.length)
-  const types = kinds.map((k, c) => typeOf(k, live[0].chunk.getColumnVector(c).type.typeId))
-  const schema = new Schema(types.map((t, c) => new Field(names[c], t, true)))
-  const batches = live.map((s) => {
-    const children = types.map((t, c) => columnData(kinds[c], t, s, c))
-    const struct = makeData({ type: new Struct(schema.fields), length: s.rows, nullCount: 0, children })
-    return new RecordBatch(schema, struct)
-  })
-  return tableToIPC(new Table(schema, batches), 'stream')
+  const fields = kinds.map((k, c) => ({ name: names[c], type: typeOf(k, live[0].chunk.getColumnVector(c).type.typeId) }))
+  const batches = live.map((s) => ({ length: s.rows, columns: kinds.map((k, c) => column(k, s, c)) }))
+  return writeIpcStream(fields, batches)
 }

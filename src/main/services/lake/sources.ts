@@ -84,17 +84,22 @@ export async function scanFolder(root: string, maxFiles = 100_000): Promise<Fold
   return { format: best[1].format, files: best[1].n, hive, pattern: `**/*${best[0]}` }
 }
 
-/** The table function that reads a file or glob in a given format. */
+/**
+ * The table function that reads a file or glob in a given format. Columns are unified by name only
+ * where the location can match several files (a glob): for one file there is nothing to unify, and
+ * DuckDB would still read its schema once more on every query.
+ */
 export function readerSql(format: FileFormat, location: string, hive: boolean): string {
   const loc = quoteLiteral(location)
-  const opts = hive ? ', hive_partitioning = true' : ''
+  const hiveOpt = hive ? ', hive_partitioning = true' : ''
+  const opts = hiveOpt + (/[*?[{]/.test(location) ? ', union_by_name = true' : '')
   switch (format) {
     case 'parquet':
-      return `read_parquet(${loc}${opts}, union_by_name = true)`
+      return `read_parquet(${loc}${opts})`
     case 'csv':
-      return `read_csv(${loc}${opts}, union_by_name = true)`
+      return `read_csv(${loc}${opts})`
     case 'json':
-      return `read_json_auto(${loc}${opts})`
+      return `read_json_auto(${loc}${hiveOpt})`
   }
 }
 

@@ -26,6 +26,7 @@ import { ExperimentStore } from './experiments'
 import { RunStore } from './runs'
 import { RunSearch, type SearchRunsRequest } from './search'
 import { readSeries } from './series'
+import { encodeSeriesArrow } from './seriesArrow'
 import { compareItems, groupRuns, groupSeries } from './groups'
 import type { GroupComparison, GroupSeries, GroupSummary } from '../../../shared/trackingGroups'
 import type { MlflowRun, RunRow } from './types'
@@ -253,10 +254,14 @@ export class TrackingService {
     })
   }
 
-  metricHistory(req: { runId: string; key: string; maxPoints?: number; raw?: boolean; x?: 'step' | 'timestamp'; xMin?: number; xMax?: number }): Promise<MetricSeries> {
+  metricHistory(
+    req: { runId: string; key: string; maxPoints?: number; raw?: boolean; x?: 'step' | 'timestamp'; xMin?: number; xMax?: number },
+    format: 'json' | 'arrow' = 'json'
+  ): Promise<MetricSeries> {
     return ui(() => {
       const run = this.runs.require(req.runId)
-      return readSeries(this.deps.db, { ...req, runId: run.id })
+      const series = readSeries(this.deps.db, { ...req, runId: run.id })
+      return format === 'arrow' ? { ...series, steps: [], timestamps: [], values: [], arrow: encodeSeriesArrow(series) } : series
     })
   }
 

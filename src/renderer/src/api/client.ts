@@ -1,6 +1,7 @@
 import type { EventName, Events, Method, Params, Result, ServerMessage, WorkbenchApi } from '../../../shared/api'
 import { RemoteError, type ErrorPayload } from '../../../shared/errors'
 import { unpackReply } from '../../../shared/binaryFrame'
+import { seriesFromArrow } from '../../../shared/arrowSeries'
 
 type Listener = (payload: unknown) => void
 
@@ -132,6 +133,11 @@ export function serveToken(): string | null {
 }
 
 export function call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+  // metric series travel as Arrow bytes (both doors of the app carry bytes), read back into arrays here
+  if (method === 'tracking.metrics.history') {
+    const asked = { ...(params as Params<'tracking.metrics.history'>), format: 'arrow' as const }
+    return api.call('tracking.metrics.history', asked).then((s) => seriesFromArrow(s) as Result<M>)
+  }
   return api.call(method, params)
 }
 
