@@ -154,6 +154,41 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-logged-metrics.png' })
   })
 
+  test('a sweep on SageMaker runs as one 4-trial hyperparameter tuning job whose training jobs are its trials', async ({ page }) => {
+    test.setTimeout(120_000)
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    const dialog = await openSubmit(page)
+    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill('sm-tune')
+    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
+    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    await dialog.getByRole('button', { name: 'Add metric definition' }).click()
+    await dialog.getByRole('textbox', { name: 'Metric name 1' }).fill('loss')
+    await dialog.getByRole('textbox', { name: 'Metric regex 1' }).fill('loss=([0-9.]+)')
+    await dialog.getByRole('checkbox', { name: 'Run as sweep' }).check()
+    await dialog.getByRole('combobox', { name: 'Strategy' }).selectOption('grid')
+    await dialog.getByRole('textbox', { name: 'Sweep parameter 1' }).fill('lr')
+    await dialog.getByRole('textbox', { name: 'Sweep values 1' }).fill('0.1, 0.03, 0.01, 0.003')
+    await dialog.getByRole('combobox', { name: 'Objective metric' }).fill('loss')
+    await expect(dialog.getByRole('status').filter({ hasText: 'trials' })).toHaveText('4 trials')
+    await submit(dialog)
+
+    // one tuning job on SageMaker, with the objective and the four values as a categorical range
+    await expect.poll(() => aws.callsTo('CreateHyperParameterTuningJob').length, { timeout: 30_000 }).toBe(1)
+    const create = aws.callsTo('CreateHyperParameterTuningJob')[0].body
+    expect(create.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective).toEqual({ Type: 'Minimize', MetricName: 'loss' })
+    expect(create.HyperParameterTuningJobConfig.ParameterRanges.CategoricalParameterRanges).toEqual([{ Name: 'lr', Values: ['0.1', '0.03', '0.01', '0.003'] }])
+    expect(create.HyperParameterTuningJobConfig.ResourceLimits.MaxNumberOfTrainingJobs).toBe(4)
+
+    await page.getByRole('tab', { name: 'Sweeps' }).click()
+    await page.getByRole('listbox', { name: 'Sweeps' }).getByRole('option', { name: /sm-tune/ }).click()
+    const trials = page.getByRole('region', { name: 'Sweep sm-tune' }).getByRole('table', { name: 'Trials' })
+    await expect(trials.getByRole('row')).toHaveCount(5, { timeout: 60_000 })
+    await expect(trials.getByRole('cell', { name: 'succeeded' })).toHaveCount(4, { timeout: 90_000 })
+    for (const v of ['0.1', '0.03', '0.01', '0.003']) await expect(trials).toContainText(v)
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-tuning.png' })
+  })
+
   test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
     test.setTimeout(90_000)
     await page.goto(s.url)

@@ -659,7 +659,7 @@ export class JobService {
     let lineNo = r.log_lines
     const steps = JSON.parse(r.metric_steps) as Record<string, number>
     for (let round = 0; round < 64; round++) {
-      const chunk = await backend.readLog(ref, bytes, LOG_CHUNK)
+      const chunk = await backend.readLog(ref, bytes, LOG_CHUNK, { final: ended })
       const whole = wholeLines(chunk, ended && chunk.length < LOG_CHUNK)
       if (whole.bytes === 0) break
       if (!local) await this.logFiles.append(this.localLog(r), chunk.subarray(0, whole.bytes))

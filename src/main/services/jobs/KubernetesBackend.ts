@@ -77,7 +77,7 @@ export class KubernetesBackend implements JobBackend {
   private abort: AbortController | null = null
   private watching: Promise<void> | null = null
   private tracked = new Map<string, Tracked>()
-  private logs = new Map<string, { text: string; seen: Map<string, number>; fetchedAt: number }>()
+  private logs = new Map<string, { text: string; seen: Map<string, number>; fetchedAt: number; done: boolean }>()
   /** How many watches this backend opened (one, plus reconnects). */
   watchesOpened = 0
   private disposed = false
@@ -385,14 +385,16 @@ export class KubernetesBackend implements JobBackend {
   }
 
   /** Every pod's log, appended as it grows (`[pod] ` before each line when there are several). */
-  async readLog(job: JobRef, fromByte: number, maxBytes: number): Promise<Buffer> {
+  async readLog(job: JobRef, fromByte: number, maxBytes: number, opts: { final?: boolean } = {}): Promise<Buffer> {
     const { CoreV1Api } = await k8s()
     const kc = await this.config()
     let c = this.logs.get(job.id)
-    if (!c) this.logs.set(job.id, (c = { text: '', seen: new Map(), fetchedAt: 0 }))
+    if (!c) this.logs.set(job.id, (c = { text: '', seen: new Map(), fetchedAt: 0, done: false }))
     const t = this.tracked.get(job.id)
-    if (t && Buffer.byteLength(c.text) <= fromByte && Date.now() - c.fetchedAt >= (this.cfg.minLogIntervalMs ?? 1_000)) {
+    const last = !!opts.final && !c.done
+    if (t && Buffer.byteLength(c.text) <= fromByte && (last || Date.now() - c.fetchedAt >= (this.cfg.minLogIntervalMs ?? 1_000))) {
       c.fetchedAt = Date.now()
+      if (last) c.done = true
       const pods = [...t.pods.values()].filter((p) => p.status?.phase && p.status.phase !== 'Pending').sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))
       for (const p of pods) {
         let log: string

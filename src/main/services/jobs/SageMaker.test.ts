@@ -147,6 +147,22 @@ describe('SageMakerBackend against the fakes', () => {
     await b.dispose()
   })
 
+  it('reads a job\'s last log lines once it ended, even inside the log rate limit', async () => {
+    // one log read a minute: the read while it runs is the only one the limit allows before it ends
+    const b = backend({ minLogIntervalMs: 60_000 })
+    const s = await b.submit(await prepared('job-lastlines', spec({ hyperparameters: { epochs: 4 }, sagemaker: { framework: 'sklearn', instanceType: 'ml.m5.large', instanceCount: 1, maxRuntimeSec: 3600 } })))
+    const r = ref('job-lastlines', s.remoteIds[0])
+    await until(async () => ((await b.poll([r])).get('job-lastlines')!.reason === 'Training' ? true : null))
+    const early = (await b.readLog(r, 0, 1 << 20)).toString()
+    expect(early).not.toContain('epoch=4')
+    await until(async () => ((await b.poll([r])).get('job-lastlines')!.state === 'succeeded' ? true : null))
+    const from = Buffer.byteLength(early)
+    // inside the limit a plain read gets nothing new; the read after the end gets the rest
+    expect((await b.readLog(r, from, 1 << 20)).length).toBe(0)
+    expect((await b.readLog(r, from, 1 << 20, { final: true })).toString()).toContain('epoch=4')
+    await b.dispose()
+  })
+
   it('absorbs a ThrottlingException storm as a delay', async () => {
     const b = backend()
     aws.throttle(4)

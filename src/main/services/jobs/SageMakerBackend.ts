@@ -194,6 +194,7 @@ interface LogCursor {
   text: string
   streams: Map<string, string | undefined>
   fetchedAt: number
+  /** The read after the job ended was made. */
   done: boolean
 }
 
@@ -412,13 +413,15 @@ export class SageMakerBackend implements JobBackend {
   }
 
   /** The job's CloudWatch log (every host's stream, in stream order), as bytes from `fromByte`. */
-  async readLog(job: JobRef, fromByte: number, maxBytes: number): Promise<Buffer> {
+  async readLog(job: JobRef, fromByte: number, maxBytes: number, opts: { final?: boolean } = {}): Promise<Buffer> {
     if (!job.remoteId) return Buffer.alloc(0)
     let c = this.logs.get(job.id)
     if (!c) this.logs.set(job.id, (c = { text: '', streams: new Map(), fetchedAt: 0, done: false }))
     const minGap = this.cfg.minLogIntervalMs ?? 2_000
-    if (Date.now() - c.fetchedAt >= minGap && Buffer.byteLength(c.text) <= fromByte) {
+    const last = opts.final && !c.done
+    if ((last || Date.now() - c.fetchedAt >= minGap) && Buffer.byteLength(c.text) <= fromByte) {
       c.fetchedAt = Date.now()
+      if (last) c.done = true
       await this.fetchLog(job.remoteId, c)
     }
     return Buffer.from(c.text).subarray(fromByte, fromByte + maxBytes)

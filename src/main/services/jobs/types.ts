@@ -69,8 +69,12 @@ export interface JobBackend {
   submit(job: PreparedJob, active?: JobRef[]): Promise<Submitted>
   /** Where each job stands, in one round trip to the target (one squeue for all Slurm jobs). */
   poll(jobs: JobRef[]): Promise<Map<string, StatusUpdate>>
-  /** Bytes of the job's log from `fromByte` (at most `maxBytes`); empty when nothing new. */
-  readLog(job: JobRef, fromByte: number, maxBytes: number): Promise<Buffer>
+  /**
+   * Bytes of the job's log from `fromByte` (at most `maxBytes`); empty when nothing new. `final`: the
+   * job has ended, so what the provider holds now is read once more whatever the rate limit (a job
+   * that ends between two throttled reads would otherwise lose its last lines).
+   */
+  readLog(job: JobRef, fromByte: number, maxBytes: number, opts?: { final?: boolean }): Promise<Buffer>
   cancel(jobs: JobRef[]): Promise<void>
   /** Whether another job may start now (local concurrency / GPUs); absent = always. */
   hasCapacity?(spec: JobSpec, active: JobRef[]): boolean

@@ -942,7 +942,17 @@ export class AwsFake {
     const t: TuningJob = { name, arn: this.arn('hyper-parameter-tuning-job', name), request: p, created: now, trials: [] }
     const ranges: Json = cfg.ParameterRanges ?? {}
     const static_: Json = def.StaticHyperParameters ?? {}
-    for (let k = 0; k < maxJobs; k++) {
+    // Grid: every combination of the categorical values, in order (SageMaker allows only categorical ranges there)
+    let grid: Record<string, string>[] | null = null
+    if (cfg.Strategy === 'Grid') {
+      if ((ranges.IntegerParameterRanges ?? []).length || (ranges.ContinuousParameterRanges ?? []).length) {
+        throw validation('Grid search strategy supports only categorical hyperparameter ranges.')
+      }
+      grid = [{}]
+      for (const r of ranges.CategoricalParameterRanges ?? []) grid = grid.flatMap((g) => (r.Values as string[]).map((v) => ({ ...g, [r.Name]: v })))
+    }
+    const trialCount = grid ? Math.min(grid.length, maxJobs) : maxJobs
+    for (let k = 0; k < trialCount; k++) {
       const tuned: Record<string, string> = {}
       const rnd = (salt: string) => {
         const h = createHash('sha256').update(`${name}/${k}/${salt}`).digest()
@@ -959,7 +969,7 @@ export class AwsFake {
         tuned[r.Name] = String(lo + rnd(r.Name) * (hi - lo))
       }
       for (const r of ranges.CategoricalParameterRanges ?? []) {
-        tuned[r.Name] = r.Values[Math.floor(rnd(r.Name) * r.Values.length) % r.Values.length]
+        tuned[r.Name] = grid ? grid[k][r.Name] : r.Values[Math.floor(rnd(r.Name) * r.Values.length) % r.Values.length]
       }
       const suffix = createHash('sha256').update(`${name}-${k}`).digest('hex').slice(0, 8)
       const trialName = `${name}-${String(k + 1).padStart(3, '0')}-${suffix}`
