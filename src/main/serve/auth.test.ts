@@ -61,6 +61,8 @@ let nextId = 1
 /** The reply to one call, or `{closed: code}` when the server closes the socket first. */
 function rpcWs(ws: WebSocket, method: string, params: unknown = {}): Promise<any> {
   const id = nextId++
+  // closing already (the server's close frame came in): its code arrives with the 'close' event
+  if (ws.readyState === ws.CLOSING) return new Promise((res) => ws.once('close', (code: number) => res({ closed: code })))
   if (ws.readyState !== ws.OPEN) return Promise.resolve({ closed: closeCodes.get(ws) ?? null })
   return new Promise((res) => {
     const onMsg = (data: WebSocket.RawData) => {
