@@ -86,6 +86,23 @@ describe('KubernetesBackend against the API fake', () => {
     await b.dispose()
   })
 
+  it("reads a job's last log lines once it ended, even inside the log rate limit", async () => {
+    // a slower cluster of its own: 8 epochs, 300 ms each
+    const slow = await new K8sFake({ stepMs: 300, namespaces: ['ml'], epochs: 8 }).start()
+    const b = new KubernetesBackend({ kubeconfigPath: slow.writeKubeconfig(join(dir, 'kubeconfig-slow'), 'ml'), minLogIntervalMs: 60_000 })
+    const r = ref('jl', (await b.submit(prepared('jl', spec()))).remoteIds[0])
+    // one read while it runs: the only one the limit allows before it ends
+    await until(async () => (await b.poll([r])).get('jl')?.state === 'running')
+    const early = (await b.readLog(r, 0, 1 << 20)).toString()
+    expect(early).not.toContain('epoch=8')
+    await until(async () => (await b.poll([r])).get('jl')?.state === 'succeeded')
+    const from = Buffer.byteLength(early)
+    expect((await b.readLog(r, from, 1 << 20)).length).toBe(0)
+    expect((await b.readLog(r, from, 1 << 20, { final: true })).toString()).toContain('rank=0 epoch=8 loss=')
+    await b.dispose()
+    await slow.stop()
+  }, 30_000)
+
   it('runs a PyTorchJob with 2 workers, logs from each pod, cancel deletes with foreground propagation', async () => {
     const b = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0 })
     const sub = await b.submit(prepared('dist', spec({ kubernetes: { image: 'pytorch/pytorch', workers: 2, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { pool: 'train' } }, resources: { torchrun: { nprocPerNode: 2 } } })))
