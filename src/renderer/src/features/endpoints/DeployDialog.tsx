@@ -5,8 +5,7 @@ import { call, onEvent } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { openEndpoint } from './useEndpointsNav'
 import './endpoints.css'
-
-const msg = (e: unknown) => (e instanceof Error ? e.message : String(e))
+import { msg } from './format'
 
 /** The model's versions, fetched again whenever the registry says that model changed. */
 export function useVersions(model: string | null) {
