@@ -85,6 +85,17 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     return dialog
   }
 
+  /** Opens the job form for train.py on the SageMaker target the first test made; the caller adds the rest and submits. */
+  async function smForm(page: Page, name: string): Promise<Locator> {
+    await page.goto(s.url)
+    await nav(page, 'Jobs').click()
+    const dialog = await openSubmit(page)
+    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill(name)
+    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
+    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    return dialog
+  }
+
   async function submit(dialog: Locator): Promise<void> {
     const b = dialog.getByRole('button', { name: 'Submit', exact: true })
     await expect(b).toBeEnabled()
@@ -156,12 +167,7 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
 
   test('a sweep on SageMaker runs as one 4-trial hyperparameter tuning job whose training jobs are its trials', async ({ page }) => {
     test.setTimeout(120_000)
-    await page.goto(s.url)
-    await nav(page, 'Jobs').click()
-    const dialog = await openSubmit(page)
-    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill('sm-tune')
-    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
-    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    const dialog = await smForm(page, 'sm-tune')
     await dialog.getByRole('button', { name: 'Add metric definition' }).click()
     await dialog.getByRole('textbox', { name: 'Metric name 1' }).fill('loss')
     await dialog.getByRole('textbox', { name: 'Metric regex 1' }).fill('loss=([0-9.]+)')
@@ -191,13 +197,7 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
 
   test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {
     test.setTimeout(90_000)
-    await page.goto(s.url)
-    await nav(page, 'Jobs').click()
-    // the target made by the first test
-    const dialog = await openSubmit(page)
-    await dialog.getByRole('textbox', { name: 'Name', exact: true }).fill('sm-throttled')
-    await dialog.getByRole('combobox', { name: 'Target' }).selectOption({ label: `sm-fake (SageMaker, ${aws.region})` })
-    await dialog.getByRole('textbox', { name: 'Script path' }).fill('train.py')
+    const dialog = await smForm(page, 'sm-throttled')
     await dialog.getByRole('button', { name: 'Add hyperparameter' }).click()
     await dialog.getByRole('textbox', { name: 'Hyperparameter name 1' }).fill('epochs')
     await dialog.getByRole('textbox', { name: 'Hyperparameter value 1' }).fill('50')

@@ -16,6 +16,7 @@ import { S3Code } from './s3Code'
 import { sourceFiles } from './spec'
 import type { JobRef, PreparedJob } from './types'
 
+const ref = (id: string, remoteId: string): JobRef => ({ id, remoteId, workDir: null, logPath: null, extra: {} })
 const until = async <T>(f: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> => {
   const end = Date.now() + ms
   for (;;) {
@@ -58,7 +59,6 @@ describe('KubernetesBackend against the API fake', () => {
     env: { MLFLOW_TRACKING_URI: 'http://tracking:5000' },
     tasks: [{ jobId, env: { MLFLOW_RUN_ID: 'r-' + jobId }, command: "python3 'train.py'", hyperparameters: {} }]
   })
-  const ref = (id: string, remoteId: string): JobRef => ({ id, remoteId, workDir: null, logPath: null, extra: {} })
 
   it('runs a batch Job with its code in a ConfigMap, followed by one watch, with its log', async () => {
     const b = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0 })
@@ -233,16 +233,6 @@ describe('Kubernetes code from S3: sourcedir.tar.gz behind a presigned URL, fetc
     env: {},
     tasks: [{ jobId, env: {}, command: "python3 'train.py'", hyperparameters: {} }]
   })
-  const ref = (id: string, remoteId: string): JobRef => ({ id, remoteId, workDir: null, logPath: null, extra: {} })
-  const until = async <T>(f: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> => {
-    const end = Date.now() + ms
-    for (;;) {
-      const v = await f()
-      if (v) return v
-      if (Date.now() > end) throw new Error('timed out')
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
 
   it('ships a folder over 1 MiB through S3: an init container downloads the exact tarball into an emptyDir the job mounts', async () => {
     const b = new KubernetesBackend({ kubeconfigPath: kc, minLogIntervalMs: 0, s3: s3cfg() })
