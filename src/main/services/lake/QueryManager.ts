@@ -11,6 +11,7 @@ import type { ColumnInfo, PageResult, QueryProgressEvent, QueryStarted, RowPage 
 import { SCRATCH, isInterrupt, toSqlError, type DuckEngine } from './engine'
 import { isSingleStatement, quoteIdent, statementStarts } from './sql'
 import { encodeArrowPage, type ChunkSlice } from './arrowPage'
+import { chunkBytes, NativeMemoryPacer } from './nativeMemory'
 
 /** How a page travels: JSON values, or an Arrow IPC stream for the doors that carry bytes. */
 export type PageFormat = 'json' | 'arrow'
@@ -87,6 +88,8 @@ export class QueryManager {
   private readerBusy: boolean[] = []
   private readerQueue: (() => void)[] = []
 
+  /** Frees the JS wrappers (and so the native memory) of DuckDB chunks the lake is done with. */
+  readonly pacer = new NativeMemoryPacer()
   constructor(
     private readonly engine: DuckEngine,
     private readonly opts: QueryManagerOptions
@@ -220,6 +223,7 @@ export class QueryManager {
         unflushed = read
       } else if (appender) {
         appender.appendDataChunk(chunk)
+        this.pacer.released(chunkBytes(chunk.rowCount, chunk.columnCount))
         unflushed += chunk.rowCount
       } else {
         this.keepInMemory(q, chunk, read)
@@ -381,7 +385,10 @@ export class QueryManager {
           const chunk = result.getChunk(k)
           slices.push({ chunk, rows: chunk.rowCount })
         }
-        return encodeArrowPage(q.columns.map((c) => c.name), slices)
+        const page = encodeArrowPage(q.columns.map((c) => c.name), slices)
+        // the result and its chunks are done with: counted twice (materialised result + chunk copies)
+        this.pacer.released(2 * chunkBytes(end - offset, q.columns.length))
+        return page
       })
       return { ...base, columns: [], rowCount: end - offset, arrow }
     }
