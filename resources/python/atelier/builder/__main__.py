@@ -13,6 +13,14 @@ def emit(kind, **fields):
     sys.stdout.flush()
 
 
+def _write_json(path, obj, **kw):
+    """Writes JSON whole or not at all: readers (the app polls results.json) never see half a file."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, **kw)
+    os.replace(tmp, path)
+
+
 def _default(v):
     import numpy as np
 
@@ -156,8 +164,7 @@ def build(cfg):
     details = explain(out, best, state, mode)
     result = {"best": best, "leaderboard": sorted(board, key=lambda r: (r["status"] != "done", -sign * (r.get("validation") or {}).get(metric, float("-inf") * sign))), "details": details, "seconds": time.time() - t0, "problemType": ptype, "objective": metric, "goal": goal, "rows": state["rows"], "classes": state["classes"], "features": state["features"], "dropped": dropped, "notices": notices, "baseline": state["baseline"], "kinds": kinds}
     result = _clean(result)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(result, f)
+    _write_json(os.path.join(out, "results.json"), result)
     emit("result", **result)
     return 0
 
@@ -230,8 +237,7 @@ def bias(cfg):
     report["candidate"] = cfg["candidate"]
     report = _clean(report)
     path = os.path.join(cfg["outDir"], f"bias_{cfg['candidate']}_{col}.json")
-    with open(path, "w") as f:
-        json.dump(report, f, indent=1)
+    _write_json(path, report, indent=1)
     if cfg.get("runId") and _tracking_on():
         from ..models import _Client
 
@@ -312,8 +318,7 @@ def notebook_cmd(cfg):
 
     state, pipe = load(cfg["outDir"], cfg["candidate"])
     nb = notebook(cfg, state, pipe)
-    with open(cfg["output"], "w") as f:
-        json.dump(nb, f, indent=1)
+    _write_json(cfg["output"], nb, indent=1)
     emit("result", path=cfg["output"])
     return 0
 
