@@ -23,3 +23,8 @@ export function toUiError(err: unknown): UiError {
 export function isCancelled(err: unknown): boolean {
   return err instanceof RemoteError ? err.code === 'CANCELLED' : toUiError(err).code === 'CANCELLED'
 }
+
+/** An error's message for display. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}

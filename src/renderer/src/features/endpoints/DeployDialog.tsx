@@ -5,7 +5,7 @@ import { call, onEvent } from '../../api/client'
 import { Dialog } from '../../components/Dialog'
 import { openEndpoint } from './useEndpointsNav'
 import './endpoints.css'
-import { msg } from './format'
+import { errorText } from '../../lib/errors'
 
 /** The model's versions, fetched again whenever the registry says that model changed. */
 export function useVersions(model: string | null) {
@@ -101,7 +101,7 @@ export function DeployDialog({
       onDeployed?.(name)
       if (offerOpen) setDeployed(name)
     } catch (e) {
-      setError(msg(e))
+      setError(errorText(e))
     } finally {
       setBusy(false)
     }

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { BACKTEST_PERIODS, type BacktestResult, type EndpointInfo, type MonitorInfo } from '../../../../shared/endpoints'
 import { call, onEvent } from '../../api/client'
 import { Plot } from '../../components/Plot'
-import { msg } from './format'
+import { errorText } from '../../lib/errors'
 
 export function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
   const [m, setM] = useState<MonitorInfo | null>(null)
@@ -20,7 +20,7 @@ export function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
         setConsecutive(x.consecutive)
         setWebhook((w) => w || (x.webhookUrl ?? ''))
       },
-      (err) => setError(msg(err))
+      (err) => setError(errorText(err))
     )
   }, [e.name])
   useEffect(() => {
@@ -33,7 +33,7 @@ export function DriftPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
     try {
       setM(await f())
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     }
   }
   const history = m?.history ?? []
@@ -155,7 +155,7 @@ function BacktestPanel({ name, consecutive }: { name: string; consecutive: numbe
     try {
       setResult(await call('endpoints.drift.backtest', { name, table, timeColumn, period, consecutive: n }))
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     } finally {
       setBusy(false)
     }

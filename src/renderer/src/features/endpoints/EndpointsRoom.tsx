@@ -7,7 +7,8 @@ import { useEndpointsNav } from './useEndpointsNav'
 import { DriftPanel } from './DriftPanels'
 import { BatchPanel, ReplayPanel } from './TrafficPanels'
 import './endpoints.css'
-import { msg, fmtMs } from './format'
+import { fmtMs } from './format'
+import { errorText } from '../../lib/errors'
 
 export function EndpointsRoom() {
   const [list, setList] = useState<EndpointInfo[]>([])
@@ -29,7 +30,7 @@ export function EndpointsRoom() {
       const ms = await Promise.all(l.map((e) => call('endpoints.metrics', { name: e.name }).catch(() => null)))
       setMetrics(Object.fromEntries(ms.filter((m): m is EndpointMetrics => m !== null).map((m) => [m.name, m])))
     } catch (e) {
-      setError(msg(e))
+      setError(errorText(e))
     }
   }, [])
 
@@ -123,7 +124,7 @@ function EndpointPage({ endpoint: e, metrics, onChanged, onDeleted }: { endpoint
       await f()
       onChanged()
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     }
   }
   return (
@@ -339,7 +340,7 @@ function TestPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
         setValues(vals)
         setJson(JSON.stringify({ dataframe_records: s.example ?? [vals] }, null, 2))
       },
-      (err) => setError(msg(err))
+      (err) => setError(errorText(err))
     )
   }, [e.name, version])
   const send = async (body: string) => {
@@ -348,7 +349,7 @@ function TestPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
     try {
       setResult(await call('endpoints.invoke', { name: e.name, body, contentType: 'application/json' }))
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     } finally {
       setBusy(false)
     }

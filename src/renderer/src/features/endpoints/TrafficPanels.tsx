@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react'
 import type { BatchStatus, EndpointInfo, ReplayResult } from '../../../../shared/endpoints'
 import { call, onEvent } from '../../api/client'
 import { Plot } from '../../components/Plot'
-import { msg, fmtMs } from './format'
+import { fmtMs } from './format'
+import { errorText } from '../../lib/errors'
 
 export function BatchPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
   const [table, setTable] = useState('')
@@ -15,7 +16,7 @@ export function BatchPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
     try {
       setStatus(await call('endpoints.batch.start', { name: e.name, table }))
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     }
   }
   const running = status?.state === 'running'
@@ -69,7 +70,7 @@ export function ReplayPanel({ endpoint: e }: { endpoint: EndpointInfo }) {
     try {
       setResult(await call('endpoints.replay', { name: e.name, n, ...(labelColumn.trim() ? { labelColumn: labelColumn.trim() } : {}) }))
     } catch (err) {
-      setError(msg(err))
+      setError(errorText(err))
     } finally {
       setBusy(false)
     }

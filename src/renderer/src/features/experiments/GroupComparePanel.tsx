@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react'
 import type { MetricSeries } from '../../../../shared/api'
 import type { GroupComparison, MetricStats } from '../../../../shared/trackingGroups'
 import { call } from '../../api/client'
+import { errorText } from '../../lib/errors'
 import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { formatMeanCi, formatValue } from './logic'
 import { MetricSelect } from './MetricSelect'
@@ -59,7 +60,7 @@ export function GroupComparePanel() {
     let alive = true
     call('tracking.groups.compare', { items, maxPoints: MAX_POINTS }).then(
       (c) => alive && (setCmp(c), setError(null)),
-      (e: unknown) => alive && setError(e instanceof Error ? e.message : String(e))
+      (e: unknown) => alive && setError(errorText(e))
     )
     return () => {
       alive = false
@@ -75,7 +76,7 @@ export function GroupComparePanel() {
     const ids = [...new Set(cmp.items.flatMap((it) => (it.runIds.length > 1 ? it.runIds.slice(0, MAX_RUNS_PER_ITEM) : [])))]
     Promise.all(ids.map(async (runId) => [runId, await call('tracking.metrics.history', { runId, key, x: 'step', maxPoints: MAX_POINTS })] as const)).then(
       (pairs) => alive && setMemberSeries(Object.fromEntries(pairs)),
-      (e: unknown) => alive && setError(e instanceof Error ? e.message : String(e))
+      (e: unknown) => alive && setError(errorText(e))
     )
     return () => {
       alive = false

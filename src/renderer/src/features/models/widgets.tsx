@@ -6,6 +6,7 @@ import { roleCan, type Permission } from '../../../../shared/permissions'
 import { useSessionStore } from '../auth/session'
 import { renderMarkdown } from '../notebooks/markdown'
 import { approvalLabel, deltaTone, formatDelta, formatMetric } from './logic'
+import { errorText } from '../../lib/errors'
 
 /** Whether the signed-in user's role allows `permission` (always on the desktop, where nobody signs in). */
 export function useCan(permission: Permission): boolean {
@@ -13,9 +14,7 @@ export function useCan(permission: Permission): boolean {
   return !principal || roleCan(principal.role, permission)
 }
 
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
-}
+export { errorText }
 
 /** Another caller changed the version since it was read (optimistic concurrency). */
 export function isConflict(e: unknown): boolean {
