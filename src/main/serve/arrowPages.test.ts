@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import WebSocket from 'ws'
 import { createTestCore, FLIGHTS, type TestCore } from '../testing/core'
-import { silentLogger } from '../log'
-import { startServer, type RunningServer } from './server'
+import type { RunningServer } from './server'
+import { startTestServer } from '../testing/serve'
 import { packReply, unpackReply } from '../../shared/binaryFrame'
 import { decodeArrowPage } from '../../shared/arrowPage'
 import { seriesFromArrow } from '../../shared/arrowSeries'
@@ -15,10 +13,7 @@ const TOKEN = 'arrow-token'
 
 beforeAll(async () => {
   core = await createTestCore()
-  const rendererDir = join(core.dataDir, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
-  server = await startServer({ core, host: '127.0.0.1', port: 0, token: TOKEN, rendererDir, log: silentLogger })
+  server = await startTestServer(core, TOKEN)
   await core.router.dispatch('lake.sources.add', { kind: 'file', location: FLIGHTS, name: 'flights' })
 })
 afterAll(async () => {

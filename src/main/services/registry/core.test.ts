@@ -3,11 +3,10 @@
  * the shipped Python package on the PYTHONPATH of local jobs and kernels, and `registry.changed`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { CallContext } from '../../../shared/auth'
-import { silentLogger } from '../../log'
-import { startServer } from '../../serve/server'
+import { startTestServer } from '../../testing/serve'
 import { createJobsTestCore, type JobsTestCore } from '../jobs/testing'
 
 const PY = '/usr/bin/python3'
@@ -50,10 +49,7 @@ describe('registry in the core', () => {
   })
 
   it('serve mounts the Model Registry REST API before the tracking API, behind its token', async () => {
-    const rendererDir = join(core.dataDir, 'renderer')
-    mkdirSync(rendererDir, { recursive: true })
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
-    const server = await startServer({ core, host: '127.0.0.1', port: 0, token: 'reg-token', rendererDir, log: silentLogger })
+    const server = await startTestServer(core, 'reg-token')
     try {
       const base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`
       const headers = { Authorization: 'Bearer reg-token', 'Content-Type': 'application/json' }
@@ -71,16 +67,13 @@ describe('registry in the core', () => {
   })
 
   it('in serve, each user acts as themselves over REST: roles gate the routes, nobody approves their own version, users are audited', async () => {
-    const rendererDir = join(core.dataDir, 'renderer')
-    mkdirSync(rendererDir, { recursive: true })
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Atelier</title>')
     const admin = { id: 'cli', name: 'admin', role: 'admin', via: 'local' } as const
     const token: Record<string, string> = {}
     for (const [name, role] of [['sam', 'scientist'], ['rita', 'reviewer'], ['vic', 'viewer']] as const) {
       await core.auth.createUser(name, role, 'correct horse battery staple', admin)
       token[name] = core.auth.createToken(name, 'cli', admin).token
     }
-    const server = await startServer({ core, host: '127.0.0.1', port: 0, token: 'reg-token-2', rendererDir, log: silentLogger })
+    const server = await startTestServer(core, 'reg-token-2')
     try {
       const base = `http://127.0.0.1:${server.port}/api/2.0/mlflow`
       const call = async (who: string, method: string, endpoint: string, body?: unknown) => {
