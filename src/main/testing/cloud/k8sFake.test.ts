@@ -96,6 +96,8 @@ describe.skipIf(kubectlMissing())('Kubernetes fake driven by kubectl', () => {
     const watch = spawn('kubectl', ['--kubeconfig', kc, '--cache-dir', join(dir, 'cache'), 'get', 'pods', '--watch', '-o', 'jsonpath={.metadata.name}={.status.phase}{"\\n"}'])
     let seen = ''
     watch.stdout.on('data', (d) => (seen += d))
+    // kubectl lists, then watches from the list's resourceVersion: create the job once it is watching
+    await until(() => k8s.requests.some((q) => q.startsWith('GET /api/v1/namespaces/ml/pods?') && /[?&]watch=(true|1)/.test(q)))
     expect((await kubectl('create', '--validate=false', '-f', join(dir, 'pj.json'))).out.trim()).toBe('pytorchjob.kubeflow.org/dist created')
     await until(async () => (await kubectl('get', 'pytorchjob', 'dist', '-o', 'jsonpath={.status.conditions[-1:].type}')).out === 'Succeeded')
     await until(() => seen.includes('dist-worker-1=Succeeded'))

@@ -90,6 +90,8 @@ export class K8sFake {
   private rv = 1
   private store = new Map<string, Map<string, Obj>>()
   private watchers = new Set<Watcher>()
+  /** Recent watch events, so a watch that starts from a list's resourceVersion misses none in between. */
+  private history: { rv: number; r: Resource; ns: string | null; obj: Obj; line: string }[] = []
   private logs = new Map<string, string[]>()
   private timer: NodeJS.Timeout | null = null
   /** Keys S3 knows (a test may swap them to model a key rotated away after an upload). */
@@ -234,12 +236,13 @@ export class K8sFake {
 
   private emit(r: Resource, type: string, o: Obj): void {
     const line = JSON.stringify({ type, object: o }) + '\n'
-    for (const w of this.watchers) {
-      if (w.res_ !== r) continue
-      if (w.namespace && o.metadata.namespace !== w.namespace) continue
-      if (!w.match(o)) continue
-      w.res.write(line)
-    }
+    this.history.push({ rv: this.rv, r, ns: o.metadata.namespace ?? null, obj: JSON.parse(line).object, line })
+    if (this.history.length > 2000) this.history.splice(0, 1000)
+    for (const w of this.watchers) if (this.wants(w, r, o)) w.res.write(line)
+  }
+
+  private wants(w: Watcher, r: Resource, o: Obj): boolean {
+    return w.res_ === r && (!w.namespace || o.metadata.namespace === w.namespace) && w.match(o)
   }
 
   private modify(r: Resource, o: Obj): void {
@@ -609,6 +612,7 @@ export class K8sFake {
         const since = Number(url.searchParams.get('resourceVersion') || 0)
         const w: Watcher = { res, res_: r, namespace: ns, match }
         if (!since) for (const o of all().filter(match)) res.write(JSON.stringify({ type: 'ADDED', object: strip(o) }) + '\n')
+        else for (const e of this.history) if (e.rv > since && this.wants(w, r, e.obj)) res.write(e.line)
         this.watchers.add(w)
         const timeout = Number(url.searchParams.get('timeoutSeconds') || 0)
         const t = timeout ? setTimeout(() => res.end(), timeout * 1000) : null
