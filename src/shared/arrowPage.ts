@@ -1,4 +1,5 @@
 import { DataType, tableFromIPC, type Data, type Int } from 'apache-arrow'
+import { readIpcStream, type IpcType } from './arrowIpcRead'
 
 /** One column of a decoded page: values read on demand from the Arrow buffers, as the JSON path gives them. */
 export interface ColumnReader {
@@ -69,16 +70,15 @@ type BatchReader = (i: number) => unknown
 const TWO_32 = 4294967296
 
 /**
- * A reader bound to one record batch's buffers: typed-array views and offsets are taken once per
- * batch, not per cell. Strings of an all-ASCII batch are sliced from one decoded string (byte offsets
- * are then string offsets); 64-bit integers are read as 32-bit halves, without BigInt, while they
- * fit a double exactly.
+ * A reader bound to one record batch's buffers: typed-array views are taken once per batch, not per
+ * cell. Strings of an all-ASCII batch are sliced from one decoded string (byte offsets are then string
+ * offsets); 64-bit integers are read as 32-bit halves, without BigInt, while they fit a double exactly.
+ * `o` is the batch's first row in its buffers.
  */
-function batchReader(type: DataType, d: Data): BatchReader {
-  const o = d.offset
-  if (DataType.isUtf8(type)) {
-    const offsets = d.valueOffsets as Int32Array
-    const bytes = d.values as Uint8Array
+function batchReader(type: IpcType, values: ArrayBufferView, valueOffsets: Int32Array | null, o: number): BatchReader {
+  if (type.id === 'utf8') {
+    const offsets = valueOffsets as Int32Array
+    const bytes = values as Uint8Array
     let whole: string | null | undefined
     return (i) => {
       if (whole === undefined) {
@@ -90,18 +90,18 @@ function batchReader(type: DataType, d: Data): BatchReader {
       return whole !== null ? whole.slice(a, b) : decoder.decode(bytes.subarray(a, b))
     }
   }
-  if (DataType.isBool(type)) {
-    const bits = d.values as Uint8Array
+  if (type.id === 'bool') {
+    const bits = values as Uint8Array
     return (i) => (bits[(o + i) >> 3] & (1 << ((o + i) & 7))) !== 0
   }
-  if (DataType.isDate(type)) {
-    const days = d.values as Int32Array
+  if (type.id === 'dateDay') {
+    const days = values as Int32Array
     return (i) => formatDay(days[o + i])
   }
-  if (DataType.isTimestamp(type) || (DataType.isInt(type) && type.bitWidth === 64)) {
-    const v = d.values as BigInt64Array
+  if (type.id === 'timestampMicros' || (type.id === 'int' && type.bitWidth === 64)) {
+    const v = values as BigInt64Array
     const h = new Int32Array(v.buffer, v.byteOffset, v.length * 2)
-    if (DataType.isTimestamp(type))
+    if (type.id === 'timestampMicros')
       return (i) => {
         const hi = h[2 * (o + i) + 1]
         // below 2^53 in magnitude the value is read as a double, without BigInt
@@ -109,48 +109,84 @@ function batchReader(type: DataType, d: Data): BatchReader {
         return formatMicros(v[o + i])
       }
     // 64-bit integers travel as strings on the JSON path; the grid formats both the same way
-    const signed = (type as Int).isSigned
+    const signed = type.signed
     return (i) => {
       const hi = h[2 * (o + i) + 1]
       if (signed ? hi >= -0x200000 && hi < 0x200000 : hi >= 0 && hi < 0x200000) return String(hi * TWO_32 + (h[2 * (o + i)] >>> 0))
-      return String(v[o + i])
+      return signed ? String(v[o + i]) : String(BigInt.asUintN(64, v[o + i]))
     }
   }
   // as on the JSON path, NaN and ±Infinity (which JSON cannot hold) read as text
-  if (DataType.isFloat(type)) {
-    const f = d.values as Float64Array
+  if (type.id === 'float') {
+    const f = values as Float64Array | Float32Array
     return (i) => {
       const x = f[o + i]
       return Number.isFinite(x) ? x : String(x)
     }
   }
-  const ints = d.values as Int32Array
+  const ints = values as Int32Array
   return (i) => ints[o + i]
 }
 
-/** The validity bitmap of a batch's column, or null when it holds no NULL. */
-function nullMask(d: Data): Uint8Array | null {
-  const bm = d.nullBitmap
-  return bm && d.nullCount !== 0 && bm.length !== 0 ? bm : null
+/** The fast reader's name for a type apache-arrow decoded (for streams read the general way). */
+function typeOf(t: DataType): IpcType {
+  if (DataType.isUtf8(t)) return { id: 'utf8' }
+  if (DataType.isBool(t)) return { id: 'bool' }
+  if (DataType.isDate(t)) return { id: 'dateDay' }
+  if (DataType.isTimestamp(t)) return { id: 'timestampMicros' }
+  if (DataType.isFloat(t)) return { id: 'float', bitWidth: 64 }
+  if (DataType.isInt(t)) return { id: 'int', bitWidth: (t as Int).bitWidth, signed: (t as Int).isSigned }
+  return { id: 'int', bitWidth: 32, signed: true }
+}
+
+/** One record batch's column, wherever it was read from. */
+interface BatchColumn {
+  offset: number
+  validity: Uint8Array | null
+  read: BatchReader
+}
+
+/** The batches of a stream the fast reader does not know, read by apache-arrow. */
+function readWithArrow(bytes: Uint8Array): { lengths: number[]; columns: BatchColumn[][] } {
+  const table = tableFromIPC(bytes)
+  const types = table.schema.fields.map((f) => typeOf(f.type))
+  return {
+    lengths: table.batches.map((b) => b.numRows),
+    columns: types.map((type, c) =>
+      table.batches.map((b) => {
+        const d = b.data.children[c] as Data
+        const bm = d.nullBitmap
+        return { offset: d.offset, validity: bm && d.nullCount !== 0 && bm.length !== 0 ? bm : null, read: batchReader(type, d.values, d.valueOffsets ?? null, d.offset) }
+      })
+    )
+  }
 }
 
 /**
  * Reads a page sent as an Arrow IPC stream. Nothing is copied or converted up front: each column
- * keeps the received buffers (one per record batch) and a cell is decoded when the grid reads it.
+ * keeps views of the received buffers (one per record batch) and a cell is decoded when the grid
+ * reads it. Streams of the types the server sends are read in place; others go through apache-arrow.
  */
 export function decodeArrowPage(bytes: Uint8Array): DecodedPage {
-  const table = tableFromIPC(bytes)
+  const fast = readIpcStream(bytes)
+  const { lengths, columns: byColumn } = fast
+    ? {
+        lengths: fast.batches.map((b) => b.length),
+        columns: fast.fields.map((f, c) =>
+          fast.batches.map((b) => {
+            const col = b.columns[c]
+            return { offset: 0, validity: col.validity, read: batchReader(f.type, col.values, col.offsets, 0) }
+          })
+        )
+      }
+    : readWithArrow(bytes)
   const starts: number[] = []
   let n = 0
-  for (const b of table.batches) {
+  for (const len of lengths) {
     starts.push(n)
-    n += b.numRows
+    n += len
   }
-  const columns = table.schema.fields.map((field, c): ColumnReader => {
-    const chunks = table.batches.map((b) => b.data.children[c] as Data)
-    const readers = chunks.map((d) => batchReader(field.type, d))
-    const masks = chunks.map(nullMask)
-    const offsets = chunks.map((d) => d.offset)
+  const columns = byColumn.map((chunks): ColumnReader => {
     const last = chunks.length - 1
     return {
       get(row: number) {
@@ -158,12 +194,12 @@ export function decodeArrowPage(bytes: Uint8Array): DecodedPage {
         let k = last
         while (starts[k] > row) k--
         const i = row - starts[k]
-        const bm = masks[k]
-        if (bm !== null) {
-          const bit = offsets[k] + i
-          if ((bm[bit >> 3] & (1 << (bit & 7))) === 0) return null
+        const { validity, offset, read } = chunks[k]
+        if (validity !== null) {
+          const bit = offset + i
+          if ((validity[bit >> 3] & (1 << (bit & 7))) === 0) return null
         }
-        return readers[k](i)
+        return read(i)
       }
     }
   })

@@ -1,5 +1,25 @@
 import { tableFromIPC } from 'apache-arrow'
+import { readIpcStream } from './arrowIpcRead'
 import type { MetricSeries } from './api'
+
+/** One record batch's column of a series: float64 values, validity (null when none is null), first row. */
+interface SeriesColumn {
+  values: Float64Array
+  validity: Uint8Array | null
+  offset: number
+}
+
+/** The batches of a series stream: read in place when it is the server's own layout, else by apache-arrow. */
+function batchesOf(bytes: Uint8Array): { length: number; columns: SeriesColumn[] }[] {
+  const fast = readIpcStream(bytes)
+  if (fast && fast.fields.length === 3 && fast.fields.every((f) => f.type.id === 'float' && f.type.bitWidth === 64)) {
+    return fast.batches.map((b) => ({ length: b.length, columns: b.columns.map((c) => ({ values: c.values as Float64Array, validity: c.validity, offset: 0 })) }))
+  }
+  return tableFromIPC(bytes).batches.map((b) => ({
+    length: b.numRows,
+    columns: b.data.children.map((d) => ({ values: d.values as Float64Array, validity: d.nullCount > 0 ? d.nullBitmap : null, offset: d.offset }))
+  }))
+}
 
 /**
  * A metric series as the charts read it: a series that came as Arrow bytes gets its steps,
@@ -8,21 +28,17 @@ import type { MetricSeries } from './api'
  */
 export function seriesFromArrow(s: MetricSeries): MetricSeries {
   if (!s.arrow) return s
-  const table = tableFromIPC(s.arrow)
   const steps: number[] = []
   const timestamps: number[] = []
   const values: (number | null)[] = []
-  for (const b of table.batches) {
-    const [st, ts, va] = b.data.children
-    const sv = st.values as Float64Array
-    const tv = ts.values as Float64Array
-    const vv = va.values as Float64Array
-    const bm = va.nullCount > 0 ? va.nullBitmap : null
-    for (let i = 0; i < b.numRows; i++) {
-      steps.push(sv[st.offset + i])
-      timestamps.push(tv[ts.offset + i])
+  for (const b of batchesOf(s.arrow)) {
+    const [st, ts, va] = b.columns
+    const bm = va.validity
+    for (let i = 0; i < b.length; i++) {
+      steps.push(st.values[st.offset + i])
+      timestamps.push(ts.values[ts.offset + i])
       const bit = va.offset + i
-      values.push(bm && (bm[bit >> 3] & (1 << (bit & 7))) === 0 ? null : vv[bit])
+      values.push(bm && (bm[bit >> 3] & (1 << (bit & 7))) === 0 ? null : va.values[bit])
     }
   }
   const { arrow: _bytes, ...rest } = s
