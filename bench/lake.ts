@@ -16,7 +16,7 @@ const ROOT = resolve(__dirname, '../..')
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
 const DATA = join(ROOT, '.bench-data')
 const BIG = join(DATA, 'flights-30m.parquet')
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40)
 /** BENCH_LOAD=N: N busy processes spin for the whole measurement, the same load on both sides. */
 const LOAD = Number(process.env.BENCH_LOAD ?? 0)
 
