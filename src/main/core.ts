@@ -48,7 +48,7 @@ export interface CoreOptions {
   /** Kernels & notebooks: discovery environment, relay limits, timeouts (tests). */
   kernels?: KernelStackOptions
   /** Training jobs: Slurm CLI environment, poll intervals, local concurrency/GPUs (tests, bench). */
-  jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds' | 'cloud'>>
+  jobs?: Partial<Pick<JobServiceDeps, 'slurmEnv' | 'pollMs' | 'fastPollMs' | 'localConcurrency' | 'localGpus' | 'graceSeconds' | 'cloud' | 'outputRetryMs'>>
   /** Every user and API-token change (for the audit trail). */
   onAuthChange?: (change: AuthChange) => void
   /** Running panel: how often idle policies are checked (tests). */

@@ -11,11 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../testing/cloud/awsFake'
 import { K8sFake } from '../../testing/cloud/k8sFake'
 import { startS3Fake, type S3Fake } from '../../testing/cloud/s3Fake'
 import { allLogLines, createJobsTestCore, type JobsTestCore } from './testing'
+import { SageMakerBackend } from './SageMakerBackend'
 
 /** Logs train_loss per epoch with atelier.tracking (whatever MLFLOW_TRACKING_URI says) and saves a model. */
 const TRAIN = `import argparse, os, time
@@ -35,7 +36,7 @@ open(os.path.join(os.environ['SM_MODEL_DIR'], 'model.txt'), 'w').write('weights 
 `
 
 const curve = (n: number) => Array.from({ length: n }, (_, e) => 1 / (e + 2))
-const opts = { cloud: { sagemaker: { minPollIntervalMs: 0, minLogIntervalMs: 0 }, kubernetes: { minLogIntervalMs: 0 } } }
+const opts = { cloud: { sagemaker: { minPollIntervalMs: 0, minLogIntervalMs: 0 }, kubernetes: { minLogIntervalMs: 0 } }, outputRetryMs: 400 }
 
 describe('cloud jobs and tracking', () => {
   let aws: AwsFake
@@ -143,6 +144,35 @@ describe('cloud jobs and tracking', () => {
     core = await createJobsTestCore(opts, { root })
     await core.jobs.tick()
     expect((await history(core, done.runId)).total).toBe(8)
+  }, 90_000)
+
+  it('a failing download of output.tar.gz is tried again later, waiting longer each time, and its curve arrives once it succeeds', async () => {
+    const real = SageMakerBackend.prototype.outputData
+    const attempts: number[] = []
+    const spy = vi.spyOn(SageMakerBackend.prototype, 'outputData').mockImplementation(async function (this: SageMakerBackend, remoteId: string) {
+      attempts.push(Date.now())
+      if (attempts.length <= 3) throw new Error('Downloading s3://atelier-ml/…/output.tar.gz: AccessDenied')
+      return real.call(this, remoteId)
+    })
+    try {
+      const job = await core.call('jobs.submit', { spec: spec('sm-retry', 3) })
+      await core.waitState(job.id, ['succeeded'], 60_000)
+      for (let i = 0; i < 100 && attempts.length < 4; i++) await new Promise((r) => setTimeout(r, 100))
+      // refreshes run every 50–250 ms; the download waited 0.4, 0.8 and 1.6 s between its attempts
+      expect(attempts).toHaveLength(4)
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i])
+      expect(gaps[0]).toBeGreaterThanOrEqual(400)
+      expect(gaps[1]).toBeGreaterThanOrEqual(800)
+      expect(gaps[2]).toBeGreaterThanOrEqual(1600)
+      // the fourth attempt downloads; its points are stored in the same refresh
+      let h = await history(core, job.runId)
+      for (let i = 0; i < 50 && h.total < 3; i++) h = await new Promise((r) => setTimeout(r, 100)).then(() => history(core, job.runId))
+      expect(h.values).toEqual(curve(3))
+      await core.jobs.tick()
+      expect(attempts).toHaveLength(4)
+    } finally {
+      spy.mockRestore()
+    }
   }, 90_000)
 
   it('a target with a reachable tracking URI hands its jobs that URI, the token (kept in the secret store) and the run id', async () => {

@@ -57,6 +57,8 @@ export interface JobServiceDeps {
   graceSeconds?: number
   /** Settings for every SageMaker / Kubernetes backend (poll and log intervals; tests). */
   cloud?: BackendFactoryDeps['cloud']
+  /** First wait before a failed download of a SageMaker job's output data is tried again (doubling, at most 10 min). */
+  outputRetryMs?: number
 }
 
 const LOG_CHUNK = 1 << 20
@@ -85,6 +87,8 @@ export class JobService {
   readonly targets: JobTargets
   private readonly bridge: TrackingBridge
   private readonly logFiles = new LogFiles()
+  /** SageMaker jobs whose output data could not be downloaded: failures so far, and when to try again. */
+  private readonly outputRetry = new Map<string, { failures: number; at: number }>()
   private timer: NodeJS.Timeout | null = null
   private ticking: Promise<void> | null = null
   private disposed = false
@@ -437,7 +441,7 @@ export class JobService {
         for (const r of g) {
           // the file store before the log: a job is complete once both are read to their end
           const stored = await this.ingestFileStore(backend, this.store.get(r.id)!).then(
-            () => true,
+            (done) => done !== false,
             (err) => (this.d.log.warn(`metrics file store of job ${r.id}`, err), false)
           )
           await this.tail(backend, this.store.get(r.id)!, stored).catch((err) => this.d.log.warn(`log of job ${r.id}`, err))
@@ -568,7 +572,7 @@ export class JobService {
    * run: points from each metrics file's stored offset, params and tags that changed; points and
    * offsets in one transaction. After the job ended, reads until nothing is left.
    */
-  private async ingestFileStore(backend: JobBackend, r: JobRow): Promise<void> {
+  private async ingestFileStore(backend: JobBackend, r: JobRow): Promise<boolean | void> {
     if (backend instanceof SageMakerBackend) return this.ingestOutputFileStore(backend, r)
     const mlruns = JSON.parse(r.extra).fileStore as string | undefined
     const runner = (backend as { runner?: Runner }).runner
@@ -580,20 +584,33 @@ export class JobService {
    * A SageMaker job's file store arrives in its output.tar.gz once the job has ended: downloaded,
    * unpacked in the job's folder here, and read like any other (by the stored offsets, so a second
    * read, after a crash or restart, adds nothing twice). No output (a job stopped early) is nothing to read.
+   * A download that fails (S3 refusing the keys, say) is tried again later, waiting longer each time,
+   * not on every refresh; false means "not read yet".
    */
-  private async ingestOutputFileStore(backend: SageMakerBackend, r: JobRow): Promise<void> {
+  private async ingestOutputFileStore(backend: SageMakerBackend, r: JobRow): Promise<boolean> {
     const inJob = JSON.parse(r.extra).outputFileStore as string | undefined
-    if (!inJob || !r.run_id || !r.remote_id || r.log_complete || !TERMINAL.has(r.state)) return
+    if (!inJob || !r.run_id || !r.remote_id || r.log_complete || !TERMINAL.has(r.state)) return true
     const dir = join(this.backends.jobsRoot, r.id, 'output-data')
     if (!existsSync(dir)) {
-      const tarball = await backend.outputData(r.remote_id)
-      if (!tarball) return
+      const retry = this.outputRetry.get(r.id)
+      if (retry && Date.now() < retry.at) return false
+      let tarball: Buffer | null
+      try {
+        tarball = await backend.outputData(r.remote_id)
+      } catch (err) {
+        const failures = (retry?.failures ?? 0) + 1
+        this.outputRetry.set(r.id, { failures, at: Date.now() + Math.min(10 * 60_000, (this.d.outputRetryMs ?? 5000) * 2 ** (failures - 1)) })
+        throw err
+      }
+      this.outputRetry.delete(r.id)
+      if (!tarball) return true
       await unpackTarball(tarball, dir)
     }
     // the store's path inside the output data folder (/opt/ml/output/data/mlruns → mlruns)
     const mlruns = join(dir, posix.relative(SAGEMAKER_OUTPUT_DATA, inJob))
     const runDir = [join(mlruns, r.experiment_id ?? '0', r.run_id), ...readdirSafe(mlruns).map((e) => join(mlruns, e, r.run_id!))].find((d) => existsSync(d))
     if (runDir) await this.ingestRunDir(new LocalRunner(), runDir, r)
+    return true
   }
 
   private async ingestRunDir(runner: Runner, runDir: string, r: JobRow): Promise<void> {
