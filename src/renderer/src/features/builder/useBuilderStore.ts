@@ -2,6 +2,7 @@ import { create } from 'zustand'
 import type { BuildDetail, BuildInfo, ColumnsResult } from '../../../../shared/builder'
 import { call, onEvent } from '../../api/client'
 import { useWorkspaceStore } from '../workspace/useWorkspaceStore'
+import { errorText } from '../../lib/errors'
 
 interface BuilderState {
   builds: BuildInfo[]
@@ -16,7 +17,7 @@ interface BuilderState {
   setError(e: unknown): void
 }
 
-export const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
+export const message = errorText
 
 export const useBuilderStore = create<BuilderState>((set, get) => ({
   builds: [],

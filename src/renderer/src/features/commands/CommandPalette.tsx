@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import { Dialog } from '../../components/Dialog'
 import { matchesShortcut, useCommandStore, type Command } from './useCommandStore'
+import { errorText } from '../../lib/errors'
 
 function score(title: string, q: string): number {
   if (!q) return 1
@@ -70,7 +71,7 @@ function Palette() {
     step.next
       .choices()
       .then((c) => live && setChoices(c))
-      .catch((err: unknown) => live && setStepError(err instanceof Error ? err.message : String(err)))
+      .catch((err: unknown) => live && setStepError(errorText(err)))
     return () => {
       live = false
     }

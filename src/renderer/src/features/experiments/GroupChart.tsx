@@ -7,6 +7,7 @@ import { bandTraces, GROUP_COLORS } from './groupTraces'
 import { useExperimentsStore } from './useExperimentsStore'
 import { MetricSelect } from './MetricSelect'
 import { GroupChartToggles } from './GroupChartToggles'
+import { errorText } from '../../lib/errors'
 
 const MAX_GROUPS = 10
 const MAX_RUNS_PER_GROUP = 20
@@ -60,7 +61,7 @@ export function GroupChart() {
       })
     ).then(
       (l) => alive && (setLoaded(l), setError(null), setBusy(false)),
-      (e: unknown) => alive && (setError(e instanceof Error ? e.message : String(e)), setBusy(false))
+      (e: unknown) => alive && (setError(errorText(e)), setBusy(false))
     )
     return () => {
       alive = false

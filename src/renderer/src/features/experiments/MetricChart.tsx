@@ -6,6 +6,7 @@ import { loggedOncePerRun, plotlyDateToMs, rangeToRequest, singleXRange, smooth,
 import { formatValue, sortRuns, useExperimentsStore, type ChartKind } from './useExperimentsStore'
 import { plural } from '../../lib/format'
 import { MetricSelect } from './MetricSelect'
+import { errorText } from '../../lib/errors'
 
 const MAX_POINTS = 500
 /** Overlaying more lines than this is unreadable (and one request each). */
@@ -93,7 +94,7 @@ export function MetricChart() {
       },
       (e: unknown) => {
         if (!alive) return
-        setError(e instanceof Error ? e.message : String(e))
+        setError(errorText(e))
         setBusy(false)
       }
     )

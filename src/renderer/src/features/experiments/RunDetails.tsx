@@ -7,6 +7,7 @@ import { KeyValueTable } from '../../components/KeyValueTable'
 import { ArtifactPreview } from '../../components/ArtifactPreview'
 import { RegisterModelDialog } from '../models/RegisterModelDialog'
 import { useCan } from '../models/widgets'
+import { errorText } from '../../lib/errors'
 
 /** Params, latest metrics, tags and artifacts of one run. */
 export function RunDetails() {
@@ -41,7 +42,7 @@ export function RunDetails() {
     let alive = true
     call('tracking.run.get', { runId }).then(
       (r) => alive && (setRun(r), setError(null)),
-      (e: unknown) => alive && setError(e instanceof Error ? e.message : String(e))
+      (e: unknown) => alive && setError(errorText(e))
     )
     return () => {
       alive = false
@@ -72,7 +73,7 @@ export function RunDetails() {
   const open = (f: TrackingArtifact) => {
     if (f.isDir) return setDir(f.path)
     call('tracking.artifacts.read', { runId, path: f.path }).then(setPreview, (e: unknown) =>
-      setError(e instanceof Error ? e.message : String(e))
+      setError(errorText(e))
     )
   }
   const toggleDeleted = async () => {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { call } from '../../api/client'
+import { errorText } from '../../lib/errors'
 
 export const NOTE_TAG = 'mlflow.note.content'
 
@@ -27,7 +28,7 @@ export function RunNotes({ runId, note, editable, onSaved }: { runId: string; no
       onSaved()
     } catch (e) {
       // the draft stays in the box, so nothing typed is lost
-      setError(e instanceof Error ? e.message : String(e))
+      setError(errorText(e))
     } finally {
       setSaving(false)
     }

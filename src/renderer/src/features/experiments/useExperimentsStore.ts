@@ -4,6 +4,7 @@ import { call } from '../../api/client'
 import type { GroupSummary } from '../../../../shared/trackingGroups'
 import type { ColumnId, SortDir, XAxis } from './logic'
 import { plural } from '../../lib/format'
+import { errorText as message } from '../../lib/errors'
 
 /** The chart: curves over steps/time, a bar per run, or whichever fits the metric (bars when logged once per run). */
 export type ChartKind = 'auto' | 'lines' | 'bars'
@@ -96,7 +97,6 @@ export function compareSize(s: Pick<State, 'groupBy' | 'groups' | 'selectedGroup
   return s.groupBy.length > 0 ? groupCompareItems(s).length : s.selected.length
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 let runsSeq = 0
 
 export const useExperimentsStore = create<State>()((set, get) => ({

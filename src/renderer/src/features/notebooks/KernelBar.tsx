@@ -4,6 +4,7 @@ import { ConnectDialog } from './ConnectDialog'
 import { describeInterpreter, groupInterpreters, installHint } from './interpreters'
 import { useNotebookStore } from './useNotebookStore'
 import { useServerStore } from './useServerStore'
+import { errorText } from '../../lib/errors'
 
 /** Where kernels run (interpreter for the local server, or a remote server), kernel status and controls. */
 export function KernelBar() {
@@ -40,7 +41,7 @@ export function KernelBar() {
       await useNotebookStore.getState().init()
       setPython(v.path)
     } catch (e) {
-      useNotebookStore.setState({ error: e instanceof Error ? e.message : String(e) })
+      useNotebookStore.setState({ error: errorText(e) })
     } finally {
       setVenvBusy(false)
     }
@@ -146,7 +147,7 @@ function LifetimePicker() {
       setSaved(await call('kernels.setLifetime', { lifetime }))
       void useServerStore.getState().load()
     } catch (e) {
-      useNotebookStore.setState({ error: e instanceof Error ? e.message : String(e) })
+      useNotebookStore.setState({ error: errorText(e) })
     }
   }
   return (

@@ -5,6 +5,7 @@ import { call, onEvent } from '../../api/client'
 import { useCommandStore } from '../commands/useCommandStore'
 import { useOpenInData } from '../data/openInData'
 import { useNotebookStore } from './useNotebookStore'
+import { errorText } from '../../lib/errors'
 
 export function formatBytes(n: number | null): string {
   if (n == null) return ''
@@ -51,7 +52,7 @@ export function VariablesPane() {
       useOpenInData.getState().request(`-- ${said.replace(/\n/g, ' ')}\n${f.sql}`)
       useCommandStore.getState().run('room.data')
     } catch (e) {
-      setError(`Could not open ${v.name} in Data: ${e instanceof Error ? e.message : String(e)}`)
+      setError(`Could not open ${v.name} in Data: ${errorText(e)}`)
     } finally {
       setBusy(null)
       setProgress(null)

@@ -15,6 +15,7 @@ import { call, onEvent } from '../../api/client'
 import { joinSource, reduceOutputs, toNbformat, updateDisplay, type Output } from './outputs'
 import { cellEditing, newCellId, type FindState } from './cellEditing'
 import { useServerStore } from './useServerStore'
+import { errorText as message } from '../../lib/errors'
 
 export { findMatches, isCollapsed, newCellId, type FindMatch, type FindState } from './cellEditing'
 
@@ -132,8 +133,6 @@ function toNotebookCell(c: Cell): NotebookCell {
   }
   return base
 }
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /** A cell's outputs and run state rebuilt from what the kernel relay recorded for it. */
 export function applyRecord(c: Cell, r: CellOutputRecord): Cell {
