@@ -47,6 +47,41 @@ describe('lake: flights-3m.parquet through the handler table', () => {
     await expect(call('lake.page', { queryId: 'big', offset: 0, limit: 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
+  it('a failure after the first page ends that query with its error; the pooled connections go on working', async () => {
+    const events: QueryProgressEvent[] = []
+    const off = core.events.on('query.progress', (e) => e.queryId === 'late' && events.push(e))
+    const sql = `select i, case when i = 250000 then error('boom at row ' || i) else i end as v from range(300000) t(i)`
+    const r = await call('lake.query', { queryId: 'late', sql, pageSize: 1000, format: 'arrow' })
+    expect(r.first.rowCount).toBe(1000)
+    for (let i = 0; i < 100 && !events.some((e) => e.phase === 'error'); i++) await new Promise((res) => setTimeout(res, 50))
+    off()
+    const failed = events.find((e) => e.phase === 'error')!
+    expect(failed.error?.message).toMatch(/boom at row 250000/)
+    // rows read before the failure stay pageable
+    expect((await call('lake.page', { queryId: 'late', offset: 1000, limit: 5 })).columns[0]).toEqual(['1000', '1001', '1002', '1003', '1004'])
+    await call('lake.close', { queryId: 'late' })
+    for (let i = 0; i < 6; i++) expect((await call('lake.query', { queryId: `after-${i}`, sql: `select ${i} as x` })).first.columns[0]).toEqual([i])
+    // a failure inside the first page fails the query itself
+    const early = await call('lake.query', { queryId: 'early', sql: sql.replace('250000', '10'), pageSize: 1000 }).catch((e) => e)
+    expect(early).toMatchObject({ code: 'SQL_ERROR', message: expect.stringMatching(/boom at row 10/) })
+  })
+
+  it('a query cancelled while its rows stream ends cancelled, not done, with the rows read so far pageable', async () => {
+    const events: QueryProgressEvent[] = []
+    const off = core.events.on('query.progress', (e) => e.queryId === 'stream-cancel' && events.push(e))
+    const r = await call('lake.query', { queryId: 'stream-cancel', sql: 'select i from range(2000000000) t(i)', pageSize: 100 })
+    expect(r.first.rowCount).toBe(100)
+    await new Promise((res) => setTimeout(res, 400))
+    await call('lake.cancel', { queryId: 'stream-cancel' })
+    for (let i = 0; i < 100 && !events.some((e) => e.phase !== 'running' && e.phase !== 'reading'); i++) await new Promise((res) => setTimeout(res, 50))
+    off()
+    expect(events.at(-1)?.phase).toBe('cancelled')
+    const p = await call('lake.page', { queryId: 'stream-cancel', offset: 0, limit: 3 })
+    expect(p.columns[0]).toEqual(['0', '1', '2'])
+    expect(p.totalRows).toBeNull()
+    await call('lake.close', { queryId: 'stream-cancel' })
+  })
+
   it('cancels a long query with DuckDB interrupt', async () => {
     const p = call('lake.query', { queryId: 'long', sql: 'select sum(i * i) from range(100000000000) t(i)' })
     await new Promise((r) => setTimeout(r, 300))

@@ -6,11 +6,12 @@ import {
   type DuckDBDataChunk,
   type DuckDBResult
 } from '@duckdb/node-api'
+import { devNull } from 'node:os'
 import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors'
 import type { ColumnInfo, PageResult, QueryProgressEvent, QueryStarted, RowPage } from '../../../shared/api'
 import { SCRATCH, isInterrupt, toSqlError, type DuckEngine } from './engine'
-import { isSingleStatement, quoteIdent, statementStarts } from './sql'
-import { encodeArrowPage, type ChunkSlice } from './arrowPage'
+import { isSingleStatement, quoteIdent, quoteLiteral, statementStarts } from './sql'
+import { ArrowPageBuilder, encodeArrowPage, type ChunkSlice } from './arrowPage'
 import { chunkBytes, NativeMemoryPacer } from './nativeMemory'
 
 /** How a page travels: JSON values, or an Arrow IPC stream for the doors that carry bytes. */
@@ -175,9 +176,9 @@ export class QueryManager {
     // result never touches the scratch database unless profile, chart or export asks for it.
     let appender: DuckDBAppender | null = null
     let held: DuckDBDataChunk[] | null = []
-    // The first page: JSON values, or (Arrow) the chunks it is made of, encoded when it goes back.
+    // The first page: JSON values, or (Arrow) its record batches, each encoded as its chunk arrives.
     let pending: unknown[][] | null = q.columns.map(() => [])
-    const firstSlices: ChunkSlice[] = []
+    const firstArrow = format === 'arrow' ? new ArrowPageBuilder(q.columns.map((c) => c.name)) : null
     let pendingRows = 0
     let read = 0
     let unflushed = 0
@@ -185,57 +186,88 @@ export class QueryManager {
     const deliverFirst = () => {
       if (!pending) return
       if (q.phase === 'running') q.phase = 'reading'
-      const first: RowPage =
-        format === 'arrow'
-          ? { offset: 0, columns: [], rowCount: pendingRows, arrow: encodeArrowPage(q.columns.map((c) => c.name), firstSlices) }
-          : { offset: 0, columns: pending, rowCount: pendingRows }
+      const first: RowPage = firstArrow
+        ? { offset: 0, columns: [], rowCount: pendingRows, arrow: firstArrow.finish() }
+        : { offset: 0, columns: pending, rowCount: pendingRows }
       started(this.startedPayload(q, first))
       pending = null
     }
-    for (;;) {
-      if (q.cancelRequested) throw new AppError('CANCELLED', 'Query cancelled')
-      const chunk: DuckDBDataChunk | null = await result.fetchChunk()
-      if (!chunk || chunk.rowCount === 0) break
-      read += chunk.rowCount
-      if (pending) {
-        const take = Math.min(chunk.rowCount, pageSize - pendingRows)
-        if (format === 'arrow') {
-          if (take > 0) firstSlices.push({ chunk, rows: take })
+    // Each chunk is asked for before the one before it is handled: DuckDB produces it on its own
+    // threads while this one is encoded or appended to the spool.
+    const fetchNext = () => {
+      const p = result.fetchChunk()
+      p.catch(() => undefined) // awaited below; a failure while another await is pending is not unhandled
+      return p
+    }
+    let next: Promise<DuckDBDataChunk | null> | null = fetchNext()
+    try {
+      for (;;) {
+        if (q.cancelRequested) throw new AppError('CANCELLED', 'Query cancelled')
+        const chunk: DuckDBDataChunk | null = await next
+        next = null
+        if (!chunk || chunk.rowCount === 0) break
+        next = fetchNext()
+        read += chunk.rowCount
+        if (pending) {
+          const take = Math.min(chunk.rowCount, pageSize - pendingRows)
+          if (firstArrow) {
+            firstArrow.add({ chunk, rows: take })
+          } else {
+            const cols = chunk.convertColumns(JsonDuckDBValueConverter)
+            appendColumns(pending, take === chunk.rowCount ? cols : cols.map((c) => c.slice(0, take)))
+          }
+          pendingRows += take
+          // The first page goes back before anything else is done with the chunk.
+          if (pendingRows >= pageSize && read > pageSize) deliverFirst()
+        }
+        if (held) {
+          held.push(chunk)
+          if (read <= pageSize) continue
+          appender = await this.createSpool(q)
+          let upTo = 0
+          for (const h of held) {
+            upTo += h.rowCount
+            if (appender) appender.appendDataChunk(h)
+            else this.keepInMemory(q, h, upTo)
+          }
+          held = null
+          unflushed = read
+        } else if (appender) {
+          appender.appendDataChunk(chunk)
+          this.pacer.released(chunkBytes(chunk.rowCount, chunk.columnCount))
+          unflushed += chunk.rowCount
         } else {
-          const cols = chunk.convertColumns(JsonDuckDBValueConverter)
-          appendColumns(pending, take === chunk.rowCount ? cols : cols.map((c) => c.slice(0, take)))
+          this.keepInMemory(q, chunk, read)
         }
-        pendingRows += take
-        // The first page goes back before anything else is done with the chunk.
-        if (pendingRows >= pageSize && read > pageSize) deliverFirst()
-      }
-      if (held) {
-        held.push(chunk)
-        if (read <= pageSize) continue
-        appender = await this.createSpool(q)
-        let upTo = 0
-        for (const h of held) {
-          upTo += h.rowCount
-          if (appender) appender.appendDataChunk(h)
-          else this.keepInMemory(q, h, upTo)
+        const now = performance.now()
+        if (appender && (unflushed >= FLUSH_ROWS || now - lastFlush >= FLUSH_MS)) {
+          appender.flushSync()
+          q.available = read
+          unflushed = 0
+          lastFlush = now
+          this.wake(q)
         }
-        held = null
-        unflushed = read
-      } else if (appender) {
-        appender.appendDataChunk(chunk)
-        this.pacer.released(chunkBytes(chunk.rowCount, chunk.columnCount))
-        unflushed += chunk.rowCount
-      } else {
-        this.keepInMemory(q, chunk, read)
       }
-      const now = performance.now()
-      if (appender && (unflushed >= FLUSH_ROWS || now - lastFlush >= FLUSH_MS)) {
-        appender.flushSync()
-        q.available = read
-        unflushed = 0
-        lastFlush = now
-        this.wake(q)
+      if (q.cancelRequested) throw new AppError('CANCELLED', 'Query cancelled')
+      // DuckDB's Node API ends a stream that failed as if it had finished (no error, no more chunks);
+      // only the result's type, INVALID afterwards, tells the two apart.
+      if ((result.returnType as ResultReturnType) === ResultReturnType.INVALID) throw await this.streamFailure(q, read)
+    } catch (err) {
+      // rows read before a failure or a cancel stay pageable
+      if (appender) {
+        try {
+          appender.flushSync()
+          appender.closeSync()
+          q.available = read
+        } catch {
+          // the spool keeps what was flushed before
+        }
+        this.closeSpoolConn(q)
       }
+      throw err
+    } finally {
+      // the connection goes back to the pool only once no fetch runs on it
+      if (next) await next.catch(() => null)
     }
     if (appender) {
       appender.flushSync()
@@ -252,6 +284,24 @@ export class QueryManager {
     q.phase = 'done'
     stopClock(q)
     deliverFirst()
+  }
+
+  /**
+   * The error of a stream that stopped with one. DuckDB's Node API does not pass its message on, so
+   * the statement runs once more with its rows written to the null device, and DuckDB says it then.
+   */
+  private async streamFailure(q: LiveQuery, read: number): Promise<AppError> {
+    const start = statementStarts(q.sql)[q.statement] ?? 0
+    const text = q.sql.slice(start).trim().replace(/;\s*$/, '')
+    const unknown = new AppError('SQL_ERROR', `The query failed after ${read.toLocaleString('en-US')} rows; DuckDB did not say why.`, { rowsRead: read })
+    try {
+      await q.conn.run(`COPY (${text}) TO ${quoteLiteral(devNull)} (FORMAT csv)`)
+      return unknown
+    } catch (err) {
+      if (err instanceof Error && err.message.includes(devNull)) return unknown
+      const e = toSqlError(err, q.sql, start)
+      return e.code === 'SQL_ERROR' ? new AppError('SQL_ERROR', e.message, { ...e.details, rowsRead: read }) : e
+    }
   }
 
   /** Runs every statement but the last and streams the last (multi-statement SQL). */

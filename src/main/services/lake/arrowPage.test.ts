@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api'
 import { decodeArrowPage } from '../../../shared/arrowPage'
+import { readIpcStream } from '../../../shared/arrowIpcRead'
 import { encodeArrowPage, type ChunkSlice } from './arrowPage'
 
 let instance: DuckDBInstance
@@ -31,9 +32,10 @@ async function roundTrip(sql: string, take?: number) {
     slices.push({ chunk, rows })
     chunk.convertColumns(JsonDuckDBValueConverter).forEach((col, c) => json[c].push(...col.slice(0, rows).map(asShown)))
   }
-  const page = decodeArrowPage(encodeArrowPage(names, slices))
+  const bytes = encodeArrowPage(names, slices)
+  const page = decodeArrowPage(bytes)
   const decoded = page.columns.map((col) => Array.from({ length: page.rowCount }, (_, r) => col.get(r)))
-  return { names, json, decoded, rowCount: page.rowCount }
+  return { names, json, decoded, rowCount: page.rowCount, bytes }
 }
 
 describe('Arrow pages: encode from DuckDB chunks, decode as the grid reads them', () => {
@@ -73,6 +75,17 @@ describe('Arrow pages: encode from DuckDB chunks, decode as the grid reads them'
       ('5877642-06-25 (BC)'::DATE, 'infinity'::TIMESTAMP), ('infinity'::DATE, '-infinity'::TIMESTAMP)) t(d, ts)`)
     expect(r.decoded).toEqual(r.json)
     expect(r.decoded[0][1]).toBe('5877642-06-25 (BC)')
+  })
+
+  it('a date or timestamp out of range in a later chunk turns the whole column to text, earlier batches too', async () => {
+    const r = await roundTrip(`SELECT * FROM (SELECT DATE '2020-01-01' + i::INT AS d, TIMESTAMP '2020-01-01' + to_seconds(i) AS ts, i FROM range(4000) t(i)
+      UNION ALL SELECT '5877642-06-25 (BC)'::DATE, '-infinity'::TIMESTAMP, 4000) ORDER BY i`)
+    expect(r.rowCount).toBe(4001)
+    expect(r.decoded).toEqual(r.json)
+    expect(r.decoded[0][0]).toBe('2020-01-01')
+    expect(r.decoded[0][4000]).toBe('5877642-06-25 (BC)')
+    // both columns travel as text in every batch; the integer column keeps its type
+    expect(readIpcStream(r.bytes)!.fields.map((f) => f.type.id)).toEqual(['utf8', 'utf8', 'int'])
   })
 
   it('spans several chunks with NULLs at chunk boundaries, and takes a prefix of the last one', async () => {

@@ -54,50 +54,35 @@ function isValid(bitmap: Uint8Array | undefined, r: number): boolean {
   return !bitmap || (bitmap[r >> 3] & (1 << (r & 7))) !== 0
 }
 
-/** Decides each column's Arrow kind for the whole page (one schema for all its batches). */
-function kindsOf(slices: ChunkSlice[], columns: number): Kind[] {
-  const kinds: Kind[] = []
-  for (let c = 0; c < columns; c++) {
-    const typeId = slices[0].chunk.getColumnVector(c).type.typeId
-    let kind: Kind = FIXED[typeId]
-      ? 'fixed'
-      : typeId === DuckDBTypeId.BOOLEAN
-        ? 'bool'
-        : typeId === DuckDBTypeId.VARCHAR
-          ? 'utf8'
-          : typeId === DuckDBTypeId.DATE
-            ? 'date'
-            : typeId === DuckDBTypeId.TIMESTAMP
-              ? 'timestamp'
-              : 'text'
-    if (kind === 'date' || kind === 'timestamp') {
-      for (const s of slices) {
-        const v = s.chunk.getColumnVector(c)
-        const items = (v as unknown as { items: Int32Array | BigInt64Array }).items
-        const mask = validityOf(v, s.rows)?.bitmap
-        let ok = true
-        if (kind === 'date') {
-          for (let r = 0; r < s.rows && ok; r++) if (isValid(mask, r)) ok = items[r] >= MIN_DAY && items[r] <= MAX_DAY
-        } else {
-          // the high 32 bits decide unless they equal a bound's; only then is the BigInt compared
-          const halves = new Int32Array(items.buffer, items.byteOffset, s.rows * 2)
-          for (let r = 0; r < s.rows && ok; r++) {
-            if (!isValid(mask, r)) continue
-            const hi = halves[2 * r + 1]
-            if (hi > MIN_MICROS_HI && hi < MAX_MICROS_HI) continue
-            const x = items[r] as bigint
-            ok = x >= MIN_MICROS && x <= MAX_MICROS
-          }
-        }
-        if (!ok) {
-          kind = 'text'
-          break
-        }
-      }
-    }
-    kinds.push(kind)
+/** A column's kind by its DuckDB type alone (dates and timestamps may still fall back to text). */
+function nominalKind(typeId: DuckDBTypeId): Kind {
+  if (FIXED[typeId]) return 'fixed'
+  if (typeId === DuckDBTypeId.BOOLEAN) return 'bool'
+  if (typeId === DuckDBTypeId.VARCHAR) return 'utf8'
+  if (typeId === DuckDBTypeId.DATE) return 'date'
+  if (typeId === DuckDBTypeId.TIMESTAMP) return 'timestamp'
+  return 'text'
+}
+
+/** Whether every valid date or timestamp of column `c` in the slice is one the reader formats itself. */
+function inRange(kind: 'date' | 'timestamp', s: ChunkSlice, c: number): boolean {
+  const v = s.chunk.getColumnVector(c)
+  const items = (v as unknown as { items: Int32Array | BigInt64Array }).items
+  const mask = validityOf(v, s.rows)?.bitmap
+  if (kind === 'date') {
+    for (let r = 0; r < s.rows; r++) if (isValid(mask, r) && !(items[r] >= MIN_DAY && items[r] <= MAX_DAY)) return false
+    return true
   }
-  return kinds
+  // the high 32 bits decide unless they equal a bound's; only then is the BigInt compared
+  const halves = new Int32Array(items.buffer, items.byteOffset, s.rows * 2)
+  for (let r = 0; r < s.rows; r++) {
+    if (!isValid(mask, r)) continue
+    const hi = halves[2 * r + 1]
+    if (hi > MIN_MICROS_HI && hi < MAX_MICROS_HI) continue
+    const x = items[r] as bigint
+    if (!(x >= MIN_MICROS && x <= MAX_MICROS)) return false
+  }
+  return true
 }
 
 function typeOf(kind: Kind, typeId: DuckDBTypeId): ArrowType {
@@ -208,13 +193,53 @@ function column(kind: Kind, s: ChunkSlice, c: number): ArrowColumn {
  * A page of DuckDB chunks as an Arrow IPC stream (one record batch per chunk), built from DuckDB's
  * column buffers without going through row objects: numbers, days and microseconds are copied as
  * they are, strings as UTF-8, and the types the grid shows as text (decimals, huge integers,
- * intervals, lists, structs…) as DuckDB's own text or JSON.
+ * intervals, lists, structs…) as DuckDB's own text or JSON. Chunks are encoded as they are added (a
+ * query adds each while DuckDB produces the next); the stream is written by `finish`.
  */
+export class ArrowPageBuilder {
+  private kinds: Kind[] | null = null
+  private typeIds: DuckDBTypeId[] = []
+  private readonly slices: ChunkSlice[] = []
+  private readonly batches: ArrowColumn[][] = []
+  /** Columns that turned to text after earlier batches were encoded otherwise. */
+  private readonly redo = new Set<number>()
+
+  constructor(private readonly names: string[]) {}
+
+  add(s: ChunkSlice): void {
+    if (s.rows <= 0) return
+    if (!this.kinds) {
+      this.typeIds = this.names.map((_, c) => s.chunk.getColumnVector(c).type.typeId)
+      this.kinds = this.typeIds.map(nominalKind)
+    }
+    const kinds = this.kinds
+    for (let c = 0; c < kinds.length; c++) {
+      const k = kinds[c]
+      // a date or timestamp outside years 1–9999 makes the whole column text, earlier batches too
+      if ((k === 'date' || k === 'timestamp') && !inRange(k, s, c)) {
+        kinds[c] = 'text'
+        if (this.batches.length > 0) this.redo.add(c)
+      }
+    }
+    this.slices.push(s)
+    this.batches.push(kinds.map((k, c) => column(k, s, c)))
+  }
+
+  finish(): Uint8Array {
+    if (!this.kinds) return writeIpcStream(this.names.map((name) => ({ name, type: { id: 'utf8' } })), [])
+    const kinds = this.kinds
+    for (const c of this.redo) this.slices.forEach((s, b) => (this.batches[b][c] = column(kinds[c], s, c)))
+    const fields = kinds.map((k, c) => ({ name: this.names[c], type: typeOf(k, this.typeIds[c]) }))
+    return writeIpcStream(
+      fields,
+      this.slices.map((s, b) => ({ length: s.rows, columns: this.batches[b] }))
+    )
+  }
+}
+
+/** A page of DuckDB chunks as an Arrow IPC stream (see ArrowPageBuilder). */
 export function encodeArrowPage(names: string[], slices: ChunkSlice[]): Uint8Array {
-  const live = slices.filter((s) => s.rows > 0)
-  if (live.length === 0) return writeIpcStream(names.map((name) => ({ name, type: { id: 'utf8' } })), [])
-  const kinds = kindsOf(live, names.length)
-  const fields = kinds.map((k, c) => ({ name: names[c], type: typeOf(k, live[0].chunk.getColumnVector(c).type.typeId) }))
-  const batches = live.map((s) => ({ length: s.rows, columns: kinds.map((k, c) => column(k, s, c)) }))
-  return writeIpcStream(fields, batches)
+  const page = new ArrowPageBuilder(names)
+  for (const s of slices) page.add(s)
+  return page.finish()
 }
