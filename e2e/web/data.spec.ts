@@ -58,10 +58,14 @@ test('open a workspace, add the flights file and see ORD 166341 first', async ({
   await page.screenshot({ path: 'out/test-results/screens/data-top-origins.png' })
 })
 
-test('bad SQL shows DuckDB message, and no tab is lost across a reload', async ({ page }) => {
+test('bad SQL shows DuckDB message, so does a query failing after its first rows, and no tab is lost across a reload', async ({ page }) => {
   await openWorkspaceAndAddFlights(page, s.workspace)
   await runSql(page, 'select nope from flights')
   await expect(page.getByRole('alert').filter({ hasText: 'nope' })).toBeVisible()
+  // the first page arrives, then DuckDB fails while the rest streams: the error replaces the rows
+  await runSql(page, `select i, case when i = 250000 then error('boom at row ' || i) else i end as v from range(300000) t(i)`)
+  await expect(page.getByRole('alert').filter({ hasText: 'boom at row 250000' })).toBeVisible()
+  await page.screenshot({ path: 'out/test-results/screens/data-late-error.png' })
   await page.getByRole('button', { name: 'New query tab' }).click()
   await typeSql(page, 'select 42 as answer')
   await expect(page.getByRole('tab')).toHaveCount(2 + (await page.getByRole('tablist', { name: 'Result views' }).getByRole('tab').count()))
