@@ -214,6 +214,17 @@ describe('cloud jobs and tracking', () => {
     expect((await core.call('jobs.get', { jobId: a.id })).tracking).toMatchObject({ mode: 'logs' })
     const withUri = await core.call('jobs.targets.save', { target: { name: 'K team', kind: 'kubernetes', trackingUri: 'http://mlflow.ml.svc:5000', trackingToken: 'k-token', kubernetes: { kubeconfigPath: kubeconfig, namespace: 'ml' } } })
     const b = await core.call('jobs.submit', { spec: { name: 'k-uri', target: { kind: 'kubernetes', targetId: withUri.id }, entry: { kind: 'script', path: 'plain.py' }, kubernetes: { image: 'python:3.12' } } })
-    expect(Object.fromEntries(envOf(`atelier-${b.id}`).map((e) => [e.name, e.value]))).toMatchObject({ MLFLOW_TRACKING_URI: 'http://mlflow.ml.svc:5000', MLFLOW_TRACKING_TOKEN: 'k-token', MLFLOW_RUN_ID: b.runId })
+    const name = `atelier-${b.id}`
+    expect(Object.fromEntries(envOf(name).map((e) => [e.name, e.value]))).toMatchObject({ MLFLOW_TRACKING_URI: 'http://mlflow.ml.svc:5000', MLFLOW_RUN_ID: b.runId })
+    // the token is not in the pod spec: a Secret the Job owns holds it, and the container gets it from there
+    expect(JSON.stringify(k8s.list('jobs', 'ml').find((j) => j.metadata.name === name))).not.toContain('k-token')
+    expect(envOf(name).find((e) => e.name === 'MLFLOW_TRACKING_TOKEN')).toEqual({ name: 'MLFLOW_TRACKING_TOKEN', valueFrom: { secretKeyRef: { name: `${name}-tracking`, key: 'token' } } })
+    const secret = k8s.list('secrets', 'ml').find((x) => x.metadata.name === `${name}-tracking`)!
+    const job = k8s.list('jobs', 'ml').find((j) => j.metadata.name === name)!
+    expect(secret.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, blockOwnerDeletion: true }])
+    expect(Buffer.from(secret.data.token, 'base64').toString()).toBe('k-token')
+    await core.waitState(b.id, ['succeeded'], 30_000)
+    const pod = k8s.list('pods', 'ml').find((p) => p.metadata.labels?.['job-name'] === name)!
+    expect(k8s.containerEnv('ml', pod.metadata.name)).toMatchObject({ MLFLOW_TRACKING_TOKEN: 'k-token', MLFLOW_TRACKING_URI: 'http://mlflow.ml.svc:5000' })
   }, 60_000)
 })

@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node'
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node'
 import { AppError } from '../../../shared/errors'
 import type { JobState } from '../../../shared/jobs'
 import type { JobBackend, JobRef, PreparedJob, StatusUpdate, Submitted } from './types'
@@ -157,7 +157,11 @@ export class KubernetesBackend implements JobBackend {
           if ((e as { code?: number }).code !== 409) throw k8sError(e, 'Creating the code ConfigMap')
         }
       }
-      const env = Object.entries({ ...job.env, ...task.env }).map(([n, value]) => ({ name: n, value }))
+      // the tracking token is not written into the pod spec (readable by whoever can read pods): it
+      // goes into a Secret the Job owns, and the container takes it from there
+      const { MLFLOW_TRACKING_TOKEN: token, ...plainEnv } = { ...job.env, ...task.env }
+      const env: Record<string, unknown>[] = Object.entries(plainEnv).map(([n, value]) => ({ name: n, value }))
+      if (token) env.push({ name: 'MLFLOW_TRACKING_TOKEN', valueFrom: { secretKeyRef: { name: `${name}-tracking`, key: 'token' } } })
       const r = spec.resources ?? {}
       const requests: Record<string, string> = {}
       if (r.cpus) requests.cpu = String(r.cpus)
@@ -200,6 +204,7 @@ export class KubernetesBackend implements JobBackend {
         ]
       })
       let body: Record<string, unknown> = {}
+      let created: { metadata?: { uid?: string } } | null = null
       try {
         if (distributed) {
           const template = { metadata: { labels }, spec: podSpec('OnFailure', 'pytorch') }
@@ -215,7 +220,7 @@ export class KubernetesBackend implements JobBackend {
               }
             }
           }
-          await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...PYTORCH, namespace: ns, body })
+          created = (await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...PYTORCH, namespace: ns, body })) as { metadata?: { uid?: string } }
         } else {
           body = {
             apiVersion: 'batch/v1',
@@ -223,7 +228,7 @@ export class KubernetesBackend implements JobBackend {
             metadata: { name, labels },
             spec: { backoffLimit: 0, template: { metadata: { labels }, spec: podSpec('Never', 'main') } }
           }
-          await kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace: ns, body: body as never })
+          created = await kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace: ns, body: body as never })
         }
       } catch (e) {
         // Already there with our label: a retried submit, not a second job.
@@ -235,6 +240,7 @@ export class KubernetesBackend implements JobBackend {
           throw err
         }
       }
+      if (token && created?.metadata?.uid) await this.createTokenSecret(core, ns, name, labels, body, created.metadata.uid, token)
       if (!script) script = JSON.stringify(body, null, 2)
       names.push(`${distributed ? 'pytorchjob' : 'job'}/${name}`)
     }
@@ -415,6 +421,24 @@ export class KubernetesBackend implements JobBackend {
   }
 
   /** Deletes the Job / PyTorchJob with foreground propagation (pods first), then its code. */
+  /**
+   * The Secret holding a job's tracking token, owned by the Job (or PyTorchJob) so that the cluster
+   * deletes it with the job. Its pods wait for it (the kubelet retries) in the moment before it exists;
+   * if it cannot be created, the job is deleted again and the submit fails with the API server's words.
+   */
+  private async createTokenSecret(core: CoreV1Api, ns: string, name: string, labels: Record<string, string>, owner: Record<string, unknown>, uid: string, token: string): Promise<void> {
+    const ownerReferences = [{ apiVersion: String(owner.apiVersion), kind: String(owner.kind), name, uid, blockOwnerDeletion: true }]
+    try {
+      await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `${name}-tracking`, labels, ownerReferences }, type: 'Opaque', stringData: { token } } })
+    } catch (e) {
+      if ((e as { code?: number }).code === 409) return
+      const err = k8sError(e, 'Creating the tracking token Secret')
+      const remoteId = `${owner.kind === 'PyTorchJob' ? 'pytorchjob' : 'job'}/${name}`
+      await this.cancel([{ id: name, remoteId, workDir: null, logPath: null, extra: {} }]).catch(() => undefined)
+      throw err
+    }
+  }
+
   async cancel(jobs: JobRef[]): Promise<void> {
     const { CoreV1Api, BatchV1Api, CustomObjectsApi } = await k8s()
     const kc = await this.config()
@@ -432,6 +456,7 @@ export class KubernetesBackend implements JobBackend {
         if ((e as { code?: number }).code !== 404) throw k8sError(e, `Deleting ${j.remoteId}`)
       }
       await kc.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ namespace: ns, name: `${name}-src` }).catch(() => undefined)
+      await kc.makeApiClient(CoreV1Api).deleteNamespacedSecret({ namespace: ns, name: `${name}-tracking` }).catch(() => undefined)
     }
   }
 

@@ -113,6 +113,30 @@ describe.skipIf(kubectlMissing())('Kubernetes fake driven by kubectl', () => {
     }
   })
 
+  it('a container taking a value from a Secret waits until the Secret exists; the Secret goes with the Job that owns it', async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'tok' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'x', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok-secret', key: 'token' } } }] }] } } }
+    }
+    writeFileSync(join(dir, 'tok.json'), JSON.stringify(job))
+    await kubectl('create', '--validate=false', '-f', join(dir, 'tok.json'))
+    const pod = (await kubectl('get', 'pods', '-l', 'job-name=tok', '-o', 'jsonpath={.items[0].metadata.name}')).out
+    const waiting = () => kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.phase} {.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}')
+    await until(async () => (await waiting()).out === 'Pending CreateContainerConfigError: secret "tok-secret" not found')
+    const uid = (await kubectl('get', 'job', 'tok', '-o', 'jsonpath={.metadata.uid}')).out
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tok-secret', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'tok', uid }] }, stringData: { token: 's3cr3t' } }
+    writeFileSync(join(dir, 'secret.json'), JSON.stringify(secret))
+    expect((await kubectl('create', '--validate=false', '-f', join(dir, 'secret.json'))).out.trim()).toBe('secret/tok-secret created')
+    // stored as data (base64), as the API server does with stringData
+    expect((await kubectl('get', 'secret', 'tok-secret', '-o', 'jsonpath={.data.token}')).out).toBe(Buffer.from('s3cr3t').toString('base64'))
+    await until(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.phase}')).out === 'Succeeded')
+    expect(k8s.containerEnv('ml', pod)).toEqual({ TOKEN: 's3cr3t' })
+    await kubectl('delete', 'job', 'tok', '--cascade=foreground')
+    await until(async () => (await kubectl('get', 'secrets', '-o', 'name')).out.trim() === '')
+  })
+
   it('leaves a pod asking for too many GPUs Pending with the scheduler message as an event', async () => {
     const job = {
       apiVersion: 'batch/v1',

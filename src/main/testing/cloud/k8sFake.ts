@@ -35,8 +35,10 @@ const CORE: Resource[] = [
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true, shortNames: ['po'] },
   { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'] },
-  { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true }
+  { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true },
+  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true }
 ]
+const SECRETS = CORE[5]
 const PYTORCH: Resource = { group: 'kubeflow.org', version: 'v1', plural: 'pytorchjobs', kind: 'PyTorchJob', namespaced: true }
 
 export interface K8sFakeOptions {
@@ -353,6 +355,36 @@ export class K8sFake {
     }
   }
 
+  /** The kubelet's message for the first env value a container takes from a Secret that is not there, or null. */
+  private missingSecret(pod: Obj): string | null {
+    for (const c of (pod.spec.containers ?? []) as Obj[]) {
+      for (const e of (c.env ?? []) as Obj[]) {
+        const ref = e.valueFrom?.secretKeyRef
+        if (!ref || ref.optional) continue
+        const secret = this.store.get(this.key(SECRETS, pod.metadata.namespace))?.get(ref.name)
+        if (!secret) return `secret "${ref.name}" not found`
+        if (!(ref.key in (secret.data ?? {}))) return `couldn't find key ${ref.key} in Secret ${pod.metadata.namespace}/${ref.name}`
+      }
+    }
+    return null
+  }
+
+  /** A container's environment as the kubelet gives it to the process: values, and those taken from Secrets. */
+  containerEnv(ns: string, podName: string, container = 0): Record<string, string> {
+    const pod = this.store.get(this.key(CORE[1], ns))?.get(podName)
+    if (!pod) throw new Error(`no pod ${ns}/${podName}`)
+    const env: Record<string, string> = {}
+    for (const e of (pod.spec.containers?.[container]?.env ?? []) as Obj[]) {
+      const ref = e.valueFrom?.secretKeyRef
+      if (!ref) env[e.name] = e.value ?? ''
+      else {
+        const b64 = this.store.get(this.key(SECRETS, ns))?.get(ref.name)?.data?.[ref.key]
+        if (b64 !== undefined) env[e.name] = Buffer.from(b64, 'base64').toString('utf8')
+      }
+    }
+    return env
+  }
+
   private unschedulable(): string {
     const n = this.nodes
     return `0/${n} nodes are available: ${n} Insufficient nvidia.com/gpu. preemption: 0/${n} nodes are available: ${n} No preemption victims found for incoming pod.`
@@ -383,6 +415,17 @@ export class K8sFake {
             void this.runInit(ns, pod)
           }
         } else if (phase === 'Pending') {
+          const missing = this.missingSecret(pod)
+          if (missing) {
+            // the kubelet keeps trying; the pod waits with the reason it gives
+            if (pod.__waiting !== missing) {
+              pod.__waiting = missing
+              pod.status.containerStatuses = (pod.spec.containers ?? []).map((c: Obj) => ({ name: c.name, ready: false, restartCount: 0, image: c.image, state: { waiting: { reason: 'CreateContainerConfigError', message: missing } } }))
+              this.modify(podsR, pod)
+              this.event(ns, pod, 'Warning', 'Failed', `Error: ${missing}`)
+            }
+            continue
+          }
           pod.status = {
             phase: 'Running',
             startTime: new Date().toISOString(),
@@ -501,6 +544,12 @@ export class K8sFake {
   private delete(r: Resource, ns: string | null, name: string, propagation: string): Obj | undefined {
     const o = this.store.get(this.key(r, ns))?.get(name)
     if (!o) return undefined
+    if (propagation !== 'Orphan' && ns) {
+      // the garbage collector: Secrets and ConfigMaps the object owns go with it
+      for (const dr of [SECRETS, CORE[2]]) {
+        for (const d of this.list(dr.plural, ns)) if (d.metadata.ownerReferences?.some((x: Obj) => x.uid === o.metadata.uid)) setTimeout(() => this.remove(dr, ns, d.metadata.name), this.stepMs)
+      }
+    }
     const dependents = r.plural === 'jobs' || r.plural === 'pytorchjobs' ? this.podsOf(ns!, o.metadata.uid) : []
     if (propagation === 'Orphan' || !dependents.length) return this.remove(r, ns, name)
     const finish = () => {
@@ -645,6 +694,12 @@ export class K8sFake {
         return this.status(res, 409, 'AlreadyExists', `${r.plural}${r.group ? '.' + r.group : ''} "${n}" already exists`, { name: n, ...(r.group ? { group: r.group } : {}), kind: r.plural })
       }
       body.metadata.name = n
+      if (r.plural === 'secrets') {
+        // as the API server does: stringData is written into data (base64) and never stored
+        body.data = { ...(body.data ?? {}), ...Object.fromEntries(Object.entries<string>(body.stringData ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) }
+        delete body.stringData
+        body.type ??= 'Opaque'
+      }
       const templates: [Obj, string][] =
         r.plural === 'pods'
           ? [[body.spec, 'spec']]
