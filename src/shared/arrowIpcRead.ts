@@ -6,6 +6,8 @@
  * caller reads that stream with apache-arrow.
  */
 
+import { DATE_DAY, DATE_MILLISECOND, HEADER_RECORD_BATCH, HEADER_SCHEMA, PRECISION, TIME_MICROSECOND, TIME_SECOND, TYPE_BOOL, TYPE_DATE, TYPE_FLOAT, TYPE_INT, TYPE_TIMESTAMP, TYPE_UTF8 } from './arrowFormat'
+
 /** A column's type, as far as reading its cells needs. */
 export type IpcType =
   | { id: 'int'; bitWidth: 8 | 16 | 32 | 64; signed: boolean }
@@ -35,16 +37,6 @@ export interface IpcStream {
   fields: { name: string; type: IpcType }[]
   batches: IpcBatch[]
 }
-
-// Message.fbs / Schema.fbs
-const HEADER_SCHEMA = 1
-const HEADER_RECORD_BATCH = 3
-const TYPE_INT = 2
-const TYPE_FLOAT = 3
-const TYPE_UTF8 = 5
-const TYPE_BOOL = 6
-const TYPE_DATE = 8
-const TYPE_TIMESTAMP = 10
 
 class Unsupported extends Error {}
 
@@ -107,9 +99,9 @@ function fieldType(f: Flat, field: number): IpcType {
       return { id: 'int', bitWidth: w, signed }
     }
     case TYPE_FLOAT: {
-      const precision = short(0, 0)
-      if (precision === 1) return { id: 'float', bitWidth: 32 }
-      if (precision === 2) return { id: 'float', bitWidth: 64 }
+      const precision = short(0, PRECISION.half)
+      if (precision === PRECISION.single) return { id: 'float', bitWidth: 32 }
+      if (precision === PRECISION.double) return { id: 'float', bitWidth: 64 }
       throw new Unsupported()
     }
     case TYPE_UTF8:
@@ -117,12 +109,11 @@ function fieldType(f: Flat, field: number): IpcType {
     case TYPE_BOOL:
       return { id: 'bool' }
     case TYPE_DATE:
-      // DateUnit: DAY = 0, MILLISECOND = 1 (the default)
-      if (short(0, 1) !== 0) throw new Unsupported()
+      if (short(0, DATE_MILLISECOND) !== DATE_DAY) throw new Unsupported()
       return { id: 'dateDay' }
     case TYPE_TIMESTAMP:
-      // TimeUnit: SECOND = 0 (the default) … MICROSECOND = 2; a zone changes what the grid shows
-      if (short(0, 0) !== 2 || f.field(t, 1)) throw new Unsupported()
+      // a zone would change what the grid shows
+      if (short(0, TIME_SECOND) !== TIME_MICROSECOND || f.field(t, 1)) throw new Unsupported()
       return { id: 'timestampMicros' }
     default:
       throw new Unsupported()

@@ -2,8 +2,9 @@
  * A small writer of Arrow IPC streams for the column types result pages use: the Schema and
  * RecordBatch messages are built as FlatBuffers here, and every column buffer is copied once, straight
  * into the output. (apache-arrow's general writer walks its type visitors and builds intermediate
- * tables for every page; the reader side stays apache-arrow.)
+ * tables for every page.) src/shared/arrowIpcRead.ts reads these streams back in place.
  */
+import { DATE_DAY, HEADER_RECORD_BATCH, HEADER_SCHEMA, METADATA_V5, PRECISION, TIME_MICROSECOND, TYPE_BOOL, TYPE_DATE, TYPE_FLOAT, TYPE_INT, TYPE_TIMESTAMP, TYPE_UTF8 } from '../../../shared/arrowFormat'
 
 export type ArrowType =
   | { id: 'int'; bitWidth: 8 | 16 | 32 | 64; signed: boolean }
@@ -28,20 +29,6 @@ export interface ArrowBatch {
   length: number
   columns: ArrowColumn[]
 }
-
-// Schema.fbs / Message.fbs enumerations
-const METADATA_V5 = 4
-const HEADER_SCHEMA = 1
-const HEADER_RECORD_BATCH = 3
-const TYPE_INT = 2
-const TYPE_FLOAT = 3
-const TYPE_UTF8 = 5
-const TYPE_BOOL = 6
-const TYPE_DATE = 8
-const TYPE_TIMESTAMP = 10
-const PRECISION = { single: 1, double: 2 } as const
-const DATE_DAY = 0
-const TIME_MICROSECOND = 2
 
 const TWO_32 = 4294967296
 
