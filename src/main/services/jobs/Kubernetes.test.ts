@@ -128,6 +128,21 @@ describe('KubernetesBackend against the API fake', () => {
     await b.dispose()
   })
 
+  it('a submit retried after its Job was created still gives that Job its token Secret', async () => {
+    const b = new KubernetesBackend({ kubeconfigPath: kc })
+    const job = prepared('tok-retry', spec())
+    job.env = { ...job.env, MLFLOW_TRACKING_TOKEN: 'retry-token' }
+    await b.submit(job)
+    k8s.deleteQuietly('secrets', 'ml', 'atelier-tok-retry-tracking')
+    // the second submit meets the Job (409) and creates the missing Secret for it
+    const again = await b.submit(job)
+    expect(again.remoteIds).toEqual(['job/atelier-tok-retry'])
+    const secret = k8s.list('secrets', 'ml').find((x) => x.metadata.name === 'atelier-tok-retry-tracking')!
+    expect(secret.metadata.ownerReferences[0].uid).toBe(k8s.list('jobs', 'ml').find((j) => j.metadata.name === 'atelier-tok-retry')!.metadata.uid)
+    expect(Buffer.from(secret.data.token, 'base64').toString()).toBe('retry-token')
+    await b.dispose()
+  })
+
   it('re-attaches to running jobs by label after a restart', async () => {
     const first = new KubernetesBackend({ kubeconfigPath: kc })
     const sub = await first.submit(prepared('again', spec()))

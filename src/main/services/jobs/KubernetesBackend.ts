@@ -240,7 +240,13 @@ export class KubernetesBackend implements JobBackend {
           throw err
         }
       }
-      if (token && created?.metadata?.uid) await this.createTokenSecret(core, ns, name, labels, body, created.metadata.uid, token)
+      if (token) {
+        // a retried submit finds its job there already (409): the Secret goes to that one
+        created ??= (distributed
+          ? await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...PYTORCH, namespace: ns, name })
+          : await kc.makeApiClient(BatchV1Api).readNamespacedJob({ namespace: ns, name })) as { metadata?: { uid?: string } }
+        await this.createTokenSecret(core, ns, name, labels, body, created.metadata?.uid ?? '', token)
+      }
       if (!script) script = JSON.stringify(body, null, 2)
       names.push(`${distributed ? 'pytorchjob' : 'job'}/${name}`)
     }
@@ -420,7 +426,6 @@ export class KubernetesBackend implements JobBackend {
     return Buffer.from(c.text).subarray(fromByte, fromByte + maxBytes)
   }
 
-  /** Deletes the Job / PyTorchJob with foreground propagation (pods first), then its code. */
   /**
    * The Secret holding a job's tracking token, owned by the Job (or PyTorchJob) so that the cluster
    * deletes it with the job. Its pods wait for it (the kubelet retries) in the moment before it exists;
@@ -439,6 +444,7 @@ export class KubernetesBackend implements JobBackend {
     }
   }
 
+  /** Deletes the Job / PyTorchJob with foreground propagation (pods first), then its code. */
   async cancel(jobs: JobRef[]): Promise<void> {
     const { CoreV1Api, BatchV1Api, CustomObjectsApi } = await k8s()
     const kc = await this.config()

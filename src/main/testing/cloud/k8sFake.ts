@@ -193,6 +193,13 @@ export class K8sFake {
     for (const name of [...(m?.keys() ?? [])]) if (name.startsWith(prefix)) m!.delete(name)
   }
 
+  /** Deletes one object without events or garbage collection (for a test to make it go missing). */
+  deleteQuietly(plural: string, namespace: string, name: string): void {
+    const r = [...CORE, PYTORCH].find((x) => x.plural === plural)
+    if (!r) throw new Error(`no resource ${plural}`)
+    this.store.get(this.key(r, namespace))?.delete(name)
+  }
+
   watchCount(plural?: string): number {
     return this.requests.filter((r) => /[?&]watch=(true|1)/.test(r) && (!plural || r.includes(`/${plural}?`))).length
   }
