@@ -7,6 +7,7 @@
  * from the secret store and the run id; the app's loopback relay is never handed to a cloud job.
  */
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -177,6 +178,8 @@ describe('cloud jobs and tracking', () => {
 
   it('a target with a reachable tracking URI hands its jobs that URI, the token (kept in the secret store) and the run id', async () => {
     writeFileSync(join(core.workspaceDir, 'plain.py'), 'print("hi")\n')
+    // prints what the script sees of the token (its digest), never the token
+    writeFileSync(join(core.workspaceDir, 'show_token.py'), 'import hashlib, os\nprint("token sha256", hashlib.sha256(os.environ["MLFLOW_TRACKING_TOKEN"].encode()).hexdigest()[:12])\n')
     const t = await core.call('jobs.targets.save', {
       target: {
         name: 'SM team',
@@ -190,10 +193,19 @@ describe('cloud jobs and tracking', () => {
     expect(JSON.stringify(t)).not.toContain('team-token-123')
     const stored = core.db.prepare('SELECT config FROM job_cloud_targets WHERE id = ?').get(t.id) as { config: string }
     expect(stored.config).not.toContain('team-token-123')
-    const job = await core.call('jobs.submit', { spec: { name: 'sm-uri', target: { kind: 'sagemaker', targetId: t.id }, entry: { kind: 'script', path: 'plain.py' }, sagemaker: { instanceType: 'ml.m5.large' } } })
-    expect(aws.callsTo('CreateTrainingJob').at(-1)!.body.Environment).toMatchObject({ MLFLOW_TRACKING_URI: 'https://mlflow.team.example', MLFLOW_TRACKING_TOKEN: 'team-token-123', MLFLOW_RUN_ID: job.runId })
+    const job = await core.call('jobs.submit', { spec: { name: 'sm-uri', target: { kind: 'sagemaker', targetId: t.id }, entry: { kind: 'script', path: 'show_token.py' }, sagemaker: { instanceType: 'ml.m5.large' } } })
+    // the token is not in the training job (DescribeTrainingJob shows its Environment): a secret holds it
+    const create = aws.callsTo('CreateTrainingJob').at(-1)!.body
+    expect(create.Environment).toMatchObject({ MLFLOW_TRACKING_URI: 'https://mlflow.team.example', ATELIER_TRACKING_SECRET: `atelier/tracking/${job.id}`, MLFLOW_RUN_ID: job.runId })
+    expect(JSON.stringify(create)).not.toContain('team-token-123')
+    expect(aws.secrets.get(`atelier/tracking/${job.id}`)?.value).toBe('team-token-123')
     expect((await core.call('jobs.get', { jobId: job.id })).tracking).toMatchObject({ mode: 'uri' })
     await core.waitState(job.id, ['succeeded'], 60_000)
+    // the script saw the token (read from the secret by the launcher), and the secret went with the job
+    const digest = createHash('sha256').update('team-token-123').digest('hex').slice(0, 12)
+    expect(await allLogLines(core, job.id)).toContain(`token sha256 ${digest}`)
+    for (let i = 0; i < 50 && aws.secrets.has(`atelier/tracking/${job.id}`); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(aws.secrets.has(`atelier/tracking/${job.id}`)).toBe(false)
     // saved again without a token: the kept one stays; without the URI: the token goes too
     expect(await core.call('jobs.targets.save', { target: { id: t.id, name: 'SM team', kind: 'sagemaker', trackingUri: 'https://mlflow.team.example', sagemaker: { region: aws.region, roleArn: FAKE_ROLE, bucket: 'atelier-ml' } } })).toMatchObject({ hasTrackingToken: true })
     expect(await core.call('jobs.targets.save', { target: { id: t.id, name: 'SM team', kind: 'sagemaker', sagemaker: { region: aws.region, roleArn: FAKE_ROLE, bucket: 'atelier-ml' } } })).toMatchObject({

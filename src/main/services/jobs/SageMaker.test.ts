@@ -1,5 +1,6 @@
 /** SageMakerBackend against the loopback SageMaker / CloudWatch Logs / S3 fakes (which boto3 checks in their own tests). */
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -247,6 +248,7 @@ describe('SageMakerBackend against the fakes', () => {
   it('runs a sweep as a tuning job whose 4 training jobs are its trials, each with its log', async () => {
     const b = backend()
     const job = await prepared('sweep-1', spec({ hyperparameters: { epochs: 2 } }))
+    job.env = { ...job.env, MLFLOW_TRACKING_TOKEN: 'sweep-token' }
     const { tuningJobName } = await b.submitSweep(job, 'sweep-1', {
       strategy: 'random',
       space: { lr: { min: 0.01, max: 1, log: true }, batch: { values: [16, 32] } },
@@ -257,12 +259,18 @@ describe('SageMakerBackend against the fakes', () => {
     const create = aws.callsTo('CreateHyperParameterTuningJob')[0].body
     expect(create.HyperParameterTuningJobConfig.ParameterRanges.ContinuousParameterRanges).toEqual([{ Name: 'lr', MinValue: '0.01', MaxValue: '1', ScalingType: 'Logarithmic' }])
     expect(create.HyperParameterTuningJobConfig.ParameterRanges.CategoricalParameterRanges).toEqual([{ Name: 'batch', Values: ['16', '32'] }])
-    expect(create.TrainingJobDefinition.StaticHyperParameters.sagemaker_program).toBe('"train.py"')
+    // one secret for the sweep's token; its trials' launcher reads it, the definition only names it
+    expect(create.TrainingJobDefinition.StaticHyperParameters.sagemaker_program).toBe('"_atelier_seed.py"')
+    expect(create.TrainingJobDefinition.Environment.ATELIER_TRACKING_SECRET).toBe('atelier/tracking/sweep-1')
+    expect(JSON.stringify(create)).not.toContain('sweep-token')
+    expect(aws.secrets.get('atelier/tracking/sweep-1')?.value).toBe('sweep-token')
     const st = await until(async () => {
       const x = await b.sweepStatus(tuningJobName)
       return x.status === 'Completed' ? x : null
     })
     expect(st.trials).toHaveLength(4)
+    // the status that saw the tuning job end deleted the secret
+    expect(aws.secrets.has('atelier/tracking/sweep-1')).toBe(false)
     expect(st.trials.every((t) => t.state === 'succeeded' && t.objective !== null && t.hyperparameters.lr !== undefined)).toBe(true)
     const best = [...st.trials].sort((a, b2) => a.objective! - b2.objective!)[0]
     expect(st.best).toBe(best.trainingJobName)
@@ -281,5 +289,35 @@ describe('SageMakerBackend against the fakes', () => {
     expect(estimateCost(spec({ sagemaker: { instanceType: 'ml.zz.huge' } })).maxCost).toBeNull()
     expect(imageUri(spec({ sagemaker: { framework: 'pytorch', instanceType: 'ml.g5.xlarge' } }), 'us-east-1')).toBe('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-gpu-py310')
     expect(() => imageUri(spec(), 'ap-south-2')).toThrow(/No sklearn image for ap-south-2/)
+  })
+
+  it('a custom image with a tracking token: the secret is made first, and the command line reads it (real boto3) before the job runs', async () => {
+    const b = backend()
+    const job = await prepared('tok-custom', spec({ sagemaker: { imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1', instanceType: 'ml.m5.large' } }))
+    job.env = { ...job.env, MLFLOW_TRACKING_TOKEN: 'custom-token' }
+    const sub = await b.submit(job)
+    expect(sub.extra).toMatchObject({ trackingSecret: true })
+    const req = aws.callsTo('CreateTrainingJob').at(-1)!.body
+    expect(JSON.stringify(req)).not.toContain('custom-token')
+    expect(req.Environment.ATELIER_TRACKING_SECRET).toBe('atelier/tracking/tok-custom')
+    const line = req.AlgorithmSpecification.ContainerArguments[0] as string
+    expect(line.endsWith('; python train.py')).toBe(true)
+    // the same line, run by bash here with the role's keys and the fake as Secrets Manager
+    const env = { PATH: process.env.PATH!, AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: aws.region, AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint, ATELIER_TRACKING_SECRET: req.Environment.ATELIER_TRACKING_SECRET }
+    const head = line.slice(0, -'python train.py'.length)
+    // (asynchronously: the fake answering boto3 runs in this process)
+    const bash = promisify(execFile)
+    expect((await bash('bash', ['-c', `${head} printf %s "$MLFLOW_TRACKING_TOKEN"`], { env })).stdout).toBe('custom-token')
+    // a secret it cannot read stops the job there (the command does not run without its token)
+    const missing = await bash('bash', ['-c', `${head} echo ran`], { env: { ...env, ATELIER_TRACKING_SECRET: 'atelier/tracking/none' } }).catch((e) => e)
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).not.toContain('ran')
+    expect(missing.stderr).toContain('ResourceNotFoundException')
+    // the secret goes with the job: the poll that sees it ended deletes it
+    const ref: JobRef = { id: 'tok-custom', remoteId: sub.remoteIds[0], workDir: null, logPath: null, extra: sub.extra ?? {} }
+    expect(aws.secrets.has('atelier/tracking/tok-custom')).toBe(true)
+    await until(async () => ((await b.poll([ref])).get('tok-custom')?.state === 'succeeded' ? true : null), 30_000)
+    expect(aws.secrets.has('atelier/tracking/tok-custom')).toBe(false)
+    await b.dispose()
   })
 })

@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-sagemaker'
 import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types'
 import { AppError } from '../../../shared/errors'
@@ -57,6 +58,19 @@ export interface SageMakerTargetConfig {
 export const LOG_GROUP = '/aws/sagemaker/TrainingJobs'
 /** Where the source folder is unpacked in SageMaker's framework containers, and the shipped package in it. */
 const CODE_LIB = '/opt/ml/code/lib'
+
+/** The Secrets Manager secret holding a job's (or a sweep's) tracking token. */
+export const trackingSecretName = (jobId: string) => `atelier/tracking/${jobId}`
+
+function trackingToken(job: PreparedJob): string | undefined {
+  return job.env.MLFLOW_TRACKING_TOKEN ?? job.tasks.find((t) => t.env.MLFLOW_TRACKING_TOKEN)?.env.MLFLOW_TRACKING_TOKEN
+}
+const hasToken = (job: PreparedJob) => trackingToken(job) !== undefined
+
+/** Custom images run no launcher: bash reads the token from the secret the Environment names, or the job stops there. */
+const TOKEN_FROM_SECRET =
+  `MLFLOW_TRACKING_TOKEN="$(python3 -c "import boto3, os; print(boto3.client('secretsmanager', endpoint_url=os.environ.get('AWS_ENDPOINT_URL_SECRETS_MANAGER') or None)` +
+  `.get_secret_value(SecretId=os.environ['ATELIER_TRACKING_SECRET'])['SecretString'])")" || exit 1; export MLFLOW_TRACKING_TOKEN;`
 
 /** A SageMaker training job name for an Atelier job: stable, ≤ 63 characters, SageMaker's alphabet. */
 export function trainingJobName(jobId: string): string {
@@ -203,6 +217,9 @@ export class SageMakerBackend implements JobBackend {
   readonly sm: SageMakerClient
   readonly logsClient: CloudWatchLogsClient
   readonly s3: S3Client
+  readonly secrets: SecretsManagerClient
+  /** Tracking-token secrets deleted by this process (a job's secret goes when the job ends). */
+  private secretsGone = new Set<string>()
   private last: { at: number; byName: Map<string, TrainingJobSummary> } | null = null
   private reasons = new Map<string, string>()
   /** Whether the last ListTrainingJobs was throttled (answered only after retries, or not at all). */
@@ -217,6 +234,7 @@ export class SageMakerBackend implements JobBackend {
     this.sm = new SageMakerClient({ ...common, ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}) })
     this.logsClient = new CloudWatchLogsClient({ ...common, ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}) })
     this.s3 = new S3Client({ ...common, ...(cfg.s3Endpoint ? { endpoint: cfg.s3Endpoint, forcePathStyle: true } : {}) })
+    this.secrets = new SecretsManagerClient({ ...common, ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}) })
   }
 
   private get prefix(): string {
@@ -264,7 +282,9 @@ export class SageMakerBackend implements JobBackend {
     }
     // ATELIER_JOB_ID also marks the training job as this job's (DescribeTrainingJob returns Environment).
     const shipsLib = Object.keys(job.support ?? {}).some((rel) => rel.startsWith('lib/'))
-    const env: Record<string, string> = { ...(shipsLib ? { PYTHONPATH: CODE_LIB } : {}), ...job.env, ...task.env, ATELIER_JOB_ID: task.jobId }
+    const { MLFLOW_TRACKING_TOKEN: token, ...jobEnv } = { ...job.env, ...task.env }
+    // the tracking token is not put in the Environment (DescribeTrainingJob shows it): a secret holds it
+    const env: Record<string, string> = { ...(shipsLib ? { PYTHONPATH: CODE_LIB } : {}), ...jobEnv, ...(token ? { ATELIER_TRACKING_SECRET: trackingSecretName(task.jobId) } : {}), ATELIER_JOB_ID: task.jobId }
     const maxRuntime = sm?.maxRuntimeSec ?? 86_400
     return {
       TrainingJobName: trainingJobName(task.jobId),
@@ -273,7 +293,7 @@ export class SageMakerBackend implements JobBackend {
         TrainingImage: image,
         TrainingInputMode: 'File',
         MetricDefinitions: (spec.metricDefinitions ?? []).map((m) => ({ Name: m.name, Regex: m.regex })),
-        ...(custom ? { ContainerEntrypoint: ['bash', '-c'], ContainerArguments: [`cd /opt/ml/code 2>/dev/null; ${task.command}`] } : {})
+        ...(custom ? { ContainerEntrypoint: ['bash', '-c'], ContainerArguments: [`cd /opt/ml/code 2>/dev/null; ${token ? `${TOKEN_FROM_SECRET} ` : ''}${task.command}`] } : {})
       },
       HyperParameters: hp,
       Environment: Object.fromEntries([['ATELIER_JOB_ID', task.jobId], ...Object.entries(env).filter(([k]) => k !== 'ATELIER_JOB_ID').slice(0, 47)]),
@@ -289,17 +309,24 @@ export class SageMakerBackend implements JobBackend {
   }
 
   /**
-   * The entry point the framework container runs. A job that writes MLflow's file store gets a small
-   * launcher first: it copies the seeded experiment/run meta.yaml (packed under _atelier/mlruns) to
-   * the store, so that the `mlflow` client continues MLFLOW_RUN_ID there, then runs the entry.
+   * The entry point the framework container runs. A job that writes MLflow's file store or has a
+   * tracking token gets a small launcher first: it reads the token from the Secrets Manager secret
+   * the Environment names, copies the seeded experiment/run meta.yaml (packed under _atelier/mlruns)
+   * to the store, so that the `mlflow` client continues MLFLOW_RUN_ID there, then runs the entry.
    */
   private program(job: PreparedJob): { program: string; extra: Record<string, string> } {
     const inner = this.entryProgram(job)
     const seed = Object.entries(job.support ?? {}).filter(([rel]) => rel.startsWith('mlruns/'))
-    if (!seed.length) return inner
+    if (!seed.length && !hasToken(job)) return inner
     const launcher = [
       'import os, runpy, shutil, sys',
       "here = os.path.dirname(os.path.abspath(__file__))",
+      // the tracking token comes from Secrets Manager (the job's Environment names the secret only)
+      "secret = os.environ.pop('ATELIER_TRACKING_SECRET', '')",
+      'if secret:',
+      '    import boto3',
+      "    client = boto3.client('secretsmanager', endpoint_url=os.environ.get('AWS_ENDPOINT_URL_SECRETS_MANAGER') or None)",
+      "    os.environ['MLFLOW_TRACKING_TOKEN'] = client.get_secret_value(SecretId=secret)['SecretString']",
       "store = os.environ.get('MLFLOW_TRACKING_URI', '')",
       "if store.startswith('file:'):",
       "    shutil.copytree(os.path.join(here, '_atelier', 'mlruns'), store[len('file:'):], dirs_exist_ok=True)",
@@ -334,6 +361,8 @@ export class SageMakerBackend implements JobBackend {
       throw awsError(e, `Uploading the source to s3://${this.cfg.bucket}/${key}`)
     }
     const codeUri = `s3://${this.cfg.bucket}/${key}`
+    const token = trackingToken(job)
+    if (token) for (const t of job.tasks) await this.putTokenSecret(trackingSecretName(t.jobId), token, t.jobId)
     const names: string[] = []
     let first = ''
     for (let i = 0; i < job.tasks.length; i++) {
@@ -349,7 +378,7 @@ export class SageMakerBackend implements JobBackend {
       }
       names.push(req.TrainingJobName!)
     }
-    return { remoteIds: names, workDir: await this.workDirOf(job.folderId), logPaths: names.map((n) => `${LOG_GROUP}/${n}`), script: first, extra: { codeUri } }
+    return { remoteIds: names, workDir: await this.workDirOf(job.folderId), logPaths: names.map((n) => `${LOG_GROUP}/${n}`), script: first, extra: { codeUri, ...(token ? { trackingSecret: true } : {}) } }
   }
 
   private async isOurs(name: string, jobId: string): Promise<boolean> {
@@ -408,8 +437,32 @@ export class SageMakerBackend implements JobBackend {
         reason = why || s.SecondaryStatus || 'Failed'
       }
       out.set(j.id, { state, exitCode: state === 'succeeded' ? 0 : state === 'failed' ? 1 : null, reason })
+      if (j.extra.trackingSecret && state !== 'running' && state !== 'starting') await this.deleteTokenSecret(trackingSecretName(j.id))
     }
     return out
+  }
+
+  /** A job's tracking token as a Secrets Manager secret (replaced if a retried submit finds it there). */
+  private async putTokenSecret(name: string, token: string, owner: string): Promise<void> {
+    try {
+      await this.secrets.send(new CreateSecretCommand({ Name: name, SecretString: token, Description: 'MLflow tracking token of an Atelier training job; deleted when the job ends', Tags: [{ Key: 'atelier:job-id', Value: owner }] }))
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceExistsException') throw awsError(e, 'Storing the tracking token in Secrets Manager (CreateSecret)')
+      await this.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: token })).catch((err) => {
+        throw awsError(err, 'Storing the tracking token in Secrets Manager (PutSecretValue)')
+      })
+    }
+  }
+
+  /** Deletes a tracking-token secret at once (no recovery window); one that is gone already is fine. */
+  private async deleteTokenSecret(name: string): Promise<void> {
+    if (this.secretsGone.has(name)) return
+    try {
+      await this.secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }))
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw awsError(e, 'Deleting the tracking token secret')
+    }
+    this.secretsGone.add(name)
   }
 
   /** The job's CloudWatch log (every host's stream, in stream order), as bytes from `fromByte`. */
@@ -488,6 +541,8 @@ export class SageMakerBackend implements JobBackend {
       throw awsError(e, `Uploading the source to s3://${this.cfg.bucket}/${key}`)
     })
     const codeUri = `s3://${this.cfg.bucket}/${key}`
+    const token = trackingToken(job)
+    if (token) await this.putTokenSecret(trackingSecretName(job.tasks[0].jobId), token, sweepId)
     const base = this.request(job, 0, codeUri, program)
     const tuned = new Set(Object.keys(sweep.space))
     const staticHp = Object.fromEntries(Object.entries(base.HyperParameters ?? {}).filter(([k]) => !tuned.has(k)))
@@ -565,6 +620,8 @@ export class SageMakerBackend implements JobBackend {
       token = page.NextToken
     } while (token)
     trials.sort((a, b) => (a.trainingJobName < b.trainingJobName ? -1 : 1))
+    const secret = d.TrainingJobDefinition?.Environment?.ATELIER_TRACKING_SECRET
+    if (secret && ['Completed', 'Failed', 'Stopped'].includes(d.HyperParameterTuningJobStatus ?? '')) await this.deleteTokenSecret(secret)
     return { status: d.HyperParameterTuningJobStatus ?? 'InProgress', best: d.BestTrainingJob?.TrainingJobName ?? null, trials }
   }
 

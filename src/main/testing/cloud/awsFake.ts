@@ -1,5 +1,5 @@
 /**
- * Loopback fake of SageMaker and CloudWatch Logs speaking AWS JSON 1.1 (`X-Amz-Target`,
+ * Loopback fake of SageMaker, CloudWatch Logs and Secrets Manager speaking AWS JSON 1.1 (`X-Amz-Target`,
  * `application/x-amz-json-1.1`) with SigV4 signatures checked against the fake's own credentials.
  * Training jobs progress on their own (InProgress: Starting → Downloading → Training → Uploading →
  * Completed) and write one log line per epoch to `/aws/sagemaker/TrainingJobs`, per host stream.
@@ -10,11 +10,13 @@
  * server on it (the local endpoint backend, /usr/bin/python3); the endpoint is InService once every
  * server answers, Failed (with SageMaker's FailureReason) when one cannot be downloaded or loaded.
  * InvokeEndpoint (`POST /endpoints/<name>/invocations`, SageMaker Runtime's REST protocol) is routed
- * to a variant by weight or TargetVariant and answers that variant's own prediction.
+ * to a variant by weight or TargetVariant and answers that variant's own prediction. Secrets Manager
+ * (Create/Put/Get/DeleteSecret) holds tracking tokens; containers of the local mode reach it with
+ * the role's keys through AWS_ENDPOINT_URL_SECRETS_MANAGER.
  * Test harness only: never shipped.
  */
 import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -266,7 +268,7 @@ export class AwsFake {
         res.end(out.body)
         return
       }
-      const service = target.startsWith('SageMaker.') ? 'sagemaker' : target.startsWith('Logs_20140328.') ? 'logs' : null
+      const service = target.startsWith('SageMaker.') ? 'sagemaker' : target.startsWith('Logs_20140328.') ? 'logs' : target.startsWith('secretsmanager.') ? 'secretsmanager' : null
       if (req.method !== 'POST' || !service) {
         throw new AwsError(400, 'UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`)
       }
@@ -288,7 +290,7 @@ export class AwsFake {
       }
       const op = target.slice(target.indexOf('.') + 1)
       if (this.readRateLimit && /^(Describe|List|Get)/.test(op)) this.takeToken(op)
-      send(200, service === 'sagemaker' ? this.sagemaker(op, params) : this.logs(op, params))
+      send(200, service === 'sagemaker' ? this.sagemaker(op, params) : service === 'logs' ? this.logs(op, params) : this.secretsManager(op, params))
     } catch (e) {
       if (e instanceof AwsError) fail(e)
       else fail(new AwsError(500, 'InternalFailure', e instanceof Error ? e.message : String(e)))
@@ -762,7 +764,7 @@ export class AwsFake {
       failWith: typeof hp.fake_fail_with === 'string' ? hp.fake_fail_with : undefined
     }
     if (this.localContainer && hp.sagemaker_program && hp.sagemaker_submit_directory) {
-      const o: LocalContainerOptions = { ...this.localContainer, credentials: this.credentials[0], region: this.region }
+      const o: LocalContainerOptions = { ...this.localContainer, credentials: this.credentials[0], region: this.region, awsEndpoint: this.endpoint }
       job.run = new LocalTrainingRun(name, p, job.hosts, o)
     }
     this.jobs.set(name, job)
@@ -1072,6 +1074,45 @@ export class AwsFake {
     if (job.run) return job.run.events.get(host)!.slice()
     const s = this.state(job)
     return this.logLines(job, host, s.lines).filter((e) => e.t <= Date.now())
+  }
+
+  // ---------------------------------------------------------------- Secrets Manager
+
+  /** Secrets by name: ARN, value, tags (a deleted one is gone at once, as with ForceDeleteWithoutRecovery). */
+  readonly secrets = new Map<string, { arn: string; value: string; tags: Json[] }>()
+
+  private secretOf(id: unknown): { name: string; arn: string; value: string } {
+    for (const [name, sec] of this.secrets) if (name === id || sec.arn === id) return { name, ...sec }
+    throw new AwsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.")
+  }
+
+  private secretsManager(op: string, p: Json): Json {
+    switch (op) {
+      case 'CreateSecret': {
+        const name = String(p.Name ?? '')
+        if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) throw new AwsError(400, 'ValidationException', `Invalid name: ${name}`)
+        if (this.secrets.has(name)) throw new AwsError(400, 'ResourceExistsException', `The operation failed because the secret ${name} already exists.`)
+        const arn = `arn:aws:secretsmanager:${this.region}:${FAKE_ACCOUNT}:secret:${name}-${randomBytes(3).toString('hex')}`
+        this.secrets.set(name, { arn, value: String(p.SecretString ?? ''), tags: (p.Tags as Json[]) ?? [] })
+        return { ARN: arn, Name: name, VersionId: randomUUID() }
+      }
+      case 'PutSecretValue': {
+        const sec = this.secretOf(p.SecretId)
+        this.secrets.set(sec.name, { ...this.secrets.get(sec.name)!, value: String(p.SecretString ?? '') })
+        return { ARN: sec.arn, Name: sec.name, VersionId: randomUUID() }
+      }
+      case 'GetSecretValue': {
+        const sec = this.secretOf(p.SecretId)
+        return { ARN: sec.arn, Name: sec.name, SecretString: sec.value, VersionId: randomUUID(), CreatedDate: Date.now() / 1000 }
+      }
+      case 'DeleteSecret': {
+        const sec = this.secretOf(p.SecretId)
+        this.secrets.delete(sec.name)
+        return { ARN: sec.arn, Name: sec.name, DeletionDate: Date.now() / 1000 }
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `Unknown operation secretsmanager.${op}`)
+    }
   }
 
   private logs(op: string, p: Json): Json {

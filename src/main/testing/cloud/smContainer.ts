@@ -25,6 +25,8 @@ export interface LocalContainerOptions {
   s3Endpoint: string
   credentials: FakeCredentials
   region: string
+  /** This fake's own endpoint: Secrets Manager for the container's AWS calls. */
+  awsEndpoint?: string
   python?: string
   /** Seconds between SIGTERM and SIGKILL when a job is stopped. */
   stopGraceSec?: number
@@ -184,7 +186,16 @@ export class LocalTrainingRun {
       ...Object.fromEntries(Object.entries(userHp).map(([k, v]) => [`SM_HP_${k.toUpperCase()}`, v]))
     }
     const code = join(r, 'code')
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? r, LANG: 'C.UTF-8', ...sm, ...jobEnv }
+    // the role's credentials and region, as SageMaker gives a container; AWS calls go to the fakes
+    const aws: Record<string, string> = {
+      AWS_ACCESS_KEY_ID: this.o.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.o.credentials.secretAccessKey,
+      ...(this.o.credentials.sessionToken ? { AWS_SESSION_TOKEN: this.o.credentials.sessionToken } : {}),
+      AWS_REGION: this.o.region,
+      AWS_DEFAULT_REGION: this.o.region,
+      ...(this.o.awsEndpoint ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: this.o.awsEndpoint } : {})
+    }
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? r, LANG: 'C.UTF-8', ...aws, ...sm, ...jobEnv }
     // the toolkit puts the code folder on the module path, ahead of what the job's environment names
     env.PYTHONPATH = [code, jobEnv.PYTHONPATH].filter(Boolean).join(':')
     const args = [program, ...Object.entries(userHp).flatMap(([k, v]) => [`--${k}`, v])]
