@@ -199,11 +199,16 @@ describe('SageMakerBackend against the fakes', () => {
     const b = backend()
     const before = aws.jobNames().length
     aws.failNextCreateWithResourceLimit('ml.p3.2xlarge')
-    await expect(b.submit(await prepared('job-quota', spec({ sagemaker: { instanceType: 'ml.p3.2xlarge' } })))).rejects.toMatchObject({
+    const quota = await prepared('job-quota', spec({ sagemaker: { instanceType: 'ml.p3.2xlarge' } }))
+    quota.env = { ...quota.env, MLFLOW_TRACKING_TOKEN: 'quota-token' }
+    await expect(b.submit(quota)).rejects.toMatchObject({
       code: 'CLOUD_ERROR',
       message: expect.stringContaining("CreateTrainingJob: ResourceLimitExceeded: The account-level service limit 'ml.p3.2xlarge for training job usage' is 0 Instances"),
       details: expect.objectContaining({ code: 'ResourceLimitExceeded', hint: expect.stringContaining('Service Quotas') })
     })
+    // the token's secret, made before CreateTrainingJob, does not outlive the refusal
+    expect(aws.secrets.has('atelier/tracking/job-quota')).toBe(false)
+    expect(aws.callsTo('CreateSecret').some((c) => c.body.Name === 'atelier/tracking/job-quota')).toBe(true)
     const noRole = backend({ roleArn: 'arn:aws:iam::123456789012:role/Missing' })
     await expect(noRole.submit(await prepared('job-role'))).rejects.toMatchObject({
       message: expect.stringContaining('ValidationException: Could not assume role arn:aws:iam::123456789012:role/Missing')

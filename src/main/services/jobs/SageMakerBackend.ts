@@ -373,6 +373,7 @@ export class SageMakerBackend implements JobBackend {
       } catch (e) {
         // A retry after a lost answer: the job with this name is ours, already submitted.
         if ((e as { name?: string }).name !== 'ResourceInUse' || !(await this.isOurs(req.TrainingJobName!, job.tasks[i].jobId))) {
+          if (token) for (const t of job.tasks.slice(i)) await this.deleteTokenSecret(trackingSecretName(t.jobId))
           throw awsError(e, 'CreateTrainingJob')
         }
       }
@@ -454,15 +455,14 @@ export class SageMakerBackend implements JobBackend {
     }
   }
 
-  /** Deletes a tracking-token secret at once (no recovery window); one that is gone already is fine. */
+  /**
+   * Deletes a tracking-token secret at once (no recovery window), once per process. A failure (no
+   * permission, say) must not cost the job its status: the secret is then left to expire with the token.
+   */
   private async deleteTokenSecret(name: string): Promise<void> {
     if (this.secretsGone.has(name)) return
-    try {
-      await this.secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }))
-    } catch (e) {
-      if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw awsError(e, 'Deleting the tracking token secret')
-    }
     this.secretsGone.add(name)
+    await this.secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })).catch(() => undefined)
   }
 
   /** The job's CloudWatch log (every host's stream, in stream order), as bytes from `fromByte`. */
@@ -586,7 +586,10 @@ export class SageMakerBackend implements JobBackend {
         })
       )
     } catch (e) {
-      if ((e as { name?: string }).name !== 'ResourceInUse') throw awsError(e, 'CreateHyperParameterTuningJob')
+      if ((e as { name?: string }).name !== 'ResourceInUse') {
+        if (token) await this.deleteTokenSecret(trackingSecretName(job.tasks[0].jobId))
+        throw awsError(e, 'CreateHyperParameterTuningJob')
+      }
     }
     return { tuningJobName, codeUri }
   }
