@@ -699,16 +699,18 @@ export class EndpointService {
       error = live.changeError
     } else if (serving.length > 0 && serving.every((v) => v.state === 'running')) state = 'running'
     else state = 'starting'
+    return { ...this.commonInfo(def), state, ...(error ? { error } : live.changeError ? { error: live.changeError } : {}), variants }
+  }
+
+  /** What an endpoint's page shows whatever serves it: names, address, token, previous rollout, capture, times. */
+  private commonInfo(def: StoredEndpoint) {
     return {
       name: def.name,
       model: def.model,
       alias: def.variants.find((v) => v.name === PRIMARY)?.alias ?? null,
       url: `${this.url}/endpoints/${def.name}/invocations`,
       token: this.d.secrets.get(secretKey(def.name)) ?? '',
-      state,
-      ...(error ? { error } : live.changeError ? { error: live.changeError } : {}),
       interpreter: def.interpreter,
-      variants,
       previous: def.previous ? def.previous.map((v) => ({ name: v.name, version: v.version, ...(v.alias ? { alias: v.alias } : {}), weight: v.weight, shadow: v.shadow })) : null,
       capture: def.capture,
       createdAt: def.createdAt,
@@ -827,17 +829,10 @@ export class EndpointService {
     }
     const price = prices.hosting[p.instanceType] ?? null
     return {
-      name: def.name,
-      model: def.model,
-      alias: def.variants.find((v) => v.name === PRIMARY)?.alias ?? null,
-      url: `${this.url}/endpoints/${def.name}/invocations`,
-      token: this.d.secrets.get(secretKey(def.name)) ?? '',
+      ...this.commonInfo(def),
       state: now.state,
       ...(error ? { error } : {}),
-      interpreter: def.interpreter,
       variants,
-      previous: def.previous ? def.previous.map((v) => ({ name: v.name, version: v.version, ...(v.alias ? { alias: v.alias } : {}), weight: v.weight, shadow: v.shadow })) : null,
-      capture: def.capture,
       sagemaker: {
         target: p.target,
         targetName: live.targetInfo?.name ?? p.target,
@@ -851,9 +846,7 @@ export class EndpointService {
         costPerHour: price === null || def.desired === 'stopped' ? null : Math.round(price * p.instanceCount * def.variants.length * 1000) / 1000,
         currency: prices.currency,
         createdAt: def.desired === 'stopped' ? null : (status?.createdAt ?? null)
-      },
-      createdAt: def.createdAt,
-      updatedAt: def.updatedAt
+      }
     }
   }
 
