@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { expect, type Browser } from '@playwright/test'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -117,4 +118,16 @@ export function electronBinary(): string | null {
   if (!existsSync(pathFile)) return null
   const bin = join(dir, 'dist', readFileSync(pathFile, 'utf8').trim())
   return existsSync(bin) ? bin : null
+}
+
+/** A browser context of its own on `origin`, signed in with the password form. */
+export async function signIn(browser: Browser, origin: string, name: string, password: string) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(origin + '/')
+  await page.getByRole('textbox', { name: 'User name' }).fill(name)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page.getByRole('group', { name: 'Signed in user' })).toContainText(name)
+  return { context, page }
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
-import { ROOT, startServe, type ServeHandle } from '../support'
+import { ROOT, signIn as signInAt, startServe, type ServeHandle } from '../support'
 
 const PYTHON = '/usr/bin/python3'
 const missing = !existsSync(PYTHON)
@@ -97,16 +97,7 @@ function users(args: string[], stdin = '') {
 }
 
 /** A browser context of its own, signed in with the password form. */
-async function signIn(browser: Browser, name: string, password: string) {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  await page.goto(s.origin + '/')
-  await page.getByRole('textbox', { name: 'User name' }).fill(name)
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page.getByRole('group', { name: 'Signed in user' })).toContainText(name)
-  return { context, page }
-}
+const signIn = (browser: Browser, name: string, password: string) => signInAt(browser, s.origin, name, password)
 
 async function downloadText(page: Page, click: () => Promise<void>): Promise<{ name: string; text: string }> {
   const [d] = await Promise.all([page.waitForEvent('download'), click()]) as [Download, void]

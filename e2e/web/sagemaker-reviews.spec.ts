@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DescribeModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../src/main/testing/cloud/awsFake'
 import { startS3Fake, type S3Fake } from '../../src/main/testing/cloud/s3Fake'
-import { ROOT, startServe, type ServeHandle } from '../support'
+import { ROOT, signIn as signInAt, startServe, type ServeHandle } from '../support'
 
 /**
  * A registered version is pushed to SageMaker Model Registry (loopback AWS fake, s3rver) from its
@@ -53,16 +53,7 @@ test.describe('SageMaker Model Registry from the Models and Reviews rooms', () =
     await aws?.stop()
   })
 
-  async function signIn(browser: Browser, name: string, password: string) {
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    await page.goto(s.origin + '/')
-    await page.getByRole('textbox', { name: 'User name' }).fill(name)
-    await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await expect(page.getByRole('group', { name: 'Signed in user' })).toContainText(name)
-    return { context, page }
-  }
+  const signIn = (browser: Browser, name: string, password: string) => signInAt(browser, s.origin, name, password)
 
   test('push a version from its page, approve the package in Reviews with a comment', async ({ page, browser }) => {
     test.setTimeout(90_000)
