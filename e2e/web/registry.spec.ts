@@ -352,6 +352,8 @@ test('a scientist registers from a run, fills the card and asks for review; a re
   await expect(approveConflict).toBeVisible()
   await approveConflict.getByRole('button', { name: 'Reload' }).click()
   await expect(approveConflict).toHaveCount(0)
+  // the reloaded page is the current revision: no stale notice, and Approve is enabled again
+  await expect(review.getByRole('alert').filter({ hasText: 'was changed since you opened it' })).toHaveCount(0)
   await expect(review.getByRole('textbox', { name: 'Review comment' })).toHaveValue('Better than the data it replaces; card complete.')
   await approve.click()
   await expect(review.getByRole('status').filter({ hasText: 'is now Approved' })).toBeVisible()

@@ -96,7 +96,8 @@ function outcomeText(o: ReviewOutcome): string {
   return `${o.version.name} version ${o.version.version} is now ${approvalLabel(s)}.`
 }
 
-function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
+/** `reloading`: a fresher page is on its way; deciding now would send the revision being replaced. */
+function Decision({ page, onDone, reloading }: { page: Page; onDone: () => void; reloading: boolean }) {
   const [comment, setComment] = useState('')
   const [alias, setAlias] = useState('')
   const [busy, setBusy] = useState(false)
@@ -158,10 +159,10 @@ function Decision({ page, onDone }: { page: Page; onDone: () => void }) {
               </select>
             </Field>
             <span className="spacer" />
-            <button type="button" className="btn danger" disabled={busy || !canReject} onClick={() => void act('reject')}>
+            <button type="button" className="btn danger" disabled={busy || reloading || !canReject} onClick={() => void act('reject')}>
               Reject
             </button>
-            <button type="button" className="btn primary" disabled={busy || !canApprove} onClick={() => void act('approve')}>
+            <button type="button" className="btn primary" disabled={busy || reloading || !canApprove} onClick={() => void act('approve')}>
               Approve
             </button>
           </div>
@@ -181,21 +182,25 @@ export function ReviewPage({ name, version }: { name: string; version: number })
   const [page, setPage] = useState<Page | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
+  const [reloading, setReloading] = useState(false)
   const [stale, setStale] = useState(false)
   const lastChange = useReviewsStore((s) => s.lastChange)
   const shownRevision = useRef<number | null>(null)
   useEffect(() => {
     let alive = true
-    call('registry.review.page', { name, version }).then(
-      (p) => {
-        if (!alive) return
-        shownRevision.current = p.version.revision
-        setPage(p)
-        setError(null)
-        setStale(false)
-      },
-      (e: unknown) => alive && setError(errorText(e))
-    )
+    setReloading(true)
+    call('registry.review.page', { name, version })
+      .then(
+        (p) => {
+          if (!alive) return
+          shownRevision.current = p.version.revision
+          setPage(p)
+          setError(null)
+          setStale(false)
+        },
+        (e: unknown) => alive && setError(errorText(e))
+      )
+      .finally(() => alive && setReloading(false))
     return () => {
       alive = false
     }
@@ -213,8 +218,13 @@ export function ReviewPage({ name, version }: { name: string; version: number })
       alive = false
     }
   }, [lastChange, name, version])
-  const done = () => {
+  // in the same render as the request for it, so that no click lands between the two
+  const reloadPage = () => {
+    setReloading(true)
     setReload((n) => n + 1)
+  }
+  const done = () => {
+    reloadPage()
     void refresh()
   }
   const card = page?.card.published && page.version.approvalStatus === 'Approved' ? page.card.published : page?.card
@@ -250,7 +260,7 @@ export function ReviewPage({ name, version }: { name: string; version: number })
       {stale && (
         <div role="alert" className="notice-box rev-stale">
           This version was changed since you opened it (by another reviewer or an edit to its card).
-          <button type="button" className="btn small" onClick={() => setReload((n) => n + 1)}>
+          <button type="button" className="btn small" onClick={reloadPage}>
             Reload review
           </button>
         </div>
@@ -279,7 +289,7 @@ export function ReviewPage({ name, version }: { name: string; version: number })
             </section>
           </div>
           <div className="rev-side">
-            <Decision page={page} onDone={done} />
+            <Decision page={page} onDone={done} reloading={reloading} />
             <section className="kv-section">
               <h3>Checklist</h3>
               <Checklist page={page} onChanged={() => undefined} />
