@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync, copyFileSync, readFileSync, utimesSync } from 'node:fs'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { createTestCore, FLIGHTS, type TestCore } from '../../testing/core'
@@ -322,6 +323,28 @@ describe('lake sources', () => {
     await new Promise((r) => setTimeout(r, 200))
     const cat = await call('lake.catalog')
     expect(cat.find((s: any) => s.name === 'drops').tables[0].rowCount).toBe(6_000_000)
+  })
+
+  it('reads a Parquet file rewritten in place anew, even with its old modification time put back', async () => {
+    const file = join(core.workspaceDir, 'scores.parquet')
+    const writer = await (await DuckDBInstance.create(':memory:')).connect()
+    const write = async (sql: string) => {
+      await writer.run(`COPY (${sql}) TO '${file}.next' (FORMAT parquet)`)
+      writeFileSync(file, readFileSync(`${file}.next`)) // same file, same inode
+    }
+    await write('SELECT range AS score FROM range(1000)')
+    const old = new Date(Date.now() - 3_600_000)
+    utimesSync(file, old, old)
+    await call('lake.sources.add', { kind: 'file', location: file })
+    const total = async (id: string) => (await call('lake.query', { queryId: id, sql: 'select count(*) n, sum(score) s from scores' })).first.columns.map((c: unknown[]) => String(c[0]))
+    expect(await total('p1')).toEqual(['1000', '499500'])
+    expect(await total('p2')).toEqual(['1000', '499500'])
+    const setting = await call('lake.query', { queryId: 'p-set', sql: "select current_setting('parquet_metadata_cache')" })
+    expect(setting.first.columns[0]).toEqual([true])
+    await write("SELECT range + 1 AS score, 'x' AS note FROM range(1000)")
+    utimesSync(file, old, old)
+    expect(await total('p3')).toEqual(['1000', '500500'])
+    writer.closeSync()
   })
 
   it('restores sources when the workspace is reopened', async () => {

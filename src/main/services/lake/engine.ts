@@ -66,6 +66,11 @@ export class DuckEngine {
     if (!opts.memoryLimit) {
       await meta.run(`SET memory_limit = '${Math.max(1, Math.floor(totalMemGiB() / 4))}GB'`)
     }
+    // Parsed Parquet footers are kept between queries (DuckDB validates each entry against its file
+    // and reads a changed file's footer again). Results are streamed through prepared statements,
+    // which read the footers when prepared and again when run: for a 30M-row file of 1,225 row
+    // groups the cache takes the first chunk from about 10–13 ms to 6–7 ms.
+    await meta.run('SET GLOBAL parquet_metadata_cache = true')
     await meta.run(`ATTACH ${quoteLiteral(scratchFile)} AS ${SCRATCH}`)
     const v = await meta.runAndReadAll('SELECT version() AS v')
     await opts.setup?.(meta)
