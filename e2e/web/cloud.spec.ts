@@ -193,6 +193,12 @@ test.describe('jobs on SageMaker and Kubernetes', () => {
     await expect(trials.getByRole('cell', { name: 'succeeded' })).toHaveCount(4, { timeout: 90_000 })
     for (const v of ['0.1', '0.03', '0.01', '0.003']) await expect(trials).toContainText(v)
     await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-tuning.png' })
+    // each trial ran train.py for real; what it logged with atelier.tracking came home in its own output data
+    await trials.getByRole('button', { name: 'Open job of trial 3' }).click()
+    const metrics = detail(page, 'sm-tune #3').getByRole('region', { name: 'Metrics' })
+    await expect(metrics.getByRole('img', { name: 'val_loss by step' })).toHaveAccessibleDescription(/^val_loss of sm-tune #3: 3 points, last 0\.\d+$/, { timeout: 30_000 })
+    await metrics.getByRole('img', { name: 'val_loss by step' }).scrollIntoViewIfNeeded()
+    await page.screenshot({ path: 'out/screenshots/cloud-sagemaker-trial-metrics.png' })
   })
 
   test('a ThrottlingException storm while a SageMaker job runs: a delay notice, not a failure, then Completed', async ({ page }) => {

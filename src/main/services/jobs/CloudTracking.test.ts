@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AwsFake, FAKE_CREDENTIALS, FAKE_ROLE } from '../../testing/cloud/awsFake'
 import { K8sFake } from '../../testing/cloud/k8sFake'
@@ -127,6 +128,44 @@ describe('cloud jobs and tracking', () => {
       [`mlruns/${done.experimentId}/meta.yaml`, `${runDir}/meta.yaml`, `${runDir}/metrics/train_loss`, `${runDir}/params/optimizer`].sort()
     )
     expect(execFileSync('tar', ['-xzOf', tgz, `${runDir}/meta.yaml`], { encoding: 'utf8' })).toContain(`run_id: ${job.runId}`)
+  }, 90_000)
+
+  it('a tuning sweep: each trial runs for real, one at a time, and its own file store comes home into its own run', async () => {
+    const sweep = await core.call('jobs.sweeps.submit', {
+      spec: { ...spec('sm-tune-file', 0), hyperparameters: undefined },
+      sweep: { strategy: 'grid', space: { epochs: { values: [2, 4] } }, concurrency: 1, objective: { metric: 'loss', goal: 'minimize' } }
+    })
+    const create = aws.callsTo('CreateHyperParameterTuningJob').at(-1)!.body
+    const env = create.TrainingJobDefinition.Environment
+    // one definition for both trials: the experiment, no run; the store is seeded with one run folder to name
+    expect(env).toMatchObject({ MLFLOW_TRACKING_URI: 'file:/opt/ml/output/data/mlruns', MLFLOW_EXPERIMENT_ID: expect.any(String) })
+    expect(env.MLFLOW_RUN_ID).toBeUndefined()
+    expect(create.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs).toBe(1)
+    let s = sweep
+    for (const deadline = Date.now() + 60_000; s.state === 'running' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200))
+      s = await core.call('jobs.sweeps.get', { sweepId: sweep.id })
+    }
+    expect(s.trials.map((x: { state: string }) => x.state)).toEqual(['succeeded', 'succeeded'])
+    const trials = await Promise.all(s.trials.map((x: { jobId: string }) => core.call('jobs.get', { jobId: x.jobId })))
+    // one slot: the second training job started after the first had ended
+    const sm = new SageMakerClient({ region: aws.region, endpoint: aws.endpoint, credentials: { ...FAKE_CREDENTIALS } })
+    const [a, b] = await Promise.all(trials.map((t) => sm.send(new DescribeTrainingJobCommand({ TrainingJobName: t.remoteId }))))
+    sm.destroy()
+    expect(b.TrainingStartTime!.getTime()).toBeGreaterThanOrEqual(a.TrainingEndTime!.getTime())
+    for (const t of trials) {
+      const epochs = t.hyperparameters.epochs
+      await core.jobs.tick()
+      const h = await history(core, t.runId)
+      // the trial's own points (2 or 4 epochs) in its own run, and the param it logged
+      expect(h.steps).toEqual([...Array(epochs).keys()])
+      expect(h.values).toEqual(curve(epochs))
+      expect((await core.call('tracking.run.get', { runId: t.runId })).params).toMatchObject({ optimizer: 'sgd', epochs: String(epochs) })
+    }
+    expect(trials.map((t) => t.hyperparameters.epochs).sort()).toEqual([2, 4])
+    // read once
+    await core.jobs.tick()
+    expect((await history(core, trials[1].runId)).total).toBe(trials[1].hyperparameters.epochs)
   }, 90_000)
 
   it('has the whole curve when the app was closed mid-job, and reads it only once across restarts', async () => {

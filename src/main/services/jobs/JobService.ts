@@ -20,7 +20,7 @@ import { Backends, type BackendFactoryDeps } from './backends'
 import { HostBackend } from './HostBackend'
 import { LogFiles, wholeLines } from './logs'
 import { folderIdOf, prepareJob, runTags } from './prepare'
-import { fileStoreSeed, parseOffsets, readNew, type FileStoreOffsets } from './fileStore'
+import { fileStoreSeed, parseOffsets, readNew, TRIAL_RUN, trialRunId, type FileStoreOffsets } from './fileStore'
 import { shippedPythonFiles } from './shippedPython'
 import { checkSpec, gitCommit, q } from './spec'
 import { DEFAULT_WORK_ROOT, isCloud, JobStore, toJobInfo, toRef, type JobRow, type TargetRow } from './store'
@@ -467,10 +467,24 @@ export class JobService {
     if (!(backend instanceof SageMakerBackend)) throw new AppError('JOB_ERROR', 'Tuning jobs run on SageMaker only.')
     const prepared = await this.prepare(rows, spec, backend)
     // one definition for all trials: no per-trial run id or job id in its environment
-    const { MLFLOW_RUN_ID: _r, MLFLOW_EXPERIMENT_ID: _e, ATELIER_JOB_ID: _j, ...env } = prepared.tasks[0].env
+    const { MLFLOW_RUN_ID: _r, ATELIER_JOB_ID: _j, ...env } = prepared.tasks[0].env
     const task = { ...prepared.tasks[0], jobId: sweepId, env, hyperparameters: (spec.hyperparameters ?? {}) as Record<string, string | number | boolean> }
+    // a file store gets one run folder to be named after the trial's training job, not one per row
+    const store = fileStoreOf(prepared, backend).outputFileStore
+    const experimentId = rows[0].experiment_id ?? '0'
+    const support = store
+      ? {
+          ...Object.fromEntries(Object.entries(prepared.support ?? {}).filter(([rel]) => !rel.startsWith('mlruns/'))),
+          ...fileStoreSeed({ mlruns: store, experimentId, experimentName: spec.experimentName ?? 'Jobs', runs: [{ runId: TRIAL_RUN, runName: TRIAL_RUN }], now: Date.now() })
+        }
+      : prepared.support
     try {
-      const { tuningJobName } = await backend.submitSweep({ ...prepared, tasks: [task] }, sweepId, config)
+      const { tuningJobName } = await backend.submitSweep({ ...prepared, support, tasks: [task] }, sweepId, config)
+      const cloud = this.cloudTracking(spec)
+      for (const r of rows) {
+        const extra = { ...JSON.parse(r.extra), ...(store ? { outputFileStore: store } : {}), ...(cloud ? { tracking: cloud.plan } : {}) }
+        this.store.update(r.id, { extra: JSON.stringify(extra) })
+      }
       return tuningJobName
     } catch (err) {
       for (const r of rows) this.finish(this.store.get(r.id)!, { state: 'failed', reason: (err as Error).message })
@@ -608,7 +622,9 @@ export class JobService {
     }
     // the store's path inside the output data folder (/opt/ml/output/data/mlruns → mlruns)
     const mlruns = join(dir, posix.relative(SAGEMAKER_OUTPUT_DATA, inJob))
-    const runDir = [join(mlruns, r.experiment_id ?? '0', r.run_id), ...readdirSafe(mlruns).map((e) => join(mlruns, e, r.run_id!))].find((d) => existsSync(d))
+    // a tuning trial's run is named after its training job (see TRIAL_RUN)
+    const ids = [r.run_id, ...(r.sweep_id ? [trialRunId(r.remote_id)] : [])]
+    const runDir = ids.flatMap((id) => [join(mlruns, r.experiment_id ?? '0', id), ...readdirSafe(mlruns).map((e) => join(mlruns, e, id))]).find((d) => existsSync(d))
     if (runDir) await this.ingestRunDir(new LocalRunner(), runDir, r)
     return true
   }

@@ -33,6 +33,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { AppError } from '../../../shared/errors'
 import type { JobSpec, JobState, SweepConfig } from '../../../shared/jobs'
 import type { JobBackend, JobRef, PreparedJob, StatusUpdate, Submitted } from './types'
+import { TRIAL_RUN } from './fileStore'
 
 export interface SageMakerTargetConfig {
   region: string
@@ -312,7 +313,8 @@ export class SageMakerBackend implements JobBackend {
    * The entry point the framework container runs. A job that writes MLflow's file store or has a
    * tracking token gets a small launcher first: it reads the token from the Secrets Manager secret
    * the Environment names, copies the seeded experiment/run meta.yaml (packed under _atelier/mlruns)
-   * to the store, so that the `mlflow` client continues MLFLOW_RUN_ID there, then runs the entry.
+   * to the store, so that the `mlflow` client continues MLFLOW_RUN_ID there (a tuning trial's run is
+   * named after its training job: see TRIAL_RUN), then runs the entry.
    */
   private program(job: PreparedJob): { program: string; extra: Record<string, string> } {
     const inner = this.entryProgram(job)
@@ -329,7 +331,21 @@ export class SageMakerBackend implements JobBackend {
       "    os.environ['MLFLOW_TRACKING_TOKEN'] = client.get_secret_value(SecretId=secret)['SecretString']",
       "store = os.environ.get('MLFLOW_TRACKING_URI', '')",
       "if store.startswith('file:'):",
-      "    shutil.copytree(os.path.join(here, '_atelier', 'mlruns'), store[len('file:'):], dirs_exist_ok=True)",
+      "    root = store[len('file:'):]",
+      "    shutil.copytree(os.path.join(here, '_atelier', 'mlruns'), root, dirs_exist_ok=True)",
+      // a tuning trial: its run is named after the training job SageMaker started for it
+      "    exp = os.path.join(root, os.environ.get('MLFLOW_EXPERIMENT_ID', '0'))",
+      `    trial = os.path.join(exp, ${JSON.stringify(TRIAL_RUN)})`,
+      "    if os.path.isdir(trial) and not os.environ.get('MLFLOW_RUN_ID') and os.environ.get('TRAINING_JOB_NAME'):",
+      "        import hashlib",
+      "        run_id = hashlib.md5(os.environ['TRAINING_JOB_NAME'].encode()).hexdigest()",
+      "        os.rename(trial, os.path.join(exp, run_id))",
+      "        meta = os.path.join(exp, run_id, 'meta.yaml')",
+      '        with open(meta) as f:',
+      `            text = f.read().replace(${JSON.stringify(TRIAL_RUN)}, run_id)`,
+      "        with open(meta, 'w') as f:",
+      '            f.write(text)',
+      "        os.environ['MLFLOW_RUN_ID'] = run_id",
       `target = os.path.join(here, ${JSON.stringify(inner.program)})`,
       'sys.argv = [target] + sys.argv[1:]',
       'sys.path[0] = os.path.dirname(target)',

@@ -15,6 +15,7 @@
  * their size changed. Offsets are stored with the points in one transaction, so reading again,
  * after a crash or an app restart, never adds a point twice nor skips one.
  */
+import { createHash } from 'node:crypto'
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import type { MetricIn } from '../tracking/validate'
@@ -40,6 +41,17 @@ export function parseOffsets(json: string | null | undefined): FileStoreOffsets 
 }
 
 const yamlStr = (s: string) => `'${s.replace(/'/g, "''")}'`
+
+/**
+ * The run folder a tuning trial's store is seeded with. A tuning job runs one definition for all its
+ * trials, so none can be handed its run's id: the launcher renames this folder (and the id in its
+ * meta.yaml) to `trialRunId` of the training job SageMaker started, which the app knows once it lists
+ * the tuning job's training jobs.
+ */
+export const TRIAL_RUN = 'TRIAL_RUN'
+
+/** The run id a tuning trial writes its store under: the MD5 of its training job's name, as 32 hex digits (an MLflow run id's shape). */
+export const trialRunId = (trainingJobName: string): string => createHash('md5').update(trainingJobName).digest('hex')
 
 /**
  * The experiment's and run's meta.yaml (as MLflow's FileStore writes them), so that `mlflow.start_run()`

@@ -65,6 +65,8 @@ interface TrainingJob {
   startAt: number
   /** Local container mode: the script really running (else the job is simulated). */
   run?: LocalTrainingRun
+  /** Local container mode: a tuning trial waiting for one of its tuning job's parallel slots. */
+  waiting?: boolean
 }
 
 interface TuningJob {
@@ -87,8 +89,8 @@ export interface AwsFakeOptions {
   /**
    * Local container mode: training jobs of a framework image (`sagemaker_program` and
    * `sagemaker_submit_directory` hyperparameters) run their script for real (see smContainer.ts),
-   * with code from and outputs to this S3 fake. Without it (the benchmark's 500 jobs, tuning
-   * trials) jobs are simulated: one log line per epoch.
+   * with code from and outputs to this S3 fake, and so do a tuning job's trials (MaxParallelTrainingJobs
+   * at a time). Without it (the benchmark's 500 jobs) jobs are simulated: one log line per epoch.
    */
   localContainer?: { s3Endpoint: string; python?: string; stopGraceSec?: number }
   /** The S3 fake endpoints download their ModelDataUrl from (default: the local container's). */
@@ -582,6 +584,7 @@ export class AwsFake {
         for (const n of t.trials) {
           const j = this.jobs.get(n)!
           if (this.state(j).status === 'InProgress' && !j.stoppedAt) j.stoppedAt = Date.now()
+          j.run?.stop()
         }
         return {}
       }
@@ -763,12 +766,28 @@ export class AwsFake {
       epochs: Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3)),
       failWith: typeof hp.fake_fail_with === 'string' ? hp.fake_fail_with : undefined
     }
-    if (this.localContainer && hp.sagemaker_program && hp.sagemaker_submit_directory) {
-      const o: LocalContainerOptions = { ...this.localContainer, credentials: this.credentials[0], region: this.region, awsEndpoint: this.endpoint }
-      job.run = new LocalTrainingRun(name, p, job.hosts, o)
-    }
+    if (this.runsForReal(hp)) job.run = new LocalTrainingRun(name, p, job.hosts, this.containerOptions())
     this.jobs.set(name, job)
     return job
+  }
+
+  /** Local container mode runs the jobs of a framework image (its program and code in the hyperparameters). */
+  private runsForReal(hp: Json): boolean {
+    return !!(this.localContainer && hp.sagemaker_program && hp.sagemaker_submit_directory)
+  }
+
+  private containerOptions(): LocalContainerOptions {
+    return { ...this.localContainer!, credentials: this.credentials[0], region: this.region, awsEndpoint: this.endpoint }
+  }
+
+  /** Local container mode: the tuning job's next waiting trial runs, once a slot is free (at creation, or when a trial ends). */
+  private startNextTrial(t: TuningJob): void {
+    if (t.stoppedAt !== undefined || !this.server) return
+    const j = t.trials.map((n) => this.jobs.get(n)!).find((x) => x.waiting && x.stoppedAt === undefined)
+    if (!j) return
+    j.waiting = false
+    j.startAt = Date.now()
+    j.run = new LocalTrainingRun(j.name, j.request, j.hosts, this.containerOptions(), () => this.startNextTrial(t))
   }
 
   private arn(kind: string, name: string): string {
@@ -783,6 +802,7 @@ export class AwsFake {
     failure?: string
     lines: number
   } {
+    if (j.waiting) return j.stoppedAt !== undefined ? { status: 'Stopped', secondary: 'Stopped', end: j.stoppedAt, lines: 0 } : { status: 'InProgress', secondary: 'Starting', lines: 0 }
     if (j.run) {
       const r = j.run
       const lines = r.events.get(1)!.length
@@ -846,7 +866,8 @@ export class AwsFake {
     const transitions: Json[] = []
     const now = Date.now()
     if (j.run) for (const t of j.run.transitions) transitions.push({ Status: t.status, StartTime: t.at / 1000, StatusMessage: `${t.status} the training job` })
-    for (let i = 0; i < PHASES.length && !j.run; i++) {
+    if (j.waiting) transitions.push({ Status: 'Starting', StartTime: j.created / 1000, StatusMessage: 'Starting the training job' })
+    for (let i = 0; i < PHASES.length && !j.run && !j.waiting; i++) {
       const start = j.startAt + (i === 0 ? 0 : i === 1 ? 1 : i === 2 ? 2 : 2 + j.epochs) * this.stepMs
       if (start > now || (s.end !== undefined && start > s.end)) break
       transitions.push({ Status: PHASES[i], StartTime: start / 1000, StatusMessage: `${PHASES[i]} the training job` })
@@ -954,6 +975,8 @@ export class AwsFake {
       for (const r of ranges.CategoricalParameterRanges ?? []) grid = grid.flatMap((g) => (r.Values as string[]).map((v) => ({ ...g, [r.Name]: v })))
     }
     const trialCount = grid ? Math.min(grid.length, maxJobs) : maxJobs
+    // local container mode: each trial runs its script for real, MaxParallelTrainingJobs at a time
+    const real = this.runsForReal(static_)
     for (let k = 0; k < trialCount; k++) {
       const tuned: Record<string, string> = {}
       const rnd = (salt: string) => {
@@ -986,12 +1009,14 @@ export class AwsFake {
         hosts: Math.max(1, Number(def.ResourceConfig?.InstanceCount ?? 1)),
         epochs: Math.max(1, Math.min(50, Number(hp.epochs ?? 3) || 3)),
         tuningJob: name,
-        tunedHyperParameters: tuned
+        tunedHyperParameters: tuned,
+        waiting: real || undefined
       }
       this.jobs.set(trialName, job)
       t.trials.push(trialName)
     }
     this.tuning.set(name, t)
+    if (real) for (let k = 0; k < parallel; k++) this.startNextTrial(t)
     return t
   }
 
@@ -1014,7 +1039,7 @@ export class AwsFake {
       TrainingJobStatus: s.status,
       TunedHyperParameters: j.tunedHyperParameters
     }
-    if (j.startAt <= Date.now()) out.TrainingStartTime = j.startAt / 1000
+    if (!j.waiting && j.startAt <= Date.now()) out.TrainingStartTime = j.startAt / 1000
     if (s.end !== undefined) out.TrainingEndTime = s.end / 1000
     if (s.failure) out.FailureReason = s.failure
     const obj = s.status === 'Completed' ? this.objectiveOf(t, j) : undefined
@@ -1064,7 +1089,7 @@ export class AwsFake {
     const out: Array<{ job: TrainingJob; host: number; name: string }> = []
     const now = Date.now()
     for (const j of this.jobs.values()) {
-      if (j.run ? !j.run.transitions.some((t) => t.status === 'Training') : now < j.startAt + 2 * this.stepMs - 1) continue
+      if (j.waiting || (j.run ? !j.run.transitions.some((t) => t.status === 'Training') : now < j.startAt + 2 * this.stepMs - 1)) continue
       for (let h = 1; h <= j.hosts; h++) out.push({ job: j, host: h, name: `${j.name}/algo-${h}-${Math.floor(j.startAt / 1000)}` })
     }
     return out

@@ -83,7 +83,9 @@ export class LocalTrainingRun {
     readonly name: string,
     private readonly request: Json,
     readonly hosts: number,
-    private readonly o: LocalContainerOptions
+    private readonly o: LocalContainerOptions,
+    /** Called once the run has ended (a tuning job starts its next trial then). */
+    private readonly onEnd?: () => void
   ) {
     // a copy: the SDK marks the credentials object it is given
     this.s3 = new S3Client({ region: o.region, endpoint: o.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: o.credentials.accessKeyId, secretAccessKey: o.credentials.secretAccessKey } })
@@ -168,6 +170,8 @@ export class LocalTrainingRun {
     const inContainer = (v: string) => v.replace(/(^|[:=\s])\/opt\/ml(?=\/|$)/g, `$1${r}`)
     const jobEnv = Object.fromEntries(Object.entries((this.request.Environment ?? {}) as Record<string, string>).map(([k, v]) => [k, inContainer(String(v))]))
     const sm: Record<string, string> = {
+      // SageMaker names the training job in every container's environment
+      TRAINING_JOB_NAME: this.name,
       SM_MODEL_DIR: join(r, 'model'),
       SM_OUTPUT_DIR: join(r, 'output'),
       SM_OUTPUT_DATA_DIR: join(r, 'output/data'),
@@ -284,6 +288,7 @@ export class LocalTrainingRun {
     this.endedAt = Date.now()
     rmSync(this.root, { recursive: true, force: true })
     this.s3.destroy()
+    this.onEnd?.()
   }
 
   /** Kills what still runs (the fake is stopping). */
