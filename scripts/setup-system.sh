@@ -6,13 +6,14 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+# python3-xgboost: the Builder's XGBoost candidate and the registry's xgboost model flavor.
 # python3-torch (CPU): the distributed-training job test (torchrun with gloo on the test Slurm).
 # Kernels & notebooks: Debian's Python with Jupyter (the app discovers it; tests start real servers) and sshd for the tunnel tests.
 # python3-boto3 and kubectl: independent clients that check the AWS and Kubernetes test fakes.
 # kubectl comes from Debian's kubernetes-client only when none is on PATH (a preinstalled one
 # owns the same files).
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
-for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn python3-uvicorn python3-yaml openssh-server openssh-client slurm-wlm munge python3-torch python3-boto3; do
+for pkg in python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-sklearn python3-xgboost python3-uvicorn python3-yaml openssh-server openssh-client slurm-wlm munge python3-torch python3-boto3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then
