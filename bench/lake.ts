@@ -223,12 +223,18 @@ async function main() {
     }
     return performance.now() - t
   }
+  // with BENCH_DEBUG: serve's time until its first page was ready, and this side's decode of it
+  const firstServer: number[] = []
+  const firstDecode: number[] = []
   const firstService = async () => {
     const id = `f${++qn}`
     const t = performance.now()
     const r = await client.call('lake.query', { queryId: id, sql: 'SELECT * FROM flights30m', pageSize: 1000, format: 'arrow' })
+    const received = performance.now()
     const rows = readPage(r.first)
     const ms = performance.now() - t
+    firstServer.push(r.elapsedMs)
+    firstDecode.push(performance.now() - received)
     if (rows !== 1000) throw new Error('expected 1000 rows')
     await client.call('lake.cancel', { queryId: id })
     await client.call('lake.close', { queryId: id })
@@ -249,6 +255,10 @@ async function main() {
     fD.push(d)
     fS.push(s)
     pairF.push(s / d)
+  }
+  if (process.env.BENCH_DEBUG) {
+    line('debug_first_1000_in_serve_ms', fmt(median(firstServer)))
+    line('debug_first_1000_client_decode_ms', fmt(median(firstDecode)))
   }
   line('first_1000_rows_30m_direct_ms', fmt(median(fD)))
   line('first_1000_rows_30m_service_ms', fmt(median(fS)))
