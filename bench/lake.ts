@@ -296,13 +296,13 @@ async function main() {
   return shutdown()
 
   async function shutdown() {
-  for (const b of burners) b.kill('SIGKILL')
-  client.ws.close()
-  proc.kill('SIGTERM')
-  await new Promise((r) => proc.on('exit', r))
-  dc.closeSync()
-  direct.closeSync()
-  rmSync(tmp, { recursive: true, force: true })
+    for (const b of burners) b.kill('SIGKILL')
+    client.ws.close()
+    proc.kill('SIGTERM')
+    await new Promise((r) => proc.on('exit', r))
+    dc.closeSync()
+    direct.closeSync()
+    rmSync(tmp, { recursive: true, force: true })
   }
 }
 
