@@ -81,10 +81,8 @@ export class HostBackend implements JobBackend {
   async submit(job: PreparedJob, active: JobRef[] = []): Promise<Submitted> {
     const task = job.tasks[0]
     const workDir = await this.workDirOf(job.folderId)
-    for (const [name, content] of Object.entries(job.support ?? {})) await this.o.runner.writeFile(posix.join(workDir, name), content)
     const src = posix.join(workDir, 'src')
     if (job.sourceDir && job.files.length > 0) await this.o.runner.upload(job.sourceDir, job.files, src)
-    for (const [name, content] of Object.entries(job.generated)) await this.o.runner.writeFile(posix.join(src, name), content)
     const want = job.spec.resources?.gpus ?? 0
     const gpus = want > 0 ? this.freeGpus(active).slice(0, want) : []
     const env: Record<string, string> = { ...job.env, ...task.env }
@@ -104,7 +102,12 @@ export class HostBackend implements JobBackend {
     ]
       .filter((l) => l !== '')
       .join('\n')
-    await this.o.runner.writeFile(posix.join(workDir, 'run.sh'), script + '\n', 0o755)
+    // in one batch, after the upload (a generated file replaces a source file of the same name)
+    await this.o.runner.writeFiles([
+      ...Object.entries(job.support ?? {}).map(([name, content]) => ({ path: posix.join(workDir, name), content })),
+      ...Object.entries(job.generated).map(([name, content]) => ({ path: posix.join(src, name), content })),
+      { path: posix.join(workDir, 'run.sh'), content: script + '\n', mode: 0o755 }
+    ])
     const log = posix.join(workDir, 'output.log')
     // (not `cd && setsid … &`: that would background a subshell holding our stdout, and $! would be its pid)
     const r = await this.o.runner.sh(`cd ${q(workDir)} || exit 1\nsetsid nohup bash run.sh > ${q(log)} 2>&1 < /dev/null &\necho $!`)

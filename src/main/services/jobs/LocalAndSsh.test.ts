@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { startSshd, sshdUnavailable, type TestSshd } from '../../testing/sshd'
+import { silentLogger } from '../../log'
+import { type KnownHost } from '../ssh/connect'
+import { SshRunner } from './runners'
 import { allLogLines, createJobsTestCore, type JobsTestCore } from './testing'
 
 const PY = '/usr/bin/python3'
@@ -192,6 +195,34 @@ describe.skipIf(sshWhy !== null || !haveSh)('SSH host jobs (real sshd on loopbac
     const pid = Number(long.remoteId.split('@')[0])
     expect((await core.call('jobs.cancel', { jobId: long.id })).state).toBe('cancelled')
     expect(() => process.kill(pid, 0)).toThrow()
+  })
+
+  it('writes a job folder of many files in many folders with one remote command (each one is a login shell)', async () => {
+    const known = new Map<string, KnownHost>()
+    const runner = new SshRunner(
+      {
+        host: '127.0.0.1',
+        port: sshd.port,
+        username: userInfo().username,
+        privateKey: readFileSync(sshd.key),
+        knownHosts: { get: (hp) => known.get(hp), set: (hp, e) => known.set(hp, e) },
+        acceptFingerprint: sshd.hostFingerprint
+      },
+      silentLogger
+    )
+    try {
+      const root = join(sshd.dir, 'work', 'many')
+      const files = Array.from({ length: 20 }, (_, i) => ({ path: join(root, `d${i % 4}`, 'deeper', `f${i}.py`), content: `print(${i})\n` }))
+      await runner.writeFiles([...files, { path: join(root, 'run.sh'), content: 'echo hi\n', mode: 0o755 }])
+      expect(runner.calls).toBe(1)
+      for (const f of files) expect(readFileSync(f.path, 'utf8')).toBe(f.content)
+      expect(statSync(join(root, 'run.sh')).mode & 0o777).toBe(0o755)
+      expect(statSync(files[0].path).mode & 0o777).toBe(0o644)
+      await runner.writeFiles([])
+      expect(runner.calls).toBe(1)
+    } finally {
+      await runner.close()
+    }
   })
 
   it('reports an SSH key the host refuses as an authentication error naming the host', async () => {

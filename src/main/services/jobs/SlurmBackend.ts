@@ -168,14 +168,15 @@ export class SlurmBackend implements JobBackend {
 
   async submit(job: PreparedJob): Promise<Submitted> {
     const workDir = await this.workDirOf(job.folderId)
-    for (const [name, content] of Object.entries(job.support ?? {})) await this.o.runner.writeFile(posix.join(workDir, name), content)
     if (job.sourceDir && job.files.length > 0) await this.o.runner.upload(job.sourceDir, job.files, posix.join(workDir, 'src'))
-    for (const [name, content] of Object.entries(job.generated)) await this.o.runner.writeFile(posix.join(workDir, 'src', name), content)
-    for (const [i, t] of job.tasks.entries()) {
-      await this.o.runner.writeFile(posix.join(workDir, 'tasks', `${i}.sh`), `${exportLines(t.env)}\n${t.command}\n`)
-    }
     const script = sbatchScript(job, workDir, this.o.partition)
-    await this.o.runner.writeFile(posix.join(workDir, 'job.sbatch'), script, 0o755)
+    // in one batch, after the upload (a generated file replaces a source file of the same name)
+    await this.o.runner.writeFiles([
+      ...Object.entries(job.support ?? {}).map(([name, content]) => ({ path: posix.join(workDir, name), content })),
+      ...Object.entries(job.generated).map(([name, content]) => ({ path: posix.join(workDir, 'src', name), content })),
+      ...job.tasks.map((t, i) => ({ path: posix.join(workDir, 'tasks', `${i}.sh`), content: `${exportLines(t.env)}\n${t.command}\n` })),
+      { path: posix.join(workDir, 'job.sbatch'), content: script, mode: 0o755 }
+    ])
     const r = await this.o.runner.sh(`cd ${q(workDir)} && sbatch --parsable job.sbatch`)
     const id = r.stdout.trim().split(';')[0]
     if (r.code !== 0 || !/^\d+$/.test(id)) {

@@ -8,7 +8,7 @@ import type { Client, SFTPWrapper } from 'ssh2'
 import { AppError } from '../../../shared/errors'
 import type { Logger } from '../../log'
 import { connectSsh, sshLabel, type SshConnectOptions } from '../ssh/connect'
-import type { Runner } from './types'
+import type { FileToWrite, Runner } from './types'
 
 type ShResult = { code: number; stdout: string; stderr: string }
 
@@ -61,9 +61,9 @@ export class LocalRunner implements Runner {
     return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path
   }
 
-  async writeFile(path: string, content: string, mode = 0o644): Promise<void> {
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, content, { mode })
+  async writeFiles(files: FileToWrite[]): Promise<void> {
+    for (const d of new Set(files.map((f) => dirname(f.path)))) await mkdir(d, { recursive: true })
+    await Promise.all(files.map((f) => writeFile(f.path, f.content, { mode: f.mode ?? 0o644 })))
   }
 
   async upload(localDir: string, files: string[], remoteDir: string): Promise<void> {
@@ -168,10 +168,18 @@ export class SshRunner implements Runner {
     return path === '~' ? this.home : posix.join(this.home, path.slice(2))
   }
 
-  async writeFile(path: string, content: string, mode = 0o644): Promise<void> {
-    await this.mkdirs([posix.dirname(path)])
+  /** One `mkdir -p` for every folder (each command costs a login shell, often seconds on a busy login node), then SFTP writes, 8 at a time. */
+  async writeFiles(files: FileToWrite[]): Promise<void> {
+    if (files.length === 0) return
+    await this.mkdirs(files.map((f) => posix.dirname(f.path)))
     const s = await this.sftp()
-    await new Promise<void>((resolve, reject) => s.writeFile(path, content, { mode }, (err) => (err ? reject(err) : resolve())))
+    const put = (f: FileToWrite) =>
+      new Promise<void>((resolve, reject) =>
+        s.writeFile(f.path, f.content, { mode: f.mode ?? 0o644 }, (err) =>
+          err ? reject(new AppError('JOB_ERROR', `Writing ${f.path} on ${this.label} failed: ${err.message}`)) : resolve()
+        )
+      )
+    for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map(put))
   }
 
   private async mkdirs(dirs: string[]): Promise<void> {

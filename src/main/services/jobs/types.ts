@@ -82,6 +82,13 @@ export interface JobBackend {
 }
 
 /** How commands and files reach a target: this machine, or a host over SSH. */
+export interface FileToWrite {
+  path: string
+  content: string
+  /** Default 0o644. */
+  mode?: number
+}
+
 export interface Runner {
   readonly label: string
   readonly local: boolean
@@ -89,7 +96,8 @@ export interface Runner {
   sh(script: string, opts?: { timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>
   /** Absolute form of a path that may start with `~/`. */
   resolve(path: string): Promise<string>
-  writeFile(path: string, content: string, mode?: number): Promise<void>
+  /** Writes files, creating their folders first (over SSH: one command for all the folders, not one per file). */
+  writeFiles(files: FileToWrite[]): Promise<void>
   /** Copies `files` (relative to localDir) to remoteDir, creating folders. */
   upload(localDir: string, files: string[], remoteDir: string): Promise<void>
   read(path: string, fromByte: number, maxBytes: number): Promise<Buffer>
