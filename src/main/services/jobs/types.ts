@@ -81,7 +81,6 @@ export interface JobBackend {
   dispose(): Promise<void>
 }
 
-/** How commands and files reach a target: this machine, or a host over SSH. */
 export interface FileToWrite {
   path: string
   content: string
@@ -89,6 +88,7 @@ export interface FileToWrite {
   mode?: number
 }
 
+/** How commands and files reach a target: this machine, or a host over SSH. */
 export interface Runner {
   readonly label: string
   readonly local: boolean
