@@ -12,6 +12,11 @@ import type { FileToWrite, Runner } from './types'
 
 type ShResult = { code: number; stdout: string; stderr: string }
 
+/** Runs `fn` on every item, `size` at a time. */
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn))
+}
+
 async function readRange(path: string, fromByte: number, maxBytes: number): Promise<Buffer> {
   let fh
   try {
@@ -69,9 +74,7 @@ export class LocalRunner implements Runner {
   async upload(localDir: string, files: string[], remoteDir: string): Promise<void> {
     const dirs = new Set(files.map((f) => dirname(join(remoteDir, f))))
     for (const d of dirs) await mkdir(d, { recursive: true })
-    for (let i = 0; i < files.length; i += 32) {
-      await Promise.all(files.slice(i, i + 32).map((f) => copyFile(join(localDir, f), join(remoteDir, f))))
-    }
+    await inBatches(files, 32, (f) => copyFile(join(localDir, f), join(remoteDir, f)))
   }
 
   read(path: string, fromByte: number, maxBytes: number): Promise<Buffer> {
@@ -179,7 +182,7 @@ export class SshRunner implements Runner {
           err ? reject(new AppError('JOB_ERROR', `Writing ${f.path} on ${this.label} failed: ${err.message}`)) : resolve()
         )
       )
-    for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map(put))
+    await inBatches(files, 8, put)
   }
 
   private async mkdirs(dirs: string[]): Promise<void> {
@@ -199,7 +202,7 @@ export class SshRunner implements Runner {
           err ? reject(new AppError('JOB_ERROR', `Uploading ${f} to ${this.label} failed: ${err.message}`)) : resolve()
         )
       )
-    for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map(put))
+    await inBatches(files, 8, put)
   }
 
   async read(path: string, fromByte: number, maxBytes: number): Promise<Buffer> {
